@@ -1,0 +1,158 @@
+/**
+ * The shapes of SPP's job-session REST API, as SPP sends them.
+ *
+ * Field names are SPP's own. Sources: IBM's "Getting job session information"
+ * page (shared/seeds/jobsession-api.txt) and shared/upstream/spp-api.md §2.3.
+ * These are the codegen `mappers` targets: resolvers receive these raw objects
+ * and translate them field by field, so nothing here is reshaped for GraphQL.
+ */
+
+/** A HATEOAS link as SPP writes it: `{href, rel, title?, schema?}` (spp-api.md §2.3). */
+export interface SppLink {
+  href: string;
+  rel?: string;
+  title?: string;
+  schema?: string;
+}
+
+export type SppLinks = Record<string, SppLink>;
+
+/** One entry of `properties.statistics[]` (spp-api.md §2.3; `skipped` may be missing). */
+export interface SppStatistic {
+  resourceType: string;
+  total: number;
+  success: number;
+  failed: number;
+  skipped?: number;
+  names?: string[];
+}
+
+export interface SppSessionProperties {
+  statistics?: SppStatistic[] | null;
+  [key: string]: unknown;
+}
+
+export interface SppSourceMetadata {
+  path?: string | null;
+  name?: string | null;
+  [key: string]: unknown;
+}
+
+export interface SppSource {
+  href?: string | null;
+  resourceType?: string | null;
+  name?: string | null;
+  id?: string | null;
+  include?: boolean | null;
+  metadata?: SppSourceMetadata | null;
+  [key: string]: unknown;
+}
+
+export interface SppPolicySpec {
+  source?: SppSource[] | null;
+  /** SPP sends `retention` as a string ("3") and `maxtasks` in lower case. */
+  option?: { retention?: string | number | null; maxtasks?: number | null; [key: string]: unknown } | null;
+  notification?: unknown[] | null;
+  applicationtype?: string | null;
+  [key: string]: unknown;
+}
+
+export interface SppPolicySnapshot {
+  id: string;
+  name: string;
+  type?: string | null;
+  subType?: string | null;
+  serviceId?: string | null;
+  version?: string | null;
+  spec?: SppPolicySpec | null;
+  description?: string | null;
+  script?: unknown;
+  [key: string]: unknown;
+}
+
+/** One job session record, `GET /api/endeavour/jobsession/{id}` (the bare object). */
+export interface SppJobSession {
+  id: string;
+  links?: SppLinks;
+  jobName: string;
+  jobId: string;
+  name?: string | null;
+  type: string;
+  typeDisplayName?: string | null;
+  subType?: string | null;
+  subTypeDisplayName?: string | null;
+  subPolicyType?: string | null;
+  subPolicyTypeDisplayName?: string | null;
+  serviceId?: string | null;
+  displayName?: string | null;
+  /** Epoch milliseconds. */
+  start: number;
+  /** Epoch milliseconds; null while the session runs. */
+  end?: number | null;
+  /** Milliseconds. */
+  duration?: number | null;
+  status: string;
+  statusDisplayName?: string | null;
+  indexStatus?: string | null;
+  description?: string | null;
+  results?: string | null;
+  properties?: SppSessionProperties | null;
+  numTasks?: number | null;
+  previousLastTask?: number | null;
+  /** Epoch milliseconds. */
+  lastUpdate?: number | null;
+  percent?: number | null;
+  /** Epoch milliseconds. */
+  expiresAt?: number | null;
+  expirationTime?: number | null;
+  retention?: number | null;
+  retentionUnit?: string | null;
+  expired?: boolean | null;
+  hasCatalog?: boolean | null;
+  hasCondensed?: boolean | null;
+  wormProtected?: boolean | null;
+  rerunnable?: boolean | null;
+  userUpdate?: boolean | null;
+  actions?: unknown[] | null;
+  statistics?: unknown;
+  policySnapshot?: SppPolicySnapshot | null;
+  [key: string]: unknown;
+}
+
+/** `GET /api/endeavour/jobsession` envelope. `total` is 0 on builds hit by APAR IT45897. */
+export interface SppJobSessionList {
+  links?: SppLinks;
+  total: number;
+  page?: number;
+  sessions: SppJobSession[];
+}
+
+/** SPP's filter object (spp-api.md §3). A missing `op` means `=`. */
+export type SppFilterOp = '=' | '<' | '>' | '<=' | '>=' | 'IN';
+
+export interface SppFilter {
+  property: string;
+  value: string | number | boolean | Array<string | number>;
+  op?: SppFilterOp;
+}
+
+export interface SppSort {
+  property: string;
+  direction: 'ASC' | 'DESC';
+}
+
+/** SPP's error body (spp-api.md §5). */
+export interface SppErrorBody {
+  id: string;
+  description: string;
+  key?: string;
+  log?: string;
+  results?: unknown;
+}
+
+/** `POST /api/endeavour/session` answer. */
+export interface SppLoginResponse {
+  sessionid: string;
+  user: { name: string; type?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
