@@ -57,6 +57,8 @@ export interface SppPolicySpec {
   [key: string]: unknown;
 }
 
+export type SppPolicyOption = NonNullable<SppPolicySpec['option']>;
+
 export interface SppPolicySnapshot {
   id: string;
   name: string;

@@ -1,0 +1,85 @@
+/**
+ * The gateway's one error vocabulary.
+ *
+ * Every error a client can see is raised through one of these constructors, so its
+ * `extensions.code` and HTTP status are chosen here and nowhere else. Anything else
+ * thrown during a request is masked to INTERNAL_SERVER_ERROR by the error formatter
+ * (src/server/error-masking.ts), which logs the original.
+ *
+ * Messages say what was expected and what arrived (as graphql-js and dataloader do),
+ * and never carry upstream bodies, URLs, credentials or session ids.
+ */
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  BAD_REQUEST: 'BAD_REQUEST',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The HTTP status each code answers with when it decides the response's status. */
+export const httpStatusOf: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  UPSTREAM_UNAVAILABLE: 503,
+  UPSTREAM_TIMEOUT: 504,
+  UPSTREAM_ERROR: 502,
+  QUERY_TOO_COMPLEX: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/** Marks errors raised on purpose: the masking formatter lets these through unchanged. */
+export const DELIBERATE = Symbol.for('spp-gateway.deliberate-error');
+
+export interface GatewayErrorOptions {
+  /** Extra, safe, client-facing details (e.g. the argument name). */
+  details?: Record<string, unknown>;
+  /** The underlying error, for logs only: never serialised to clients. */
+  cause?: unknown;
+}
+
+export function gatewayError(code: ErrorCode, message: string, options: GatewayErrorOptions = {}): GraphQLError {
+  const error = new GraphQLError(message, {
+    extensions: { code, ...options.details, http: { status: httpStatusOf[code] } },
+  });
+  Object.defineProperty(error, DELIBERATE, { value: true });
+  // Kept off the enumerable properties so no serialiser can send it to a client.
+  if (options.cause !== undefined) Object.defineProperty(error, 'cause', { value: options.cause, enumerable: false });
+  return error;
+}
+
+export function isDeliberate(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && (error as unknown as Record<symbol, unknown>)[DELIBERATE] === true;
+}
+
+export const badUserInput = (message: string, argumentName?: string): GraphQLError =>
+  gatewayError(ErrorCode.BAD_USER_INPUT, message, argumentName ? { details: { argumentName } } : {});
+
+export const unauthenticated = (message: string, cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.UNAUTHENTICATED, message, { cause });
+
+export const forbidden = (message: string, cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.FORBIDDEN, message, { cause });
+
+export const upstreamUnavailable = (cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'SPP is unavailable: the gateway could not reach it or it refused the request for now. Try again shortly.', { cause });
+
+export const upstreamTimeout = (cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'SPP did not answer in time.', { cause });
+
+export const upstreamError = (detail: string, cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.UPSTREAM_ERROR, `SPP answered with an error: ${detail}.`, { cause });

@@ -1,0 +1,92 @@
+/**
+ * Pure order arithmetic on SPP sort arrays: comparing records, reversing an order, and
+ * expressing "the records after this position" as SPP filters.
+ *
+ * SPP's filter objects can only be ANDed (spp-api.md §3), so the lexicographic condition
+ * (k1 > x1) OR (k1 = x1 AND k2 > x2) OR ... cannot be sent as one query. It is split into
+ * one AND-only query per sort key ("levels"), whose results, concatenated from the most
+ * specific level to the least, are exactly the records after the position, in order.
+ * The levels are independent and are fetched in parallel.
+ *
+ * Nulls (a running session's `end`, `duration`) sort as the smallest value, as SPP's
+ * simulator does; comparison operators never match null, so nulls get levels of their own.
+ */
+import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SortKeyValue } from './cursor.js';
+import { NULLABLE_SORT_PROPERTIES } from '../translate/order.js';
+
+export function sortKeyOf(record: SppJobSession, property: string): SortKeyValue {
+  const value = record[property];
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+/** The cursor keys of a record: its values of every sort key but the final id tie-breaker. */
+export function keysOf(record: SppJobSession, sort: readonly SppSort[]): SortKeyValue[] {
+  return sort.slice(0, -1).map((s) => sortKeyOf(record, s.property));
+}
+
+const DIGITS = /^\d+$/;
+
+/** Compares two key values as SPP does: nulls smallest, numbers and digit strings numerically. */
+export function compareValues(a: SortKeyValue, b: SortKeyValue): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  const numeric = (v: SortKeyValue) => (typeof v === 'number' ? v : typeof v === 'string' && DIGITS.test(v) ? Number(v) : undefined);
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== undefined && nb !== undefined && na !== nb) return na < nb ? -1 : 1;
+  const sa = String(a);
+  const sb = String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** Compares positions (key values + id) under `sort`, whose last entry is the id tie-breaker. */
+export function comparePositions(a: { keys: SortKeyValue[]; id: string }, b: { keys: SortKeyValue[]; id: string }, sort: readonly SppSort[]): number {
+  for (let i = 0; i < sort.length; i++) {
+    const last = i === sort.length - 1;
+    const va = last ? a.id : (a.keys[i] ?? null);
+    const vb = last ? b.id : (b.keys[i] ?? null);
+    const c = compareValues(va, vb);
+    if (c !== 0) return sort[i]!.direction === 'DESC' ? -c : c;
+  }
+  return 0;
+}
+
+export function reverseSort(sort: readonly SppSort[]): SppSort[] {
+  return sort.map((s) => ({ property: s.property, direction: s.direction === 'ASC' ? 'DESC' : 'ASC' }));
+}
+
+/** Epoch-ms and duration values are never below this: "not null" for a numeric key. */
+const NUMERIC_FLOOR = -1;
+
+/**
+ * The AND-only filter sets whose concatenated results (in this order, each sorted by `sort`)
+ * are the records strictly after `position` under `sort`.
+ */
+export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort: readonly SppSort[]): SppFilter[][] {
+  const values = sort.map((_, i) => (i === sort.length - 1 ? position.id : (position.keys[i] ?? null)));
+  const levels: SppFilter[][] = [];
+  for (let depth = sort.length - 1; depth >= 0; depth--) {
+    const prefix: SppFilter[] = [];
+    for (let i = 0; i < depth; i++) {
+      const v = values[i]!;
+      // "= null" matches missing and null values (MongoDB semantics; the simulator follows them).
+      prefix.push({ property: sort[i]!.property, value: v as never, op: '=' });
+    }
+    const { property, direction } = sort[depth]!;
+    const value = values[depth]!;
+    const nullable = NULLABLE_SORT_PROPERTIES.has(property);
+    if (direction === 'ASC') {
+      // After x in ascending order: greater values; after null: every non-null value.
+      levels.push([...prefix, value === null ? { property, value: NUMERIC_FLOOR, op: '>' } : { property, value, op: '>' }]);
+    } else if (value !== null) {
+      // After x in descending order: smaller values, then the nulls, which sort last.
+      levels.push([...prefix, { property, value, op: '<' }]);
+      if (nullable) levels.push([...prefix, { property, value: null as never, op: '=' }]);
+    }
+  }
+  return levels;
+}

@@ -1,0 +1,203 @@
+/**
+ * Relay connections over SPP's offset-paged job-session list
+ * (GraphQL Cursor Connections Specification, https://relay.dev/graphql/connections.htm).
+ *
+ * - `first`/`after` read forward, `last`/`before` read backward; `last` without `before`
+ *   reads the reversed order from its start, so the end of the list is found without
+ *   trusting `total` (APAR IT45897).
+ * - One record more than asked is read, so hasNextPage/hasPreviousPage are exact.
+ * - A cursor's offset is checked against its record: the window is read from the cursor's
+ *   own position, and when the record is no longer there (sessions started or expired
+ *   since) it is found again by keyset, and reading continues right after it (or where it
+ *   would have been, when it is gone).
+ */
+import type { SppJobSession, SppSort } from '../upstream/types.js';
+import type { CursorCodec, CursorPosition } from './cursor.js';
+import { queryFingerprint } from './cursor.js';
+import { comparePositions, keysOf, levelsAfter, reverseSort } from './keyset.js';
+import { readWindow, type WindowReader } from './window.js';
+import { badUserInput } from '../errors.js';
+import type { SppFilter } from '../upstream/types.js';
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface PageLimits {
+  defaultSize: number;
+  maxSize: number;
+}
+
+export interface JobSessionEdgeValue {
+  cursor: string;
+  node: SppJobSession;
+}
+
+/** What `jobSessions` resolves to (the codegen mapper of JobSessionConnection). */
+export interface JobSessionPage {
+  edges: JobSessionEdgeValue[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** SPP's total for the filter, or null when it contradicts the records (read lazily: costs a call only when asked). */
+  totalCount: () => Promise<number | null>;
+}
+
+/** A record with its 0-based index in the forward order, when known. */
+interface Located {
+  record: SppJobSession;
+  offset: number | null;
+}
+
+interface Read {
+  located: Located[];
+  /** SPP's total for the base filter, when an answer to it was seen and consistent. */
+  total: number | null | undefined;
+}
+
+/** Validates `first`/`last` (pure): the direction and the number of records to return. */
+export function pageSize(args: PageArgs, limits: PageLimits): { direction: 'forward' | 'backward'; size: number } {
+  const check = (name: 'first' | 'last', value: number) => {
+    if (value < 0) throw badUserInput(`Argument "${name}" must be a non-negative integer, got ${value}.`, name);
+    if (value > limits.maxSize) throw badUserInput(`Argument "${name}" must be at most ${limits.maxSize}, got ${value}.`, name);
+  };
+  const hasFirst = args.first !== null && args.first !== undefined;
+  const hasLast = args.last !== null && args.last !== undefined;
+  if (hasFirst && hasLast) throw badUserInput('Pass either "first" or "last", not both.', 'last');
+  if (hasLast) {
+    check('last', args.last!);
+    return { direction: 'backward', size: args.last! };
+  }
+  if (hasFirst) check('first', args.first!);
+  return { direction: 'forward', size: hasFirst ? args.first! : limits.defaultSize };
+}
+
+export class Paginator {
+  constructor(
+    private readonly reader: WindowReader,
+    private readonly codec: CursorCodec,
+    private readonly limits: PageLimits,
+  ) {}
+
+  /**
+   * Reads one page. Validates everything (sizes, cursors) before the first upstream call,
+   * so bad input costs SPP nothing.
+   */
+  async page(args: PageArgs, filter: SppFilter[], sort: SppSort[], empty = false): Promise<JobSessionPage> {
+    const { direction, size } = pageSize(args, this.limits);
+    const fingerprint = queryFingerprint({ filter, sort });
+    const after = args.after ? this.codec.decode(fingerprint, args.after, 'after') : null;
+    const before = args.before ? this.codec.decode(fingerprint, args.before, 'before') : null;
+    const base = { filter, sort };
+
+    if (empty) return this.build([], false, false, fingerprint, sort, 0, base);
+
+    if (direction === 'forward') {
+      let { located, total } = after ? await this.readAfter(base, after, size + 1) : await this.readFromStart(base, size + 1);
+      if (before) located = located.filter((l) => comparePositions(position(l.record, sort), before, sort) < 0);
+      // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors apply.
+      return this.build(located.slice(0, size), located.length > size, after !== null, fingerprint, sort, total, base);
+    }
+
+    let { located, total } = before ? await this.readBefore(base, before, size + 1) : await this.readFromEnd(base, size + 1);
+    if (after) located = located.filter((l) => comparePositions(position(l.record, sort), after, sort) > 0);
+    const hasPreviousPage = located.length > size;
+    return this.build(located.slice(Math.max(0, located.length - size)), before !== null, hasPreviousPage, fingerprint, sort, total, base);
+  }
+
+  private build(
+    located: Located[],
+    hasNextPage: boolean,
+    hasPreviousPage: boolean,
+    fingerprint: string,
+    sort: SppSort[],
+    total: number | null | undefined,
+    base: { filter: SppFilter[]; sort: SppSort[] },
+  ): JobSessionPage {
+    const edges = located.map(({ record, offset }) => ({
+      cursor: this.codec.encode(fingerprint, { offset, keys: keysOf(record, sort), id: record.id }),
+      node: record,
+    }));
+    let counted: Promise<number | null> | undefined;
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      totalCount: () => {
+        if (total !== undefined) return Promise.resolve(total);
+        counted ??= readWindow(this.reader, base, 0, 1).then((w) => w.total);
+        return counted;
+      },
+    };
+  }
+
+  private async readFromStart(base: Query, count: number): Promise<Read> {
+    const window = await readWindow(this.reader, base, 0, count);
+    return { located: window.records.map((record, i) => ({ record, offset: i })), total: window.total };
+  }
+
+  /** The last `count` records, read as the first ones of the reversed order. */
+  private async readFromEnd(base: Query, count: number): Promise<Read> {
+    const reversed = { filter: base.filter, sort: reverseSort(base.sort) };
+    const window = await readWindow(this.reader, reversed, 0, count);
+    const total = window.total;
+    const located = window.records.map((record, i) => ({ record, offset: total === null ? null : total - 1 - i })).reverse();
+    return { located, total };
+  }
+
+  /** Up to `count` records strictly after `cursor`. */
+  private async readAfter(base: Query, cursor: CursorPosition, count: number): Promise<Read> {
+    if (cursor.offset !== null) {
+      const window = await readWindow(this.reader, base, cursor.offset, count + 1);
+      if (window.records[0]?.id === cursor.id) {
+        const located = window.records.slice(1).map((record, i) => ({ record, offset: cursor.offset! + 1 + i }));
+        return { located, total: window.total };
+      }
+    }
+    const located = await this.keysetAfter(base, base.sort, cursor, count);
+    return { located, total: undefined };
+  }
+
+  /** Up to `count` records strictly before `cursor`, in forward order. */
+  private async readBefore(base: Query, cursor: CursorPosition, count: number): Promise<Read> {
+    if (cursor.offset !== null) {
+      const start = Math.max(0, cursor.offset - count);
+      const window = await readWindow(this.reader, base, start, cursor.offset - start + 1);
+      if (window.records[cursor.offset - start]?.id === cursor.id) {
+        const located = window.records.slice(0, cursor.offset - start).map((record, i) => ({ record, offset: start + i }));
+        return { located, total: window.total };
+      }
+    }
+    const reversed = reverseSort(base.sort);
+    const located = (await this.keysetAfter(base, reversed, cursor, count)).reverse();
+    return { located, total: undefined };
+  }
+
+  /**
+   * Records strictly after `cursor` under `sort` (the base order or its reverse), found by
+   * keyset: one AND-only query per level, in parallel, concatenated. Offsets are unknown.
+   */
+  private async keysetAfter(base: Query, sort: SppSort[], cursor: CursorPosition, count: number): Promise<Located[]> {
+    const levels = levelsAfter(cursor, sort);
+    const windows = await Promise.all(levels.map((level) => readWindow(this.reader, { filter: [...base.filter, ...level], sort }, 0, count)));
+    const located: Located[] = [];
+    for (const window of windows) {
+      for (const record of window.records) {
+        if (located.length === count) break;
+        located.push({ record, offset: null });
+      }
+    }
+    return located;
+  }
+}
+
+type Query = { filter: SppFilter[]; sort: SppSort[] };
+
+function position(record: SppJobSession, sort: readonly SppSort[]): { keys: ReturnType<typeof keysOf>; id: string } {
+  return { keys: keysOf(record, sort), id: record.id };
+}

@@ -1,0 +1,61 @@
+import type { JobSessionResolvers, JobSessionStatus, JobSessionStatisticResolvers } from '../__generated__/resolvers-types.js';
+import type { SppJobSession, SppLinks } from '../upstream/types.js';
+import { toGlobalId } from './global-id.js';
+
+const KNOWN_STATUSES = new Set<JobSessionStatus>([
+  'RUNNING', 'PENDING', 'HELD', 'WAITING', 'PAUSING', 'PAUSED', 'STOPPING', 'STOPPED', 'CANCELING',
+  'CANCELED', 'SUSPENDING', 'SUSPENDED', 'FAILED', 'PARTIAL', 'COMPLETED', 'ABORTED', 'UNKNOWN',
+]);
+
+/**
+ * SPP's status string → the enum. `CANCELLED` (the UI/stats spelling, spp-api.md §2.4)
+ * reads as `CANCELED`; anything else unknown reads as UNKNOWN rather than failing the
+ * query, since new SPP releases add states (the raw value stays in `statusRaw`).
+ */
+export function statusOf(raw: string | null | undefined): JobSessionStatus {
+  const upper = (raw ?? '').toUpperCase();
+  if (upper === 'CANCELLED') return 'CANCELED';
+  return KNOWN_STATUSES.has(upper as JobSessionStatus) ? (upper as JobSessionStatus) : 'UNKNOWN';
+}
+
+function linksOf(links: SppLinks | undefined | null) {
+  return Object.entries(links ?? {})
+    .filter(([, link]) => link && typeof link.href === 'string')
+    .map(([name, link]) => ({ name, href: link.href, rel: link.rel ?? null, title: link.title ?? null }));
+}
+
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export const JobSession: JobSessionResolvers = {
+  id: (s) => toGlobalId('JobSession', s.id),
+  sessionId: (s) => s.id,
+  jobId: (s) => String(s.jobId),
+  status: (s) => statusOf(s.status),
+  statusRaw: (s) => s.status,
+  start: (s) => s.start,
+  end: (s) => num(s.end),
+  duration: (s) => num(s.duration),
+  lastUpdate: (s) => num(s.lastUpdate),
+  expiresAt: (s) => num(s.expiresAt),
+  expirationTime: (s) => num(s.expirationTime),
+  percent: (s) => num(s.percent),
+  numTasks: (s) => int(s.numTasks),
+  previousLastTask: (s) => int(s.previousLastTask),
+  retention: (s) => int(s.retention),
+  statistics: (s) => (Array.isArray(s.properties?.statistics) ? s.properties.statistics : []),
+  properties: (s) => s.properties ?? null,
+  actions: (s) => s.actions ?? null,
+  links: (s) => linksOf(s.links),
+  policySnapshot: (s) => s.policySnapshot ?? null,
+  raw: (s: SppJobSession) => s,
+};
+
+export const JobSessionStatistic: JobSessionStatisticResolvers = {
+  total: (s) => int(s.total) ?? 0,
+  success: (s) => int(s.success) ?? 0,
+  failed: (s) => int(s.failed) ?? 0,
+  // SPPMon's rule when SPP omits `skipped` (spp-api.md §2.3).
+  skipped: (s) => int(s.skipped) ?? Math.max(0, (int(s.total) ?? 0) - (int(s.success) ?? 0) - (int(s.failed) ?? 0)),
+  names: (s) => (Array.isArray(s.names) ? s.names.map(String) : null),
+};

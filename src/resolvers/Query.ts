@@ -1,0 +1,29 @@
+import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import { translateFilter } from '../translate/filter.js';
+import { translateOrder } from '../translate/order.js';
+import { badUserInput } from '../errors.js';
+import { fromGlobalId, jobSessionIdFrom } from './global-id.js';
+
+export const Query: QueryResolvers = {
+  async jobSessions(_parent, args, { paginator, loaders }) {
+    const { filter, empty } = translateFilter(args.filter);
+    const sort = translateOrder(args.orderBy);
+    const page = await paginator.page(args, filter, sort, empty);
+    // Records a list returned answer later jobSession/node lookups in this operation for free.
+    for (const edge of page.edges) loaders.jobSession.prime(edge.node.id, edge.node);
+    return page;
+  },
+
+  jobSession(_parent, { id }, { loaders }) {
+    return loaders.jobSession.load(jobSessionIdFrom(id));
+  },
+
+  async node(_parent, { id }, { loaders }) {
+    const decoded = fromGlobalId(id);
+    if (!decoded) {
+      throw badUserInput(`Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`, 'id');
+    }
+    const record = await loaders.jobSession.load(decoded.id);
+    return record ? { ...record, __typename: 'JobSession' as const } : null;
+  },
+};

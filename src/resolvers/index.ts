@@ -1,0 +1,22 @@
+import type { Resolvers } from '../__generated__/resolvers-types.js';
+import { Query } from './Query.js';
+import { JobSession, JobSessionStatistic } from './JobSession.js';
+import { PolicyOption, PolicySnapshot, PolicySource, PolicySpec } from './PolicySnapshot.js';
+import { DateTime, JSONScalar } from './scalars.js';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  JSON: JSONScalar,
+  Query,
+  Node: { __resolveType: () => 'JobSession' },
+  JobSessionConnection: {
+    nodes: (page) => page.edges.map((edge) => edge.node),
+    totalCount: (page) => page.totalCount(),
+  },
+  JobSession,
+  JobSessionStatistic,
+  PolicySnapshot,
+  PolicySpec,
+  PolicySource,
+  PolicyOption,
+};

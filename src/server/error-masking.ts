@@ -1,0 +1,30 @@
+/**
+ * Error masking (as graphql-yoga does by default): errors raised on purpose through
+ * src/errors.ts, and GraphQL's own parse/validation/variable errors, reach clients as they
+ * are; anything else (a bug, an unexpected throw) becomes INTERNAL_SERVER_ERROR with no
+ * detail, and the full error is logged with the request id.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from 'pino';
+import { ErrorCode, isDeliberate } from '../errors.js';
+
+export const MASKED_MESSAGE = 'Internal server error';
+
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const { stacktrace: _stack, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    if (isDeliberate(original)) return { ...formatted, extensions };
+    // GraphQL's and Apollo's own request errors carry no originalError: they describe the query.
+    if (error instanceof GraphQLError && !error.originalError) return { ...formatted, extensions };
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving a request');
+    return {
+      message: MASKED_MESSAGE,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

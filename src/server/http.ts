@@ -1,0 +1,124 @@
+/**
+ * The HTTP front of the gateway (node:http, no framework): `/graphql` for GraphQL over
+ * HTTP, `/healthz` for liveness. Requests are read with a byte limit, malformed JSON and
+ * oversized or over-batched bodies are answered here with GraphQL-shaped errors, and the
+ * rest is handed to Apollo Server's `executeHTTPGraphQLRequest`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from 'pino';
+import { ErrorCode, httpStatusOf } from '../errors.js';
+
+export interface HttpLimits {
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Most operations in one batched (array) request. */
+  maxBatch: number;
+}
+
+export interface HttpHandlerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the context, or throws a deliberate GraphQL error (e.g. UNAUTHENTICATED). */
+  context: (req: IncomingMessage, requestId: string, logger: Logger) => Promise<TContext>;
+  logger: Logger;
+  limits: HttpLimits;
+  path?: string;
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
+  const { apollo, logger, limits } = options;
+  const graphqlPath = options.path ?? '/graphql';
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const log = logger.child({ requestId });
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      log.info({ method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    try {
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
+
+      const body = req.method === 'POST' ? await readJsonBody(req, limits) : undefined;
+      if (Array.isArray(body) && body.length > limits.maxBatch) {
+        throw new HttpProblem(ErrorCode.BAD_REQUEST, `A batched request may hold at most ${limits.maxBatch} operations, got ${body.length}.`);
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+        context: () => options.context(req, requestId, log),
+      });
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (error) {
+      if (error instanceof HttpProblem) {
+        return sendJson(res, httpStatusOf[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
+      }
+      log.error({ err: error }, 'unexpected error in the HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+      else res.destroy();
+    }
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+    req.resume();
+    throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body is ${declared} bytes; at most ${limits.maxBodyBytes} are accepted.`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limits.maxBodyBytes) {
+      req.resume();
+      throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${limits.maxBodyBytes} bytes.`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
+    // Left to Apollo, which answers 400 for a missing or wrong content type (and its CSRF rules).
+    return text.length > 0 ? text : undefined;
+  }
+  if (text.trim().length === 0) throw new HttpProblem(ErrorCode.BAD_REQUEST, 'The request body is empty: expected a JSON object with a "query" field.');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpProblem(ErrorCode.BAD_REQUEST, `The request body is not valid JSON: ${(error as Error).message}.`);
+  }
+}

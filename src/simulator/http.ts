@@ -1,0 +1,280 @@
+/**
+ * The simulator's request handler: routes, auth checks, faults, latency, and the jobsession
+ * list/record responses (spp-api.md §1, §2, §5).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SppErrorBody, SppLinks, SppLoginResponse } from '../upstream/types.js';
+import type { LoginSessions, SimulatorUser } from './auth.js';
+import { JOBSESSION_PATH, defaultFaultBody, type FaultInjector, type SimFault } from './faults.js';
+import type { Rng } from './generator.js';
+import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam } from './query.js';
+import type { SessionStore } from './store.js';
+import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
+
+export const SESSION_PATH = '/api/endeavour/session';
+export const PING_PATH = '/api/lifecycle/ping';
+/** The release the simulator imitates (the REST reference it follows is v10.1.17, spp-api.md §0). */
+export const SPP_VERSION = '10.1.17';
+export const SPP_BUILD = '10.1.17-15';
+/** "By default, the REST API splits the response body every 100 records" (DOC-17). */
+export const DEFAULT_PAGE_SIZE = 100;
+
+export interface HandlerSettings {
+  maxPageSize: number;
+  latency: { fixedMs: number; jitterMs: number };
+  quirks: Required<SimulatorQuirks>;
+}
+
+export interface HandlerContext {
+  readonly store: SessionStore;
+  readonly logins: LoginSessions;
+  readonly faults: FaultInjector;
+  readonly clock: () => number;
+  readonly settings: HandlerSettings;
+  /** Draws the latency jitter. */
+  readonly rng: Rng;
+  readonly protocol: 'http' | 'https';
+  /** host:port to use in absolute links when a request has no Host header. */
+  readonly fallbackHost: string;
+  log(entry: SimRequestLogEntry): void;
+  /** Keeps a hung response open until the client or close() ends it. */
+  hold(res: ServerResponse): void;
+  /** A tracked timer (cleared by close()); false when the simulator is closing. */
+  delay(ms: number): Promise<boolean>;
+}
+
+const JOBSESSION_RECORD = /^\/api\/endeavour\/jobsession\/([^/]+)\/?$/;
+
+function errorBody(id: string, description: string): string {
+  const body: SppErrorBody = { id, description };
+  return JSON.stringify(body);
+}
+
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+function parsedOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function createRequestHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(ctx, req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(errorBody('XSBInternalServerErrorException', `Simulator error: ${(error as Error).message}`));
+      }
+    });
+  };
+}
+
+async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Bodies are never needed (login ignores its body, actions are not simulated); drain them
+  // so keep-alive connections stay usable.
+  req.resume();
+  const method = req.method ?? 'GET';
+  const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+  const path = url.pathname;
+  const params = url.searchParams;
+  const entry: SimRequestLogEntry = { method, path, query: firstValues(params), status: 0, at: ctx.clock() };
+  const rawFilter = params.get('filter');
+  const rawSort = params.get('sort');
+  if (rawFilter !== null) entry.filter = parsedOrRaw(rawFilter);
+  if (rawSort !== null) entry.sort = parsedOrRaw(rawSort);
+
+  const send = (status: number, body?: string, headers: Record<string, string> = {}): void => {
+    entry.status = status;
+    ctx.log(entry);
+    if (res.destroyed) return;
+    if (body === undefined) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.end(body);
+  };
+
+  const isJobsession = path.startsWith(JOBSESSION_PATH);
+  // The fault is chosen on arrival so that failNext order follows request order, whatever the latency.
+  const fault = ctx.faults.take(path);
+  if (isJobsession) {
+    const { fixedMs, jitterMs } = ctx.settings.latency;
+    const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
+    if (ms > 0 && !(await ctx.delay(ms))) return;
+  }
+  if (fault) {
+    applyFault(ctx, fault, req, res, entry, send);
+    return;
+  }
+
+  if (path === PING_PATH) {
+    if (method !== 'GET' && method !== 'HEAD') return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+    return send(200, JSON.stringify({ version: SPP_VERSION, build: SPP_BUILD, productName: 'IBM Spectrum Protect Plus', simulator: true }));
+  }
+
+  if (path === SESSION_PATH) {
+    if (method === 'POST') {
+      const user = ctx.logins.authenticateBasic(req.headers.authorization);
+      if (!user) {
+        return send(401, errorBody('XSBAuthenticationException', 'Authentication failed: the user name or password is not valid.'));
+      }
+      entry.user = user.username;
+      return send(200, JSON.stringify(loginResponse(ctx, req, user, ctx.logins.create(user))));
+    }
+    if (method === 'DELETE') {
+      const auth = authenticate(ctx, req);
+      if (!auth.ok) return send(401, auth.body);
+      entry.user = auth.user.username;
+      ctx.logins.delete(headerValue(req.headers['x-endeavour-sessionid'])!);
+      return send(204);
+    }
+    return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+  }
+
+  if (!path.startsWith('/api/')) {
+    return send(404, errorBody('XSBObjectNotFoundException', `No resource at ${path}.`));
+  }
+
+  // Everything else under /api needs a session, checked before the route (as SPP does).
+  const auth = authenticate(ctx, req);
+  if (!auth.ok) return send(401, auth.body);
+  const user = auth.user;
+  entry.user = user.username;
+
+  if (path === JOBSESSION_PATH || path === `${JOBSESSION_PATH}/`) {
+    if (method !== 'GET') return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+    try {
+      return send(200, listBody(ctx, req, params, user));
+    } catch (error) {
+      if (error instanceof QueryParamError) return send(400, errorBody('XSBInvalidArgumentException', error.message));
+      throw error;
+    }
+  }
+
+  const m = JOBSESSION_RECORD.exec(path);
+  if (m) {
+    if (method !== 'GET') return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]!);
+    } catch {
+      id = m[1]!;
+    }
+    const record = ctx.store.get(id);
+    if (!record) return send(404, errorBody('XSBObjectNotFoundException', `Job session ${id} was not found.`));
+    if (user.allowedTypes !== undefined && !user.allowedTypes.includes(record.type)) {
+      // Nobody shows SPP's exact 403 body (spp-api.md §1); this keeps the documented error shape.
+      return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job session ${id}.`));
+    }
+    return send(200, ctx.store.toJson(record));
+  }
+
+  return send(404, errorBody('XSBObjectNotFoundException', `No resource at ${path}.`));
+}
+
+type AuthResult = { ok: true; user: SimulatorUser } | { ok: false; body: string };
+
+function authenticate(ctx: HandlerContext, req: IncomingMessage): AuthResult {
+  // Node lower-cases header names, so `x-endeavour-sessionid` (PY2, ECX) works as well.
+  const lookup = ctx.logins.touch(headerValue(req.headers['x-endeavour-sessionid']));
+  if (lookup.ok) return lookup;
+  return lookup.reason === 'missing'
+    ? { ok: false, body: errorBody('XSBMissingSessionidException', 'The request has no X-Endeavour-Sessionid header. Log in with POST /api/endeavour/session first.') }
+    : { ok: false, body: errorBody('XSBSessionDoesNotExistException', 'The session does not exist or has expired. Log in again.') };
+}
+
+function applyFault(
+  ctx: HandlerContext,
+  fault: SimFault,
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: SimRequestLogEntry,
+  send: (status: number, body?: string, headers?: Record<string, string>) => void,
+): void {
+  switch (fault.kind) {
+    case 'status': {
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      send(fault.status, JSON.stringify(fault.body ?? defaultFaultBody(fault.status)), headers);
+      return;
+    }
+    case 'hang':
+      entry.status = 0;
+      ctx.log(entry);
+      ctx.hold(res);
+      return;
+    case 'drop':
+      entry.status = 0;
+      ctx.log(entry);
+      req.socket.destroy();
+      return;
+  }
+}
+
+function baseUrl(ctx: HandlerContext, req: IncomingMessage): string {
+  return `${ctx.protocol}://${req.headers.host ?? ctx.fallbackHost}`;
+}
+
+function loginResponse(ctx: HandlerContext, req: IncomingMessage, user: SimulatorUser, sessionid: string): SppLoginResponse {
+  const userId = String(1000 + ctx.logins.allUsers().indexOf(user));
+  return {
+    sessionid,
+    user: {
+      links: { self: { href: `${baseUrl(ctx, req)}/api/security/user/${userId}`, rel: 'self' } },
+      name: user.username,
+      type: 'NATIVE_USER',
+      typeDisplayName: 'Native User',
+      id: userId,
+    },
+    demo: false,
+  };
+}
+
+/**
+ * `GET /api/endeavour/jobsession`: `{links, total, page, sessions}` with absolute paging links
+ * that carry the whole query, which SPPMon re-reads when it follows nextPage (spp-api.md §2.2).
+ */
+function listBody(ctx: HandlerContext, req: IncomingMessage, params: URLSearchParams, user: SimulatorUser): string {
+  const { quirks, maxPageSize } = ctx.settings;
+  const pageStartIndex = parseIntParam('pageStartIndex', params.get('pageStartIndex'), 0, 0);
+  const pageSize = quirks.ignorePageSize
+    ? DEFAULT_PAGE_SIZE
+    : Math.min(parseIntParam('pageSize', params.get('pageSize'), DEFAULT_PAGE_SIZE, 1), maxPageSize);
+  const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')));
+  const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')));
+
+  const all = ctx.store.query({ filter, sorts, allowedTypes: user.allowedTypes, now: ctx.clock() });
+  const page = all.slice(pageStartIndex, pageStartIndex + pageSize);
+  const w = pageWindow(all.length, pageStartIndex, pageSize);
+
+  const base = `${baseUrl(ctx, req)}${JOBSESSION_PATH}`;
+  const href = (start: number): string => {
+    const q = new URLSearchParams(params);
+    q.set('pageStartIndex', String(start));
+    // With the page-size quirk the server ignores pageSize, so it just echoes what it got.
+    if (!quirks.ignorePageSize || !q.has('pageSize')) q.set('pageSize', String(pageSize));
+    return `${base}?${q.toString()}`;
+  };
+  const links: SppLinks = { self: { href: href(pageStartIndex), rel: 'related' }, firstPage: { href: href(0), rel: 'related' } };
+  if (w.prevStart !== undefined) links.prevPage = { href: href(w.prevStart), rel: 'related' };
+  if (w.nextStart !== undefined) links.nextPage = { href: href(w.nextStart), rel: 'related' };
+  links.lastPage = { href: href(w.lastStart), rel: 'related' };
+
+  // APAR IT45897: affected builds report total 0; the links above still reflect the real count.
+  const total = quirks.totalAlwaysZero ? 0 : all.length;
+  let sessions = '';
+  for (let i = 0; i < page.length; i++) sessions += (i === 0 ? '' : ',') + ctx.store.toJson(page[i]!);
+  return `{"links":${JSON.stringify(links)},"total":${total},"page":${w.page},"sessions":[${sessions}]}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * GraphQL `JobSessionFilter` → SPP's `filter` array (spp-api.md §3).
+ *
+ * Each given field becomes one upstream filter object, and SPP ANDs them (every real
+ * client relies on AND, although the docs say OR: spp-api.md §3 "Combining"). Lists
+ * become `IN` with a real JSON array (a stringified array is silently ignored by SPP,
+ * SPPMon changelog), single values `=`, and range bounds `>`, `>=`, `<`, `<=` on epoch ms.
+ */
+import { badUserInput } from '../errors.js';
+import type { JobSessionFilter, JobSessionStatus } from '../__generated__/resolvers-types.js';
+import type { SppFilter } from '../upstream/types.js';
+
+/** SPP's spellings of each status; `CANCELED` is also written `CANCELLED` (UI, stats; spp-api.md §2.4). */
+const UPSTREAM_STATUS: Partial<Record<JobSessionStatus, string[]>> = {
+  CANCELED: ['CANCELED', 'CANCELLED'],
+};
+
+export interface TranslatedFilter {
+  filter: SppFilter[];
+  /** True when the filter can match nothing (an empty list was given): no upstream call is needed. */
+  empty: boolean;
+}
+
+export function translateFilter(input: JobSessionFilter | null | undefined): TranslatedFilter {
+  const filter: SppFilter[] = [];
+  let empty = false;
+  if (!input) return { filter, empty };
+
+  const list = (property: string, values: readonly string[] | null | undefined) => {
+    if (values === null || values === undefined) return;
+    if (values.length === 0) empty = true;
+    filter.push({ property, value: [...new Set(values)], op: 'IN' });
+  };
+
+  if (input.status) list('status', input.status.flatMap((s) => UPSTREAM_STATUS[s] ?? [s]));
+  list('jobId', input.jobId);
+  if (input.jobName !== null && input.jobName !== undefined) {
+    if (input.jobName.length === 0) throw badUserInput('Field "filter.jobName" must not be empty: expected a job name, optionally with * wildcards.', 'filter');
+    filter.push({ property: 'jobName', value: input.jobName, op: '=' });
+  }
+  list('type', input.type);
+  list('subType', input.subType);
+  list('serviceId', input.serviceId);
+  list('subPolicyType', input.subPolicyType);
+  if (input.start) {
+    const { gt, gte, lt, lte } = input.start;
+    if (gt !== null && gt !== undefined) filter.push({ property: 'start', value: gt, op: '>' });
+    if (gte !== null && gte !== undefined) filter.push({ property: 'start', value: gte, op: '>=' });
+    if (lt !== null && lt !== undefined) filter.push({ property: 'start', value: lt, op: '<' });
+    if (lte !== null && lte !== undefined) filter.push({ property: 'start', value: lte, op: '<=' });
+  }
+  // SPP's UI and sppclient send hasCatalog as the string "true" (spp-api.md §2.3).
+  if (input.hasCatalog !== null && input.hasCatalog !== undefined) {
+    filter.push({ property: 'hasCatalog', value: String(input.hasCatalog), op: '=' });
+  }
+  return { filter, empty };
+}

@@ -1,0 +1,267 @@
+/**
+ * The one HTTP client for SPP's REST API: a single `got` instance shared by all requests.
+ *
+ * - Keep-alive agents bounded by SPP_MAX_SOCKETS: SPP's web tier is a single appliance,
+ *   and opening a socket per request costs a TLS handshake each time.
+ * - Explicit budgets: connect (SPP_CONNECT_TIMEOUT_MS) and first byte (SPP_RESPONSE_TIMEOUT_MS).
+ *   SPPMon's default read timeout on jobsession is 60 s on loaded systems (spp-api.md §2.1);
+ *   our default of 30 s leaves a frontend's typical 60 s budget room for one retry.
+ * - Retries only for GETs (idempotent) on 502/503/504 and connection resets, with a short
+ *   exponential backoff that honours `Retry-After` up to SPP_MAX_RETRY_AFTER_MS (sppclient
+ *   documents 503 as "too many requests going to the same controller", §5).
+ * - A 401 means SPP dropped our session (45 idle minutes, §1): log in again once, retry once.
+ * - Identical GETs in flight for the same identity are sent once (single flight), and an
+ *   optional short-lived cache (SPP_CACHE_TTL_MS) keyed by identity and full request.
+ *
+ * Errors leave this module only as the gateway's own vocabulary (src/errors.ts): upstream
+ * bodies, URLs and session ids stay in the logs.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import got, { HTTPError, RequestError, TimeoutError, type Got } from 'got';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { GraphQLError } from 'graphql';
+import {
+  forbidden,
+  gatewayError,
+  ErrorCode,
+  unauthenticated,
+  upstreamError,
+  upstreamTimeout,
+  upstreamUnavailable,
+} from '../errors.js';
+import type { UpstreamIdentity } from './session.js';
+import type { SppFilter, SppJobSession, SppJobSessionList, SppLoginResponse, SppSort } from './types.js';
+import { parseJobSession, parseJobSessionList } from './validate.js';
+
+export interface SppClientOptions {
+  baseUrl: string;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  retryLimit: number;
+  maxRetryAfterMs: number;
+  maxSockets: number;
+  /** PEM text of the CA that signed SPP's certificate (SPP_CA_FILE). */
+  ca?: string | Buffer | undefined;
+  /** Skip TLS verification (SPP_TLS_INSECURE): only by explicit choice. */
+  tlsInsecure?: boolean;
+  cacheTtlMs?: number;
+  cacheMaxEntries?: number;
+  logger: Logger;
+}
+
+export interface JobSessionListParams {
+  pageStartIndex: number;
+  pageSize: number;
+  filter: SppFilter[];
+  sort: SppSort[];
+}
+
+const RETRY_ERROR_CODES = ['ECONNRESET', 'EPIPE'];
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export class SppClient {
+  private readonly http: Got;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly cache: LRUCache<string, { value: unknown }> | undefined;
+  private readonly logger: Logger;
+  /** Upstream requests actually sent (after single flight and cache), for metrics and benchmarks. */
+  sent = 0;
+
+  constructor(private readonly options: SppClientOptions) {
+    this.logger = options.logger;
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
+      https: new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
+    };
+    this.cache =
+      options.cacheTtlMs && options.cacheTtlMs > 0
+        ? new LRUCache({ max: options.cacheMaxEntries ?? 500, ttl: options.cacheTtlMs })
+        : undefined;
+    this.http = got.extend({
+      prefixUrl: `${options.baseUrl}/api`,
+      agent: this.agents,
+      https: {
+        rejectUnauthorized: !options.tlsInsecure,
+        ...(options.ca ? { certificateAuthority: options.ca } : {}),
+      },
+      timeout: {
+        lookup: options.connectTimeoutMs,
+        connect: options.connectTimeoutMs,
+        secureConnect: options.connectTimeoutMs,
+        response: options.responseTimeoutMs,
+      },
+      headers: { accept: 'application/json', 'user-agent': 'spp-jobsession-gateway' },
+      retry: {
+        limit: options.retryLimit,
+        methods: ['GET'],
+        statusCodes: [502, 503, 504],
+        errorCodes: RETRY_ERROR_CODES,
+        maxRetryAfter: options.maxRetryAfterMs,
+        // got's default backoff starts at 1 s; SPP behind a loaded controller recovers faster,
+        // and a GraphQL client is waiting. Retry-After, when given, wins (computedValue holds it).
+        calculateDelay: ({ computedValue, retryAfter, attemptCount }) => {
+          if (computedValue === 0) return 0;
+          if (retryAfter !== undefined) return computedValue;
+          return Math.min(100 * 2 ** (attemptCount - 1), 1_000) + Math.random() * 50;
+        },
+      },
+      hooks: {
+        beforeRetry: [
+          (error, retryCount) => {
+            this.sent++;
+            this.logger.warn({ upstream: describeError(error), retryCount }, 'retrying SPP request');
+          },
+        ],
+      },
+    });
+  }
+
+  /** `GET /api/endeavour/jobsession`: one upstream page. */
+  listJobSessions(identity: UpstreamIdentity, params: JobSessionListParams): Promise<SppJobSessionList> {
+    const search = new URLSearchParams();
+    search.set('pageStartIndex', String(params.pageStartIndex));
+    search.set('pageSize', String(params.pageSize));
+    if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
+    if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
+    return this.getShared(identity, 'endeavour/jobsession', search, parseJobSessionList);
+  }
+
+  /** `GET /api/endeavour/jobsession/{id}`: one record, or null when SPP has no such session. */
+  async getJobSession(identity: UpstreamIdentity, id: string): Promise<SppJobSession | null> {
+    try {
+      return await this.getShared(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, new URLSearchParams(), parseJobSession);
+    } catch (error) {
+      if ((error as GraphQLError).extensions?.code === ErrorCode.NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
+  async login(username: string, password: string): Promise<SppLoginResponse> {
+    try {
+      this.sent++;
+      const body = await this.http
+        .post('endeavour/session', {
+          username,
+          password,
+          retry: { limit: 0 },
+        })
+        .json<SppLoginResponse>();
+      if (typeof body?.sessionid !== 'string' || body.sessionid.length === 0) {
+        throw upstreamError('the login answer had no session id');
+      }
+      return body;
+    } catch (error) {
+      if (error instanceof HTTPError && error.response.statusCode === 401) {
+        throw unauthenticated('SPP rejected the username or password.', describeError(error));
+      }
+      throw this.translate(error, 'login');
+    }
+  }
+
+  /** `DELETE /api/endeavour/session`: SPP answers 204. Failures are logged, not thrown. */
+  async logout(sessionId: string): Promise<boolean> {
+    try {
+      this.sent++;
+      const response = await this.http.delete('endeavour/session', {
+        headers: { 'x-endeavour-sessionid': sessionId },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+      });
+      return response.statusCode === 204;
+    } catch (error) {
+      this.logger.warn({ upstream: describeError(error) }, 'SPP logout failed');
+      return false;
+    }
+  }
+
+  /** Closes the keep-alive sockets (graceful shutdown). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
+    const key = `${identity.key} ${path}?${search.toString()}`;
+    const cached = this.cache?.get(key);
+    if (cached) return Promise.resolve(cached.value as T);
+    const running = this.inflight.get(key);
+    if (running) return running as Promise<T>;
+    const request = this.getWithSession(identity, path, search, parse).then(
+      (value) => {
+        this.inflight.delete(key);
+        this.cache?.set(key, { value });
+        return value;
+      },
+      (error: unknown) => {
+        this.inflight.delete(key);
+        throw error;
+      },
+    );
+    this.inflight.set(key, request);
+    return request;
+  }
+
+  private async getWithSession<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
+    let sessionId = await identity.sessionId();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.sent++;
+        const body = await this.http.get(path, { searchParams: search, headers: { 'x-endeavour-sessionid': sessionId } }).json<unknown>();
+        return parse(body);
+      } catch (error) {
+        if (attempt === 0 && error instanceof HTTPError && error.response.statusCode === 401) {
+          const renewed = await identity.renew(sessionId);
+          if (renewed !== null) {
+            this.logger.info({ path }, 'SPP session expired; logged in again');
+            sessionId = renewed;
+            continue;
+          }
+        }
+        throw this.translate(error, path);
+      }
+    }
+  }
+
+  /** Maps anything `got` or a parser threw to the gateway's vocabulary, logging the detail. */
+  private translate(error: unknown, what: string): GraphQLError {
+    if ((error as GraphQLError).extensions?.code) return error as GraphQLError;
+    const detail = describeError(error);
+    this.logger.warn({ upstream: detail, what }, 'SPP request failed');
+    if (error instanceof TimeoutError) return upstreamTimeout(detail);
+    if (error instanceof HTTPError) {
+      const status = error.response.statusCode;
+      if (status === 401) return unauthenticated('SPP did not accept the session: log in again.', detail);
+      if (status === 403) return forbidden('SPP denied access to this data for your SPP user.', detail);
+      if (status === 404) return gatewayError(ErrorCode.NOT_FOUND, 'SPP has no such record.', { cause: detail });
+      if (status === 503) return upstreamUnavailable(detail);
+      if (status === 504) return upstreamTimeout(detail);
+      return upstreamError(`HTTP ${status}`, detail);
+    }
+    if (error instanceof RequestError) {
+      if (error.code && UNAVAILABLE_CODES.has(error.code)) return upstreamUnavailable(detail);
+      if (error.name === 'ParseError') return upstreamError('the answer was not valid JSON', detail);
+      return upstreamUnavailable(detail);
+    }
+    return upstreamError('the answer did not have the expected shape', detail);
+  }
+}
+
+/** A loggable, secret-free summary of an upstream failure: no bodies, no headers, no query strings. */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof RequestError) {
+    const url = error.options?.url;
+    return {
+      name: error.name,
+      code: error.code,
+      status: error.response?.statusCode,
+      method: error.options?.method,
+      path: url instanceof URL ? url.pathname : undefined,
+    };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { error: String(error) };
+}
