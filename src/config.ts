@@ -50,6 +50,7 @@ const envSchema = z.object({
   SPP_PAGE_SIZE_CAP: int(1, 100_000).default(100),
   SPP_FANOUT_CONCURRENCY: int(1, 64).default(6),
   SPP_MAX_SOCKETS: int(1, 1024).default(32),
+  SPP_SESSION_IDLE_MS: int(60_000).default(45 * 60_000),
   SPP_CACHE_TTL_MS: int(0).default(0),
   SPP_CACHE_MAX_ENTRIES: int(1).default(500),
 
@@ -65,16 +66,28 @@ const envSchema = z.object({
   MAX_ALIASES: int(0).default(30),
   MAX_COST: int(1).default(50_000),
   MAX_DOCUMENT_BYTES: int(100).default(20_000),
+  MAX_BODY_BYTES: int(1_000).default(200_000),
   MAX_BATCH: int(1).default(10),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
+export type AuthConfig =
+  | {
+      mode: 'service-account';
+      /** Undefined in the embedded-simulator default: the simulator's admin is used. */
+      serviceAccount: { username: string; password: string } | undefined;
+      tokens: string[];
+      allowAnonymous: boolean;
+    }
+  | { mode: 'pass-through' };
+
 export interface GatewayConfig {
   env: Env;
   /** Where SPP is; undefined means "start the embedded simulator". */
   sppUrl: string | undefined;
+  auth: AuthConfig;
   production: boolean;
 }
 
@@ -100,5 +113,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   if (env.PAGE_DEFAULT_SIZE > env.PAGE_MAX_SIZE) {
     throw new ConfigError(`Invalid PAGE_DEFAULT_SIZE (${env.PAGE_DEFAULT_SIZE}): must not exceed PAGE_MAX_SIZE (${env.PAGE_MAX_SIZE})`);
   }
-  return { env, sppUrl: env.SPP_URL, production: env.NODE_ENV === 'production' };
+  return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
+}
+
+/**
+ * The authentication mode follows from which variables are set (README "Security"):
+ * - no SPP_URL: the embedded simulator, as its admin, open to anonymous callers unless
+ *   GATEWAY_ALLOW_ANONYMOUS=false or GATEWAY_TOKENS say otherwise;
+ * - SPP_URL + SPP_USERNAME: service account; callers need a GATEWAY_TOKENS token unless
+ *   GATEWAY_ALLOW_ANONYMOUS=true. Neither set is refused: the safe default is closed.
+ * - SPP_URL alone: pass-through, each caller brings its own SPP identity.
+ */
+function authConfig(env: Env): AuthConfig {
+  const tokens = env.GATEWAY_TOKENS ?? [];
+  if (!env.SPP_URL) {
+    return { mode: 'service-account', serviceAccount: undefined, tokens, allowAnonymous: env.GATEWAY_ALLOW_ANONYMOUS ?? tokens.length === 0 };
+  }
+  if (env.SPP_USERNAME) {
+    const allowAnonymous = env.GATEWAY_ALLOW_ANONYMOUS ?? false;
+    if (tokens.length === 0 && !allowAnonymous) {
+      throw new ConfigError('Invalid GATEWAY_TOKENS: required with SPP_USERNAME (service-account mode) unless GATEWAY_ALLOW_ANONYMOUS=true');
+    }
+    return { mode: 'service-account', serviceAccount: { username: env.SPP_USERNAME, password: env.SPP_PASSWORD ?? '' }, tokens, allowAnonymous };
+  }
+  if (env.GATEWAY_TOKENS || env.GATEWAY_ALLOW_ANONYMOUS) {
+    throw new ConfigError(`Invalid ${env.GATEWAY_TOKENS ? 'GATEWAY_TOKENS' : 'GATEWAY_ALLOW_ANONYMOUS'}: only meaningful with SPP_USERNAME; without it the gateway is in pass-through mode and callers bring their own SPP credentials`);
+  }
+  return { mode: 'pass-through' };
 }

@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
-import { createGateway, type Gateway } from './server.js';
+import { createGateway, type Gateway, type GatewayOptions } from './server.js';
 import { createLogger } from './server/logger.js';
 import { optionsFromEnv, startSimulator, type Simulator } from './simulator/index.js';
+
+const DEFAULT_SIMULATOR_ADMIN = { username: 'admin', password: 'admin-password' };
 
 async function main(): Promise<void> {
   let config;
@@ -36,23 +38,36 @@ async function main(): Promise<void> {
 
   let simulator: Simulator | undefined;
   let sppUrl = config.sppUrl;
-  let serviceAccount = env.SPP_USERNAME ? { username: env.SPP_USERNAME, password: env.SPP_PASSWORD ?? '' } : undefined;
-  if (!sppUrl) {
-    const simOptions = optionsFromEnv(process.env);
-    simulator = await startSimulator({ ...simOptions, host: '127.0.0.1', port: simOptions.port ?? 0 });
-    sppUrl = simulator.url;
-    const admin = simOptions.users?.[0] ?? { username: 'admin', password: 'admin-password' };
-    serviceAccount ??= { username: admin.username, password: admin.password };
-    logger.info({ simulator: simulator.url }, 'SPP_URL is not set: started the embedded SPP simulator');
-  }
-  if (!serviceAccount) {
-    process.stderr.write('Invalid SPP_USERNAME: required with SPP_URL (the service account the gateway logs in to SPP with)\n');
-    process.exit(1);
+  let auth: GatewayOptions['auth'];
+  if (config.auth.mode === 'pass-through') {
+    auth = { mode: 'pass-through' };
+  } else {
+    let account = config.auth.serviceAccount;
+    if (!sppUrl) {
+      const simOptions = optionsFromEnv(process.env);
+      // The embedded simulator listens on loopback only, on a free port unless SIM_PORT is set.
+      simulator = await startSimulator({ ...simOptions, host: '127.0.0.1', port: process.env.SIM_PORT ? simOptions.port : 0 });
+      sppUrl = simulator.url;
+      const admin = simOptions.users?.[0] ?? DEFAULT_SIMULATOR_ADMIN;
+      account = { username: admin.username, password: admin.password };
+    }
+    auth = { mode: 'service-account', serviceAccount: account!, tokens: config.auth.tokens, allowAnonymous: config.auth.allowAnonymous };
   }
 
-  const gateway: Gateway = await createGateway({ env, sppUrl, serviceAccount, logger, ...(ca ? { ca } : {}) });
+  const gateway: Gateway = await createGateway({ env, sppUrl: sppUrl!, auth, logger, ...(ca ? { ca } : {}) });
   process.stdout.write(`Gateway ready at ${gateway.url}\n`);
-  process.stdout.write(simulator ? `Embedded SPP simulator at ${simulator.url} (user ${serviceAccount.username})\n` : `Upstream SPP at ${sppUrl}\n`);
+  if (simulator) {
+    process.stdout.write(`Embedded SPP simulator at ${simulator.url} (the gateway speaks to it as "${auth.mode === 'service-account' ? auth.serviceAccount.username : ''}")\n`);
+  } else {
+    process.stdout.write(`Upstream SPP at ${sppUrl}\n`);
+  }
+  process.stdout.write(
+    auth.mode === 'pass-through'
+      ? 'Authentication: pass-through (callers send SPP credentials, an SPP session id, or a createSession token)\n'
+      : auth.allowAnonymous
+        ? 'Authentication: service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)\n'
+        : 'Authentication: service account; callers need "Authorization: Bearer <token>" from GATEWAY_TOKENS\n',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

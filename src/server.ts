@@ -9,15 +9,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { Logger } from 'pino';
 import { resolvers } from './resolvers/index.js';
 import { createContext, type GatewayContext } from './server/context.js';
 import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
-import { LoginSession, loginIdentity, type UpstreamIdentity } from './upstream/session.js';
 import { CursorCodec } from './pagination/cursor.js';
+import { Authenticator, type AuthMode } from './server/auth.js';
+import { costLimitPlugin, validationRules } from './server/limits.js';
 import type { Env } from './config.js';
 
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
@@ -26,8 +31,10 @@ export interface GatewayOptions {
   env: Env;
   /** SPP's base URL, e.g. https://spp.example.com (no /api). */
   sppUrl: string;
-  /** The service account the gateway logs in with. */
-  serviceAccount: { username: string; password: string };
+  /** How callers authenticate and as whom the gateway speaks to SPP (see src/server/auth.ts). */
+  auth:
+    | { mode: 'service-account'; serviceAccount: { username: string; password: string }; tokens: string[]; allowAnonymous: boolean }
+    | { mode: 'pass-through' };
   logger: Logger;
   /** PEM text of SPP's CA (read from SPP_CA_FILE by the caller). */
   ca?: string | Buffer;
@@ -39,6 +46,7 @@ export interface Gateway {
   httpServer: http.Server;
   apollo: ApolloServer<GatewayContext>;
   spp: SppClient;
+  auth: Authenticator;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
 }
@@ -66,9 +74,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const codec = new CursorCodec(secret);
 
-  const { username, password } = options.serviceAccount;
-  const serviceSession = new LoginSession(async () => (await spp.login(username, password)).sessionid);
-  const serviceIdentity: UpstreamIdentity = loginIdentity('service-account', serviceSession);
+  const auth = new Authenticator({
+    ...(options.auth.mode === 'service-account'
+      ? { mode: 'service-account' as AuthMode, serviceAccount: options.auth.serviceAccount, tokens: options.auth.tokens, allowAnonymous: options.auth.allowAnonymous }
+      : { mode: 'pass-through' as AuthMode }),
+    spp,
+    sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
+  });
+  if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
+    logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
+  }
+
+  const limits = {
+    maxDepth: env.MAX_DEPTH,
+    maxAliases: env.MAX_ALIASES,
+    maxCost: env.MAX_COST,
+    // A GraphQL token is at least one byte, so this bounds parsing work by the document size.
+    maxTokens: env.MAX_DOCUMENT_BYTES,
+    defaultPageSize: env.PAGE_DEFAULT_SIZE,
+  };
 
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
@@ -79,7 +103,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
     allowBatchedHttpRequests: true,
     csrfPrevention: true,
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: validationRules(limits),
+    // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
+    hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     plugins: [
+      costLimitPlugin(limits),
+      // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
+      // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
       ...((env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production') ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
@@ -88,6 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const contextDeps = {
     spp,
+    auth,
     codec,
     pageSizeCap: env.SPP_PAGE_SIZE_CAP,
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
@@ -100,8 +134,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     createHttpHandler({
       apollo,
       logger,
-      limits: { maxBodyBytes: Math.max(env.MAX_DOCUMENT_BYTES * 4, 64_000), maxBatch: env.MAX_BATCH },
-      context: async (_req, requestId, log) => createContext(contextDeps, serviceIdentity, requestId, log),
+      limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
+      context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
     }),
   );
   await new Promise<void>((resolve, reject) => {
@@ -117,10 +151,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer,
     apollo,
     spp,
+    auth,
     async stop() {
       await apollo.stop();
-      const sessionId = serviceSession.peek();
-      if (sessionId) await spp.logout(sessionId);
+      await auth.close();
       spp.close();
     },
   };

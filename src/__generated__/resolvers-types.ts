@@ -39,6 +39,17 @@ export type DateTimeRange = {
   lte?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** A signed-in gateway session. */
+export type GatewaySession = {
+  __typename?: 'GatewaySession';
+  /** When the session ends if it is not used: each use extends it, as SPP's idle timeout does. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Send as `Authorization: Bearer <token>`. Secret: treat it as a password. */
+  token: Scalars['String']['output'];
+  /** The SPP user signed in. */
+  user: SppUser;
+};
+
 /** A run of an SPP job: a backup, inventory, maintenance, restore or report. */
 export type JobSession = Node & {
   __typename?: 'JobSession';
@@ -266,6 +277,25 @@ export type Link = {
   title?: Maybe<Scalars['String']['output']>;
 };
 
+/** Signing in and out (pass-through mode: the gateway speaks to SPP as each caller). */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Logs a user in to SPP with their SPP username and password, and returns a token to send as
+   * `Authorization: Bearer <token>`. Only in pass-through mode; wrong credentials give UNAUTHENTICATED.
+   */
+  createSession: GatewaySession;
+  /** Signs out the session of the `Authorization: Bearer` token of this request, also at SPP. False when the token was not known. */
+  deleteSession: Scalars['Boolean']['output'];
+};
+
+
+/** Signing in and out (pass-through mode: the gateway speaks to SPP as each caller). */
+export type MutationCreateSessionArgs = {
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
 /** An object with a global, opaque identifier that `Query.node` resolves (Relay Object Identification). */
 export type Node = {
   /** The global id: opaque, stable, and accepted by `Query.node`. */
@@ -403,6 +433,15 @@ export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** An SPP user. */
+export type SppUser = {
+  __typename?: 'SppUser';
+  /** The user name. */
+  name: Scalars['String']['output'];
+  /** The kind of user, e.g. `NATIVE_USER`. */
+  type?: Maybe<Scalars['String']['output']>;
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -485,6 +524,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DateTimeRange: DateTimeRange;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  GatewaySession: ResolverTypeWrapper<GatewaySession>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
@@ -497,6 +537,7 @@ export type ResolversTypes = ResolversObject<{
   JobSessionStatistic: ResolverTypeWrapper<SppStatistic>;
   JobSessionStatus: JobSessionStatus;
   Link: ResolverTypeWrapper<Link>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -506,6 +547,7 @@ export type ResolversTypes = ResolversObject<{
   PolicySourceMetadata: ResolverTypeWrapper<SppSourceMetadata>;
   PolicySpec: ResolverTypeWrapper<SppPolicySpec>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SppUser: ResolverTypeWrapper<SppUser>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
@@ -515,6 +557,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   DateTimeRange: DateTimeRange;
   Float: Scalars['Float']['output'];
+  GatewaySession: GatewaySession;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
@@ -525,6 +568,7 @@ export type ResolversParentTypes = ResolversObject<{
   JobSessionOrder: JobSessionOrder;
   JobSessionStatistic: SppStatistic;
   Link: Link;
+  Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
   PolicyOption: SppPolicyOption;
@@ -533,12 +577,19 @@ export type ResolversParentTypes = ResolversObject<{
   PolicySourceMetadata: SppSourceMetadata;
   PolicySpec: SppPolicySpec;
   Query: Record<PropertyKey, never>;
+  SppUser: SppUser;
   String: Scalars['String']['output'];
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type GatewaySessionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewaySession'] = ResolversParentTypes['GatewaySession']> = ResolversObject<{
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['SppUser'], ParentType, ContextType>;
+}>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
@@ -617,6 +668,11 @@ export type LinkResolvers<ContextType = GatewayContext, ParentType extends Resol
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createSession?: Resolver<ResolversTypes['GatewaySession'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'password' | 'username'>>;
+  deleteSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = ResolversObject<{
   __resolveType: TypeResolveFn<'JobSession', ParentType, ContextType>;
 }>;
@@ -673,14 +729,21 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
 }>;
 
+export type SppUserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SppUser'] = ResolversParentTypes['SppUser']> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  GatewaySession?: GatewaySessionResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   JobSession?: JobSessionResolvers<ContextType>;
   JobSessionConnection?: JobSessionConnectionResolvers<ContextType>;
   JobSessionEdge?: JobSessionEdgeResolvers<ContextType>;
   JobSessionStatistic?: JobSessionStatisticResolvers<ContextType>;
   Link?: LinkResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PolicyOption?: PolicyOptionResolvers<ContextType>;
@@ -689,5 +752,6 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PolicySourceMetadata?: PolicySourceMetadataResolvers<ContextType>;
   PolicySpec?: PolicySpecResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SppUser?: SppUserResolvers<ContextType>;
 }>;
 

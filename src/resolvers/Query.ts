@@ -5,7 +5,8 @@ import { badUserInput } from '../errors.js';
 import { fromGlobalId, jobSessionIdFrom } from './global-id.js';
 
 export const Query: QueryResolvers = {
-  async jobSessions(_parent, args, { paginator, loaders }) {
+  async jobSessions(_parent, args, context) {
+    const { paginator, loaders } = context.upstream();
     const { filter, empty } = translateFilter(args.filter);
     const sort = translateOrder(args.orderBy);
     const page = await paginator.page(args, filter, sort, empty);
@@ -14,16 +15,17 @@ export const Query: QueryResolvers = {
     return page;
   },
 
-  jobSession(_parent, { id }, { loaders }) {
-    return loaders.jobSession.load(jobSessionIdFrom(id));
+  jobSession(_parent, { id }, context) {
+    const sessionId = jobSessionIdFrom(id);
+    return context.upstream().loaders.jobSession.load(sessionId);
   },
 
-  async node(_parent, { id }, { loaders }) {
+  async node(_parent, { id }, context) {
     const decoded = fromGlobalId(id);
     if (!decoded) {
       throw badUserInput(`Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`, 'id');
     }
-    const record = await loaders.jobSession.load(decoded.id);
+    const record = await context.upstream().loaders.jobSession.load(decoded.id);
     return record ? { ...record, __typename: 'JobSession' as const } : null;
   },
 };

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import { Query } from './Query.js';
+import { Mutation } from './Mutation.js';
 import { JobSession, JobSessionStatistic } from './JobSession.js';
 import { PolicyOption, PolicySnapshot, PolicySource, PolicySpec } from './PolicySnapshot.js';
 import { DateTime, JSONScalar } from './scalars.js';
@@ -8,6 +9,7 @@ export const resolvers: Resolvers = {
   DateTime,
   JSON: JSONScalar,
   Query,
+  Mutation,
   Node: { __resolveType: () => 'JobSession' },
   JobSessionConnection: {
     nodes: (page) => page.edges.map((edge) => edge.node),

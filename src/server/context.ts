@@ -1,7 +1,11 @@
 /**
  * The per-request context. Loaders and the paginator are created fresh for every request,
  * bound to the caller's upstream identity: nothing read for one caller can answer another.
+ *
+ * The upstream part is built on first use, so that a request without credentials can still
+ * call `createSession` and fails with UNAUTHENTICATED only when it asks for SPP data.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { SppClient } from '../upstream/spp-client.js';
@@ -10,12 +14,10 @@ import type { SppJobSession } from '../upstream/types.js';
 import { Paginator } from '../pagination/paginator.js';
 import { createWindowReader } from '../pagination/window.js';
 import type { CursorCodec } from '../pagination/cursor.js';
+import type { Authenticator, AuthOutcome } from './auth.js';
 
-export interface GatewayContext {
-  requestId: string;
-  logger: Logger;
+export interface UpstreamContext {
   identity: UpstreamIdentity;
-  spp: SppClient;
   paginator: Paginator;
   loaders: {
     /** By SPP session id; null for ids SPP does not know. */
@@ -23,8 +25,18 @@ export interface GatewayContext {
   };
 }
 
+export interface GatewayContext {
+  requestId: string;
+  logger: Logger;
+  headers: IncomingHttpHeaders;
+  auth: Authenticator;
+  /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
+  upstream(): UpstreamContext;
+}
+
 export interface ContextDeps {
   spp: SppClient;
+  auth: Authenticator;
   codec: CursorCodec;
   pageSizeCap: number;
   fanoutConcurrency: number;
@@ -32,14 +44,28 @@ export interface ContextDeps {
   maxPageSize: number;
 }
 
-export function createContext(deps: ContextDeps, identity: UpstreamIdentity, requestId: string, logger: Logger): GatewayContext {
-  const { spp } = deps;
-  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSizeCap, deps.fanoutConcurrency);
+export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext {
+  let outcome: AuthOutcome | undefined;
+  let upstream: UpstreamContext | undefined;
   return {
     requestId,
     logger,
+    headers,
+    auth: deps.auth,
+    upstream() {
+      outcome ??= deps.auth.authenticate(headers);
+      if ('error' in outcome) throw outcome.error;
+      upstream ??= createUpstreamContext(deps, outcome.identity);
+      return upstream;
+    },
+  };
+}
+
+function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
+  const { spp } = deps;
+  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSizeCap, deps.fanoutConcurrency);
+  return {
     identity,
-    spp,
     paginator: new Paginator(reader, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
     loaders: {
       // SPP has no documented multi-id lookup, so a batch is parallel single-record GETs;
@@ -47,9 +73,7 @@ export function createContext(deps: ContextDeps, identity: UpstreamIdentity, req
       jobSession: new DataLoader(
         (ids) =>
           Promise.all(
-            ids.map((id) =>
-              spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-            ),
+            ids.map((id) => spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
           ),
         { maxBatchSize: 50 },
       ),

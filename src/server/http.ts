@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 
 export interface HttpLimits {
+  /** Largest GraphQL document (the `query` text) accepted, in bytes. */
+  maxDocumentBytes: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
   /** Most operations in one batched (array) request. */
@@ -59,6 +61,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       const body = req.method === 'POST' ? await readJsonBody(req, limits) : undefined;
       if (Array.isArray(body) && body.length > limits.maxBatch) {
         throw new HttpProblem(ErrorCode.BAD_REQUEST, `A batched request may hold at most ${limits.maxBatch} operations, got ${body.length}.`);
+      }
+      for (const operation of Array.isArray(body) ? body : [body ?? Object.fromEntries(url.searchParams)]) {
+        const query = (operation as { query?: unknown } | null)?.query;
+        if (typeof query === 'string' && Buffer.byteLength(query) > limits.maxDocumentBytes) {
+          throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${Buffer.byteLength(query)} bytes; at most ${limits.maxDocumentBytes} are accepted.`);
+        }
       }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {

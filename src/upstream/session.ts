@@ -26,34 +26,32 @@ export type LoginFn = (username: string, password: string) => Promise<string>;
  * A session obtained with a username and password, shared by every request that speaks
  * as that user. Concurrent callers share one login (single flight); a renew for a session
  * that was already replaced returns the replacement without logging in again.
+ *
+ * The login function is given at each call rather than kept, so that a pass-through
+ * caller's password lives only as long as that caller's request.
  */
 export class LoginSession {
   private current: string | undefined;
   private pending: Promise<string> | undefined;
-  /** Epoch ms of the last use, so the owner can drop sessions SPP has already expired. */
-  lastUsed = 0;
 
-  constructor(private readonly login: () => Promise<string>) {}
-
-  sessionId(): Promise<string> {
-    this.lastUsed = Date.now();
+  sessionId(login: () => Promise<string>): Promise<string> {
     if (this.current !== undefined) return Promise.resolve(this.current);
-    return this.loginOnce();
+    return this.loginOnce(login);
   }
 
-  renew(stale: string): Promise<string> {
+  renew(stale: string, login: () => Promise<string>): Promise<string> {
     if (this.current !== undefined && this.current !== stale) return Promise.resolve(this.current);
     this.current = undefined;
-    return this.loginOnce();
+    return this.loginOnce(login);
   }
 
-  /** The session id currently held, if any (for logout at shutdown). */
+  /** The session id currently held, if any (for logout). */
   peek(): string | undefined {
     return this.current;
   }
 
-  private loginOnce(): Promise<string> {
-    this.pending ??= this.login().then(
+  private loginOnce(login: () => Promise<string>): Promise<string> {
+    this.pending ??= login().then(
       (id) => {
         this.current = id;
         this.pending = undefined;
@@ -68,11 +66,11 @@ export class LoginSession {
   }
 }
 
-export function loginIdentity(key: string, session: LoginSession): UpstreamIdentity {
+export function loginIdentity(key: string, session: LoginSession, login: () => Promise<string>): UpstreamIdentity {
   return {
     key,
-    sessionId: () => session.sessionId(),
-    renew: (stale) => session.renew(stale),
+    sessionId: () => session.sessionId(login),
+    renew: (stale) => session.renew(stale, login),
   };
 }
 

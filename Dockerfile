@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both programs:
+#   gateway (default):  docker run -p 4000:4000 -e SPP_URL=... -e SPP_USERNAME=... -e SPP_PASSWORD=... <image>
+#   SPP simulator:      docker run -p 8090:8090 <image> node dist/simulator/cli.js
+# Without SPP_URL the gateway starts its embedded simulator (demo mode).
+# docker-compose.yml runs the two side by side.
+
+# ---- build: compile TypeScript (needs devDependencies: typescript) ----------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY schema ./schema
+# src/__generated__ (graphql-codegen output) is committed, so no codegen here.
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies, compiled JS, the SDL --------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# src/server.ts reads ../schema/schema.graphql relative to itself: /app/dist -> /app/schema.
+COPY schema ./schema
+# Files stay root-owned (read-only for the app); the process runs unprivileged.
+USER node
+EXPOSE 4000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+CMD ["node", "dist/main.js"]

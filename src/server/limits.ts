@@ -1,0 +1,78 @@
+/**
+ * Query limits that fail fast, before any upstream call: depth and aliases as validation
+ * rules (graphql-armor), document size as a token limit at parse time (graphql-js
+ * `maxTokens`) and a byte limit at the HTTP layer, and cost as an Apollo plugin
+ * (graphql-query-complexity) once variables are known.
+ *
+ * Cost counts the objects a query can return: each object field costs 1 plus what it
+ * selects; a connection multiplies what it selects by `first`/`last` (or the default page
+ * size), and a nested list without paging arguments (statistics, links, sources) by
+ * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
+ * list costs about 1000 × 45, what it really costs to serialise.
+ */
+import { GraphQLError, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { createRequire } from 'node:module';
+import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { ErrorCode, httpStatusOf } from '../errors.js';
+
+// graphql-query-complexity's ESM build imports 'graphql/index.mjs', while Apollo Server loads
+// graphql's CommonJS build: two graphql realms ("Cannot use GraphQLObjectType from another
+// module or realm"). Its CommonJS build shares Apollo's graphql.
+const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+  defaultPageSize: number;
+}
+
+/** The size assumed for a list that has no paging argument (statistics, links, sources). */
+export const NESTED_LIST_ESTIMATE = 10;
+
+const tooComplex = (message: string) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } } });
+
+export function validationRules(limits: QueryLimits) {
+  const onRejectCode = { exposeLimits: true, propagateOnRejection: true };
+  return [
+    maxDepthRule({ n: limits.maxDepth, ...onRejectCode, ignoreIntrospection: true, flattenFragments: true }),
+    maxAliasesRule({ n: limits.maxAliases, ...onRejectCode }),
+  ];
+}
+
+export function costEstimator(defaultPageSize: number): ComplexityEstimator {
+  return ({ type: parent, field, args, childComplexity }) => {
+    const type = getNullableType(field.type);
+    if (!isCompositeType(getNamedType(field.type))) return 0;
+    // A connection's edges and nodes are the page itself: the connection field already multiplied.
+    if (parent.name.endsWith('Connection')) return 1 + childComplexity;
+    const pageSize = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+    if ('first' in args || 'last' in args || field.args.some((a) => a.name === 'first')) {
+      return 1 + (pageSize ?? defaultPageSize) * childComplexity;
+    }
+    if (isListType(type)) return 1 + NESTED_LIST_ESTIMATE * (1 + childComplexity);
+    return 1 + childComplexity;
+  };
+}
+
+/** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
+export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<T> {
+  const estimator = costEstimator(limits.defaultPageSize);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema, operationName }) {
+          const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
+          if (cost > limits.maxCost) {
+            throw tooComplex(`The query costs ${cost}, above the limit of ${limits.maxCost}: ask for fewer sessions (first/last) or fewer nested fields.`);
+          }
+        },
+      };
+    },
+  };
+}

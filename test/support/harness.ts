@@ -1,0 +1,73 @@
+/**
+ * Integration-test harness: an in-process SPP simulator and a gateway, both on port 0, talked
+ * to over real HTTP. Logs are captured (as JSON lines) so tests can check what is logged.
+ */
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server.js';
+import { createLogger } from '../../src/server/logger.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+
+export const ADMIN = { username: 'admin', password: 'admin-password' };
+export const CATALOG_OPERATOR = { username: 'catalog-operator', password: 'catalog-password' };
+/** A fixed "now" so generated data is the same in every run. */
+export const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
+
+export interface Harness {
+  sim: Simulator;
+  gateway: Gateway;
+  logs: string[];
+  /** POSTs a GraphQL operation; returns the HTTP status and the parsed body. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }>;
+  /** Upstream jobsession requests the simulator answered since the last reset. */
+  upstreamCalls(): Simulator['requests'];
+  resetUpstreamCalls(): void;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  sim?: SimulatorOptions;
+  env?: Record<string, string>;
+  auth?: GatewayOptions['auth'];
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSimulator({ seed: 1, now: NOW, ...options.sim });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const { env } = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CURSOR_SECRET: 'integration-test-cursor-secret', SPP_URL: sim.url, SPP_USERNAME: ADMIN.username, SPP_PASSWORD: ADMIN.password, GATEWAY_ALLOW_ANONYMOUS: 'true', ...options.env });
+  const gateway = await createGateway({
+    env,
+    sppUrl: sim.url,
+    auth: options.auth ?? { mode: 'service-account', serviceAccount: ADMIN, tokens: [], allowAnonymous: true },
+    logger: createLogger(env.LOG_LEVEL, sink),
+  });
+  const isJobSessionCall = (r: Simulator['requests'][number]) => r.path.startsWith('/api/endeavour/jobsession');
+  return {
+    sim,
+    gateway,
+    logs,
+    async gql(query, variables, headers) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    },
+    upstreamCalls: () => sim.requests.filter(isJobSessionCall),
+    resetUpstreamCalls: () => sim.clearRequests(),
+    async close() {
+      await gateway.stop();
+      await sim.close();
+    },
+  };
+}
+
+/** The fields most tests read from a session. */
+export const SESSION_FIELDS = 'sessionId jobName status start';
