@@ -17,8 +17,10 @@ export function createErrorFormatter(logger: Logger) {
     const original = unwrapResolverError(error);
     const { stacktrace: _stack, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (isDeliberate(original)) return { ...formatted, extensions };
-    // GraphQL's and Apollo's own request errors carry no originalError: they describe the query.
-    if (error instanceof GraphQLError && !error.originalError) return { ...formatted, extensions };
+    // Request-level errors (parse, validation, variable coercion, limits) have no path: they
+    // describe the query, and Apollo has given them their code. Field errors do have one.
+    const requestLevel = formatted.path === undefined && extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR;
+    if (error instanceof GraphQLError && (!error.originalError || requestLevel)) return { ...formatted, extensions };
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving a request');
     return {
       message: MASKED_MESSAGE,

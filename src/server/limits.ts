@@ -67,7 +67,14 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
-          const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
+          let cost: number;
+          try {
+            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
+          } catch {
+            // Variables that do not coerce: execution rejects them next with BAD_USER_INPUT and the
+            // exact reason, before any resolver (so before any upstream call) runs.
+            return;
+          }
           if (cost > limits.maxCost) {
             throw tooComplex(`The query costs ${cost}, above the limit of ${limits.maxCost}: ask for fewer sessions (first/last) or fewer nested fields.`);
           }

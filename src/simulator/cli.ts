@@ -24,6 +24,17 @@ async function main(argv: string[]): Promise<number> {
   options.port ??= CLI_DEFAULT_PORT;
   options.host ??= CLI_DEFAULT_HOST;
 
+  // Signal handlers go in before the (asynchronous) start so that an early SIGTERM from a
+  // supervisor still shuts down cleanly instead of killing the process mid-start.
+  let stopSignal: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopSignal ??= signal;
+    wake?.();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   const sim = await startSimulator(options);
   const users = options.users ?? DEFAULT_USERS;
   const lines = [
@@ -34,17 +45,10 @@ async function main(argv: string[]): Promise<number> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.stdout.write(`spp-simulator: ${signal}, shutting down\n`);
-      sim.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  if (stopSignal === undefined) await new Promise<void>((resolve) => (wake = resolve));
+  process.stdout.write(`spp-simulator: ${stopSignal}, shutting down\n`);
+  await sim.close();
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

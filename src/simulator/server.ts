@@ -19,6 +19,11 @@ export const DEFAULT_SEED = 1;
 export const DEFAULT_SIZE = 4877;
 export const DEFAULT_MAX_PAGE_SIZE = 10_000;
 export const DEFAULT_HOST = '127.0.0.1';
+/**
+ * The request log keeps at most this many entries (the oldest half is dropped when it
+ * overflows) so that a long benchmark or a standalone instance does not grow without bound.
+ */
+export const REQUEST_LOG_LIMIT = 100_000;
 
 function checkNonNegative(name: string, v: number | undefined, integer = false): void {
   if (v === undefined) return;
@@ -88,7 +93,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     get fallbackHost() {
       return `${urlHost(host)}:${port}`;
     },
-    log: (entry) => requests.push(entry),
+    log: (entry) => {
+      if (requests.push(entry) > REQUEST_LOG_LIMIT) requests.splice(0, REQUEST_LOG_LIMIT / 2);
+    },
     hold: (res) => {
       held.add(res);
       res.on('close', () => held.delete(res));

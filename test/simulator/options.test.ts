@@ -93,9 +93,13 @@ function runCli(args: string[], env: Record<string, string>, untilOutput?: RegEx
     });
     let stdout = '';
     let stderr = '';
+    let signalled = false;
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
-      if (untilOutput?.test(stdout)) child.kill('SIGTERM');
+      if (!signalled && untilOutput?.test(stdout)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -108,6 +112,12 @@ function runCli(args: string[], env: Record<string, string>, untilOutput?: RegEx
 }
 
 describe('cli', () => {
+  it('prints usage listing the variables with --help', async () => {
+    const r = await runCli(['--help'], {});
+    expect(r.code).toBe(0);
+    for (const name of ['SIM_PORT', 'SIM_SEED', 'SIM_QUIRKS', 'SIM_USERS', '--latency-ms']) expect(r.stdout).toContain(name);
+  });
+
   it('exits 1 with one line naming the invalid variable', async () => {
     const r = await runCli([], { SIM_SEED: 'x' });
     expect(r.code).toBe(1);
