@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -162,7 +162,6 @@ function runNodeCommand(argv: string[], env: Env = {}): Promise<number> {
 
 /** A port nothing listens on (bound, read, released). */
 async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -368,14 +367,16 @@ describe('the healthcheck commands, run against the compose settings started as 
     expect(await runNodeCommand(imageHealthcheckArgv(), { PORT: String(simulator.port) })).not.toBe(0);
   });
 
-  it('the gateway started with the compose settings answers GraphQL anonymously', async () => {
+  it("the gateway started with the compose settings serves anonymous callers job sessions read from the simulator with compose's credentials", async () => {
     const res = await fetch(gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __typename }' }),
+      body: JSON.stringify({ query: '{ jobSessions(first: 2) { edges { node { id } } } }' }),
     });
+    const body = (await res.json()) as { data?: { jobSessions?: { edges?: unknown[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(body.data?.jobSessions?.edges).toHaveLength(2);
   });
 });
 
@@ -409,12 +410,12 @@ describe('Dockerfile', () => {
   });
 
   it('puts dist/ and schema/ side by side, where src/server.ts looks for the schema', () => {
-    expect(read('src/server.ts')).toContain("new URL('../schema/schema.graphql', import.meta.url)");
+    expect(read('src/server.ts'), 'the schema is read relative to the compiled module').toMatch(/new URL\(\s*'\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/);
     const workdir = lastOf('WORKDIR')?.args;
     expect(workdir, 'the final stage sets a WORKDIR').toBeDefined();
     const copies = (finalStage?.body ?? []).filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')));
     const destOf = (source: RegExp) => copies.find((words) => words.slice(0, -1).some((w) => source.test(w)))?.at(-1);
-    const resolve = (dest: string | undefined) => (dest === undefined ? undefined : dest.startsWith('/') ? dest : `${workdir}/${dest.replace(/^\.\//, '')}`).replace(/\/+$/, '');
+    const resolve = (dest: string | undefined) => (dest === undefined ? undefined : (dest.startsWith('/') ? dest : `${workdir}/${dest.replace(/^\.\//, '')}`).replace(/\/+$/, ''));
     expect(resolve(destOf(/(^|\/)dist\/?$/))).toBe(`${workdir}/dist`);
     expect(resolve(destOf(/(^|\/)schema\/?$/))).toBe(`${workdir}/schema`);
   });

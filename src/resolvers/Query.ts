@@ -6,12 +6,12 @@ import { fromGlobalId, jobSessionIdFrom } from './global-id.js';
 
 export const Query: QueryResolvers = {
   async jobSessions(_parent, args, context) {
-    const { paginator, loaders } = context.upstream();
+    const upstream = context.upstream();
     const { filter, empty } = translateFilter(args.filter);
     const sort = translateOrder(args.orderBy);
-    const page = await paginator.page(args, filter, sort, empty);
-    // Records a list returned answer later jobSession/node lookups in this operation for free.
-    for (const edge of page.edges) loaders.jobSession.prime(edge.node.id, edge.node);
+    const page = upstream.paginator.page(args, filter, sort, empty);
+    // Records a list returns answer jobSession/node lookups in this operation for free.
+    upstream.trackList(page.then((p) => p.edges.map((edge) => edge.node)));
     return page;
   },
 

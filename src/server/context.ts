@@ -23,6 +23,11 @@ export interface UpstreamContext {
     /** By SPP session id; null for ids SPP does not know. */
     jobSession: DataLoader<string, SppJobSession | null>;
   };
+  /**
+   * Registers a list read of this operation: the records it returns answer jobSession/node
+   * lookups, including lookups that sibling fields started while the list was in flight.
+   */
+  trackList(list: Promise<readonly SppJobSession[]>): void;
 }
 
 export interface GatewayContext {
@@ -64,19 +69,34 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
 function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
   const { spp } = deps;
   const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSizeCap, deps.fanoutConcurrency);
+  const listed = new Map<string, SppJobSession>();
+  const pendingLists = new Set<Promise<unknown>>();
   return {
     identity,
     paginator: new Paginator(reader, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
     loaders: {
       // SPP has no documented multi-id lookup, so a batch is parallel single-record GETs;
-      // the loader's value is deduplication within the operation and priming from lists.
+      // the loader's value is deduplication within the operation and answers from lists.
       jobSession: new DataLoader(
-        (ids) =>
-          Promise.all(
-            ids.map((id) => spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
-          ),
+        async (ids) => {
+          // Sibling list fields run at the same time as this batch: wait for them, they may hold the records.
+          if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
+          return Promise.all(
+            ids.map(
+              (id) =>
+                listed.get(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+            ),
+          );
+        },
         { maxBatchSize: 50 },
       ),
+    },
+    trackList(list) {
+      const tracked = list.then((records) => {
+        for (const record of records) listed.set(record.id, record);
+      });
+      pendingLists.add(tracked);
+      void tracked.finally(() => pendingLists.delete(tracked)).catch(() => undefined);
     },
   };
 }

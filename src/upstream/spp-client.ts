@@ -104,7 +104,7 @@ export class SppClient {
         // and a GraphQL client is waiting. Retry-After, when given, wins (computedValue holds it).
         calculateDelay: ({ computedValue, retryAfter, attemptCount }) => {
           if (computedValue === 0) return 0;
-          if (retryAfter !== undefined) return computedValue;
+          if (retryAfter) return computedValue;
           return Math.min(100 * 2 ** (attemptCount - 1), 1_000) + Math.random() * 50;
         },
       },
