@@ -52,7 +52,7 @@ describe('SPP ignoring pageSize (always 100 records)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 4; i++) {
-      const { body } = await h.gql(PAGE, { first: 7, after });
+      const { body }: { body: any } = await h.gql(PAGE, { first: 7, after });
       expect(body.data.jobSessions.nodes).toHaveLength(7);
       seen.push(...body.data.jobSessions.nodes.map((n: any) => n.sessionId));
       expect(body.data.jobSessions.pageInfo.hasNextPage).toBe(true);
