@@ -24,6 +24,7 @@ import { CursorCodec } from './pagination/cursor.js';
 import { Authenticator, type AuthMode } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
 import type { Env } from './config.js';
+import { GatewayMetrics } from './server/metrics.js';
 
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
 
@@ -47,6 +48,7 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   spp: SppClient;
   auth: Authenticator;
+  metrics: GatewayMetrics;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
 }
@@ -54,7 +56,9 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { env, logger } = options;
 
+  const metrics = new GatewayMetrics();
   const spp = new SppClient({
+    metrics,
     baseUrl: options.sppUrl,
     connectTimeoutMs: env.SPP_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: env.SPP_RESPONSE_TIMEOUT_MS,
@@ -134,6 +138,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     createHttpHandler({
       apollo,
       logger,
+      metrics: metrics.registry,
       limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
       context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
     }),
@@ -152,6 +157,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     apollo,
     spp,
     auth,
+    metrics,
     async stop() {
       await apollo.stop();
       await auth.close();

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 
 export interface HttpLimits {
@@ -25,6 +26,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage, requestId: string, logger: Logger) => Promise<TContext>;
   logger: Logger;
   limits: HttpLimits;
+  /** Served at GET /metrics in Prometheus' text format. */
+  metrics?: Registry;
   path?: string;
 }
 
@@ -56,6 +59,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     try {
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/metrics' && options.metrics) {
+        const text = await options.metrics.metrics();
+        res.writeHead(200, { 'content-type': options.metrics.contentType });
+        res.end(text);
+        return;
+      }
       if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
 
       const body = req.method === 'POST' ? await readJsonBody(req, limits) : undefined;

@@ -32,6 +32,7 @@ import {
   upstreamUnavailable,
 } from '../errors.js';
 import type { UpstreamIdentity } from './session.js';
+import type { GatewayMetrics } from '../server/metrics.js';
 import type { SppFilter, SppJobSession, SppJobSessionList, SppLoginResponse, SppSort } from './types.js';
 import { parseJobSession, parseJobSessionList } from './validate.js';
 
@@ -49,6 +50,7 @@ export interface SppClientOptions {
   cacheTtlMs?: number;
   cacheMaxEntries?: number;
   logger: Logger;
+  metrics: GatewayMetrics;
 }
 
 export interface JobSessionListParams {
@@ -67,11 +69,11 @@ export class SppClient {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly cache: LRUCache<string, { value: unknown }> | undefined;
   private readonly logger: Logger;
-  /** Upstream requests actually sent (after single flight and cache), for metrics and benchmarks. */
-  sent = 0;
+  private readonly metrics: GatewayMetrics;
 
   constructor(private readonly options: SppClientOptions) {
     this.logger = options.logger;
+    this.metrics = options.metrics;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
       https: new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
@@ -111,7 +113,7 @@ export class SppClient {
       hooks: {
         beforeRetry: [
           (error, retryCount) => {
-            this.sent++;
+            this.metrics.upstreamRequests.inc({ endpoint: endpointOf(error.options?.url), outcome: outcomeOf(error) });
             this.logger.warn({ upstream: describeError(error), retryCount }, 'retrying SPP request');
           },
         ],
@@ -142,7 +144,6 @@ export class SppClient {
   /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
   async login(username: string, password: string): Promise<SppLoginResponse> {
     try {
-      this.sent++;
       const body = await this.http
         .post('endeavour/session', {
           username,
@@ -153,8 +154,10 @@ export class SppClient {
       if (typeof body?.sessionid !== 'string' || body.sessionid.length === 0) {
         throw upstreamError('the login answer had no session id');
       }
+      this.metrics.upstreamLogins.inc({ outcome: 'ok' });
       return body;
     } catch (error) {
+      this.metrics.upstreamLogins.inc({ outcome: error instanceof HTTPError && error.response.statusCode === 401 ? 'rejected' : 'failed' });
       if (error instanceof HTTPError && error.response.statusCode === 401) {
         throw unauthenticated('SPP rejected the username or password.', describeError(error));
       }
@@ -165,7 +168,6 @@ export class SppClient {
   /** `DELETE /api/endeavour/session`: SPP answers 204. Failures are logged, not thrown. */
   async logout(sessionId: string): Promise<boolean> {
     try {
-      this.sent++;
       const response = await this.http.delete('endeavour/session', {
         headers: { 'x-endeavour-sessionid': sessionId },
         retry: { limit: 0 },
@@ -187,9 +189,15 @@ export class SppClient {
   private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
     const key = `${identity.key} ${path}?${search.toString()}`;
     const cached = this.cache?.get(key);
-    if (cached) return Promise.resolve(cached.value as T);
+    if (cached) {
+      this.metrics.upstreamCacheHits.inc();
+      return Promise.resolve(cached.value as T);
+    }
     const running = this.inflight.get(key);
-    if (running) return running as Promise<T>;
+    if (running) {
+      this.metrics.upstreamCoalesced.inc();
+      return running as Promise<T>;
+    }
     const request = this.getWithSession(identity, path, search, parse).then(
       (value) => {
         this.inflight.delete(key);
@@ -207,12 +215,15 @@ export class SppClient {
 
   private async getWithSession<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
     let sessionId = await identity.sessionId();
+    const endpoint = endpointOf(path);
     for (let attempt = 0; ; attempt++) {
+      const timer = this.metrics.upstreamDuration.startTimer({ endpoint });
       try {
-        this.sent++;
         const body = await this.http.get(path, { searchParams: search, headers: { 'x-endeavour-sessionid': sessionId } }).json<unknown>();
+        this.metrics.upstreamRequests.inc({ endpoint, outcome: '200' });
         return parse(body);
       } catch (error) {
+        this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
         if (attempt === 0 && error instanceof HTTPError && error.response.statusCode === 401) {
           const renewed = await identity.renew(sessionId);
           if (renewed !== null) {
@@ -222,6 +233,8 @@ export class SppClient {
           }
         }
         throw this.translate(error, path);
+      } finally {
+        timer();
       }
     }
   }
@@ -248,6 +261,18 @@ export class SppClient {
     }
     return upstreamError('the answer did not have the expected shape', detail);
   }
+}
+
+/** A low-cardinality name of the SPP endpoint: ids are not labels. */
+function endpointOf(url: string | URL | undefined): string {
+  const path = url instanceof URL ? url.pathname : String(url ?? '');
+  return /jobsession\/[^/?]+/.test(path) ? 'jobsession/{id}' : /jobsession/.test(path) ? 'jobsession' : /session/.test(path) ? 'session' : 'other';
+}
+
+function outcomeOf(error: unknown): string {
+  if (error instanceof HTTPError) return String(error.response.statusCode);
+  if (error instanceof RequestError) return error.code ?? error.name;
+  return 'invalid';
 }
 
 /** A loggable, secret-free summary of an upstream failure: no bodies, no headers, no query strings. */

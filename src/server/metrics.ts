@@ -1,0 +1,34 @@
+/**
+ * Prometheus metrics (prom-client), served at GET /metrics: what the gateway asks of SPP
+ * and how much of it shared upstream work saved. Each gateway has its own registry, so
+ * several gateways in one process (tests) do not mix their figures.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  /** Requests sent to SPP (retries included), by endpoint and outcome. */
+  readonly upstreamRequests: Counter<'endpoint' | 'outcome'>;
+  readonly upstreamDuration: Histogram<'endpoint'>;
+  /** GETs answered by joining an identical request already in flight (single flight). */
+  readonly upstreamCoalesced: Counter;
+  /** GETs answered from the short-lived answer cache (SPP_CACHE_TTL_MS). */
+  readonly upstreamCacheHits: Counter;
+  /** SPP logins, by outcome: a rising `ok` count means sessions keep expiring. */
+  readonly upstreamLogins: Counter<'outcome'>;
+
+  constructor(options: { collectDefaults?: boolean } = {}) {
+    if (options.collectDefaults ?? true) collectDefaultMetrics({ register: this.registry });
+    this.upstreamRequests = new Counter({ name: 'spp_upstream_requests_total', help: 'Requests sent to SPP, retries included.', labelNames: ['endpoint', 'outcome'], registers: [this.registry] });
+    this.upstreamDuration = new Histogram({
+      name: 'spp_upstream_request_duration_seconds',
+      help: 'Time from sending a request to SPP to having its parsed answer, retries included.',
+      labelNames: ['endpoint'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.upstreamCoalesced = new Counter({ name: 'spp_upstream_coalesced_total', help: 'GETs that joined an identical GET already in flight.', registers: [this.registry] });
+    this.upstreamCacheHits = new Counter({ name: 'spp_upstream_cache_hits_total', help: 'GETs answered from the answer cache.', registers: [this.registry] });
+    this.upstreamLogins = new Counter({ name: 'spp_upstream_logins_total', help: 'Logins to SPP.', labelNames: ['outcome'], registers: [this.registry] });
+  }
+}
