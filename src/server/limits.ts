@@ -10,7 +10,7 @@
  * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
  * list costs about 1000 × 45, what it really costs to serialise.
  */
-import { GraphQLError, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
+import { GraphQLError, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { createRequire } from 'node:module';
 import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
@@ -38,7 +38,13 @@ const tooComplex = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } } });
 
 export function validationRules(limits: QueryLimits) {
-  const onRejectCode = { exposeLimits: true, propagateOnRejection: true };
+  // Reported as validation errors (GRAPHQL_VALIDATION_FAILED, HTTP 400), not thrown: a thrown
+  // rejection would reach Apollo as an unexpected error (500).
+  const onRejectCode = {
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+  };
   return [
     maxDepthRule({ n: limits.maxDepth, ...onRejectCode, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesRule({ n: limits.maxAliases, ...onRejectCode }),

@@ -44,13 +44,13 @@ async function traverseWhileLive(order: Order, direction: 'forward' | 'backward'
   const expired = new Set<string>();
   let cursor: string | null = null;
   for (let pages = 0; pages < 100; pages++) {
-    const variables = direction === 'forward' ? { first: 40, after: cursor, orderBy: order.orderBy } : { last: 40, before: cursor, orderBy: order.orderBy };
+    const variables: Record<string, unknown> = direction === 'forward' ? { first: 40, after: cursor, orderBy: order.orderBy } : { last: 40, before: cursor, orderBy: order.orderBy };
     const { body }: { body: any } = await h.gql(PAGE, variables);
     expect(body.errors).toBeUndefined();
     const ids: string[] = body.data.jobSessions.edges.map((e: any) => e.node.sessionId);
     if (direction === 'forward') seen.push(...ids);
     else seen.unshift(...ids);
-    const info = body.data.jobSessions.pageInfo;
+    const info: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string } = body.data.jobSessions.pageInfo;
     if (direction === 'forward' ? !info.hasNextPage : !info.hasPreviousPage) break;
     cursor = direction === 'forward' ? info.endCursor : info.startCursor;
     // Between two page requests: three sessions start, two old ones expire.

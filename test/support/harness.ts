@@ -13,6 +13,10 @@ export const CATALOG_OPERATOR = { username: 'catalog-operator', password: 'catal
 /** A fixed "now" so generated data is the same in every run. */
 export const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
 
+export const basic = (user: { username: string; password: string }) => ({
+  authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
+});
+
 export interface Harness {
   sim: Simulator;
   gateway: Gateway;
@@ -27,8 +31,10 @@ export interface Harness {
 
 export interface HarnessOptions {
   sim?: SimulatorOptions;
+  /** Gateway environment variables (knobs such as limits and timeouts). */
   env?: Record<string, string>;
   auth?: GatewayOptions['auth'];
+  ca?: string | Buffer;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -40,11 +46,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const { env } = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CURSOR_SECRET: 'integration-test-cursor-secret', SPP_URL: sim.url, SPP_USERNAME: ADMIN.username, SPP_PASSWORD: ADMIN.password, GATEWAY_ALLOW_ANONYMOUS: 'true', ...options.env });
+  // Only the knobs come from this environment; who the gateway speaks as is `options.auth`.
+  const { env } = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CURSOR_SECRET: 'integration-test-cursor-secret', ...options.env });
   const gateway = await createGateway({
     env,
     sppUrl: sim.url,
     auth: options.auth ?? { mode: 'service-account', serviceAccount: ADMIN, tokens: [], allowAnonymous: true },
+    ...(options.ca ? { ca: options.ca } : {}),
     logger: createLogger(env.LOG_LEVEL, sink),
   });
   const isJobSessionCall = (r: Simulator['requests'][number]) => r.path.startsWith('/api/endeavour/jobsession');
