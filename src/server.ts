@@ -107,6 +107,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
     allowBatchedHttpRequests: true,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: it stops the gateway, then logs out of SPP and exits.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: validationRules(limits),
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.

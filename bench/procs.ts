@@ -1,0 +1,166 @@
+/**
+ * Child servers for the benchmark: the SPP simulator and gateways, each its own `node`
+ * process so that the load generator (this process) does not share an event loop with
+ * what it measures.
+ *
+ * - Started as `node --import tsx <entry>` rather than through the `tsx` CLI: the CLI runs
+ *   the program in a grandchild, and the pid we hold must be the process that serves, for
+ *   /proc/<pid>/status (RSS) and for a clean kill.
+ * - Every port is chosen by the kernel (PORT=0 / SIM_PORT=0) and read back from the ready
+ *   line the server prints, so there is no probe-then-bind race; everything binds 127.0.0.1.
+ * - Every child is tracked: `stopAll` ends them (SIGTERM, then SIGKILL after a grace), and an
+ *   `exit` hook SIGKILLs whatever is left when this process ends by any path that runs JS.
+ *   For paths that do not (SIGKILL of the benchmark), bench/orphan-guard.mjs makes each
+ *   child exit when its stdin pipe from us closes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const GUARD = new URL('./orphan-guard.mjs', import.meta.url).href;
+
+export interface Server {
+  name: string;
+  pid: number;
+  /** e.g. http://127.0.0.1:41234 (no trailing slash, no path) */
+  base: string;
+  child: ChildProcess;
+  /** The last lines the child printed (for error messages). */
+  output(): string;
+}
+
+const children = new Set<ChildProcess>();
+
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** The environment for a child: ours minus anything that would configure a gateway or simulator, plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(SPP_|SIM_|GATEWAY_|PAGE_|CURSOR_|MAX_|GRAPHQL_|SHUTDOWN_|BENCH_|NODE_OPTIONS$|PORT$|HOST$|LOG_LEVEL$|NODE_ENV$)/.test(key)),
+  );
+  return { ...inherited, ...env };
+}
+
+async function startServer(name: string, entry: string, env: Record<string, string>, ready: RegExp, timeoutMs: number): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', GUARD, entry], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let text = '';
+  const output = () => text.split('\n').slice(-30).join('\n');
+  const collect = (chunk: Buffer) => {
+    text += chunk.toString();
+    if (text.length > 64_000) text = text.slice(-32_000);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const onData = () => {
+      const match = ready.exec(text);
+      if (match) {
+        cleanup();
+        resolve(match[1]!);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => fail(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output()}`));
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+    }
+    function fail(error: Error) {
+      cleanup();
+      reject(error);
+    }
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+  if (!base.startsWith('http://127.0.0.1:')) throw new Error(`${name} is not on 127.0.0.1: ${base}`);
+  return { name, pid: child.pid!, base, child, output };
+}
+
+export interface SimulatorSettings {
+  latencyMs: number;
+}
+
+export function startSimulator(name: string, settings: SimulatorSettings): Promise<Server> {
+  return startServer(
+    name,
+    'src/simulator/cli.ts',
+    {
+      SIM_HOST: '127.0.0.1',
+      SIM_PORT: '0',
+      SIM_SEED: '1',
+      SIM_LATENCY_MS: String(settings.latencyMs),
+      SIM_JITTER_MS: '0',
+    },
+    /listening on (http:\/\/[^\s/]+)/,
+    60_000,
+  );
+}
+
+export interface GatewaySettings {
+  pageSizeCap?: number;
+  fanoutConcurrency?: number;
+  cacheTtlMs?: number;
+}
+
+export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
+  return startServer(
+    name,
+    'src/main.ts',
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      SPP_URL: upstream.base,
+      SPP_USERNAME: 'admin',
+      SPP_PASSWORD: 'admin-password',
+      GATEWAY_ALLOW_ANONYMOUS: 'true',
+      // Fixed so that no "random per-process key" warning is printed; any 16+ characters do.
+      CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
+      SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap ?? 100),
+      SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency ?? 6),
+      SPP_CACHE_TTL_MS: String(settings.cacheTtlMs ?? 0),
+    },
+    /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
+    60_000,
+  );
+}
+
+/** Ends one child: SIGTERM (graceful shutdown), SIGKILL if it is still there after `graceMs`. */
+export async function stop(server: Server, graceMs = 3_000): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...children].map((child) => stop({ name: '', pid: child.pid!, base: '', child, output: () => '' })),
+  );
+}
+
+/** Resident set now and its high-water mark, in MB, from /proc/<pid>/status (Linux). */
+export function rssOf(pid: number): { rssMb: number; hwmMb: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
