@@ -64,7 +64,7 @@ const envSchema = z.object({
   GRAPHQL_LANDING_PAGE: bool.optional(),
   MAX_DEPTH: int(1).default(12),
   MAX_ALIASES: int(0).default(30),
-  MAX_COST: int(1).default(50_000),
+  MAX_COST: int(1).default(100_000),
   MAX_DOCUMENT_BYTES: int(100).default(20_000),
   MAX_BODY_BYTES: int(1_000).default(200_000),
   MAX_BATCH: int(1).default(10),
