@@ -74,7 +74,7 @@ export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort
     for (let i = 0; i < depth; i++) {
       const v = values[i]!;
       // "= null" matches missing and null values (MongoDB semantics; the simulator follows them).
-      prefix.push({ property: sort[i]!.property, value: v as never, op: '=' });
+      prefix.push({ property: sort[i]!.property, value: v, op: '=' });
     }
     const { property, direction } = sort[depth]!;
     const value = values[depth]!;
@@ -85,7 +85,7 @@ export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort
     } else if (value !== null) {
       // After x in descending order: smaller values, then the nulls, which sort last.
       levels.push([...prefix, { property, value, op: '<' }]);
-      if (nullable) levels.push([...prefix, { property, value: null as never, op: '=' }]);
+      if (nullable) levels.push([...prefix, { property, value: null, op: '=' }]);
     }
   }
   return levels;

@@ -8,7 +8,7 @@
  * selects; a connection multiplies what it selects by `first`/`last` (or the default page
  * size), and a nested list without paging arguments (statistics, links, sources) by
  * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
- * list costs about 1000 × 45, what it really costs to serialise.
+ * list costs about 1000 × 49, what it really costs to serialise.
  */
 import { GraphQLError, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';

@@ -134,7 +134,8 @@ export type SppFilterOp = '=' | '<' | '>' | '<=' | '>=' | 'IN';
 
 export interface SppFilter {
   property: string;
-  value: string | number | boolean | Array<string | number>;
+  /** `null` with `=` matches missing and null fields (MongoDB semantics; the keyset levels rely on it). */
+  value: string | number | boolean | null | Array<string | number>;
   op?: SppFilterOp;
 }
 

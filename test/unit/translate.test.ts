@@ -87,3 +87,15 @@ describe('translateOrder', () => {
     expect(() => translateOrder([{ field: 'START', direction: 'ASC' }, { field: 'START', direction: 'DESC' }])).toThrow(/START more than once/);
   });
 });
+
+describe('statusOf', () => {
+  it('maps SPP status strings to the enum: CANCELLED as CANCELED, anything unknown as UNKNOWN', async () => {
+    const { statusOf } = await import('../../src/resolvers/JobSession.js');
+    expect(statusOf('COMPLETED')).toBe('COMPLETED');
+    expect(statusOf('ABORTED')).toBe('ABORTED');
+    expect(statusOf('CANCELLED')).toBe('CANCELED');
+    expect(statusOf('cancelled')).toBe('CANCELED');
+    expect(statusOf('RESOURCE ACTIVE')).toBe('UNKNOWN');
+    expect(statusOf(null)).toBe('UNKNOWN');
+  });
+});
