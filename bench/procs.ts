@@ -44,8 +44,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...inherited, ...env };
 }
 
-async function startServer(name: string, entry: string, env: Record<string, string>, ready: RegExp, timeoutMs: number): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', GUARD, entry], {
+const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).href;
+
+async function startServer(name: string, entry: string, env: Record<string, string>, ready: RegExp, timeoutMs: number, extraArgs: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', '--import', GUARD, entry], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -111,6 +113,8 @@ export interface GatewaySettings {
   pageSizeCap?: number;
   fanoutConcurrency?: number;
   cacheTtlMs?: number;
+  /** Lets `forceGc` run a full collection in this gateway (memory figure only). */
+  gcOnSignal?: boolean;
 }
 
 export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
@@ -134,6 +138,7 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,
+    settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [],
   );
 }
 
@@ -152,6 +157,12 @@ export async function stopAll(): Promise<void> {
   await Promise.all(
     [...children].map((child) => stop({ name: '', pid: child.pid!, base: '', child, output: () => '' })),
   );
+}
+
+/** Asks a gateway started with `gcOnSignal` for a full GC and gives it time to finish. */
+export async function forceGc(server: Server): Promise<void> {
+  server.child.kill('SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
 }
 
 /** Resident set now and its high-water mark, in MB, from /proc/<pid>/status (Linux). */
