@@ -48,7 +48,7 @@ const envSchema = z.object({
   SPP_RETRY_LIMIT: int(0, 10).default(2),
   SPP_MAX_RETRY_AFTER_MS: int(0).default(5_000),
   SPP_PAGE_SIZE_CAP: int(1, 100_000).default(100),
-  SPP_FANOUT_CONCURRENCY: int(1, 64).default(6),
+  SPP_FANOUT_CONCURRENCY: int(1, 64).default(12),
   SPP_MAX_SOCKETS: int(1, 1024).default(32),
   SPP_SESSION_IDLE_MS: int(60_000).default(45 * 60_000),
   SPP_CACHE_TTL_MS: int(0).default(0),

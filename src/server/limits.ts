@@ -10,7 +10,7 @@
  * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
  * list costs about 1000 × 49, what it really costs to serialise.
  */
-import { GraphQLError, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
+import { GraphQLError, type DocumentNode, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { createRequire } from 'node:module';
 import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
@@ -69,17 +69,27 @@ export function costEstimator(defaultPageSize: number): ComplexityEstimator {
 /** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
 export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<T> {
   const estimator = costEstimator(limits.defaultPageSize);
+  // Apollo reuses one DocumentNode per distinct query text, and a cost depends only on the
+  // document, the operation and the variables: clients repeat the same few, so remember them.
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
-          let cost: number;
-          try {
-            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
-          } catch {
-            // Variables that do not coerce: execution rejects them next with BAD_USER_INPUT and the
-            // exact reason, before any resolver (so before any upstream call) runs.
-            return;
+          const key = `${operationName ?? ''} ${JSON.stringify(request.variables ?? {})}`;
+          let known = costs.get(document);
+          let cost = known?.get(key);
+          if (cost === undefined) {
+            try {
+              cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
+            } catch {
+              // Variables that do not coerce: execution rejects them next with BAD_USER_INPUT and the
+              // exact reason, before any resolver (so before any upstream call) runs.
+              return;
+            }
+            if (!known) costs.set(document, (known = new Map()));
+            if (known.size >= 100) known.clear();
+            known.set(key, cost);
           }
           if (cost > limits.maxCost) {
             throw tooComplex(`The query costs ${cost}, above the limit of ${limits.maxCost}: ask for fewer sessions (first/last) or fewer nested fields.`);

@@ -4,32 +4,50 @@
  * numbers; SPPMon stores them as INT). Everything else passes through untouched, so
  * fields this gateway does not know still reach clients through `raw`.
  *
+ * The check runs in place on the freshly parsed answer, field by field, rather than
+ * through a schema library that copies each record: a 1000-session page is 11 answers and
+ * 2 MB of JSON, and copying 40 keys per record was a tenth of the gateway's CPU (bench/).
  * A failure throws an ordinary Error, which the client turns into UPSTREAM_ERROR.
  */
-import { z } from 'zod';
 import type { SppJobSession, SppJobSessionList } from './types.js';
 
-const digitsOrString = z.union([z.string(), z.number()]).transform(String);
+function fail(what: string): never {
+  throw new Error(`unexpected SPP answer: ${what}`);
+}
 
-const jobSession = z
-  .looseObject({
-    id: digitsOrString,
-    jobId: digitsOrString.nullish().transform((v) => v ?? ''),
-    jobName: z.string().nullish().transform((v) => v ?? ''),
-    type: z.string().nullish().transform((v) => v ?? ''),
-    status: z.string().nullish().transform((v) => v ?? 'UNKNOWN'),
-    start: z.number(),
-  });
+function idOf(value: unknown, field: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return fail(`${field} is neither a string nor a number`);
+}
 
-const jobSessionList = z.looseObject({
-  total: z.number().nullish().transform((v) => v ?? 0),
-  sessions: z.array(jobSession),
-});
+function stringOr(value: unknown, fallback: string, field: string): string {
+  if (value === null || value === undefined) return fallback;
+  return typeof value === 'string' ? value : fail(`${field} is not a string`);
+}
+
+function normalise(value: unknown): SppJobSession {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('a session is not an object');
+  const record = value as Record<string, unknown>;
+  record.id = idOf(record.id, 'id');
+  record.jobId = record.jobId === null || record.jobId === undefined ? '' : idOf(record.jobId, 'jobId');
+  record.jobName = stringOr(record.jobName, '', 'jobName');
+  record.type = stringOr(record.type, '', 'type');
+  record.status = stringOr(record.status, 'UNKNOWN', 'status');
+  if (typeof record.start !== 'number' || !Number.isFinite(record.start)) fail('start is not epoch milliseconds');
+  return record as SppJobSession;
+}
 
 export function parseJobSession(body: unknown): SppJobSession {
-  return jobSession.parse(body) as SppJobSession;
+  return normalise(body);
 }
 
 export function parseJobSessionList(body: unknown): SppJobSessionList {
-  return jobSessionList.parse(body) as SppJobSessionList;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('the list is not an object');
+  const list = body as Record<string, unknown>;
+  if (!Array.isArray(list.sessions)) fail('sessions is not an array');
+  if (list.total !== null && list.total !== undefined && typeof list.total !== 'number') fail('total is not a number');
+  for (const session of list.sessions) normalise(session);
+  list.total = list.total ?? 0;
+  return list as unknown as SppJobSessionList;
 }
