@@ -64,9 +64,10 @@ const NUMERIC_FLOOR = -1;
 
 /**
  * The AND-only filter sets whose concatenated results (in this order, each sorted by `sort`)
- * are the records strictly after `position` under `sort`.
+ * are the records strictly after `position` under `sort`; with `inclusive`, the record at
+ * `position` itself too (the id level compares with `>=`/`<=`).
  */
-export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort: readonly SppSort[]): SppFilter[][] {
+export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort: readonly SppSort[], inclusive = false): SppFilter[][] {
   const values = sort.map((_, i) => (i === sort.length - 1 ? position.id : (position.keys[i] ?? null)));
   const levels: SppFilter[][] = [];
   for (let depth = sort.length - 1; depth >= 0; depth--) {
@@ -79,12 +80,13 @@ export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort
     const { property, direction } = sort[depth]!;
     const value = values[depth]!;
     const nullable = NULLABLE_SORT_PROPERTIES.has(property);
+    const orEqual = inclusive && depth === sort.length - 1;
     if (direction === 'ASC') {
       // After x in ascending order: greater values; after null: every non-null value.
-      levels.push([...prefix, value === null ? { property, value: NUMERIC_FLOOR, op: '>' } : { property, value, op: '>' }]);
+      levels.push([...prefix, value === null ? { property, value: NUMERIC_FLOOR, op: '>' } : { property, value, op: orEqual ? '>=' : '>' }]);
     } else if (value !== null) {
       // After x in descending order: smaller values, then the nulls, which sort last.
-      levels.push([...prefix, { property, value, op: '<' }]);
+      levels.push([...prefix, { property, value, op: orEqual ? '<=' : '<' }]);
       if (nullable) levels.push([...prefix, { property, value: null, op: '=' }]);
     }
   }

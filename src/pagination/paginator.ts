@@ -54,6 +54,8 @@ interface Read {
   located: Located[];
   /** SPP's total for the base filter, when an answer to it was seen and consistent. */
   total: number | null | undefined;
+  /** Whether a record exists on the far side of the cursor (at it or beyond); undefined without a cursor. */
+  beyond?: boolean;
 }
 
 /** Validates `first`/`last` (pure): the direction and the number of records to return. */
@@ -94,16 +96,17 @@ export class Paginator {
     if (empty) return this.build([], false, false, fingerprint, sort, 0, base);
 
     if (direction === 'forward') {
-      let { located, total } = after ? await this.readAfter(base, after, size + 1) : await this.readFromStart(base, size + 1);
+      let { located, total, beyond } = after ? await this.readAfter(base, after, size + 1) : await this.readFromStart(base, size + 1);
       if (before) located = located.filter((l) => comparePositions(position(l.record, sort), before, sort) < 0);
-      // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors apply.
-      return this.build(located.slice(0, size), located.length > size, after !== null, fingerprint, sort, total, base);
+      // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors
+      // apply; hasPreviousPage, with `after`, whether anything lies at or before it.
+      return this.build(located.slice(0, size), located.length > size, beyond === true, fingerprint, sort, total, base);
     }
 
-    let { located, total } = before ? await this.readBefore(base, before, size + 1) : await this.readFromEnd(base, size + 1);
+    let { located, total, beyond } = before ? await this.readBefore(base, before, size + 1) : await this.readFromEnd(base, size + 1);
     if (after) located = located.filter((l) => comparePositions(position(l.record, sort), after, sort) > 0);
     const hasPreviousPage = located.length > size;
-    return this.build(located.slice(Math.max(0, located.length - size)), before !== null, hasPreviousPage, fingerprint, sort, total, base);
+    return this.build(located.slice(Math.max(0, located.length - size)), beyond === true, hasPreviousPage, fingerprint, sort, total, base);
   }
 
   private build(
@@ -156,11 +159,19 @@ export class Paginator {
       const window = await readWindow(this.reader, base, cursor.offset, count + 1);
       if (window.records[0]?.id === cursor.id) {
         const located = window.records.slice(1).map((record, i) => ({ record, offset: cursor.offset! + 1 + i }));
-        return { located, total: window.total };
+        // The cursor's own record is there, before the page.
+        return { located, total: window.total, beyond: true };
       }
     }
-    const located = await this.keysetAfter(base, base.sort, cursor, count);
-    return { located, total: undefined };
+    // The record moved or is gone: read after its keys, and at the same time look behind it,
+    // which tells whether anything precedes the page and, from SPP's totals, the page's offset.
+    const [ahead, behind] = await Promise.all([
+      this.keysetRead(base, base.sort, cursor, count),
+      this.keysetRead(base, reverseSort(base.sort), cursor, 1, true),
+    ]);
+    const start = behind.levelTotal;
+    const located = ahead.records.map((record, i) => ({ record, offset: start === null ? null : start + i }));
+    return { located, total: undefined, beyond: behind.records.length > 0 };
   }
 
   /** Up to `count` records strictly before `cursor`, in forward order. */
@@ -170,29 +181,32 @@ export class Paginator {
       const window = await readWindow(this.reader, base, start, cursor.offset - start + 1);
       if (window.records[cursor.offset - start]?.id === cursor.id) {
         const located = window.records.slice(0, cursor.offset - start).map((record, i) => ({ record, offset: start + i }));
-        return { located, total: window.total };
+        return { located, total: window.total, beyond: true };
       }
     }
-    const reversed = reverseSort(base.sort);
-    const located = (await this.keysetAfter(base, reversed, cursor, count)).reverse();
-    return { located, total: undefined };
+    const [behind, ahead] = await Promise.all([
+      this.keysetRead(base, reverseSort(base.sort), cursor, count),
+      this.keysetRead(base, base.sort, cursor, 1, true),
+    ]);
+    // `behind.levelTotal` counts every record before the cursor: the last of them has that offset minus one.
+    const before = behind.levelTotal;
+    const records = [...behind.records].reverse();
+    const located = records.map((record, i) => ({ record, offset: before === null ? null : before - records.length + i }));
+    return { located, total: undefined, beyond: ahead.records.length > 0 };
   }
 
   /**
-   * Records strictly after `cursor` under `sort` (the base order or its reverse), found by
-   * keyset: one AND-only query per level, in parallel, concatenated. Offsets are unknown.
+   * Records strictly after `cursor` under `sort` (the base order or its reverse; with
+   * `inclusive`, the cursor's own record too), found by keyset: one AND-only query per level,
+   * in parallel, concatenated. `levelTotal` is how many records all levels hold, when every
+   * answer's total was consistent (APAR IT45897 builds answer 0: then null).
    */
-  private async keysetAfter(base: Query, sort: SppSort[], cursor: CursorPosition, count: number): Promise<Located[]> {
-    const levels = levelsAfter(cursor, sort);
+  private async keysetRead(base: Query, sort: SppSort[], cursor: CursorPosition, count: number, inclusive = false): Promise<{ records: SppJobSession[]; levelTotal: number | null }> {
+    const levels = levelsAfter(cursor, sort, inclusive);
     const windows = await Promise.all(levels.map((level) => readWindow(this.reader, { filter: [...base.filter, ...level], sort }, 0, count)));
-    const located: Located[] = [];
-    for (const window of windows) {
-      for (const record of window.records) {
-        if (located.length === count) break;
-        located.push({ record, offset: null });
-      }
-    }
-    return located;
+    const records = windows.flatMap((w) => w.records).slice(0, count);
+    const levelTotal = windows.every((w) => w.total !== null) ? windows.reduce((sum, w) => sum + w.total!, 0) : null;
+    return { records, levelTotal };
   }
 }
 

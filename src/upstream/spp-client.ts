@@ -71,7 +71,7 @@ export class SppClient {
   private readonly logger: Logger;
   private readonly metrics: GatewayMetrics;
 
-  constructor(private readonly options: SppClientOptions) {
+  constructor(options: SppClientOptions) {
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.agents = {

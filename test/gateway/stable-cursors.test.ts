@@ -86,15 +86,25 @@ describe('cursors over live data', () => {
     h.resetUpstreamCalls();
     const moved = await h.gql(PAGE, { first: 10, after: endCursor });
     expect(moved.body.data.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(expected.slice(10, 20));
-    // the offset read, then one query per keyset level (start = x AND id < y; start < x), in parallel
+    // the offset read, then in parallel one query per keyset level after the cursor
+    // (start = x AND id < y; start < x) and one per level at or before it (start = x AND id >= y; start > x)
     const calls = h.upstreamCalls();
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(5);
     expect(calls.slice(1).map((c) => c.filter)).toEqual(
       expect.arrayContaining([
         [expect.objectContaining({ property: 'start', op: '=' }), expect.objectContaining({ property: 'id', op: '<' })],
         [expect.objectContaining({ property: 'start', op: '<' })],
+        [expect.objectContaining({ property: 'start', op: '=' }), expect.objectContaining({ property: 'id', op: '>=' })],
+        [expect.objectContaining({ property: 'start', op: '>' })],
       ]),
     );
+    expect(moved.body.data.jobSessions.pageInfo.hasPreviousPage).toBe(true);
+
+    // SPP's totals gave the page its new offsets, so the next page is a plain offset read again
+    h.resetUpstreamCalls();
+    const next = await h.gql(PAGE, { first: 10, after: moved.body.data.jobSessions.pageInfo.endCursor });
+    expect(next.body.data.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(expected.slice(20, 30));
+    expect(h.upstreamCalls()).toHaveLength(1);
   });
 
   it('continues from where a deleted cursor record would have been', async () => {
@@ -105,6 +115,11 @@ describe('cursors over live data', () => {
     expect(h.sim.step({ insert: 0, expire: 5 }).expired).toEqual(ids);
     const next = await h.gql(PAGE, { first: 5, after: page1.body.data.jobSessions.pageInfo.endCursor, orderBy: ORDERS[1]!.orderBy });
     expect(next.body.data.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(h.sim.list({ sort }).slice(0, 5).map((s) => s.id));
-    expect(next.body.data.jobSessions.pageInfo.hasPreviousPage).toBe(true);
+    // exact: nothing lies before the page any more
+    expect(next.body.data.jobSessions.pageInfo.hasPreviousPage).toBe(false);
+    // and backward from the first of the expired records, nothing remains either
+    const back = await h.gql(PAGE, { last: 5, before: page1.body.data.jobSessions.pageInfo.startCursor, orderBy: ORDERS[1]!.orderBy });
+    expect(back.body.data.jobSessions.edges).toEqual([]);
+    expect(back.body.data.jobSessions.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
   });
 });

@@ -91,3 +91,19 @@ describe('levelsAfter', () => {
     ]);
   });
 });
+
+describe('levelsAfter with inclusive', () => {
+  it('includes the position itself by comparing the id level with >= or <=', () => {
+    const sort: SppSort[] = [
+      { property: 'start', direction: 'ASC' },
+      { property: 'id', direction: 'ASC' },
+    ];
+    expect(levelsAfter({ keys: [100], id: '7' }, sort, true)).toEqual([
+      [
+        { property: 'start', value: 100, op: '=' },
+        { property: 'id', value: '7', op: '>=' },
+      ],
+      [{ property: 'start', value: 100, op: '>' }],
+    ]);
+  });
+});
