@@ -116,16 +116,23 @@ async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<u
     req.resume();
     throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body is ${declared} bytes; at most ${limits.maxBodyBytes} are accepted.`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limits.maxBodyBytes) {
-      req.resume();
-      throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${limits.maxBodyBytes} bytes.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
+  // Plain 'data'/'end' events: an async iterator over the request costs a promise per chunk.
+  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+    const received: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxBodyBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${limits.maxBodyBytes} bytes.`));
+        return;
+      }
+      received.push(chunk);
+    });
+    req.on('end', () => resolve(received));
+    req.on('error', reject);
+  });
   const text = Buffer.concat(chunks).toString('utf8');
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
