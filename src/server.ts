@@ -22,7 +22,7 @@ import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
-import { Authenticator, type AuthMode } from './server/auth.js';
+import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
@@ -79,13 +79,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const codec = new CursorCodec(secret);
 
-  const auth = new Authenticator({
-    ...(options.auth.mode === 'service-account'
-      ? { mode: 'service-account' as AuthMode, serviceAccount: options.auth.serviceAccount, tokens: options.auth.tokens, allowAnonymous: options.auth.allowAnonymous }
-      : { mode: 'pass-through' as AuthMode }),
-    spp,
-    sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
-  });
+  const auth = new Authenticator({ ...options.auth, spp, sppSessionIdleMs: env.SPP_SESSION_IDLE_MS });
   if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }

@@ -26,6 +26,6 @@ export const Query: QueryResolvers = {
       throw badUserInput(`Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`, 'id');
     }
     const record = await context.upstream().loaders.jobSession.load(decoded.id);
-    return record ? { ...record, __typename: 'JobSession' as const } : null;
+    return record;
   },
 };

@@ -276,7 +276,7 @@ function outcomeOf(error: unknown): string {
 }
 
 /** A loggable, secret-free summary of an upstream failure: no bodies, no headers, no query strings. */
-export function describeError(error: unknown): Record<string, unknown> {
+function describeError(error: unknown): Record<string, unknown> {
   if (error instanceof RequestError) {
     const url = error.options?.url;
     return {

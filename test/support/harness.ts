@@ -76,6 +76,3 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 }
-
-/** The fields most tests read from a session. */
-export const SESSION_FIELDS = 'sessionId jobName status start';
