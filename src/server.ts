@@ -24,6 +24,7 @@ import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
+import { operationTypePlugin } from './server/identical-requests.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
 
@@ -110,6 +111,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     plugins: [
       costLimitPlugin(limits),
+      operationTypePlugin(),
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
@@ -138,6 +140,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       apollo,
       logger,
       metrics: metrics.registry,
+      identityOf: (req) => {
+        const outcome = auth.authenticate(req.headers);
+        return 'identity' in outcome ? outcome.identity.key : undefined;
+      },
+      onJoin: () => metrics.requestsJoined.inc(),
       limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
       context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
     }),

@@ -15,6 +15,7 @@ import { Paginator } from '../pagination/paginator.js';
 import { createWindowReader } from '../pagination/window.js';
 import type { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator, AuthOutcome } from './auth.js';
+import type { OperationTypeHolder } from './identical-requests.js';
 
 export interface UpstreamContext {
   identity: UpstreamIdentity;
@@ -30,7 +31,7 @@ export interface UpstreamContext {
   trackList(list: Promise<readonly SppJobSession[]>): void;
 }
 
-export interface GatewayContext {
+export interface GatewayContext extends OperationTypeHolder {
   requestId: string;
   logger: Logger;
   headers: IncomingHttpHeaders;
@@ -53,6 +54,7 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
   let outcome: AuthOutcome | undefined;
   let upstream: UpstreamContext | undefined;
   return {
+    operation: {},
     requestId,
     logger,
     headers,

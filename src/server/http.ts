@@ -10,6 +10,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ErrorCode, httpStatusOf } from '../errors.js';
+import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from './identical-requests.js';
 
 export interface HttpLimits {
   /** Largest GraphQL document (the `query` text) accepted, in bytes. */
@@ -20,7 +21,7 @@ export interface HttpLimits {
   maxBatch: number;
 }
 
-export interface HttpHandlerOptions<TContext extends BaseContext> {
+export interface HttpHandlerOptions<TContext extends BaseContext & OperationTypeHolder> {
   apollo: ApolloServer<TContext>;
   /** Builds the context, or throws a deliberate GraphQL error (e.g. UNAUTHENTICATED). */
   context: (req: IncomingMessage, requestId: string, logger: Logger) => Promise<TContext>;
@@ -28,6 +29,10 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   limits: HttpLimits;
   /** Served at GET /metrics in Prometheus' text format. */
   metrics?: Registry;
+  /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
+  identityOf?: (req: IncomingMessage) => string | undefined;
+  /** Called when a request reused the response of an identical one in flight. */
+  onJoin?: () => void;
   path?: string;
 }
 
@@ -42,9 +47,10 @@ class HttpProblem extends Error {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
+export function createHttpHandler<TContext extends BaseContext & OperationTypeHolder>(options: HttpHandlerOptions<TContext>) {
   const { apollo, logger, limits } = options;
   const graphqlPath = options.path ?? '/graphql';
+  const identical = new IdenticalRequests(options.onJoin);
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
@@ -67,7 +73,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       }
       if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
 
-      const body = req.method === 'POST' ? await readJsonBody(req, limits) : undefined;
+      const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };
       if (Array.isArray(body) && body.length > limits.maxBatch) {
         throw new HttpProblem(ErrorCode.BAD_REQUEST, `A batched request may hold at most ${limits.maxBatch} operations, got ${body.length}.`);
       }
@@ -81,18 +87,22 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-        context: () => options.context(req, requestId, log),
+      const key = requestKey(options.identityOf?.(req), req, url.search, text);
+      const response = await identical.run(key, async () => {
+        let context: TContext | undefined;
+        const result = await apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+          context: async () => (context = await options.context(req, requestId, log)),
+        });
+        let responseBody = '';
+        if (result.body.kind === 'complete') responseBody = result.body.string;
+        else for await (const chunk of result.body.asyncIterator) responseBody += chunk;
+        const buffered: BufferedResponse = { status: result.status ?? 200, headers: [...result.headers], body: responseBody };
+        return { response: buffered, shareable: context?.operation.type === 'query' };
       });
-      for (const [key, value] of response.headers) res.setHeader(key, value);
-      res.statusCode = response.status ?? 200;
-      if (response.body.kind === 'complete') {
-        res.end(response.body.string);
-        return;
-      }
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
+      for (const [name, value] of response.headers) res.setHeader(name, value);
+      res.statusCode = response.status;
+      res.end(response.body);
     } catch (error) {
       if (error instanceof HttpProblem) {
         return sendJson(res, httpStatusOf[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
@@ -110,7 +120,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(text);
 }
 
-async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<unknown> {
+async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string; body: unknown }> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
     req.resume();
@@ -137,11 +147,11 @@ async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<u
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
     // Left to Apollo, which answers 400 for a missing or wrong content type (and its CSRF rules).
-    return text.length > 0 ? text : undefined;
+    return { text, body: text.length > 0 ? text : undefined };
   }
   if (text.trim().length === 0) throw new HttpProblem(ErrorCode.BAD_REQUEST, 'The request body is empty: expected a JSON object with a "query" field.');
   try {
-    return JSON.parse(text);
+    return { text, body: JSON.parse(text) };
   } catch (error) {
     throw new HttpProblem(ErrorCode.BAD_REQUEST, `The request body is not valid JSON: ${(error as Error).message}.`);
   }

@@ -14,6 +14,8 @@ export class GatewayMetrics {
   readonly upstreamCoalesced: Counter;
   /** GETs answered from the short-lived answer cache (SPP_CACHE_TTL_MS). */
   readonly upstreamCacheHits: Counter;
+  /** GraphQL requests answered with the response of an identical one in flight. */
+  readonly requestsJoined: Counter;
   /** SPP logins, by outcome: a rising `ok` count means sessions keep expiring. */
   readonly upstreamLogins: Counter<'outcome'>;
 
@@ -29,6 +31,7 @@ export class GatewayMetrics {
     });
     this.upstreamCoalesced = new Counter({ name: 'spp_upstream_coalesced_total', help: 'GETs that joined an identical GET already in flight.', registers: [this.registry] });
     this.upstreamCacheHits = new Counter({ name: 'spp_upstream_cache_hits_total', help: 'GETs answered from the answer cache.', registers: [this.registry] });
+    this.requestsJoined = new Counter({ name: 'graphql_requests_joined_total', help: 'Requests answered with the response of an identical request in flight.', registers: [this.registry] });
     this.upstreamLogins = new Counter({ name: 'spp_upstream_logins_total', help: 'Logins to SPP.', labelNames: ['outcome'], registers: [this.registry] });
   }
 }

@@ -11,16 +11,35 @@ describe('single flight', () => {
   });
   afterAll(() => h.close());
 
-  it('sends identical GETs in flight at the same moment once and shares the answer', async () => {
+  const metric = async (name: string) => {
+    const text = await (await fetch(h.gateway.url.replace('/graphql', '/metrics'))).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+
+  it('sends identical upstream GETs in flight at the same moment once and shares the answer', async () => {
     await h.gql('{ jobSession(id: "1564688656142") { sessionId } }'); // logged in beforehand
     h.resetUpstreamCalls();
-    const answers = await Promise.all(Array.from({ length: 30 }, () => h.gql(RUNNING)));
-    const first = JSON.stringify(answers[0]!.body);
-    expect(answers[0]!.body.data.jobSessions.nodes.length).toBeGreaterThan(0);
-    for (const a of answers) expect(JSON.stringify(a.body)).toBe(first);
+    const coalescedBefore = await metric('spp_upstream_coalesced_total');
+    // 30 different GraphQL requests (each asks for its own alias) that need the same SPP page
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h.gql(`{ a${i}: jobSessions(first: 20, filter: { status: [RUNNING, PENDING, HELD, CANCELING] }) { nodes { sessionId } } }`)));
+    const ids = answers.map((a, i) => JSON.stringify(a.body.data[`a${i}`]));
+    expect(JSON.parse(ids[0]!).nodes.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(1);
     expect(h.upstreamCalls()).toHaveLength(1);
-    const metrics = await (await fetch(h.gateway.url.replace('/graphql', '/metrics'))).text();
-    expect(metrics).toMatch(/^spp_upstream_coalesced_total 29$/m);
+    expect((await metric('spp_upstream_coalesced_total')) - coalescedBefore).toBe(29);
+  });
+
+  it('executes identical GraphQL queries in flight at the same moment once and gives each the same answer', async () => {
+    h.resetUpstreamCalls();
+    const joinedBefore = await metric('graphql_requests_joined_total');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => h.gql(RUNNING)));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.body).toEqual(answers[0]!.body);
+    }
+    expect(answers[0]!.body.data.jobSessions.nodes.length).toBeGreaterThan(0);
+    expect(h.upstreamCalls()).toHaveLength(1);
+    expect((await metric('graphql_requests_joined_total')) - joinedBefore).toBe(19);
   });
 
   it('does not share a request after its answer came back (no cache by default)', async () => {
@@ -58,5 +77,27 @@ describe('the answer cache (SPP_CACHE_TTL_MS)', () => {
     await h.gql(q(3));
     await h.gql(q(1));
     expect(h.upstreamCalls().map((c) => c.query.pageSize)).toEqual(['2', '3', '4', '2']);
+  });
+});
+
+describe('identical requests that must not be shared', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ auth: { mode: 'pass-through' }, sim: { latency: { fixedMs: 100 } } });
+  });
+  afterAll(() => h.close());
+
+  it('executes identical mutations each on their own: every createSession gets its own token', async () => {
+    const mutation = 'mutation { createSession(username: "admin", password: "admin-password") { token } }';
+    const answers = await Promise.all(Array.from({ length: 5 }, () => h.gql(mutation)));
+    const tokens = answers.map((a) => a.body.data.createSession.token);
+    expect(new Set(tokens).size).toBe(5);
+  });
+
+  it('does not share a request without credentials', async () => {
+    const answers = await Promise.all(Array.from({ length: 3 }, () => h.gql(RUNNING)));
+    for (const a of answers) expect(a.status).toBe(401);
+    const metrics = await (await fetch(h.gateway.url.replace('/graphql', '/metrics'))).text();
+    expect(metrics).toMatch(/^graphql_requests_joined_total 0$/m);
   });
 });
