@@ -75,8 +75,9 @@ export class SppClient {
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
-      https: new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
+      // noDelay: a request is written in one go; Nagle's algorithm would only hold it back.
+      http: new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, noDelay: true }),
+      https: new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, noDelay: true }),
     };
     this.cache =
       options.cacheTtlMs && options.cacheTtlMs > 0
