@@ -6,8 +6,8 @@ const RUNNING = '{ jobSessions(first: 20, filter: { status: [RUNNING, PENDING, H
 describe('single flight', () => {
   let h: Harness;
   beforeAll(async () => {
-    // SPP answering in 150 ms keeps the first request in flight while the others arrive.
-    h = await startHarness({ sim: { latency: { fixedMs: 150 } } });
+    // SPP answering in 600 ms keeps the first request in flight while the others arrive, even on a loaded machine.
+    h = await startHarness({ sim: { latency: { fixedMs: 600 } } });
   });
   afterAll(() => h.close());
 
