@@ -65,6 +65,8 @@ export class Authenticator {
   private readonly basicSessions: LRUCache<string, LoginSession>;
   /** Gateway session tokens from createSession: HMAC(token) → SPP session. */
   private readonly gatewayTokens: LRUCache<string, TokenEntry>;
+  /** Each request's outcome, keyed by its headers object (one per request). */
+  private readonly outcomes = new WeakMap<IncomingHttpHeaders, AuthOutcome>();
 
   constructor(options: AuthenticatorOptions) {
     this.mode = options.mode;
@@ -84,8 +86,17 @@ export class Authenticator {
     }
   }
 
-  /** Decides the caller's upstream identity from the request headers. Never calls SPP. */
+  /**
+   * Decides the caller's upstream identity from the request headers. Never calls SPP. The HTTP
+   * layer (to key shared requests) and the context both ask: the answer is kept per request.
+   */
   authenticate(headers: IncomingHttpHeaders): AuthOutcome {
+    let outcome = this.outcomes.get(headers);
+    if (!outcome) this.outcomes.set(headers, (outcome = this.decide(headers)));
+    return outcome;
+  }
+
+  private decide(headers: IncomingHttpHeaders): AuthOutcome {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
     const [scheme = '', credential = ''] = authorization.split(/\s+/, 2);
     return this.mode === 'service-account'
