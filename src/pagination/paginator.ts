@@ -15,7 +15,7 @@ import type { SppJobSession, SppSort } from '../upstream/types.js';
 import type { CursorCodec, CursorPosition } from './cursor.js';
 import { queryFingerprint } from './cursor.js';
 import { comparePositions, keysOf, levelsAfter, reverseSort } from './keyset.js';
-import { readWindow, type WindowReader } from './window.js';
+import { readWindow, type ListQuery, type WindowReader } from './window.js';
 import { badUserInput } from '../errors.js';
 import type { SppFilter } from '../upstream/types.js';
 
@@ -91,22 +91,22 @@ export class Paginator {
     const fingerprint = queryFingerprint({ filter, sort });
     const after = args.after ? this.codec.decode(fingerprint, args.after, 'after') : null;
     const before = args.before ? this.codec.decode(fingerprint, args.before, 'before') : null;
-    const base = { filter, sort };
+    const base: ListQuery = { filter, sort };
 
-    if (empty) return this.build([], false, false, fingerprint, sort, 0, base);
+    if (empty) return this.build([], false, false, fingerprint, 0, base);
 
     if (direction === 'forward') {
       let { located, total, beyond } = after ? await this.readAfter(base, after, size + 1) : await this.readFromStart(base, size + 1);
       if (before) located = located.filter((l) => comparePositions(position(l.record, sort), before, sort) < 0);
       // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors
       // apply; hasPreviousPage, with `after`, whether anything lies at or before it.
-      return this.build(located.slice(0, size), located.length > size, beyond === true, fingerprint, sort, total, base);
+      return this.build(located.slice(0, size), located.length > size, beyond === true, fingerprint, total, base);
     }
 
     let { located, total, beyond } = before ? await this.readBefore(base, before, size + 1) : await this.readFromEnd(base, size + 1);
     if (after) located = located.filter((l) => comparePositions(position(l.record, sort), after, sort) > 0);
     const hasPreviousPage = located.length > size;
-    return this.build(located.slice(Math.max(0, located.length - size)), beyond === true, hasPreviousPage, fingerprint, sort, total, base);
+    return this.build(located.slice(Math.max(0, located.length - size)), beyond === true, hasPreviousPage, fingerprint, total, base);
   }
 
   private build(
@@ -114,12 +114,11 @@ export class Paginator {
     hasNextPage: boolean,
     hasPreviousPage: boolean,
     fingerprint: string,
-    sort: SppSort[],
     total: number | null | undefined,
-    base: { filter: SppFilter[]; sort: SppSort[] },
+    base: ListQuery,
   ): JobSessionPage {
     const edges = located.map(({ record, offset }) => ({
-      cursor: this.codec.encode(fingerprint, { offset, keys: keysOf(record, sort), id: record.id }),
+      cursor: this.codec.encode(fingerprint, { offset, keys: keysOf(record, base.sort), id: record.id }),
       node: record,
     }));
     let counted: Promise<number | null> | undefined;
@@ -139,13 +138,13 @@ export class Paginator {
     };
   }
 
-  private async readFromStart(base: Query, count: number): Promise<Read> {
+  private async readFromStart(base: ListQuery, count: number): Promise<Read> {
     const window = await readWindow(this.reader, base, 0, count);
     return { located: window.records.map((record, i) => ({ record, offset: i })), total: window.total };
   }
 
   /** The last `count` records, read as the first ones of the reversed order. */
-  private async readFromEnd(base: Query, count: number): Promise<Read> {
+  private async readFromEnd(base: ListQuery, count: number): Promise<Read> {
     const reversed = { filter: base.filter, sort: reverseSort(base.sort) };
     const window = await readWindow(this.reader, reversed, 0, count);
     const total = window.total;
@@ -154,7 +153,7 @@ export class Paginator {
   }
 
   /** Up to `count` records strictly after `cursor`. */
-  private async readAfter(base: Query, cursor: CursorPosition, count: number): Promise<Read> {
+  private async readAfter(base: ListQuery, cursor: CursorPosition, count: number): Promise<Read> {
     if (cursor.offset !== null) {
       const window = await readWindow(this.reader, base, cursor.offset, count + 1);
       if (window.records[0]?.id === cursor.id) {
@@ -175,7 +174,7 @@ export class Paginator {
   }
 
   /** Up to `count` records strictly before `cursor`, in forward order. */
-  private async readBefore(base: Query, cursor: CursorPosition, count: number): Promise<Read> {
+  private async readBefore(base: ListQuery, cursor: CursorPosition, count: number): Promise<Read> {
     if (cursor.offset !== null) {
       const start = Math.max(0, cursor.offset - count);
       const window = await readWindow(this.reader, base, start, cursor.offset - start + 1);
@@ -201,7 +200,7 @@ export class Paginator {
    * in parallel, concatenated. `levelTotal` is how many records all levels hold, when every
    * answer's total was consistent (APAR IT45897 builds answer 0: then null).
    */
-  private async keysetRead(base: Query, sort: SppSort[], cursor: CursorPosition, count: number, inclusive = false): Promise<{ records: SppJobSession[]; levelTotal: number | null }> {
+  private async keysetRead(base: ListQuery, sort: SppSort[], cursor: CursorPosition, count: number, inclusive = false): Promise<{ records: SppJobSession[]; levelTotal: number | null }> {
     const levels = levelsAfter(cursor, sort, inclusive);
     const windows = await Promise.all(levels.map((level) => readWindow(this.reader, { filter: [...base.filter, ...level], sort }, 0, count)));
     const records = windows.flatMap((w) => w.records).slice(0, count);
@@ -210,7 +209,6 @@ export class Paginator {
   }
 }
 
-type Query = { filter: SppFilter[]; sort: SppSort[] };
 
 function position(record: SppJobSession, sort: readonly SppSort[]): { keys: ReturnType<typeof keysOf>; id: string } {
   return { keys: keysOf(record, sort), id: record.id };

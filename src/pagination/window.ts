@@ -14,6 +14,12 @@ import type { SppFilter, SppJobSession, SppJobSessionList, SppSort } from '../up
 
 export type PageFetcher = (params: { pageStartIndex: number; pageSize: number; filter: SppFilter[]; sort: SppSort[] }) => Promise<SppJobSessionList>;
 
+/** One filtered, ordered SPP list. */
+export interface ListQuery {
+  filter: SppFilter[];
+  sort: SppSort[];
+}
+
 export interface WindowReader {
   fetchPage: PageFetcher;
   pageSizeCap: number;
@@ -40,7 +46,7 @@ export function totalIsConsistent(total: number, start: number, received: number
   return received > 0 ? total >= start + received : total <= start;
 }
 
-export async function readWindow(reader: WindowReader, query: { filter: SppFilter[]; sort: SppSort[] }, offset: number, count: number): Promise<WindowResult> {
+export async function readWindow(reader: WindowReader, query: ListQuery, offset: number, count: number): Promise<WindowResult> {
   if (count <= 0) return { records: [], ended: false, total: null };
   const chunks: Array<{ start: number; size: number }> = [];
   for (let start = offset; start < offset + count; start += reader.pageSizeCap) {
@@ -63,7 +69,7 @@ export async function readWindow(reader: WindowReader, query: { filter: SppFilte
 }
 
 /** One chunk: asks for `size` records at `start`, then for whatever a short answer left out. */
-async function readChunk(reader: WindowReader, query: { filter: SppFilter[]; sort: SppSort[] }, start: number, size: number): Promise<WindowResult> {
+async function readChunk(reader: WindowReader, query: ListQuery, start: number, size: number): Promise<WindowResult> {
   const records: SppJobSession[] = [];
   let total: number | null | undefined;
   let at = start;

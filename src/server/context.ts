@@ -14,7 +14,7 @@ import type { SppJobSession } from '../upstream/types.js';
 import { Paginator } from '../pagination/paginator.js';
 import { createWindowReader } from '../pagination/window.js';
 import type { CursorCodec } from '../pagination/cursor.js';
-import type { Authenticator, AuthOutcome } from './auth.js';
+import type { Authenticator } from './auth.js';
 import type { OperationTypeHolder } from './identical-requests.js';
 
 export interface UpstreamContext {
@@ -51,7 +51,6 @@ export interface ContextDeps {
 }
 
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext {
-  let outcome: AuthOutcome | undefined;
   let upstream: UpstreamContext | undefined;
   return {
     operation: {},
@@ -60,7 +59,8 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
     headers,
     auth: deps.auth,
     upstream() {
-      outcome ??= deps.auth.authenticate(headers);
+      // The Authenticator keeps each request's outcome: asking again costs nothing.
+      const outcome = deps.auth.authenticate(headers);
       if ('error' in outcome) throw outcome.error;
       upstream ??= createUpstreamContext(deps, outcome.identity);
       return upstream;

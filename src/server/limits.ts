@@ -58,7 +58,7 @@ export function costEstimator(defaultPageSize: number): ComplexityEstimator {
     // A connection's edges and nodes are the page itself: the connection field already multiplied.
     if (parent.name.endsWith('Connection')) return 1 + childComplexity;
     const pageSize = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
-    if ('first' in args || 'last' in args || field.args.some((a) => a.name === 'first')) {
+    if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
       return 1 + (pageSize ?? defaultPageSize) * childComplexity;
     }
     if (isListType(type)) return 1 + NESTED_LIST_ESTIMATE * (1 + childComplexity);
