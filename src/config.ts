@@ -24,7 +24,16 @@ const httpUrl = z
   .trim()
   .url({ message: 'expected an http(s) URL such as https://spp.example.com' })
   .refine((v) => /^https?:\/\//i.test(v), { message: 'expected an http:// or https:// URL' })
-  .transform((v) => v.replace(/\/+$/, ''));
+  // SPP's own examples write the base URL with and without `/api`; the client adds `/api` itself,
+  // so a trailing `/api` is dropped rather than turned into `/api/api/...` (every call a 404).
+  .transform((v) => v.replace(/\/+$/, '').replace(/\/api$/i, ''));
+
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()))
+  .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/i.test(o)), {
+    message: 'expected "*" or comma-separated origins such as https://monitor.example.com (scheme and host, no path)',
+  });
 
 const tokenList = z
   .string()
@@ -69,9 +78,39 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(1_000).default(200_000),
   MAX_BATCH: int(1).default(10),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  SHUTDOWN_DRAIN_MS: int(0).optional(),
+  SHUTDOWN_LOGOUT_MS: int(0).default(2_000),
+
+  CORS_ORIGINS: originList.optional(),
+  CORS_CREDENTIALS: bool.default(true),
+  CORS_MAX_AGE_S: int(0, 86_400).default(600),
+
+  READY_MAX_AGE_MS: int(0).default(10_000),
+
+  PERSISTED_DOCUMENTS_FILE: z.string().min(1).optional(),
+  ALLOW_ARBITRARY_OPERATIONS: bool.optional(),
+
+  METRICS_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  METRICS_PORT: int(0, 65535).optional(),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().trim().url({ message: 'expected an http(s) URL such as http://otel-collector:4318' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('spp-jobsession-gateway'),
+
+  COMPRESSION_THRESHOLD_BYTES: int(0).default(4_096),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** How long /readyz answers 503 before the gateway stops accepting: load balancers need a few probes to notice. */
+export const drainMsOf = (env: Env): number => env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0);
+
+/**
+ * Trusted documents: with a manifest, production runs only its operations unless
+ * ALLOW_ARBITRARY_OPERATIONS=true; development runs anything unless it says false.
+ * Without a manifest, anything runs (under the query limits).
+ */
+export const allowArbitraryOf = (env: Env): boolean =>
+  env.ALLOW_ARBITRARY_OPERATIONS ?? !(env.PERSISTED_DOCUMENTS_FILE && env.NODE_ENV === 'production');
 
 export type AuthConfig =
   | {
@@ -112,6 +151,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   }
   if (env.PAGE_DEFAULT_SIZE > env.PAGE_MAX_SIZE) {
     throw new ConfigError(`Invalid PAGE_DEFAULT_SIZE (${env.PAGE_DEFAULT_SIZE}): must not exceed PAGE_MAX_SIZE (${env.PAGE_MAX_SIZE})`);
+  }
+  if (env.CORS_ORIGINS?.includes('*') && env.CORS_CREDENTIALS) {
+    throw new ConfigError('Invalid CORS_ORIGINS ("*"): any origin cannot be combined with credentials; list the origins, or set CORS_CREDENTIALS=false');
+  }
+  if (env.ALLOW_ARBITRARY_OPERATIONS === false && !env.PERSISTED_DOCUMENTS_FILE) {
+    throw new ConfigError('Invalid ALLOW_ARBITRARY_OPERATIONS: false needs PERSISTED_DOCUMENTS_FILE, the operations that may run');
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }

@@ -19,6 +19,9 @@ export const ErrorCode = {
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  UPSTREAM_MISCONFIGURED: 'UPSTREAM_MISCONFIGURED',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BAD_REQUEST: 'BAD_REQUEST',
@@ -36,6 +39,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   UPSTREAM_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
   UPSTREAM_ERROR: 502,
+  // The gateway's own configuration is wrong (its SPP account, its SPP_URL): never the caller's fault.
+  UPSTREAM_MISCONFIGURED: 503,
+  PERSISTED_QUERY_NOT_FOUND: 400,
+  PERSISTED_QUERY_NOT_IN_LIST: 400,
   QUERY_TOO_COMPLEX: 400,
   PAYLOAD_TOO_LARGE: 413,
   BAD_REQUEST: 400,
@@ -83,3 +90,10 @@ export const upstreamTimeout = (cause?: unknown): GraphQLError =>
 
 export const upstreamError = (detail: string, cause?: unknown): GraphQLError =>
   gatewayError(ErrorCode.UPSTREAM_ERROR, `SPP answered with an error: ${detail}.`, { cause });
+
+export const upstreamMisconfigured = (cause?: unknown): GraphQLError =>
+  gatewayError(
+    ErrorCode.UPSTREAM_MISCONFIGURED,
+    "The gateway's SPP service account was rejected (or SPP_URL does not point at SPP): the operator must fix the gateway's configuration. Your own credentials are not in question.",
+    { cause },
+  );

@@ -4,7 +4,7 @@
  * simulator's admin user. With SPP_URL it speaks to that SPP.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, drainMsOf, loadConfig } from './config.js';
 import { createGateway, type Gateway, type GatewayOptions } from './server.js';
 import { createLogger } from './server/logger.js';
 import { optionsFromEnv, startSimulator, type Simulator } from './simulator/index.js';
@@ -54,36 +54,49 @@ async function main(): Promise<void> {
     auth = { mode: 'service-account', serviceAccount: account!, tokens: config.auth.tokens, allowAnonymous: config.auth.allowAnonymous };
   }
 
-  const gateway: Gateway = await createGateway({ env, sppUrl: sppUrl!, auth, logger, ...(ca ? { ca } : {}) });
-  process.stdout.write(`Gateway ready at ${gateway.url}\n`);
-  if (simulator) {
-    process.stdout.write(`Embedded SPP simulator at ${simulator.url} (the gateway speaks to it as "${auth.mode === 'service-account' ? auth.serviceAccount.username : ''}")\n`);
-  } else {
-    process.stdout.write(`Upstream SPP at ${sppUrl}\n`);
-  }
-  process.stdout.write(
-    auth.mode === 'pass-through'
-      ? 'Authentication: pass-through (callers send SPP credentials, an SPP session id, or a createSession token)\n'
-      : auth.allowAnonymous
-        ? 'Authentication: service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)\n'
-        : 'Authentication: service account; callers need "Authorization: Bearer <token>" from GATEWAY_TOKENS\n',
+  const gateway: Gateway = await createGateway({ env, sppUrl: sppUrl!, auth, logger, embeddedSimulator: simulator !== undefined, ...(ca ? { ca } : {}) });
+  // The banner is a log line like the others, always written (even at LOG_LEVEL=silent): with
+  // PORT=0 it is the only place the port is told.
+  logger.child({}, { level: 'info' }).info(
+    {
+      url: gateway.url,
+      upstream: simulator ? { embeddedSimulator: simulator.url, user: auth.mode === 'service-account' ? auth.serviceAccount.username : undefined } : { sppUrl },
+      authentication:
+        auth.mode === 'pass-through'
+          ? 'pass-through: callers send SPP credentials, an SPP session id, or a createSession token'
+          : auth.allowAnonymous
+            ? 'service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)'
+            : 'service account; callers need "Authorization: Bearer <token>" from GATEWAY_TOKENS',
+      ...(gateway.metricsPort !== undefined ? { metricsPort: gateway.metricsPort } : {}),
+    },
+    `Gateway ready at ${gateway.url}`,
   );
+  // Says whether SPP and the service account work; a gateway whose SPP is down still starts.
+  void gateway.checkUpstream();
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal }, 'shutting down: draining, then finishing in-flight requests');
+    // Whatever holds the event loop (a socket, a timer, a pending logout), the process ends within
+    // drain + grace + logout budget (+1 s for the rest): a supervisor must never find it hanging.
+    const budgetMs = drainMsOf(env) + env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_LOGOUT_MS + 1_000;
     const deadline = setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting with requests still open');
+      logger.error({ budgetMs }, 'shutdown budget exceeded; exiting with work still open');
       process.exit(1);
-    }, env.SHUTDOWN_GRACE_MS + 5_000);
+    }, budgetMs);
     deadline.unref();
     void (async () => {
-      await gateway.stop();
-      await simulator?.close();
-      logger.info('stopped');
-      process.exit(0);
+      try {
+        await gateway.shutdown();
+        await simulator?.close();
+        logger.info('stopped');
+        process.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      }
     })();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -19,14 +19,21 @@ import type { Logger } from 'pino';
 import { resolvers } from './resolvers/index.js';
 import { createContext, type GatewayContext } from './server/context.js';
 import { createErrorFormatter } from './server/error-masking.js';
-import { createHttpHandler } from './server/http.js';
+import { createHttpHandler, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
 import { operationTypePlugin } from './server/identical-requests.js';
-import type { Env } from './config.js';
+import { allowArbitraryOf, drainMsOf, type Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
+import { graphqlMetricsPlugin } from './server/graphql-metrics.js';
+import { Readiness } from './server/readiness.js';
+import { corsSettingsFor, createCorsHandler } from './server/cors.js';
+import { createExplorer } from './server/explorer.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-documents.js';
+import { setupTracing, type Tracing } from './server/tracing.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
 
@@ -41,6 +48,10 @@ export interface GatewayOptions {
   logger: Logger;
   /** PEM text of SPP's CA (read from SPP_CA_FILE by the caller). */
   ca?: string | Buffer;
+  /** True in front of the embedded simulator (development): localhost origins may call by default. */
+  embeddedSimulator?: boolean;
+  /** Tests: where spans go (tracing is otherwise on only with OTEL_EXPORTER_OTLP_ENDPOINT). */
+  spanExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -51,14 +62,26 @@ export interface Gateway {
   spp: SppClient;
   auth: Authenticator;
   metrics: GatewayMetrics;
+  readiness: Readiness;
+  /** The port /metrics is served on when METRICS_PORT moves it off the main port. */
+  metricsPort: number | undefined;
+  /** Checks SPP and the service account once and logs the outcome (start-up); never throws. */
+  checkUpstream(): Promise<boolean>;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
+  /**
+   * SIGTERM: /readyz turns 503 for SHUTDOWN_DRAIN_MS while requests are still served (load
+   * balancers take the gateway out of rotation), then stop().
+   */
+  shutdown(): Promise<void>;
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { env, logger } = options;
 
   const metrics = new GatewayMetrics();
+  const tracing: Tracing | undefined = setupTracing({ serviceName: env.OTEL_SERVICE_NAME, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
+  if (tracing && env.OTEL_EXPORTER_OTLP_ENDPOINT) logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing: spans are exported over OTLP/HTTP');
   const spp = new SppClient({
     metrics,
     baseUrl: options.sppUrl,
@@ -72,6 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cacheTtlMs: env.SPP_CACHE_TTL_MS,
     cacheMaxEntries: env.SPP_CACHE_MAX_ENTRIES,
     logger: logger.child({ component: 'spp-client' }),
+    ...(tracing ? { extend: tracing.upstreamHooks } : {}),
   });
 
   const secret = env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32);
@@ -80,7 +104,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const codec = new CursorCodec(secret);
 
-  const auth = new Authenticator({ ...options.auth, spp, sppSessionIdleMs: env.SPP_SESSION_IDLE_MS });
+  const auth = new Authenticator({ ...options.auth, spp, sppSessionIdleMs: env.SPP_SESSION_IDLE_MS, logger: logger.child({ component: 'auth' }) });
+  const readiness = new Readiness({
+    ping: () => spp.ping(Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000)),
+    ensureLoggedIn: () => auth.ensureServiceSession(),
+    maxAgeMs: env.READY_MAX_AGE_MS,
+  });
+
+  const allowArbitrary = allowArbitraryOf(env);
+  let trustedDocuments: TrustedDocuments | undefined;
+  if (env.PERSISTED_DOCUMENTS_FILE) {
+    trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
+    logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
+  }
   if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
@@ -109,9 +145,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: validationRules(limits),
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
+    // Automatic persisted queries (Apollo's default) are kept, except when only trusted documents may run.
+    ...(allowArbitrary ? {} : { persistedQueries: false as const }),
     plugins: [
       costLimitPlugin(limits),
       operationTypePlugin(),
+      graphqlMetricsPlugin(metrics),
+      ...(tracing ? [tracing.plugin<GatewayContext>()] : []),
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
@@ -119,7 +159,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // No cache hints in this schema: the plugin's per-field hook would only cost time.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
-      ...((env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production') ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      // Apollo's landing page loads from a CDN; the offline explorer (src/server/explorer.ts) replaces it.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -134,12 +175,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxPageSize: env.PAGE_MAX_SIZE,
   };
 
+  const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
+  const cors = createCorsHandler(corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production'));
+  const routes = new Map<string, Route>([
+    [
+      '/readyz',
+      async (_req, res) => {
+        const state = await readiness.check();
+        sendJsonResponse(res, state.ready ? 200 : 503, state.ready ? { status: 'ready', checkedAt: state.checkedAt } : { status: 'not ready', reason: state.reason, ...(state.code ? { code: state.code } : {}) });
+      },
+    ],
+  ]);
+  const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   httpServer.on(
     'request',
     createHttpHandler({
       apollo,
       logger,
-      metrics: metrics.registry,
+      ...(metricsOnOwnPort ? {} : { metrics: metrics.registry }),
+      ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
+      routes,
+      ...(cors ? { cors } : {}),
+      ...(explorerOn ? { explorer: createExplorer('/graphql', (req, res, status, body) => sendBody(req, res, status, body, env.COMPRESSION_THRESHOLD_BYTES)) } : {}),
+      ...(trustedDocuments ? { trustedDocuments } : {}),
+      compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
+      wwwAuthenticate: options.auth.mode === 'service-account' ? 'Bearer realm="spp-jobsession-gateway"' : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
+      ...(tracing ? { around: (req: http.IncomingMessage, res: http.ServerResponse, handle: () => Promise<void>) => tracing.around(req, res, handle) } : {}),
       identityOf: (req) => {
         const outcome = auth.authenticate(req.headers);
         return 'identity' in outcome ? outcome.identity.key : undefined;
@@ -156,6 +217,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = httpServer.address() as AddressInfo;
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
 
+  let metricsServer: http.Server | undefined;
+  if (metricsOnOwnPort) {
+    // Only /metrics (and /healthz) on this port: it can stay inside the cluster while the main port is public.
+    metricsServer = http.createServer(createHttpHandler({ apollo, logger, metrics: metrics.registry, ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}), limits: { maxDocumentBytes: 0, maxBodyBytes: 0, maxBatch: 0 }, context: () => Promise.reject(new Error('no GraphQL on the metrics port')), path: '/no-graphql-on-the-metrics-port' }));
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once('error', reject);
+      metricsServer!.listen(env.METRICS_PORT, env.HOST, () => resolve());
+    });
+  }
+
+  const stop = async () => {
+    readiness.startDraining();
+    await apollo.stop();
+    await auth.close(env.SHUTDOWN_LOGOUT_MS);
+    spp.close();
+    if (metricsServer) {
+      metricsServer.closeAllConnections();
+      await new Promise((resolve) => metricsServer!.close(resolve));
+    }
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing: the last spans could not be exported'));
+  };
+
   return {
     url: `http://${host}:${port}/graphql`,
     port,
@@ -164,10 +247,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     metrics,
-    async stop() {
-      await apollo.stop();
-      await auth.close();
-      spp.close();
+    readiness,
+    metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
+    async checkUpstream() {
+      const state = await readiness.check();
+      if (state.ready) logger.info(options.auth.mode === 'service-account' ? 'SPP answered and the service account is logged in' : 'SPP answered');
+      else if (state.code === 'UPSTREAM_MISCONFIGURED') logger.error({ reason: state.reason }, 'SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD; /readyz answers 503 and callers get UPSTREAM_MISCONFIGURED until then');
+      else logger.warn({ reason: state.reason }, 'SPP is not answering yet; the gateway runs and /readyz answers 503 until it does');
+      return state.ready;
+    },
+    stop,
+    async shutdown() {
+      readiness.startDraining();
+      const drainMs = drainMsOf(env);
+      if (drainMs > 0) {
+        logger.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served');
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
+      await stop();
     },
   };
 }

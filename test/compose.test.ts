@@ -327,7 +327,7 @@ describe('the healthcheck commands, run against the compose settings started as 
 
   beforeAll(async () => {
     simulator = await start('src/simulator/cli.ts', { ...simulatorEnv, SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, /listening on (http:\/\/\S+)/);
-    gateway = await start('src/main.ts', { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' }, /Gateway ready at (http:\/\/\S+)/);
+    gateway = await start('src/main.ts', { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' }, /Gateway ready at (http:\/\/[^\s"]+)/);
   }, 60_000);
 
   afterAll(async () => {

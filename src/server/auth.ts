@@ -17,7 +17,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
-import { unauthenticated } from '../errors.js';
+import type { Logger } from 'pino';
+import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIdentity } from '../upstream/session.js';
 
@@ -37,6 +38,10 @@ export interface AuthenticatorOptions {
   sppSessionIdleMs: number;
   /** Most pass-through users and gateway tokens held at once. */
   maxCachedSessions?: number;
+  /** Where a rejected service account is reported (an operator's fault, so an error). */
+  logger?: Logger;
+  /** After SPP rejected the service account, callers fail fast for this long without another login attempt. */
+  rejectionBackoffMs?: number;
 }
 
 export interface GatewaySessionInfo {
@@ -67,6 +72,10 @@ export class Authenticator {
   private readonly gatewayTokens: LRUCache<string, TokenEntry>;
   /** Each request's outcome, keyed by its headers object (one per request). */
   private readonly outcomes = new WeakMap<IncomingHttpHeaders, AuthOutcome>();
+  private readonly logger: Logger | undefined;
+  private readonly rejectionBackoffMs: number;
+  /** When SPP last rejected the service account, and the error callers get meanwhile. */
+  private rejection: { at: number; error: GraphQLError } | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.mode = options.mode;
@@ -74,6 +83,8 @@ export class Authenticator {
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.tokenDigests = (options.tokens ?? []).map(sha256);
     this.idleMs = options.sppSessionIdleMs;
+    this.logger = options.logger;
+    this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
     const ttl = Math.max(1_000, options.sppSessionIdleMs - 60_000);
     const max = options.maxCachedSessions ?? 10_000;
     // updateAgeOnGet mirrors SPP's idle (not absolute) expiry: each use extends the session.
@@ -82,8 +93,41 @@ export class Authenticator {
     if (options.mode === 'service-account') {
       const account = options.serviceAccount;
       if (!account) throw new Error('service-account mode needs an SPP account');
-      this.serviceIdentity = loginIdentity('service-account', this.serviceSession, async () => (await this.spp.login(account.username, account.password)).sessionid);
+      this.serviceIdentity = loginIdentity('service-account', this.serviceSession, () => this.serviceLogin(account));
     }
+  }
+
+  /**
+   * The service account's login. SPP rejecting it (or answering 404 because SPP_URL points
+   * elsewhere) is the operator's fault: callers get 503 UPSTREAM_MISCONFIGURED, never 401 (a
+   * mobile app would sign its user out for the operator's typo). For rejectionBackoffMs no new
+   * login is tried, so a wrong password does not lock the account with a login per request.
+   */
+  private async serviceLogin(account: { username: string; password: string }): Promise<string> {
+    if (this.rejection && Date.now() - this.rejection.at < this.rejectionBackoffMs) throw this.rejection.error;
+    try {
+      const { sessionid } = await this.spp.login(account.username, account.password);
+      if (this.rejection) this.logger?.info({ username: account.username }, 'SPP accepts the service account again');
+      this.rejection = undefined;
+      return sessionid;
+    } catch (error) {
+      const code = (error as GraphQLError).extensions?.code;
+      if (code !== ErrorCode.UNAUTHENTICATED && code !== ErrorCode.FORBIDDEN && code !== ErrorCode.NOT_FOUND) throw error;
+      this.logger?.error(
+        { username: account.username, upstreamCode: code },
+        code === ErrorCode.NOT_FOUND
+          ? 'SPP has no login endpoint at SPP_URL: check that SPP_URL is SPP\'s base URL (https://spp.example.com); callers get 503 UPSTREAM_MISCONFIGURED'
+          : 'SPP rejected the service account: check SPP_USERNAME and SPP_PASSWORD; callers get 503 UPSTREAM_MISCONFIGURED',
+      );
+      const misconfigured = upstreamMisconfigured(error);
+      this.rejection = { at: Date.now(), error: misconfigured };
+      throw misconfigured;
+    }
+  }
+
+  /** Service-account mode: logs in if there is no session yet (readiness, start-up check). Pass-through: nothing to do. */
+  async ensureServiceSession(): Promise<void> {
+    if (this.serviceIdentity) await this.serviceIdentity.sessionId();
   }
 
   /**
@@ -126,10 +170,21 @@ export class Authenticator {
     return true;
   }
 
-  /** Logs the service account's SPP session out (shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Logs the service account's SPP session out (shutdown), within `budgetMs`: an SPP that does
+   * not answer must not keep the process alive (the logout is abandoned, SPP expires the session).
+   */
+  async close(budgetMs = 2_000): Promise<void> {
     const sessionId = this.serviceSession.peek();
-    if (sessionId) await this.spp.logout(sessionId);
+    if (!sessionId) return;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), budgetMs);
+      timer.unref();
+    });
+    const outcome = await Promise.race([this.spp.logout(sessionId), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') this.logger?.warn({ budgetMs }, 'SPP did not answer the logout in time; the service account session is left to expire');
   }
 
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {

@@ -1,16 +1,35 @@
 /**
- * The HTTP front of the gateway (node:http, no framework): `/graphql` for GraphQL over
- * HTTP, `/healthz` for liveness. Requests are read with a byte limit, malformed JSON and
- * oversized or over-batched bodies are answered here with GraphQL-shaped errors, and the
- * rest is handed to Apollo Server's `executeHTTPGraphQLRequest`.
+ * The HTTP front of the gateway (node:http, no framework). A route table maps paths to
+ * handlers (`/healthz`, `/readyz`, `/metrics`, the explorer's assets, and whatever other
+ * transports add); `/graphql` is GraphQL over HTTP. Requests are read with a byte limit,
+ * malformed JSON and oversized or over-batched bodies are answered here with GraphQL-shaped
+ * errors, and the rest is handed to Apollo Server's `executeHTTPGraphQLRequest`.
+ *
+ * Status codes follow the GraphQL-over-HTTP spec (https://graphql.github.io/graphql-over-http/draft/):
+ * - `application/graphql-response+json` (also for clients that send no Accept or `*\/*`, as the
+ *   spec allows since its 2025 watershed): a response with non-null `data` is 200 (partial data
+ *   is a success); one without `data` (request errors) keeps its 4xx; an operation that failed
+ *   as a whole (`data: null`: SPP down, no credentials) keeps the error's status (401, 503, ...)
+ *   so load balancers and monitors see outages.
+ * - `application/json` (legacy clients that ask for it): 200 for every well-formed request,
+ *   whatever GraphQL errors it holds; 4xx only when the request itself is malformed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
+import Negotiator from 'negotiator';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from './identical-requests.js';
+import type { CorsHandler } from './cors.js';
+import type { Explorer } from './explorer.js';
+import { TrustedDocumentError, type TrustedDocuments } from './trusted-documents.js';
+
+/** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => void | Promise<void>;
 
 export interface HttpLimits {
   /** Largest GraphQL document (the `query` text) accepted, in bytes. */
@@ -27,8 +46,24 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   context: (req: IncomingMessage, requestId: string, logger: Logger) => Promise<TContext>;
   logger: Logger;
   limits: HttpLimits;
-  /** Served at GET /metrics in Prometheus' text format. */
+  /** Served at GET /metrics in Prometheus' text format (unless metricsOnOwnPort). */
   metrics?: Registry;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** Other endpoints, by path (see Route). */
+  routes?: Map<string, Route>;
+  /** Cross-origin headers and preflights; undefined: same-origin only. */
+  cors?: CorsHandler;
+  /** The offline GraphiQL page at the GraphQL path for browsers; undefined: off. */
+  explorer?: Explorer;
+  /** The trusted-documents manifest; undefined: any document runs. */
+  trustedDocuments?: TrustedDocuments;
+  /** Responses at least this large are compressed when the client accepts gzip or br. */
+  compressionThresholdBytes?: number;
+  /** The `WWW-Authenticate` challenge sent with 401 (RFC 9110 §11.6.1). */
+  wwwAuthenticate?: string;
+  /** Runs the whole request inside it (the tracing span). */
+  around?: (req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) => Promise<void>;
   /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
   identityOf?: (req: IncomingMessage) => string | undefined;
   /** Called when a request reused the response of an identical one in flight. */
@@ -46,65 +81,104 @@ class HttpProblem extends Error {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 
 export function createHttpHandler<TContext extends BaseContext & OperationTypeHolder>(options: HttpHandlerOptions<TContext>) {
   const { apollo, logger, limits } = options;
   const graphqlPath = options.path ?? '/graphql';
   const identical = new IdenticalRequests(options.onJoin);
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const routes = new Map(options.routes);
+  if (options.metrics) {
+    const registry = options.metrics;
+    routes.set('/metrics', async (req, res) => {
+      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        return sendJson(res, 401, { error: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' });
+      }
+      const text = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+    });
+  }
+  routes.set('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  if (options.explorer) {
+    const explorer = options.explorer;
+    routes.set(EXPLORER_ROUTE, (req, res, url) => {
+      if (!explorer.serveAsset(url.pathname.slice(EXPLORER_ROUTE.length), req, res)) notFound(res, graphqlPath);
+    });
+  }
+  const prefixes = [...routes.keys()].filter((path) => path.endsWith('/'));
+  const routeFor = (path: string): Route | undefined => routes.get(path) ?? routes.get(prefixes.find((prefix) => path.startsWith(prefix)) ?? '');
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const log = logger.child({ requestId });
     res.setHeader('x-request-id', requestId);
+    const logged: { operation?: string | undefined } = {};
     res.on('finish', () => {
-      log.info({ method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      log.info({ method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...(logged.operation ? { operation: logged.operation } : {}) }, 'request');
     });
 
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     try {
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      if (url.pathname === '/metrics' && options.metrics) {
-        const text = await options.metrics.metrics();
-        res.writeHead(200, { 'content-type': options.metrics.contentType });
-        res.end(text);
-        return;
+      if (options.cors && (await options.cors(req, res)) === 'answered') return;
+      if (url.pathname !== graphqlPath) {
+        const route = routeFor(url.pathname);
+        if (route) return await route(req, res, url, log);
+        return notFound(res, graphqlPath);
       }
-      if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
+      if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };
       if (Array.isArray(body) && body.length > limits.maxBatch) {
         throw new HttpProblem(ErrorCode.BAD_REQUEST, `A batched request may hold at most ${limits.maxBatch} operations, got ${body.length}.`);
       }
-      for (const operation of Array.isArray(body) ? body : [body ?? Object.fromEntries(url.searchParams)]) {
+      let search = url.search;
+      const operations = Array.isArray(body) ? body : [body ?? getOperation(url.searchParams)];
+      for (const operation of operations) {
+        if (options.trustedDocuments && operation && typeof operation === 'object') {
+          options.trustedDocuments.resolve(operation as Record<string, unknown>);
+          if (body === undefined) search = toSearch(operation as Record<string, unknown>);
+        }
         const query = (operation as { query?: unknown } | null)?.query;
         if (typeof query === 'string' && Buffer.byteLength(query) > limits.maxDocumentBytes) {
           throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${Buffer.byteLength(query)} bytes; at most ${limits.maxDocumentBytes} are accepted.`);
         }
       }
+      const requestedName = operations.length === 1 ? (operations[0] as { operationName?: unknown } | null)?.operationName : undefined;
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
-      const key = requestKey(options.identityOf?.(req), req, url.search, text);
+      // No Accept, or only */*: the spec's preferred media type, whose status codes say what happened.
+      const accept = headers.get('accept')?.trim();
+      if (!accept || accept === '*/*') headers.set('accept', GRAPHQL_RESPONSE_JSON);
+      const key = requestKey(options.identityOf?.(req), req, search, text);
       const response = await identical.run(key, async () => {
         let context: TContext | undefined;
         const result = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
           context: async () => (context = await options.context(req, requestId, log)),
         });
         let responseBody = '';
         if (result.body.kind === 'complete') responseBody = result.body.string;
         else for await (const chunk of result.body.asyncIterator) responseBody += chunk;
         const buffered: BufferedResponse = { status: result.status ?? 200, headers: [...result.headers], body: responseBody };
+        logged.operation = context?.operation.name;
         return { response: buffered, shareable: context?.operation.type === 'query' };
       });
+      logged.operation ??= typeof requestedName === 'string' ? requestedName : undefined;
       for (const [name, value] of response.headers) res.setHeader(name, value);
-      res.statusCode = response.status;
-      res.end(response.body);
+      const status = specStatus(response);
+      if (status === 401 && options.wwwAuthenticate) res.setHeader('www-authenticate', options.wwwAuthenticate);
+      await sendBody(req, res, status, response.body, options.compressionThresholdBytes);
     } catch (error) {
-      if (error instanceof HttpProblem) {
+      if (error instanceof HttpProblem || error instanceof TrustedDocumentError) {
         return sendJson(res, httpStatusOf[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
       }
       log.error({ err: error }, 'unexpected error in the HTTP handler');
@@ -112,7 +186,104 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       else res.destroy();
     }
   };
+  const around = options.around;
+  return around ? (req: IncomingMessage, res: ServerResponse) => around(req, res, () => handle(req, res)) : handle;
 }
+
+const EXPLORER_ROUTE = '/explorer/';
+
+/** Codes Apollo gives requests that are not well-formed GraphQL-over-HTTP requests (they keep their 4xx). */
+const MALFORMED = new Set(['BAD_REQUEST']);
+
+/**
+ * The status the spec asks for (see the module comment). Only error responses are looked
+ * at, and only small ones are parsed: a success is passed through untouched.
+ */
+export function specStatus(response: BufferedResponse): number {
+  if (response.status < 400) return response.status;
+  const type = response.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
+  let parsed: { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> } | unknown;
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    return response.status;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return response.status;
+  const { data, errors } = parsed as { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> };
+  if (data !== undefined && data !== null) return 200;
+  if (/^application\/json\b/i.test(type) && ![405, 406, 413, 415].includes(response.status)) {
+    const malformed = (errors ?? []).some((e) => MALFORMED.has(String(e.extensions?.code)));
+    if (!malformed) return 200;
+  }
+  return response.status;
+}
+
+/** A GET request's operation, as Apollo will read it from the query string. */
+function getOperation(params: URLSearchParams): Record<string, unknown> {
+  const operation: Record<string, unknown> = Object.fromEntries(params);
+  if (typeof operation.extensions === 'string') {
+    try {
+      operation.extensions = JSON.parse(operation.extensions);
+    } catch {
+      // Left as is: Apollo answers 400 for extensions that are not JSON.
+    }
+  }
+  return operation;
+}
+
+function toSearch(operation: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(operation)) {
+    if (value !== undefined) params.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]!);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function notFound(res: ServerResponse, graphqlPath: string): void {
+  sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
+}
+
+/**
+ * Writes a body, compressed with br or gzip when the client accepts it and the body is at least
+ * `threshold` bytes (smaller ones cost more to compress than they save). Brotli at quality 4:
+ * close to gzip's speed with a better ratio; the default 11 costs far more CPU than it saves.
+ */
+export async function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, threshold = Number.POSITIVE_INFINITY): Promise<void> {
+  let bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  if (bytes.length >= threshold) {
+    res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
+    const encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
+    if (encoding === 'br') {
+      bytes = await brotli(bytes, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
+      res.setHeader('content-encoding', 'br');
+    } else if (encoding === 'gzip') {
+      bytes = await gzipAsync(bytes, { level: 6 });
+      res.setHeader('content-encoding', 'gzip');
+    }
+  }
+  res.setHeader('content-length', bytes.length);
+  res.statusCode = status;
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** negotiator 1.x takes a tie-break order; its published types predate it. */
+type NegotiatorWithPreference = { encoding(available: string[], options: { preferred: string[] }): string | undefined };
+
+function appendVary(current: ReturnType<ServerResponse['getHeader']>, value: string): string {
+  const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
+  return text ? (new RegExp(`\\b${value}\\b`, 'i').test(text) ? text : `${text}, ${value}`) : value;
+}
+
+export { sendJson as sendJsonResponse };
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);

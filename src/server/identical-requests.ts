@@ -23,7 +23,7 @@ export interface BufferedResponse {
  * each operation on a shallow copy of the context, and only a shared object is seen back here.
  */
 export interface OperationTypeHolder {
-  operation: { type?: 'query' | 'mutation' | 'subscription' };
+  operation: { type?: 'query' | 'mutation' | 'subscription'; name?: string | undefined };
 }
 
 export function operationTypePlugin<T extends BaseContext & OperationTypeHolder>(): ApolloServerPlugin<T> {
@@ -32,6 +32,7 @@ export function operationTypePlugin<T extends BaseContext & OperationTypeHolder>
       return {
         async didResolveOperation({ operation, contextValue }) {
           if (operation) contextValue.operation.type = operation.operation;
+          contextValue.operation.name = operation?.name?.value;
         },
       };
     },

@@ -18,6 +18,11 @@ export class GatewayMetrics {
   readonly requestsJoined: Counter;
   /** SPP logins, by outcome: a rising `ok` count means sessions keep expiring. */
   readonly upstreamLogins: Counter<'outcome'>;
+  /** GraphQL operations executed, by operation name, type and outcome (`ok`, `error`: any error in the response). */
+  readonly graphqlRequests: Counter<'operation' | 'type' | 'outcome'>;
+  readonly graphqlDuration: Histogram<'operation' | 'type'>;
+  /** GraphQL errors sent, by operation name and `extensions.code`. */
+  readonly graphqlErrors: Counter<'operation' | 'code'>;
 
   constructor(options: { collectDefaults?: boolean } = {}) {
     if (options.collectDefaults ?? true) collectDefaultMetrics({ register: this.registry });
@@ -33,5 +38,14 @@ export class GatewayMetrics {
     this.upstreamCacheHits = new Counter({ name: 'spp_upstream_cache_hits_total', help: 'GETs answered from the answer cache.', registers: [this.registry] });
     this.requestsJoined = new Counter({ name: 'graphql_requests_joined_total', help: 'Requests answered with the response of an identical request in flight.', registers: [this.registry] });
     this.upstreamLogins = new Counter({ name: 'spp_upstream_logins_total', help: 'Logins to SPP.', labelNames: ['outcome'], registers: [this.registry] });
+    this.graphqlRequests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL operations executed (identical requests that joined one in flight are counted in graphql_requests_joined_total).', labelNames: ['operation', 'type', 'outcome'], registers: [this.registry] });
+    this.graphqlDuration = new Histogram({
+      name: 'graphql_request_duration_seconds',
+      help: 'Time from receiving a GraphQL operation to having its response, by operation.',
+      labelNames: ['operation', 'type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.graphqlErrors = new Counter({ name: 'graphql_errors_total', help: 'GraphQL errors sent to clients, by extensions.code.', labelNames: ['operation', 'code'], registers: [this.registry] });
   }
 }

@@ -51,6 +51,8 @@ export interface SppClientOptions {
   cacheMaxEntries?: number;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Extra got options merged last, e.g. the tracing hooks (src/server/tracing.ts). */
+  extend?: import('got').ExtendOptions;
 }
 
 export interface JobSessionListParams {
@@ -64,7 +66,7 @@ const RETRY_ERROR_CODES = ['ECONNRESET', 'EPIPE'];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class SppClient {
-  private readonly http: Got;
+  private http: Got;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly cache: LRUCache<string, { value: unknown }> | undefined;
@@ -120,6 +122,20 @@ export class SppClient {
         ],
       },
     });
+    if (options.extend) this.http = this.http.extend(options.extend);
+  }
+
+  /**
+   * `GET /api/lifecycle/ping` (no session needed; spp-api.md §1): resolves when SPP answers.
+   * Older SPP builds have no ping and answer 404, which still proves SPP is there.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    try {
+      const response = await this.http.get('lifecycle/ping', { retry: { limit: 0 }, timeout: { request: timeoutMs }, throwHttpErrors: false });
+      if (response.statusCode >= 500) throw upstreamUnavailable({ status: response.statusCode, path: 'lifecycle/ping' });
+    } catch (error) {
+      throw this.translate(error, 'ping');
+    }
   }
 
   /** `GET /api/endeavour/jobsession`: one upstream page. */

@@ -56,7 +56,7 @@ function runGateway(env: Record<string, string>, onReady?: (url: string, child: 
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.stdout.on('data', (chunk) => {
       stdout += String(chunk);
-      const match = /Gateway ready at (\S+)/.exec(stdout);
+      const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(stdout);
       if (match && onReady) {
         const ready = onReady;
         onReady = undefined;

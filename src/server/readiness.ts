@@ -1,0 +1,74 @@
+/**
+ * Readiness (`GET /readyz`), as load balancers and orchestrators use it: 200 only when SPP
+ * answered recently and, in service-account mode, the service account is logged in; 503 with
+ * a JSON reason otherwise. `/healthz` stays liveness (the process answers), so an SPP outage
+ * takes the gateway out of rotation without getting it restarted.
+ *
+ * A probe runs when the last success is older than `maxAgeMs`, one at a time however many
+ * probes arrive: a busy health checker never multiplies SPP traffic. On SIGTERM the gateway
+ * first drains: /readyz answers 503 while requests are still served, so the load balancer
+ * stops sending traffic before the port closes.
+ */
+import type { GraphQLError } from 'graphql';
+import { ErrorCode } from '../errors.js';
+
+export interface ReadinessOptions {
+  /** Resolves when SPP answers (GET /api/lifecycle/ping). */
+  ping: () => Promise<void>;
+  /** Resolves when the service account holds an SPP session (logs in if needed); a no-op in pass-through mode. */
+  ensureLoggedIn: () => Promise<void>;
+  /** A success younger than this answers without a new probe. */
+  maxAgeMs: number;
+  now?: () => number;
+}
+
+export type ReadinessState =
+  | { ready: true; checkedAt: string }
+  | { ready: false; reason: string; code?: string };
+
+export class Readiness {
+  private lastOk = Number.NEGATIVE_INFINITY;
+  private probe: Promise<ReadinessState> | undefined;
+  private drainingSince: number | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReadinessOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** From now on /readyz answers 503 (shutdown has begun); requests are still served. */
+  startDraining(): void {
+    this.drainingSince ??= this.now();
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  async check(): Promise<ReadinessState> {
+    if (this.draining) return { ready: false, reason: 'draining: the gateway is shutting down and finishes the requests it has' };
+    if (this.now() - this.lastOk < this.options.maxAgeMs) return { ready: true, checkedAt: new Date(this.lastOk).toISOString() };
+    this.probe ??= this.runProbe().finally(() => (this.probe = undefined));
+    return this.probe;
+  }
+
+  private async runProbe(): Promise<ReadinessState> {
+    try {
+      await this.options.ping();
+      await this.options.ensureLoggedIn();
+      this.lastOk = this.now();
+      return { ready: true, checkedAt: new Date(this.lastOk).toISOString() };
+    } catch (error) {
+      const code = (error as GraphQLError).extensions?.code as string | undefined;
+      const reason =
+        code === ErrorCode.UPSTREAM_MISCONFIGURED
+          ? "SPP rejected the gateway's service account (or SPP_URL does not point at SPP)"
+          : code === ErrorCode.UPSTREAM_TIMEOUT
+            ? 'SPP did not answer in time'
+            : code === ErrorCode.UPSTREAM_UNAVAILABLE
+              ? 'SPP is unreachable'
+              : 'SPP answered with an error';
+      return { ready: false, reason, ...(code ? { code } : {}) };
+    }
+  }
+}
