@@ -35,6 +35,9 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   auth?: GatewayOptions['auth'];
   ca?: string | Buffer;
+  /** As in front of the embedded simulator (CORS allows localhost origins by default). */
+  embeddedSimulator?: boolean;
+  spanExporter?: GatewayOptions['spanExporter'];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -53,6 +56,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sppUrl: sim.url,
     auth: options.auth ?? { mode: 'service-account', serviceAccount: ADMIN, tokens: [], allowAnonymous: true },
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.embeddedSimulator ? { embeddedSimulator: true } : {}),
+    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
     logger: createLogger(env.LOG_LEVEL, sink),
   });
   const isJobSessionCall = (r: Simulator['requests'][number]) => r.path.startsWith('/api/endeavour/jobsession');
