@@ -1,0 +1,100 @@
+/**
+ * `npm start` under a supervisor: SIGTERM goes to the npm process (what a process manager
+ * signals), and the gateway must stop: port freed, service account logged out, within
+ * SHUTDOWN_GRACE_MS plus the logout budget even when SPP hangs and a request never ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { ADMIN, NOW } from '../support/harness.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const CONFIG = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_)/;
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function npmStart(env: Record<string, string>): Promise<Started> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG.test(k)));
+  const child = spawn('npm', ['start'], { cwd: root, env: { ...base, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`npm start did not become ready\n${out}`));
+    }, 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => (out += String(chunk)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += String(chunk);
+      const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, port: Number(new URL(match[1]!).port), output: () => out, exited });
+      }
+    });
+  });
+}
+
+/** Resolves true when something accepts a connection on the port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+const logouts = (sim: Simulator) => sim.requests.filter((r) => r.method === 'DELETE' && r.path === '/api/endeavour/session');
+
+describe('SIGTERM to the npm start process', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ now: NOW, size: 50, host: '127.0.0.1' });
+  });
+  afterAll(() => sim.close());
+
+  const env = () => ({ SPP_URL: sim.url, SPP_USERNAME: ADMIN.username, SPP_PASSWORD: ADMIN.password, GATEWAY_ALLOW_ANONYMOUS: 'true', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '1000', SHUTDOWN_LOGOUT_MS: '1000' });
+
+  it('stops the gateway: the port is freed and the service account is logged out of SPP', async () => {
+    sim.clearRequests();
+    const gateway = await npmStart(env());
+    const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }) });
+    expect(response.status).toBe(200);
+    expect(await listening(gateway.port)).toBe(true);
+
+    gateway.child.kill('SIGTERM');
+    const exit = await gateway.exited;
+    expect(exit.code, gateway.output()).toBe(0);
+    expect(await listening(gateway.port)).toBe(false);
+    for (let i = 0; i < 40 && logouts(sim).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(logouts(sim).map((r) => r.status)).toEqual([204]);
+    expect(gateway.output()).toMatch(/"msg":"stopped"/);
+  });
+
+  it('ends within its budget when SPP hangs the logout and a request never finishes', async () => {
+    sim.clearRequests();
+    const gateway = await npmStart(env());
+    const ok = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }) });
+    expect(ok.status).toBe(200);
+    // The next page read and the logout are never answered.
+    sim.failNext({ kind: 'hang' }, { kind: 'hang', path: '/api/endeavour/session' });
+    const hanging = fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 2) { totalCount } }' }) }).catch((error: unknown) => error);
+    for (let i = 0; i < 100 && !sim.requests.some((r) => r.path === '/api/endeavour/jobsession' && r.status === 0); i++) await new Promise((r) => setTimeout(r, 20));
+
+    gateway.child.kill('SIGTERM');
+    const exit = await gateway.exited;
+    // 0: the process ended by its own path (drain, grace, abandoned logout), not by the budget's exit(1).
+    expect(exit.code, gateway.output()).toBe(0);
+    expect(gateway.output()).toMatch(/SPP did not answer the logout in time/);
+    expect(gateway.output()).not.toMatch(/shutdown budget exceeded/);
+    expect(await listening(gateway.port)).toBe(false);
+    await hanging;
+  });
+});
