@@ -6,8 +6,11 @@
 # Without SPP_URL the gateway starts its embedded simulator (demo mode).
 # docker-compose.yml runs the two side by side.
 
+# Node 24 is the Active LTS (Node 20 reached its end of life in April 2026); the code itself
+# keeps running on Node 20 (package.json "engines", CI), so older hosts can still run `npm start`.
+
 # ---- build: compile TypeScript (needs devDependencies: typescript) ----------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,8 +20,8 @@ COPY schema ./schema
 COPY src ./src
 RUN npm run build
 
-# ---- runtime: production dependencies, compiled JS, the SDL --------------------
-FROM node:20-bookworm-slim AS runtime
+# ---- runtime: production dependencies only (no tsx, no TypeScript), compiled JS, the SDL ----
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -29,6 +32,8 @@ COPY schema ./schema
 # Files stay root-owned (read-only for the app); the process runs unprivileged.
 USER node
 EXPOSE 4000
+# Readiness, not just liveness: /readyz is 503 while SPP is unreachable, its service account is
+# rejected, or the gateway drains on SIGTERM. The process receives SIGTERM itself (no npm, no shell).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 CMD ["node", "dist/main.js"]

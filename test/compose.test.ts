@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
+import { drainMsOf, loadConfig } from '../src/config.js';
 import { DEFAULT_USERS, optionsFromEnv } from '../src/simulator/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +27,7 @@ interface ComposeService {
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: (string | number | { target?: number | string; published?: number | string })[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  stop_grace_period?: string;
   depends_on?: string[] | Record<string, { condition?: string }>;
 }
 
@@ -278,6 +279,16 @@ describe('docker-compose.yml', () => {
     expect(config.env.CURSOR_SECRET, 'CURSOR_SECRET says it is for development').toMatch(/dev/i);
   });
 
+  it("gives the gateway a stop_grace_period above its whole shutdown budget (drain + grace + logout + 1 s)", () => {
+    const { env } = loadConfig(gatewayEnv);
+    const budgetMs = drainMsOf(env) + env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_LOGOUT_MS + 1_000;
+    const period = /^(\d+)(ms|s|m)$/.exec(service(GATEWAY).stop_grace_period ?? '');
+    expect(period, 'stop_grace_period is set, e.g. 20s').not.toBeNull();
+    const periodMs = Number(period![1]) * { ms: 1, s: 1_000, m: 60_000 }[period![2] as 'ms' | 's' | 'm'];
+    expect(periodMs).toBeGreaterThan(budgetMs);
+    expect(drainMsOf(env), 'the gateway drains before it stops accepting').toBeGreaterThan(0);
+  });
+
   it('publishes the gateway on 4000, the port its PORT makes it listen on', () => {
     const { env } = loadConfig(gatewayEnv);
     expect(env.PORT).toBe(4000);
@@ -313,7 +324,7 @@ describe('docker-compose.yml', () => {
     const sim = healthcheckArgv(SIMULATOR).join(' ');
     expect(sim).toContain(`:${optionsFromEnv(simulatorEnv).port}/api/lifecycle/ping`);
     const gw = healthcheckArgv(GATEWAY).join(' ');
-    expect(gw).toContain(`:${loadConfig(gatewayEnv).env.PORT}/healthz`);
+    expect(gw).toContain(`:${loadConfig(gatewayEnv).env.PORT}/readyz`);
     expect(healthcheckArgv(SIMULATOR)[0]).toBe('node');
     expect(healthcheckArgv(GATEWAY)[0]).toBe('node');
   });
@@ -358,12 +369,12 @@ describe('the healthcheck commands, run against the compose settings started as 
 
   it("the image's HEALTHCHECK passes against the running gateway on the container's PORT and fails when nothing listens", async () => {
     const argv = imageHealthcheckArgv();
-    expect(argv.join(' ')).toContain('/healthz');
+    expect(argv.join(' ')).toContain('/readyz');
     expect(await runNodeCommand(argv, { PORT: String(gateway.port) })).toBe(0);
     expect(await runNodeCommand(argv, { PORT: String(await freePort()) })).not.toBe(0);
   });
 
-  it("the image's HEALTHCHECK fails against the simulator, which has no /healthz", async () => {
+  it("the image's HEALTHCHECK fails against the simulator, which has no /readyz", async () => {
     expect(await runNodeCommand(imageHealthcheckArgv(), { PORT: String(simulator.port) })).not.toBe(0);
   });
 
@@ -383,6 +394,24 @@ describe('the healthcheck commands, run against the compose settings started as 
 describe('Dockerfile', () => {
   it('is a multi-stage build', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('builds on a currently supported Node LTS (24), while the code keeps Node 20 in engines', () => {
+    for (const stage of stages.filter((s) => !stages.some((other) => other.alias?.toLowerCase() === s.image.toLowerCase()))) {
+      expect(stage.image).toMatch(/^(?:docker\.io\/)?(?:library\/)?node:24-/);
+    }
+    const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string } };
+    expect(pkg.engines?.node).toBe('>=20');
+  });
+
+  it('keeps build and development tools out of the runtime dependencies', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+    for (const tool of ['tsx', 'typescript', 'vitest', '@graphql-codegen/cli']) {
+      expect(Object.keys(pkg.dependencies), `${tool} is not a runtime dependency`).not.toContain(tool);
+      expect(Object.keys(pkg.devDependencies)).toContain(tool);
+    }
+    // npm start (development, from a fresh clone) execs node, so SIGTERM to npm reaches the gateway.
+    expect(pkg.scripts.start).toBe('exec node --import tsx src/main.ts');
   });
 
   it('builds on Node 20 or later official images', () => {
