@@ -92,6 +92,8 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const rawSort = params.get('sort');
   if (rawFilter !== null) entry.filter = parsedOrRaw(rawFilter);
   if (rawSort !== null) entry.sort = parsedOrRaw(rawSort);
+  const traceparent = req.headers.traceparent;
+  if (typeof traceparent === 'string') entry.traceparent = traceparent;
 
   const send = (status: number, body?: string, headers: Record<string, string> = {}): void => {
     entry.status = status;

@@ -56,6 +56,8 @@ export interface SimRequestLogEntry {
   user?: string;
   /** clock() when the request arrived. */
   at: number;
+  /** The W3C trace context the caller sent (SPP ignores it; the log shows what a trace would link). */
+  traceparent?: string;
 }
 
 export interface Simulator {
