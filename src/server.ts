@@ -128,6 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // A GraphQL token is at least one byte, so this bounds parsing work by the document size.
     maxTokens: env.MAX_DOCUMENT_BYTES,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
+    maxPageSize: env.PAGE_MAX_SIZE,
   };
 
   const httpServer = http.createServer();

@@ -3,6 +3,7 @@
  * (`2020-01-01T12:20:34.123Z`). `JSON`: any value, untouched.
  */
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped, type ValueNode } from 'graphql';
+import { badUserInput } from '../errors.js';
 
 // An ISO-8601 date-time with an explicit zone: a bare date or a zone-less time is ambiguous.
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -13,9 +14,8 @@ function parseDateTime(value: unknown): number {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms;
   }
-  throw new GraphQLError(
-    `DateTime cannot represent ${JSON.stringify(value)}: expected an ISO-8601 date-time with a time zone (e.g. "2020-01-01T12:20:34.123Z") or epoch milliseconds.`,
-  );
+  // BAD_USER_INPUT whether the value came as a literal or a variable (error-masking.ts keeps the code).
+  throw badUserInput(`DateTime cannot represent ${JSON.stringify(value)}: expected an ISO-8601 date-time with a time zone (e.g. "2020-01-01T12:20:34.123Z") or epoch milliseconds.`);
 }
 
 export const DateTime = new GraphQLScalarType<number, string>({
@@ -29,7 +29,7 @@ export const DateTime = new GraphQLScalarType<number, string>({
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING) return parseDateTime(ast.value);
     if (ast.kind === Kind.INT) return parseDateTime(Number(ast.value));
-    throw new GraphQLError(`DateTime cannot represent a ${ast.kind} literal: expected a string or an integer.`, { nodes: ast });
+    throw badUserInput(`DateTime cannot represent a ${ast.kind} literal: expected a string or an integer.`);
   },
 });
 

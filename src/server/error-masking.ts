@@ -17,6 +17,11 @@ export function createErrorFormatter(logger: Logger) {
     const original = unwrapResolverError(error);
     const { stacktrace: _stack, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (isDeliberate(original)) return { ...formatted, extensions };
+    // A bad scalar literal is reported by validation, the same value as a variable by coercion:
+    // the scalar's own code (BAD_USER_INPUT) wins over GRAPHQL_VALIDATION_FAILED, so both read alike.
+    if (error instanceof GraphQLError && isDeliberate(error.originalError) && extensions.code === 'GRAPHQL_VALIDATION_FAILED') {
+      return { ...formatted, extensions: { ...extensions, code: error.originalError.extensions.code } };
+    }
     // Request-level errors (parse, validation, variable coercion, limits) have no path: they
     // describe the query, and Apollo has given them their code. Field errors do have one.
     const requestLevel = formatted.path === undefined && extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR;

@@ -29,6 +29,8 @@ export interface QueryLimits {
   maxCost: number;
   maxTokens: number;
   defaultPageSize: number;
+  /** PAGE_MAX_SIZE: a larger first/last is priced at this size, so the caller hears BAD_USER_INPUT about the argument, not QUERY_TOO_COMPLEX. */
+  maxPageSize?: number;
 }
 
 /** The size assumed for a list that has no paging argument (statistics, links, sources). */
@@ -43,7 +45,8 @@ export function validationRules(limits: QueryLimits) {
   const onRejectCode = {
     exposeLimits: true,
     propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+    // graphql-armor words its rejections as "Syntax Error: ..."; the document's syntax is fine.
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { nodes: error.nodes ?? null }))],
   };
   return [
     maxDepthRule({ n: limits.maxDepth, ...onRejectCode, ignoreIntrospection: true, flattenFragments: true }),
@@ -51,13 +54,16 @@ export function validationRules(limits: QueryLimits) {
   ];
 }
 
-export function costEstimator(defaultPageSize: number): ComplexityEstimator {
+export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSITIVE_INFINITY): ComplexityEstimator {
   return ({ type: parent, field, args, childComplexity }) => {
     const type = getNullableType(field.type);
     if (!isCompositeType(getNamedType(field.type))) return 0;
     // A connection's edges and nodes are the page itself: the connection field already multiplied.
     if (parent.name.endsWith('Connection')) return 1 + childComplexity;
-    const pageSize = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+    const asked = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
+    // Out-of-range sizes are refused by the paginator with BAD_USER_INPUT naming the argument and
+    // its bounds; priced within the bounds here, the cost limit does not answer in its place.
+    const pageSize = asked === undefined ? undefined : Math.max(0, Math.min(asked, maxPageSize));
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
       return 1 + (pageSize ?? defaultPageSize) * childComplexity;
     }
@@ -68,7 +74,7 @@ export function costEstimator(defaultPageSize: number): ComplexityEstimator {
 
 /** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
 export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<T> {
-  const estimator = costEstimator(limits.defaultPageSize);
+  const estimator = costEstimator(limits.defaultPageSize, limits.maxPageSize);
   // Apollo reuses one DocumentNode per distinct query text, and a cost depends only on the
   // document, the operation and the variables: clients repeat the same few, so remember them.
   const costs = new WeakMap<DocumentNode, Map<string, number>>();
