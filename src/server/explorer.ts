@@ -31,7 +31,10 @@ const fromFile = (path: () => string) => () => readFileSync(path());
 const INIT_SCRIPT = `(function () {
   var root = document.getElementById('graphiql');
   var fetcher = GraphiQL.createFetcher({ url: new URL(root.dataset.endpoint, window.location.href).href });
-  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, { fetcher: fetcher, defaultEditorToolsVisibility: true, shouldPersistHeaders: false }));
+  var defaultQuery = '# SPP job sessions: the newest first. Press the run button (or Ctrl-Enter).\\n' +
+    '# Headers (below) take "Authorization": "Bearer <token>" when the gateway asks for one.\\n' +
+    'query Newest {\\n  jobSessions(first: 10) {\\n    totalCount\\n    nodes { sessionId jobName type status start duration }\\n    pageInfo { hasNextPage endCursor }\\n  }\\n}\\n';
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: defaultQuery, defaultEditorToolsVisibility: true, shouldPersistHeaders: false }));
 })();
 `;
 
