@@ -78,6 +78,24 @@ describe('SIGTERM to the npm start process', () => {
     expect(gateway.output()).toMatch(/"msg":"stopped"/);
   });
 
+  it('starts with a JSON banner line and says that SPP and the service account work', async () => {
+    const gateway = await npmStart(env());
+    try {
+      const lines = () => gateway.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Gateway ready at'))).toMatchObject({
+        level: 30,
+        url: gateway.url,
+        upstream: { sppUrl: sim.url },
+        authentication: 'service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)',
+      });
+      for (let i = 0; i < 100 && !lines().some((l) => l.msg === 'SPP answered and the service account is logged in'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lines().map((l) => l.msg)).toContain('SPP answered and the service account is logged in');
+    } finally {
+      gateway.child.kill('SIGTERM');
+      await gateway.exited;
+    }
+  });
+
   it('ends within its budget when SPP hangs the logout and a request never finishes', async () => {
     sim.clearRequests();
     const gateway = await npmStart(env());
