@@ -35,6 +35,8 @@ import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-do
 import { setupTracing, type Tracing } from './server/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
 
 export interface GatewayOptions {
@@ -201,7 +203,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...(trustedDocuments ? { trustedDocuments } : {}),
       compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
       wwwAuthenticate: options.auth.mode === 'service-account' ? 'Bearer realm="spp-jobsession-gateway"' : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
-      ...(tracing ? { around: (req: http.IncomingMessage, res: http.ServerResponse, handle: () => Promise<void>) => tracing.around(req, res, handle) } : {}),
+      // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
+      ...(tracing ? { around: (req: http.IncomingMessage, res: http.ServerResponse, handle: () => Promise<void>) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
       identityOf: (req) => {
         const outcome = auth.authenticate(req.headers);
         return 'identity' in outcome ? outcome.identity.key : undefined;

@@ -131,7 +131,10 @@ export function setupTracing(options: TracingOptions): Tracing | undefined {
           (options) => {
             // A retry reuses the options: the previous attempt's span ends here.
             endUpstream(options, { error: new Error('retried') });
-            const parent = active.getStore()?.ctx ?? ROOT_CONTEXT;
+            // Calls made outside a caller's request (readiness probes, the start-up check, the
+            // shutdown logout) are not traced: they would each start a trace of their own.
+            const parent = active.getStore()?.ctx;
+            if (!parent) return;
             const url = options.url instanceof URL ? options.url : new URL(String(options.url));
             const span = tracer.startSpan(
               `${options.method} ${url.pathname.replace(/\/jobsession\/[^/]+$/, '/jobsession/{id}')}`,

@@ -163,6 +163,22 @@ describe('OpenTelemetry tracing', () => {
   });
 });
 
+describe('tracing of machine traffic', () => {
+  it('makes no spans for health probes and metric scrapes', async () => {
+    const exporter = new InMemorySpanExporter();
+    const h = await startHarness({ sim: { size: 5 }, spanExporter: exporter });
+    try {
+      for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${base(h)}${path}`)).status).toBe(200);
+      await h.gql('{ jobSessions(first: 1) { totalCount } }');
+      for (let i = 0; i < 50 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).map((s) => s.name)).toEqual(['POST /graphql']);
+      expect(exporter.getFinishedSpans().filter((s) => s.name.includes('/lifecycle/ping'))).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   it('installs nothing: SPP receives no traceparent even when the caller sends one', async () => {
     const h = await startHarness({ sim: { size: 5 } });
