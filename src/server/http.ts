@@ -196,8 +196,8 @@ const EXPLORER_ROUTE = '/explorer/';
 const MALFORMED = new Set(['BAD_REQUEST']);
 
 /**
- * The status the spec asks for (see the module comment). Only error responses are looked
- * at, and only small ones are parsed: a success is passed through untouched.
+ * The status the spec asks for (see the module comment). Only error responses are parsed;
+ * a success is passed through untouched.
  */
 export function specStatus(response: BufferedResponse): number {
   if (response.status < 400) return response.status;
@@ -258,21 +258,25 @@ function notFound(res: ServerResponse, graphqlPath: string): void {
  * close to gzip's speed with a better ratio; the default 11 costs far more CPU than it saves.
  */
 export async function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, threshold = Number.POSITIVE_INFINITY): Promise<void> {
-  let bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  if (bytes.length >= threshold) {
-    res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
-    const encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
-    if (encoding === 'br') {
-      bytes = await brotli(bytes, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-      res.setHeader('content-encoding', 'br');
-    } else if (encoding === 'gzip') {
-      bytes = await gzipAsync(bytes, { level: 6 });
-      res.setHeader('content-encoding', 'gzip');
-    }
-  }
-  res.setHeader('content-length', bytes.length);
   res.statusCode = status;
-  res.end(req.method === 'HEAD' ? undefined : bytes);
+  let encoding: string | undefined;
+  if (body.length >= threshold) {
+    res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
+    encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
+  }
+  if (encoding !== 'br' && encoding !== 'gzip') {
+    // Small, or not accepted compressed: written as it came (Node sets Content-Length).
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  const input = typeof body === 'string' ? Buffer.from(body) : body;
+  const compressed =
+    encoding === 'br'
+      ? await brotli(input, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: input.length } })
+      : await gzipAsync(input, { level: 6 });
+  res.setHeader('content-encoding', encoding);
+  res.setHeader('content-length', compressed.length);
+  res.end(req.method === 'HEAD' ? undefined : compressed);
 }
 
 /** negotiator 1.x takes a tie-break order; its published types predate it. */
