@@ -5,6 +5,8 @@
  */
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -160,6 +162,37 @@ describe('OpenTelemetry tracing', () => {
     expect(client.attributes['http.response.status_code']).toBe(500);
     expect(client.status.code).toBe(2);
     expect(spans.find((s) => s.name === 'query Failing')!.attributes['graphql.error.codes']).toEqual(['UPSTREAM_ERROR']);
+  });
+});
+
+describe('OTLP export', () => {
+  it('sends the spans to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces over OTLP/HTTP (a collector on loopback)', async () => {
+    const received: Array<{ path: string; type: string; body: string }> = [];
+    const collector = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', type: String(req.headers['content-type']), body });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    const h = await startHarness({ sim: { size: 5 }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'gateway-under-test' } });
+    try {
+      expect((await h.gql('query Exported { jobSessions(first: 1) { totalCount } }')).status).toBe(200);
+    } finally {
+      // Spans are batched; stopping the gateway flushes them.
+      await h.close();
+      await new Promise((resolve) => collector.close(resolve));
+    }
+    expect(received.map((r) => r.path)).toContain('/v1/traces');
+    const all = received.map((r) => r.body).join('');
+    expect(all).toContain('gateway-under-test');
+    expect(all).toContain('query Exported');
+    expect(all).toContain('GET /api/endeavour/jobsession');
   });
 });
 
