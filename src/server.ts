@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { resolvers } from './resolvers/index.js';
 import { createContext, type GatewayContext } from './server/context.js';
 import { createErrorFormatter } from './server/error-masking.js';
-import { createHttpHandler, sendBody, sendJsonResponse, type Route } from './server/http.js';
+import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
 import { Authenticator } from './server/auth.js';
@@ -224,7 +224,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let metricsServer: http.Server | undefined;
   if (metricsOnOwnPort) {
     // Only /metrics (and /healthz) on this port: it can stay inside the cluster while the main port is public.
-    metricsServer = http.createServer(createHttpHandler({ apollo, logger, metrics: metrics.registry, ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}), limits: { maxDocumentBytes: 0, maxBodyBytes: 0, maxBatch: 0 }, context: () => Promise.reject(new Error('no GraphQL on the metrics port')), path: '/no-graphql-on-the-metrics-port' }));
+    metricsServer = http.createServer(
+      createRoutesHandler(
+        new Map([
+          ['/metrics', metricsRoute(metrics.registry, env.METRICS_TOKEN)],
+          ['/healthz', healthRoute],
+        ]),
+        logger,
+      ),
+    );
     await new Promise<void>((resolve, reject) => {
       metricsServer!.once('error', reject);
       metricsServer!.listen(env.METRICS_PORT, env.HOST, () => resolve());

@@ -91,19 +91,8 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
   const identical = new IdenticalRequests(options.onJoin);
 
   const routes = new Map(options.routes);
-  if (options.metrics) {
-    const registry = options.metrics;
-    routes.set('/metrics', async (req, res) => {
-      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
-        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
-        return sendJson(res, 401, { error: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' });
-      }
-      const text = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(text);
-    });
-  }
-  routes.set('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  if (options.metrics) routes.set('/metrics', metricsRoute(options.metrics, options.metricsToken));
+  routes.set('/healthz', healthRoute);
   if (options.explorer) {
     const explorer = options.explorer;
     routes.set(EXPLORER_ROUTE, (req, res, url) => {
@@ -191,6 +180,36 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
 }
 
 const EXPLORER_ROUTE = '/explorer/';
+
+/** `GET /healthz`: liveness, 200 while the process answers. */
+export const healthRoute: Route = (_req, res) => sendJson(res, 200, { status: 'ok' });
+
+/** `GET /metrics` in Prometheus' text format, behind `Authorization: Bearer <token>` when a token is given. */
+export function metricsRoute(registry: Registry, token?: string): Route {
+  return async (req, res) => {
+    if (token && !bearerMatches(req.headers.authorization, token)) {
+      res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+      return sendJson(res, 401, { error: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' });
+    }
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(text);
+  };
+}
+
+/** A server of a few plain routes (METRICS_PORT): anything else is 404. */
+export function createRoutesHandler(routes: Map<string, Route>, logger: Logger) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const route = routes.get(url.pathname);
+    if (!route) return sendJson(res, 404, { error: `Not found: this port serves ${[...routes.keys()].join(', ')}.` });
+    Promise.resolve(route(req, res, url, logger)).catch((error: unknown) => {
+      logger.error({ err: error }, 'unexpected error in a route');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      else res.destroy();
+    });
+  };
+}
 
 /** Codes Apollo gives requests that are not well-formed GraphQL-over-HTTP requests (they keep their 4xx). */
 const MALFORMED = new Set(['BAD_REQUEST']);
