@@ -41,7 +41,7 @@ describe('error messages', () => {
       expect(response.status).toBe(400);
       expect(response.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     }
-    expect(literal.body.errors![0]!.message).toMatch(/^DateTime cannot represent "last tuesday": expected an ISO-8601 date-time with a time zone/);
+    expect(literal.body.errors![0]!.message).toMatch(/DateTime cannot represent "last tuesday": expected an ISO-8601 date-time with a time zone/);
     expect(variable.body.errors![0]!.message).toMatch(/DateTime cannot represent "last tuesday": expected an ISO-8601 date-time with a time zone/);
   });
 
