@@ -104,6 +104,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // A configuration found wrong while building the gateway (e.g. PERSISTED_DOCUMENTS_FILE) says so in its own words.
+  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

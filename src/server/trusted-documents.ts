@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode } from '../errors.js';
+import { ConfigError } from '../config.js';
 
 export class TrustedDocumentError extends Error {
   constructor(
@@ -66,8 +67,20 @@ export function parseManifest(text: string, file = 'the manifest'): Map<string, 
   throw new Error(`${file}: expected { "<hash>": "<document>" } (graphql-codegen) or an Apollo persisted-query manifest`);
 }
 
+/** Reads the manifest; a file that cannot be read or parsed stops the start with one line naming the variable. */
 export function loadTrustedDocuments(file: string, allowArbitrary: boolean): TrustedDocuments {
-  return createTrustedDocuments(parseManifest(readFileSync(file, 'utf8'), file), allowArbitrary);
+  const variable = `Invalid PERSISTED_DOCUMENTS_FILE (${JSON.stringify(file)})`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${variable}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return createTrustedDocuments(parseManifest(text, 'the file'), allowArbitrary);
+  } catch (error) {
+    throw new ConfigError(`${variable}: ${(error as Error).message.replace(/^the file:? ?/, '')}`);
+  }
 }
 
 export function createTrustedDocuments(documents: Map<string, string>, allowArbitrary: boolean): TrustedDocuments {

@@ -130,6 +130,13 @@ describe('trusted-documents configuration', () => {
     expect(() => loadConfig({ ALLOW_ARBITRARY_OPERATIONS: 'false' })).toThrow(/^Invalid ALLOW_ARBITRARY_OPERATIONS: false needs PERSISTED_DOCUMENTS_FILE/);
   });
 
+  it('stops the start with one line naming PERSISTED_DOCUMENTS_FILE when the file cannot be read or is no manifest', async () => {
+    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: join(dir, 'missing.json') } })).rejects.toThrow(/^Invalid PERSISTED_DOCUMENTS_FILE \(".*missing\.json"\): cannot read it: ENOENT$/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '[1, 2]');
+    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: broken } })).rejects.toThrow(/^Invalid PERSISTED_DOCUMENTS_FILE \(".*broken\.json"\): expected \{ "<hash>": "<document>" \} \(graphql-codegen\) or an Apollo persisted-query manifest$/);
+  });
+
   it('says what is wrong with a manifest', () => {
     expect(() => parseManifest('{', 'm.json')).toThrow(/^m\.json is not valid JSON/);
     expect(() => parseManifest('[]', 'm.json')).toThrow(/^m\.json: expected \{ "<hash>": "<document>" \}/);

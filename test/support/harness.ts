@@ -51,6 +51,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   // Only the knobs come from this environment; who the gateway speaks as is `options.auth`.
   const { env } = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CURSOR_SECRET: 'integration-test-cursor-secret', ...options.env });
+  // A gateway that refuses to start (e.g. a bad manifest) leaves no simulator behind.
   const gateway = await createGateway({
     env,
     sppUrl: sim.url,
@@ -59,6 +60,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.embeddedSimulator ? { embeddedSimulator: true } : {}),
     ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
     logger: createLogger(env.LOG_LEVEL, sink),
+  }).catch(async (error: unknown) => {
+    await sim.close();
+    throw error;
   });
   const isJobSessionCall = (r: Simulator['requests'][number]) => r.path.startsWith('/api/endeavour/jobsession');
   return {
