@@ -210,6 +210,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         return 'identity' in outcome ? outcome.identity.key : undefined;
       },
       onJoin: () => metrics.requestsJoined.inc(),
+      onRefused: (code) => {
+        metrics.graphqlRequests.inc({ operation: '(invalid)', type: 'unknown', outcome: 'error' });
+        metrics.graphqlErrors.inc({ operation: '(invalid)', code });
+      },
       limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
       context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
     }),

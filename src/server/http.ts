@@ -62,6 +62,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   compressionThresholdBytes?: number;
   /** The `WWW-Authenticate` challenge sent with 401 (RFC 9110 §11.6.1). */
   wwwAuthenticate?: string;
+  /** Called for a GraphQL request refused here, before Apollo (malformed, too large, not trusted): metrics. */
+  onRefused?: (code: ErrorCode) => void;
   /** Runs the whole request inside it (the tracing span). */
   around?: (req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) => Promise<void>;
   /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
@@ -168,6 +170,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       await sendBody(req, res, status, response.body, options.compressionThresholdBytes);
     } catch (error) {
       if (error instanceof HttpProblem || error instanceof TrustedDocumentError) {
+        options.onRefused?.(error.code);
         return sendJson(res, httpStatusOf[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
       }
       log.error({ err: error }, 'unexpected error in the HTTP handler');

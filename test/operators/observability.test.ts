@@ -45,11 +45,14 @@ describe('GraphQL request metrics and the request log', () => {
     await h.gql('query Bad { jobSession(id: "nope") { sessionId } }');
     await h.gql('{ jobSessions(');
     await h.gql('{ jobSessions(first: 1) { totalCount } }');
+    // Refused before GraphQL runs: malformed JSON.
+    await fetch(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     const samples = parseMetrics(await (await fetch(`${base(h)}/metrics`)).text());
     expect(value(samples, 'graphql_requests_total', { operation: 'Count', type: 'query', outcome: 'ok' })).toBe(2);
     expect(value(samples, 'graphql_requests_total', { operation: 'Bad', type: 'query', outcome: 'error' })).toBe(1);
     expect(value(samples, 'graphql_requests_total', { operation: '(anonymous)', type: 'query', outcome: 'ok' })).toBe(1);
-    expect(value(samples, 'graphql_requests_total', { operation: '(invalid)', type: 'unknown', outcome: 'error' })).toBe(1);
+    expect(value(samples, 'graphql_requests_total', { operation: '(invalid)', type: 'unknown', outcome: 'error' })).toBe(2);
+    expect(value(samples, 'graphql_errors_total', { operation: '(invalid)', code: 'BAD_REQUEST' })).toBe(1);
     expect(value(samples, 'graphql_errors_total', { operation: 'Bad', code: 'BAD_USER_INPUT' })).toBe(1);
     expect(value(samples, 'graphql_errors_total', { operation: '(invalid)', code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
     expect(value(samples, 'graphql_request_duration_seconds_count', { operation: 'Count', type: 'query' })).toBe(2);
