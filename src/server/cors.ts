@@ -55,9 +55,18 @@ export function createCorsHandler(settings: CorsSettings): CorsHandler | undefin
     preflightContinue: false,
     optionsSuccessStatus: 204,
   });
+  // With static options the middleware decides synchronously: it either calls next (headers
+  // set, go on) or ends the response (a preflight, answered).
   return (req, res) =>
     new Promise((resolve, reject) => {
-      res.once('finish', () => resolve('answered'));
-      middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve('continue')));
+      let next = false;
+      middleware(req, res, (error?: unknown) => {
+        next = true;
+        if (error) reject(error);
+        else resolve('continue');
+      });
+      if (next) return;
+      if (res.writableEnded) resolve('answered');
+      else res.once('finish', () => resolve('answered'));
     });
 }
