@@ -115,6 +115,8 @@ export interface GatewaySettings {
   cacheTtlMs?: number;
   /** Lets `forceGc` run a full collection in this gateway (memory figure only). */
   gcOnSignal?: boolean;
+  /** Extra `node` flags, e.g. `--cpu-prof` (bench/profile.ts). */
+  nodeArgs?: string[];
 }
 
 export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
@@ -138,7 +140,7 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,
-    settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [],
+    [...(settings.nodeArgs ?? []), ...(settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [])],
   );
 }
 

@@ -22,6 +22,7 @@ import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
+import { PageSizeMemory } from './pagination/window.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
 import { operationTypePlugin } from './server/identical-requests.js';
@@ -128,7 +129,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     codec,
-    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
+    pageSize: new PageSizeMemory(env.SPP_PAGE_SIZE_CAP, (cap, max) =>
+      logger.warn({ cap, max }, `SPP answered ${cap} records where more were asked and exist: it caps pages at ${cap}, so larger windows are read as parallel pages of ${cap} from now on.`),
+    ),
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,

@@ -12,7 +12,7 @@ import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { SppJobSession } from '../upstream/types.js';
 import { Paginator } from '../pagination/paginator.js';
-import { createWindowReader } from '../pagination/window.js';
+import { createWindowReader, type PageSizeMemory } from '../pagination/window.js';
 import type { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from './auth.js';
 import type { OperationTypeHolder } from './identical-requests.js';
@@ -44,7 +44,8 @@ export interface ContextDeps {
   spp: SppClient;
   auth: Authenticator;
   codec: CursorCodec;
-  pageSizeCap: number;
+  /** The upstream's page size: SPP_PAGE_SIZE_CAP until SPP showed a lower cap (one per gateway). */
+  pageSize: PageSizeMemory;
   fanoutConcurrency: number;
   defaultPageSize: number;
   maxPageSize: number;
@@ -70,7 +71,7 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
 
 function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
   const { spp } = deps;
-  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSizeCap, deps.fanoutConcurrency);
+  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSize, deps.fanoutConcurrency);
   const listed = new Map<string, SppJobSession>();
   const pendingLists = new Set<Promise<unknown>>();
   return {
