@@ -83,3 +83,10 @@ export const upstreamTimeout = (cause?: unknown): GraphQLError =>
 
 export const upstreamError = (detail: string, cause?: unknown): GraphQLError =>
   gatewayError(ErrorCode.UPSTREAM_ERROR, `SPP answered with an error: ${detail}.`, { cause });
+
+/** SPP's total contradicts the records it returned (APAR IT45897 builds answer 0): the count is unknown, never guessed. */
+export const untrustedTotal = (what: string): GraphQLError =>
+  gatewayError(
+    ErrorCode.UPSTREAM_ERROR,
+    `SPP's total for ${what} contradicts the records it returned (this SPP build reports totals of 0, APAR IT45897), so the count is unknown and left null rather than wrong.`,
+  );

@@ -20,9 +20,10 @@
  * `capFromAnswers`), so a list that merely ends, or grows while it is read, teaches nothing.
  */
 import pLimit from 'p-limit';
-import type { SppFilter, SppJobSession, SppJobSessionList, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppListPage, SppRecord, SppSort } from '../upstream/types.js';
 
-export type PageFetcher = (params: { pageStartIndex: number; pageSize: number; filter: SppFilter[]; sort: SppSort[] }) => Promise<SppJobSessionList>;
+/** One upstream page of a list: `{total, records}` whatever key SPP put the records under. */
+export type PageFetcher<R extends SppRecord = SppRecord> = (params: { pageStartIndex: number; pageSize: number; filter: SppFilter[]; sort: SppSort[] }) => Promise<SppListPage<R>>;
 
 /** One filtered, ordered SPP list. */
 export interface ListQuery {
@@ -60,14 +61,14 @@ export class PageSizeMemory {
   }
 }
 
-export interface WindowReader {
-  fetchPage: PageFetcher;
+export interface WindowReader<R extends SppRecord = SppRecord> {
+  fetchPage: PageFetcher<R>;
   pageSize: PageSizeMemory;
   limit: ReturnType<typeof pLimit>;
 }
 
-export interface WindowResult {
-  records: SppJobSession[];
+export interface WindowResult<R extends SppRecord = SppRecord> {
+  records: R[];
   /** True when the list was seen to end inside the window. */
   ended: boolean;
   /** SPP's `total` when every answer agreed with the records seen; null when any contradicted it (APAR IT45897). */
@@ -78,7 +79,7 @@ export interface WindowResult {
  * A reader for one request. `pageSize` is the upstream's shared memory (or, for a one-off
  * reader, just the maximum page size); `concurrency` bounds the requests in flight at once.
  */
-export function createWindowReader(fetchPage: PageFetcher, pageSize: number | PageSizeMemory, concurrency: number): WindowReader {
+export function createWindowReader<R extends SppRecord>(fetchPage: PageFetcher<R>, pageSize: number | PageSizeMemory, concurrency: number): WindowReader<R> {
   return { fetchPage, pageSize: typeof pageSize === 'number' ? new PageSizeMemory(pageSize) : pageSize, limit: pLimit(concurrency) };
 }
 
@@ -138,7 +139,7 @@ export function capFromAnswers(short: Answer, next: Answer): number | undefined 
   return undefined;
 }
 
-export async function readWindow(reader: WindowReader, query: ListQuery, offset: number, count: number): Promise<WindowResult> {
+export async function readWindow<R extends SppRecord>(reader: WindowReader<R>, query: ListQuery, offset: number, count: number): Promise<WindowResult<R>> {
   if (count <= 0) return { records: [], ended: false, total: null };
   const chunks = planChunks(offset, count, reader.pageSize.size);
   const results = await Promise.all(chunks.map((chunk) => readChunk(reader, query, chunk.start, chunk.size)));
@@ -146,9 +147,9 @@ export async function readWindow(reader: WindowReader, query: ListQuery, offset:
 }
 
 /** Consecutive results in order: records up to the first end seen, and the total they agree on. */
-function merge(results: WindowResult[], offset: number): WindowResult {
+function merge<R extends SppRecord>(results: WindowResult<R>[], offset: number): WindowResult<R> {
   if (results.length === 1) return results[0]!;
-  const records: SppJobSession[] = [];
+  const records: R[] = [];
   let ended = false;
   let total: number | null | undefined;
   for (const result of results) {
@@ -167,15 +168,15 @@ function merge(results: WindowResult[], offset: number): WindowResult {
  * what it left out: in one request while nothing is known, in parallel at the cap once an
  * answer showed it.
  */
-async function readChunk(reader: WindowReader, query: ListQuery, start: number, size: number): Promise<WindowResult> {
-  const records: SppJobSession[] = [];
+async function readChunk<R extends SppRecord>(reader: WindowReader<R>, query: ListQuery, start: number, size: number): Promise<WindowResult<R>> {
+  const records: R[] = [];
   let total: number | null | undefined;
   let at = start;
   let missing = size;
   let previous: Answer | undefined;
   while (missing > 0) {
     const page = await reader.limit(() => reader.fetchPage({ pageStartIndex: at, pageSize: missing, filter: query.filter, sort: query.sort }));
-    const received = page.sessions.length;
+    const received = page.records.length;
     const consistent = totalIsConsistent(page.total, at, received);
     total = !consistent || (total !== undefined && total !== page.total) ? null : page.total;
     const answer: Answer = { start: at, asked: missing, received, total };
@@ -183,8 +184,8 @@ async function readChunk(reader: WindowReader, query: ListQuery, start: number, 
       const cap = capFromAnswers(previous, answer);
       if (cap !== undefined) reader.pageSize.learn(cap);
     }
-    const sessions = received > missing ? page.sessions.slice(0, missing) : page.sessions;
-    for (const record of sessions) records.push(record);
+    const kept = received > missing ? page.records.slice(0, missing) : page.records;
+    for (const record of kept) records.push(record);
     const meaning = classifyAnswer(answer);
     if (meaning.kind === 'end') return { records, ended: true, total };
     if (meaning.kind === 'complete') break;
@@ -212,6 +213,6 @@ async function readChunk(reader: WindowReader, query: ListQuery, start: number, 
 }
 
 /** [start, start + count) as parallel chunks of `size`, each read as a span of its own. */
-function readSpans(reader: WindowReader, query: ListQuery, start: number, count: number, size: number): Promise<WindowResult[]> {
+function readSpans<R extends SppRecord>(reader: WindowReader<R>, query: ListQuery, start: number, count: number, size: number): Promise<WindowResult<R>[]> {
   return Promise.all(planChunks(start, count, size).map((chunk) => readChunk(reader, query, chunk.start, chunk.size)));
 }

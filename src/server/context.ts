@@ -10,9 +10,15 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import type { SppJobSession } from '../upstream/types.js';
-import { Paginator } from '../pagination/paginator.js';
-import { createWindowReader, type PageSizeMemory } from '../pagination/window.js';
+import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppRecord } from '../upstream/types.js';
+import { Paginator, type ReaderFactory } from '../pagination/paginator.js';
+import { createWindowReader, readWindow, type PageSizeMemory, type WindowReader } from '../pagination/window.js';
+import type { ListDescription } from '../pagination/list.js';
+import { parseJob, parseJobSessionStats } from '../upstream/validate.js';
+import { JOB_SESSIONS } from '../lists/job-sessions.js';
+import { JOBS } from '../lists/jobs.js';
+import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
+import { readByIds } from '../lists/by-id.js';
 import type { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from './auth.js';
 import type { OperationTypeHolder } from './identical-requests.js';
@@ -23,7 +29,17 @@ export interface UpstreamContext {
   loaders: {
     /** By SPP session id; null for ids SPP does not know. */
     jobSession: DataLoader<string, SppJobSession | null>;
+    /** By SPP job id, one GET each: FORBIDDEN when SPP's roles deny the job. */
+    job: DataLoader<string, SppJob | null>;
+    /** By SPP job id, a batch in one `IN` read (JobSession.job over a page); null for jobs SPP does not return. */
+    jobInBatch: DataLoader<string, SppJob | null>;
+    /** By SPP session id, a batch in one `IN` read (Job.lastRun over a page). */
+    jobSessionInBatch: DataLoader<string, SppJobSession | null>;
+    /** By `sessionId.entryId` (a JobLogEntry global id). */
+    logEntry: DataLoader<string, SppJobLogEntry | null>;
   };
+  /** SPP's session statistics (`jobsession/stats`) for a filter. */
+  stats(filter: SppFilter[]): Promise<SppJobSessionStats>;
   /**
    * Registers a list read of this operation: the records it returns answer jobSession/node
    * lookups, including lookups that sibling fields started while the list was in flight.
@@ -71,13 +87,39 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
 
 function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
   const { spp } = deps;
-  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSize, deps.fanoutConcurrency);
+  // One reader per list and request: its concurrency bound is per request, its page size the upstream's.
+  const readers = new Map<string, WindowReader<SppRecord>>();
+  const readerFor = (<R extends SppRecord>(list: ListDescription<R>): WindowReader<R> => {
+    let reader = readers.get(list.endpoint);
+    if (!reader) {
+      reader = createWindowReader((params) => spp.listPage(identity, list, params), deps.pageSize, deps.fanoutConcurrency);
+      readers.set(list.endpoint, reader);
+    }
+    return reader as WindowReader<R>;
+  }) as ReaderFactory;
+  const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>) =>
+    // 100 ids keep the URL short (about 2 KB) and cover any page's distinct jobs.
+    new DataLoader<string, R | null>((ids) => readByIds(readerFor(list), list, ids, readOne), { maxBatchSize: 100 });
   const listed = new Map<string, SppJobSession>();
   const pendingLists = new Set<Promise<unknown>>();
+  const getJob = (id: string) => spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob);
   return {
     identity,
-    paginator: new Paginator(reader, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
+    paginator: new Paginator(readerFor, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
+    stats: (filter) => spp.getFiltered(identity, 'endeavour/jobsession/stats', filter, parseJobSessionStats),
     loaders: {
+      job: new DataLoader((ids) => Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))))),
+      jobInBatch: inBatch(JOBS, getJob),
+      jobSessionInBatch: inBatch(JOB_SESSIONS, (id) => spp.getJobSession(identity, id)),
+      logEntry: new DataLoader((keys) =>
+        Promise.all(
+          keys.map(async (key) => {
+            const [sessionId, entryId] = key.split('.') as [string, string];
+            const window = await readWindow(readerFor(JOB_LOG), { filter: [sessionCondition(sessionId), { property: 'id', value: entryId, op: '=' }], sort: [{ property: 'id', direction: 'ASC' }] }, 0, 1);
+            return window.records[0] ?? null;
+          }),
+        ),
+      ),
       // SPP has no documented multi-id lookup, so a batch is parallel single-record GETs;
       // the loader's value is deduplication within the operation and answers from lists.
       jobSession: new DataLoader(

@@ -33,8 +33,8 @@ import {
 } from '../errors.js';
 import type { UpstreamIdentity } from './session.js';
 import type { GatewayMetrics } from '../server/metrics.js';
-import type { SppFilter, SppJobSession, SppJobSessionList, SppLoginResponse, SppSort } from './types.js';
-import { parseJobSession, parseJobSessionList } from './validate.js';
+import type { SppFilter, SppJobSession, SppJobSessionList, SppListPage, SppLoginResponse, SppRecord, SppSort } from './types.js';
+import { parseJobSession, parseJobSessionList, parseList } from './validate.js';
 
 export interface SppClientOptions {
   baseUrl: string;
@@ -130,6 +130,40 @@ export class SppClient {
     if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
     if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
     return this.getShared(identity, 'endeavour/jobsession', search, parseJobSessionList);
+  }
+
+  /**
+   * One page of any offset-paged SPP list (`endpoint` under /api, e.g. `endeavour/log/job`),
+   * its records under `recordsKey`, each checked by `parse`.
+   */
+  listPage<R extends SppRecord>(
+    identity: UpstreamIdentity,
+    list: { endpoint: string; recordsKey: string; parse: (record: unknown) => R },
+    params: JobSessionListParams,
+  ): Promise<SppListPage<R>> {
+    const search = new URLSearchParams();
+    search.set('pageStartIndex', String(params.pageStartIndex));
+    search.set('pageSize', String(params.pageSize));
+    if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
+    if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
+    return this.getShared(identity, list.endpoint, search, (body) => parseList(body, list.recordsKey, list.parse));
+  }
+
+  /** `GET /api/{path}` of one record (e.g. `endeavour/job/1005`), or null when SPP has no such record (404). */
+  async getRecord<T>(identity: UpstreamIdentity, path: string, parse: (body: unknown) => T): Promise<T | null> {
+    try {
+      return await this.getShared(identity, path, new URLSearchParams(), parse);
+    } catch (error) {
+      if ((error as GraphQLError).extensions?.code === ErrorCode.NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  /** `GET /api/{path}` with a `filter` (e.g. `endeavour/jobsession/stats`). */
+  getFiltered<T>(identity: UpstreamIdentity, path: string, filter: SppFilter[], parse: (body: unknown) => T): Promise<T> {
+    const search = new URLSearchParams();
+    if (filter.length > 0) search.set('filter', JSON.stringify(filter));
+    return this.getShared(identity, path, search, parse);
   }
 
   /** `GET /api/endeavour/jobsession/{id}`: one record, or null when SPP has no such session. */
@@ -267,6 +301,10 @@ export class SppClient {
 /** A low-cardinality name of the SPP endpoint: ids are not labels. */
 function endpointOf(url: string | URL | undefined): string {
   const path = url instanceof URL ? url.pathname : String(url ?? '');
+  if (/jobsession\/stats/.test(path)) return 'jobsession/stats';
+  if (/log\/job/.test(path)) return 'log/job';
+  if (/endeavour\/job\/[^/?]+/.test(path)) return 'job/{id}';
+  if (/endeavour\/job(\?|$)/.test(path)) return 'job';
   return /jobsession\/[^/?]+/.test(path) ? 'jobsession/{id}' : /jobsession/.test(path) ? 'jobsession' : /session/.test(path) ? 'session' : 'other';
 }
 

@@ -12,7 +12,7 @@ function upstream(behaviour: { serverMax?: number; alwaysHundred?: boolean; tota
   const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => {
     calls.push([pageStartIndex, pageSize]);
     const size = behaviour.alwaysHundred ? 100 : Math.min(pageSize, behaviour.serverMax ?? Infinity);
-    return { total: behaviour.totalZero ? 0 : list.length, sessions: list.slice(pageStartIndex, pageStartIndex + size) };
+    return { total: behaviour.totalZero ? 0 : list.length, records: list.slice(pageStartIndex, pageStartIndex + size) };
   };
   return { fetchPage, calls };
 }
@@ -70,7 +70,7 @@ describe('readWindow', () => {
       peak = Math.max(peak, running);
       await new Promise((r) => setTimeout(r, 5));
       running--;
-      return { total: 10_000, sessions: Array.from({ length: pageSize }, (_, i) => ({ id: String(pageStartIndex + i) }) as unknown as SppJobSession) };
+      return { total: 10_000, records: Array.from({ length: pageSize }, (_, i) => ({ id: String(pageStartIndex + i) }) as unknown as SppJobSession) };
     };
     const result = await readWindow(createWindowReader(fetchPage, 10, 3), query, 0, 95);
     expect(result.records).toHaveLength(95);
@@ -165,7 +165,7 @@ describe('readWindow learning the page cap of its upstream', () => {
     const calls: Array<[number, number]> = [];
     const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => {
       calls.push([pageStartIndex, pageSize]);
-      return { total: 60, sessions: list.slice(pageStartIndex, pageStartIndex + pageSize) };
+      return { total: 60, records: list.slice(pageStartIndex, pageStartIndex + pageSize) };
     };
     const memory = new PageSizeMemory(10_000);
     const result = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
