@@ -55,7 +55,7 @@ describe('simulated job definitions', () => {
     const op = await login(sim, CATALOG_OPERATOR);
     const { body } = await getJson<{ jobs: SppJob[] }>(sim, '/api/endeavour/job', op);
     expect(new Set(body.jobs.map((j) => j.type))).toEqual(new Set(['catalog']));
-    expect(body.jobs.map((j) => j.id)).toEqual(sim.jobs({ user: 'catalog-operator' }).sort((a, b) => a.name.localeCompare(b.name)).map((j) => j.id));
+    expect(body.jobs.map((j) => j.id)).toEqual(sim.jobs({ user: 'catalog-operator' }).sort((a, b) => (a.name < b.name ? -1 : 1)).map((j) => j.id));
     const denied = await getJson<{ id: string }>(sim, '/api/endeavour/job/1005', op);
     expect(denied.status).toBe(403);
     expect(denied.body.id).toBe('XSBAccessDeniedException');
