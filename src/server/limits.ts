@@ -9,6 +9,12 @@
  * size), and a nested list without paging arguments (statistics, links, sources) by
  * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
  * list costs about 1000 × 49, what it really costs to serialise.
+ *
+ * Nested connections multiply: `jobSessions(first: 100) { nodes { log(first: 100) } }` is
+ * 10,000 log entries, and also 100 upstream reads, one per session. So every read a field
+ * makes per parent object costs UPSTREAM_READ_COST on top of its objects: each connection,
+ * and each per-item count (`logCounts`, `jobSessionCounts`), whose every item is a read.
+ * Batched fields (`JobSession.job`, `Job.lastRun`: one read per page) cost only their objects.
  */
 import { GraphQLError, type DocumentNode, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
@@ -34,6 +40,12 @@ export interface QueryLimits {
 /** The size assumed for a list that has no paging argument (statistics, links, sources). */
 export const NESTED_LIST_ESTIMATE = 10;
 
+/** What one upstream read costs beyond the objects it returns. */
+export const UPSTREAM_READ_COST = 10;
+
+/** Scalar fields that read SPP once per object they belong to (a one-record read of SPP's total each). */
+const READ_PER_OBJECT = new Set(['JobLogTypeCount.count', 'JobSessionStatusCount.count']);
+
 const tooComplex = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } } });
 
@@ -54,12 +66,13 @@ export function validationRules(limits: QueryLimits) {
 export function costEstimator(defaultPageSize: number): ComplexityEstimator {
   return ({ type: parent, field, args, childComplexity }) => {
     const type = getNullableType(field.type);
+    if (READ_PER_OBJECT.has(`${parent.name}.${field.name}`)) return UPSTREAM_READ_COST;
     if (!isCompositeType(getNamedType(field.type))) return 0;
     // A connection's edges and nodes are the page itself: the connection field already multiplied.
     if (parent.name.endsWith('Connection')) return 1 + childComplexity;
     const pageSize = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
-      return 1 + (pageSize ?? defaultPageSize) * childComplexity;
+      return 1 + UPSTREAM_READ_COST + (pageSize ?? defaultPageSize) * childComplexity;
     }
     if (isListType(type)) return 1 + NESTED_LIST_ESTIMATE * (1 + childComplexity);
     return 1 + childComplexity;
