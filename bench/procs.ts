@@ -134,9 +134,10 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       GATEWAY_ALLOW_ANONYMOUS: 'true',
       // Fixed so that no "random per-process key" warning is printed; any 16+ characters do.
       CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
-      SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap ?? 100),
-      SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency ?? 6),
-      SPP_CACHE_TTL_MS: String(settings.cacheTtlMs ?? 0),
+      // The gateway's own defaults unless a step asks otherwise.
+      ...(settings.pageSizeCap !== undefined ? { SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap) } : {}),
+      ...(settings.fanoutConcurrency !== undefined ? { SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency) } : {}),
+      ...(settings.cacheTtlMs !== undefined ? { SPP_CACHE_TTL_MS: String(settings.cacheTtlMs) } : {}),
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,
@@ -176,4 +177,12 @@ export function rssOf(pid: number): { rssMb: number; hwmMb: number } | null {
   } catch {
     return null;
   }
+}
+
+/** The baseline gateway (bench/baseline/gateway.ts): Apollo Server + got, no extras. */
+export async function startBaseline(name: string, upstream: Server): Promise<Server & { counter: string }> {
+  const server = await startServer(name, 'bench/baseline/gateway.ts', { HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base }, /Baseline ready at (http:\/\/[^\s/]+)\/graphql/, 60_000);
+  const counter = /counter (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1];
+  if (!counter) throw new Error(`${name} printed no counter address:\n${server.output()}`);
+  return { ...server, counter };
 }

@@ -22,12 +22,13 @@ const SECONDS = Number(arg('seconds', '6'));
 const ROWS = arg('rows', '25,1000').split(',').map(Number);
 const DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 const FAR_FUTURE = 32_503_680_000_000;
-const FIELDS = 'edges { cursor node { sessionId jobName status start end duration } } pageInfo { hasNextPage endCursor }';
+const FIELDS = 'nodes { sessionId jobName status start end duration } pageInfo { hasNextPage endCursor }';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 /** Self time per function and per package, in % of the profile's samples. */
@@ -49,6 +50,25 @@ function summarise(file: string, top = 22): string {
     byFunction.set(key, (byFunction.get(key) ?? 0) + n);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);
   }
+  // Inclusive time per function: a node's samples and its subtree's, counted once per stack
+  // even when the function recurses.
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<string, number>();
+  const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  const walk = (id: number, open: Set<string>): number => {
+    const n = nodes.get(id)!;
+    const key = keyOf(n);
+    const mine = open.has(key);
+    if (!mine) open.add(key);
+    let sum = n.callFrame.functionName === '(idle)' ? 0 : (hits.get(id) ?? 0);
+    for (const child of n.children ?? []) sum += walk(child, open);
+    if (!mine) {
+      open.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
+    }
+    return sum;
+  };
+  walk(profile.nodes[0]!.id, new Set());
   const busy = total - idle;
   const pct = (n: number) => `${((100 * n) / busy).toFixed(1).padStart(5)} %`;
   const rows = (m: Map<string, number>, k: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, n]) => `  ${pct(n)}  ${name}`);
@@ -58,6 +78,8 @@ function summarise(file: string, top = 22): string {
     ...rows(byPackage, 14),
     'by function (self):',
     ...rows(byFunction, top),
+    'by function (inclusive, gateway and library frames):',
+    ...rows(new Map([...inclusive].filter(([k]) => !/^\((root|program|garbage)|^(processTicksAndRejections|runMicrotasks|emit|listOnTimeout|processTimers|onStreamRead|Module\.|socketOnData|parserOnIncoming|parserOnHeadersComplete|parserOnBody|parserOnMessageComplete|(anonymous) :0)/.test(k))), top + 10),
   ].join('\n');
 }
 

@@ -63,6 +63,8 @@ const envSchema = z.object({
   GATEWAY_ALLOW_ANONYMOUS: bool.optional(),
   GRAPHQL_INTROSPECTION: bool.optional(),
   GRAPHQL_LANDING_PAGE: bool.optional(),
+  // Parsed, validated documents kept (estimated heap MiB); 0 turns the cache off.
+  GRAPHQL_DOCUMENT_CACHE_MB: int(0, 1024).default(16),
   MAX_DEPTH: int(1).default(12),
   MAX_ALIASES: int(0).default(30),
   MAX_COST: int(1).default(100_000),

@@ -25,6 +25,9 @@ import { CursorCodec } from './pagination/cursor.js';
 import { PageSizeMemory } from './pagination/window.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
+import { createDocumentStore } from './server/document-cache.js';
+import type { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { DocumentNode } from 'graphql';
 import { operationTypePlugin } from './server/identical-requests.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
@@ -52,6 +55,8 @@ export interface Gateway {
   spp: SppClient;
   auth: Authenticator;
   metrics: GatewayMetrics;
+  /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
+  documents: InMemoryLRUCache<DocumentNode> | null;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
 }
@@ -96,6 +101,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
+  const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
     resolvers,
@@ -107,6 +113,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // main.ts owns SIGTERM/SIGINT: it stops the gateway, then logs out of SPP and exits.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
+    // Bounded by the documents' heap weight, not their JSON length (src/server/document-cache.ts).
+    documentStore: documents,
     validationRules: validationRules(limits),
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
@@ -167,6 +175,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     metrics,
+    documents,
     async stop() {
       await apollo.stop();
       await auth.close();

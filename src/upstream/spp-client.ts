@@ -60,6 +60,9 @@ export interface JobSessionListParams {
   sort: SppSort[];
 }
 
+/** Records the answer cache holds at most (with SPP_CACHE_TTL_MS): ten 1000-session pages, some 60-80 MB of heap. */
+export const CACHE_MAX_RECORDS = 10_000;
+
 const RETRY_ERROR_CODES = ['ECONNRESET', 'EPIPE'];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -81,7 +84,14 @@ export class SppClient {
     };
     this.cache =
       options.cacheTtlMs && options.cacheTtlMs > 0
-        ? new LRUCache({ max: options.cacheMaxEntries ?? 500, ttl: options.cacheTtlMs })
+        ? new LRUCache({
+            max: options.cacheMaxEntries ?? 500,
+            ttl: options.cacheTtlMs,
+            // An entry is a page of up to 1000+ records (about 2 KB of JSON each): bounded by
+            // entries alone, 500 deep pages would hold gigabytes. Weighed in records instead.
+            maxSize: CACHE_MAX_RECORDS,
+            sizeCalculation: ({ value }) => 1 + recordsIn(value),
+          })
         : undefined;
     this.http = got.extend({
       prefixUrl: `${options.baseUrl}/api`,
@@ -296,6 +306,13 @@ export class SppClient {
     }
     return upstreamError('the answer did not have the expected shape', detail);
   }
+}
+
+/** How many records a cached answer holds: any list page (`records`), or a job-session list (`sessions`). */
+function recordsIn(value: unknown): number {
+  const page = value as { records?: unknown; sessions?: unknown } | null;
+  if (Array.isArray(page?.records)) return page.records.length;
+  return Array.isArray(page?.sessions) ? page.sessions.length : 0;
 }
 
 /** A low-cardinality name of the SPP endpoint: ids are not labels. */

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
+import { CACHE_MAX_RECORDS } from '../../src/upstream/spp-client.js';
 
 const PAGE = `query($first: Int, $after: String, $last: Int, $before: String) {
   jobSessions(first: $first, after: $after, last: $last, before: $before) {
@@ -92,5 +93,23 @@ describe('upstream requests per page', () => {
     const result = await page(h, { first: 1000 });
     expect(result.edges.map((e) => e.node.sessionId)).toEqual(expected.slice(0, 1000));
     expect(byStart(windows(h))).toEqual([...Array.from({ length: 10 }, (_, i) => [100 * i, 100]), [1000, 1]]);
+  });
+});
+
+describe('the upstream answer cache (SPP_CACHE_TTL_MS)', () => {
+  it('holds at most CACHE_MAX_RECORDS records, however few entries that makes', async () => {
+    h = await startHarness({ env: { SPP_CACHE_TTL_MS: '60000', SPP_CACHE_MAX_ENTRIES: '500' } });
+    const bounded = (i: number) => ({ first: 1000, filter: { start: { lt: 32_503_680_000_000 - i } } });
+    const QUERY = `query($first: Int, $filter: JobSessionFilter) { jobSessions(first: $first, filter: $filter) { nodes { sessionId } } }`;
+    for (let i = 0; i < Math.ceil(CACHE_MAX_RECORDS / 1001) + 1; i++) {
+      const { body } = await h.gql(QUERY, bounded(i));
+      expect(body.data.jobSessions.nodes).toHaveLength(1000);
+    }
+    h.resetUpstreamCalls();
+    // the newest page is still cached, the oldest was evicted to stay under the bound
+    await h.gql(QUERY, bounded(Math.ceil(CACHE_MAX_RECORDS / 1001)));
+    expect(h.upstreamCalls()).toHaveLength(0);
+    await h.gql(QUERY, bounded(0));
+    expect(h.upstreamCalls()).toHaveLength(1);
   });
 });
