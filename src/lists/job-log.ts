@@ -9,7 +9,7 @@
  */
 import type { JobLogFilter, JobLogOrder, JobLogOrderField, JobLogType } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
-import type { LocalCondition, Page } from '../pagination/paginator.js';
+import type { LocalCondition, Page, Paginator } from '../pagination/paginator.js';
 import type { SppFilter, SppJobLogEntry, SppSort } from '../upstream/types.js';
 import { parseJobLogEntry } from '../upstream/validate.js';
 import { addIn, rangeFilters } from '../translate/filter.js';
@@ -68,4 +68,17 @@ const ORDER_PROPERTY: Record<JobLogOrderField, string> = { LOG_TIME: 'logTime', 
 
 export function translateLogOrder(orderBy: readonly JobLogOrder[] | null | undefined): SppSort[] {
   return translateOrderOf(orderBy, ORDER_PROPERTY, [{ field: 'LOG_TIME', direction: 'ASC' }]);
+}
+
+/**
+ * How many entries of `type` the session's log holds, from SPP's totals (null when they cannot
+ * be trusted). UNKNOWN names no value SPP can filter on: it is the whole log minus the known
+ * types (the identical reads of the known types' own counts are shared in flight).
+ */
+export async function logCount(paginator: Paginator, sessionId: string, type: JobLogType): Promise<number | null> {
+  const count = (t?: string) => paginator.count(JOB_LOG, t === undefined ? [sessionCondition(sessionId)] : [sessionCondition(sessionId), { property: 'type', value: t, op: '=' }]);
+  if (type !== 'UNKNOWN') return count(type);
+  const [all, ...known] = await Promise.all([count(), ...LOG_TYPES.map((t) => count(t))]);
+  if (all === null || known.some((n) => n === null)) return null;
+  return all - known.reduce((sum: number, n) => sum + n!, 0);
 }

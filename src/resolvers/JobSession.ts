@@ -1,7 +1,7 @@
 import type { JobSessionResolvers, JobSessionStatus, JobSessionStatisticResolvers } from '../__generated__/resolvers-types.js';
 import type { SppJobSession, SppLinks } from '../upstream/types.js';
 import { toGlobalId } from './global-id.js';
-import { JOB_LOG, LOG_TYPES, sessionCondition, translateLogFilter, translateLogOrder } from '../lists/job-log.js';
+import { JOB_LOG, LOG_TYPES, logCount, translateLogFilter, translateLogOrder } from '../lists/job-log.js';
 import { trustedCount } from '../lists/counts.js';
 
 /** Every state SPP can report (UNKNOWN excluded: it stands for the states this gateway does not know). */
@@ -61,7 +61,7 @@ export const JobSession: JobSessionResolvers = {
     const { paginator } = context.upstream();
     return [...new Set(types ?? LOG_TYPES)].map((type) => ({
       type,
-      count: () => (type === 'UNKNOWN' ? Promise.resolve(0) : trustedCount(paginator.count(JOB_LOG, [sessionCondition(s.id), { property: 'type', value: type, op: '=' }]), `${type} log entries`)),
+      count: () => trustedCount(logCount(paginator, s.id, type), `${type} log entries`),
     }));
   },
   raw: (s: SppJobSession) => s,

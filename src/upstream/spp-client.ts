@@ -33,8 +33,8 @@ import {
 } from '../errors.js';
 import type { UpstreamIdentity } from './session.js';
 import type { GatewayMetrics } from '../server/metrics.js';
-import type { SppFilter, SppJobSession, SppJobSessionList, SppListPage, SppLoginResponse, SppRecord, SppSort } from './types.js';
-import { parseJobSession, parseJobSessionList, parseList } from './validate.js';
+import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from './types.js';
+import { parseJobSession, parseList } from './validate.js';
 
 export interface SppClientOptions {
   baseUrl: string;
@@ -53,7 +53,8 @@ export interface SppClientOptions {
   metrics: GatewayMetrics;
 }
 
-export interface JobSessionListParams {
+/** One upstream page request of any list: 0-based offset, size, SPP filter and sort. */
+export interface ListPageParams {
   pageStartIndex: number;
   pageSize: number;
   filter: SppFilter[];
@@ -132,16 +133,6 @@ export class SppClient {
     });
   }
 
-  /** `GET /api/endeavour/jobsession`: one upstream page. */
-  listJobSessions(identity: UpstreamIdentity, params: JobSessionListParams): Promise<SppJobSessionList> {
-    const search = new URLSearchParams();
-    search.set('pageStartIndex', String(params.pageStartIndex));
-    search.set('pageSize', String(params.pageSize));
-    if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
-    if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
-    return this.getShared(identity, 'endeavour/jobsession', search, parseJobSessionList);
-  }
-
   /**
    * One page of any offset-paged SPP list (`endpoint` under /api, e.g. `endeavour/log/job`),
    * its records under `recordsKey`, each checked by `parse`.
@@ -149,7 +140,7 @@ export class SppClient {
   listPage<R extends SppRecord>(
     identity: UpstreamIdentity,
     list: { endpoint: string; recordsKey: string; parse: (record: unknown) => R },
-    params: JobSessionListParams,
+    params: ListPageParams,
   ): Promise<SppListPage<R>> {
     const search = new URLSearchParams();
     search.set('pageStartIndex', String(params.pageStartIndex));
@@ -177,13 +168,8 @@ export class SppClient {
   }
 
   /** `GET /api/endeavour/jobsession/{id}`: one record, or null when SPP has no such session. */
-  async getJobSession(identity: UpstreamIdentity, id: string): Promise<SppJobSession | null> {
-    try {
-      return await this.getShared(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, new URLSearchParams(), parseJobSession);
-    } catch (error) {
-      if ((error as GraphQLError).extensions?.code === ErrorCode.NOT_FOUND) return null;
-      throw error;
-    }
+  getJobSession(identity: UpstreamIdentity, id: string): Promise<SppJobSession | null> {
+    return this.getRecord(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, parseJobSession);
   }
 
   /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
@@ -308,11 +294,10 @@ export class SppClient {
   }
 }
 
-/** How many records a cached answer holds: any list page (`records`), or a job-session list (`sessions`). */
+/** How many records a cached answer holds: a list page's (`records`); none for a single record. */
 function recordsIn(value: unknown): number {
-  const page = value as { records?: unknown; sessions?: unknown } | null;
-  if (Array.isArray(page?.records)) return page.records.length;
-  return Array.isArray(page?.sessions) ? page.sessions.length : 0;
+  const page = value as { records?: unknown } | null;
+  return Array.isArray(page?.records) ? page.records.length : 0;
 }
 
 /** A low-cardinality name of the SPP endpoint: ids are not labels. */

@@ -9,7 +9,7 @@
  * 2 MB of JSON, and copying 40 keys per record was a tenth of the gateway's CPU (bench/).
  * A failure throws an ordinary Error, which the client turns into UPSTREAM_ERROR.
  */
-import type { SppJob, SppJobLogEntry, SppJobSession, SppJobSessionList, SppJobSessionStats, SppListPage, SppRecord } from './types.js';
+import type { SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppListPage, SppRecord } from './types.js';
 
 function fail(what: string): never {
   throw new Error(`unexpected SPP answer: ${what}`);
@@ -87,14 +87,4 @@ export function parseList<R extends SppRecord>(body: unknown, recordsKey: string
   if (list.total !== null && list.total !== undefined && typeof list.total !== 'number') fail('total is not a number');
   for (const record of records) parse(record);
   return { total: (list.total as number | undefined) ?? 0, records: records as R[] };
-}
-
-export function parseJobSessionList(body: unknown): SppJobSessionList {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('the list is not an object');
-  const list = body as Record<string, unknown>;
-  if (!Array.isArray(list.sessions)) fail('sessions is not an array');
-  if (list.total !== null && list.total !== undefined && typeof list.total !== 'number') fail('total is not a number');
-  for (const session of list.sessions) normalise(session);
-  list.total = list.total ?? 0;
-  return list as unknown as SppJobSessionList;
 }

@@ -131,6 +131,13 @@ describe('JobSession.log', () => {
     for (const call of logCalls()) expect(call.query.pageSize).toBe('1');
   });
 
+  it('counts UNKNOWN as the whole log minus the known types', async () => {
+    const session = h.sim.list().find((s) => s.status === 'FAILED' && s.type === 'protection')!;
+    const all = h.sim.logOf(session.id);
+    const { body } = await gql(h, `{ jobSession(id: "${session.id}") { logCounts(types: [ERROR, UNKNOWN]) { type count } } }`);
+    expect(body).toEqual({ data: { jobSession: { logCounts: [{ type: 'ERROR', count: all.filter((e) => e.type === 'ERROR').length }, { type: 'UNKNOWN', count: 0 }] } } });
+  });
+
   it('finds a log entry again by its global id', async () => {
     const session = h.sim.list().find((s) => s.type === 'catalog')!;
     const { body } = await gql(h, `{ jobSession(id: "${session.id}") { log(first: 2) { nodes { id entryId message } } } }`);

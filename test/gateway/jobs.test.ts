@@ -82,6 +82,18 @@ describe('jobs and their sessions', () => {
     expect((calls[0]!.filter as any)[0].value).toHaveLength(distinct.size);
   });
 
+  it('sends job filters and order to SPP as it expects them', async () => {
+    h.resetUpstreamCalls();
+    const { body } = await gql(h, `{ jobs(first: 10, filter: { name: "*_Gold", type: ["protection"] }, orderBy: [{ field: LAST_RUN_TIME, direction: DESC }]) { nodes { name } } }`);
+    const expected = h.sim.jobs().filter((j) => j.name.endsWith('_Gold')).sort((a, b) => b.lastRunTime! - a.lastRunTime!);
+    expect(body.data.jobs.nodes.map((n: any) => n.name)).toEqual(expected.map((j) => j.name));
+    expect(jobCalls(h)[0]).toMatchObject({
+      filter: [{ property: 'name', value: '*_Gold', op: '=' }, { property: 'type', value: ['protection'], op: 'IN' }],
+      sort: [{ property: 'lastRunTime', direction: 'DESC' }, { property: 'id', direction: 'DESC' }],
+      query: { pageStartIndex: '0', pageSize: '11' },
+    });
+  });
+
   it('answers null for a job SPP does not know, and BAD_USER_INPUT for an id that is no job id', async () => {
     expect((await gql(h, `{ job(id: "999999") { name } }`)).body).toEqual({ data: { job: null } });
     const bad = await gql(h, `{ job(id: "vmware_Gold") { name } }`);
