@@ -25,9 +25,9 @@ import { comparePositions, keysOf, levelsAfter, reverseSort } from './keyset.js'
 import { readWindow, type ListQuery, type WindowReader } from './window.js';
 import { isNullable, totalOrder, type ListDescription } from './list.js';
 import { withLocalCondition, type LocalCondition } from './local.js';
+import { badUserInput } from '../errors.js';
 
 export type { LocalCondition } from './local.js';
-import { badUserInput } from '../errors.js';
 
 export interface PageArgs {
   first?: number | null;
@@ -157,14 +157,14 @@ export class Paginator {
 
     if (direction === 'forward') {
       let { located, total, beyond } = after ? await at.readAfter(base, after, size + 1) : await at.readFromStart(base, size + 1);
-      if (before) located = located.filter((l) => comparePositions(position(l.record, sort), before, sort) < 0);
+      if (before) located = located.filter((l) => comparePositions(position(l.record, sort, list), before, sort) < 0);
       // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors
       // apply; hasPreviousPage, with `after`, whether anything lies at or before it.
       return this.build(list, located.slice(0, size), located.length > size, beyond === true, fingerprint, total, base, at);
     }
 
     let { located, total, beyond } = before ? await at.readBefore(base, before, size + 1) : await at.readFromEnd(base, size + 1);
-    if (after) located = located.filter((l) => comparePositions(position(l.record, sort), after, sort) > 0);
+    if (after) located = located.filter((l) => comparePositions(position(l.record, sort, list), after, sort) > 0);
     const hasPreviousPage = located.length > size;
     return this.build(list, located.slice(Math.max(0, located.length - size)), beyond === true, hasPreviousPage, fingerprint, total, base, at);
   }
@@ -300,6 +300,6 @@ function idOf(record: SppRecord, list: ListDescription<SppRecord>): string {
   return String(record[list.id]);
 }
 
-function position(record: SppRecord, sort: readonly SppSort[]): { keys: ReturnType<typeof keysOf>; id: string } {
-  return { keys: keysOf(record, sort), id: String(record[sort[sort.length - 1]!.property]) };
+function position(record: SppRecord, sort: readonly SppSort[], list: ListDescription<SppRecord>): { keys: ReturnType<typeof keysOf>; id: string } {
+  return { keys: keysOf(record, sort), id: idOf(record, list) };
 }

@@ -115,10 +115,10 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     res.end(body);
   };
 
-  const isJobsession = path.startsWith(JOBSESSION_PATH) || path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
+  const isList = path.startsWith(JOBSESSION_PATH) || path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
   // The fault is chosen on arrival so that failNext order follows request order, whatever the latency.
   const fault = ctx.faults.take(path);
-  if (isJobsession) {
+  if (isList) {
     const { fixedMs, jitterMs } = ctx.settings.latency;
     const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
     if (ms > 0 && !(await ctx.delay(ms))) return;

@@ -146,3 +146,22 @@ describe('JobSession.log', () => {
     expect(again.body.data.node).toEqual({ __typename: 'JobLogEntry', ...entry });
   });
 });
+
+describe('JobSession.log on a build that ignores pageSize', () => {
+  it('reads a 1000-entry page of a long log whole and in order, learning the cap of 100', async () => {
+    const q = await startHarness({ sim: { quirks: { ignorePageSize: true } } });
+    try {
+      const session = q.sim.list().find((s) => s.jobName === 'office365_Silver' && s.status === 'COMPLETED')!;
+      const all = q.sim.logOf(session.id);
+      expect(all.length).toBeGreaterThan(1000);
+      const { body } = await gql(q, LOG, { id: session.id, first: 1000 });
+      expect(body.errors).toBeUndefined();
+      expect(body.data.jobSession.log.edges.map((e: any) => e.node.entryId)).toEqual(all.slice(0, 1000).map((e) => e.id));
+      expect(body.data.jobSession.log.pageInfo.hasNextPage).toBe(true);
+      const next = await gql(q, LOG, { id: session.id, first: 1000, after: body.data.jobSession.log.pageInfo.endCursor });
+      expect(next.body.data.jobSession.log.edges.map((e: any) => e.node.entryId)).toEqual(all.slice(1000, 2000).map((e) => e.id));
+    } finally {
+      await q.close();
+    }
+  });
+});
