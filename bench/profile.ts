@@ -32,11 +32,19 @@ interface ProfileNode {
 }
 
 /** Self time per function and per package, in % of the profile's samples. */
-function summarise(file: string, top = 22): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; startTime: number; endTime: number };
+function summarise(file: string, lastS: number, top = 22): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  // Only the measured load and the shutdown after it: start-up (module loading) is not the request path.
+  const from = profile.endTime - lastS * 1e6;
   const hits = new Map<number, number>();
-  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
-  const total = profile.samples.length;
+  let t = profile.startTime;
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from) return;
+    hits.set(id, (hits.get(id) ?? 0) + 1);
+    total++;
+  });
   const idle = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').reduce((s, n) => s + (hits.get(n.id) ?? 0), 0);
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
@@ -101,10 +109,12 @@ async function main() {
     };
     await load(side('warm', [target], 4), { durationS: 1 });
     const run = await load(side(target.label, [target], 10), { durationS: SECONDS });
+    const stopping = Date.now();
     await stop(gw, 10_000);
+    const lastS = SECONDS + (Date.now() - stopping) / 1000;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     process.stdout.write(`\n## first: ${rows}, distinct literals, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
-    process.stdout.write(file ? `${summarise(`${dir}/${file}`)}\n` : `no profile written in ${dir}\n`);
+    process.stdout.write(file ? `${summarise(`${dir}/${file}`, lastS)}\n` : `no profile written in ${dir}\n`);
   }
   await stopAll();
 }
