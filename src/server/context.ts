@@ -72,7 +72,16 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
 function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
   const { spp } = deps;
   const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSize, deps.fanoutConcurrency);
-  const listed = new Map<string, SppJobSession>();
+  // Lists this operation read, indexed only when a lookup needs them: most operations have none,
+  // and indexing every record of a 1000-session page would cost each of them.
+  const lists: Array<readonly SppJobSession[]> = [];
+  let listed: Map<string, SppJobSession> | undefined;
+  let indexed = 0;
+  const fromLists = (id: string) => {
+    listed ??= new Map();
+    for (; indexed < lists.length; indexed++) for (const record of lists[indexed]!) listed.set(record.id, record);
+    return listed.get(id);
+  };
   const pendingLists = new Set<Promise<unknown>>();
   return {
     identity,
@@ -87,7 +96,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           return Promise.all(
             ids.map(
               (id) =>
-                listed.get(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
             ),
           );
         },
@@ -96,7 +105,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     },
     trackList(list) {
       const tracked = list.then((records) => {
-        for (const record of records) listed.set(record.id, record);
+        lists.push(records);
       });
       pendingLists.add(tracked);
       void tracked.finally(() => pendingLists.delete(tracked)).catch(() => undefined);
