@@ -7,12 +7,12 @@
  * prints the self time per function and per package. Profiles land in bench/profiles/
  * (not committed); open them in Chrome DevTools for the call tree.
  *
- *   npm run bench:profile [-- --seconds 6] [-- --rows 25,1000]
+ *   npm run bench:profile [-- --seconds 6 --rows 25,1000 --shape literals|variables --target gateway|baseline]
  */
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load, side, type Target } from './load.js';
-import { startGateway, startSimulator, stop, stopAll } from './procs.js';
+import { startBaseline, startGateway, startSimulator, stop, stopAll } from './procs.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +20,10 @@ const arg = (name: string, fallback: string) => {
 };
 const SECONDS = Number(arg('seconds', '6'));
 const ROWS = arg('rows', '25,1000').split(',').map(Number);
+/** `literals` (every request a new document) or `variables` (one operation, a new filter value each time). */
+const SHAPE = arg('shape', 'literals');
+/** `gateway` or `baseline` (bench/baseline/gateway.ts), to compare where each spends its time. */
+const TARGET = arg('target', 'gateway');
 const DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 const FAR_FUTURE = 32_503_680_000_000;
 const FIELDS = 'nodes { sessionId jobName status start end duration } pageInfo { hasNextPage endCursor }';
@@ -97,14 +101,19 @@ async function main() {
   const sim = await startSimulator('sim-0ms', { latencyMs: 0 });
   for (const rows of ROWS) {
     const dir = `${DIR}rows-${rows}`;
-    const gw = await startGateway(`gw profile ${rows}`, sim, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    const gw = TARGET === 'baseline' ? await startBaseline(`baseline profile ${rows}`, sim, nodeArgs) : await startGateway(`gw profile ${rows}`, sim, { nodeArgs });
+    const query = `query Page($filter: JobSessionFilter) { jobSessions(first: ${rows}, filter: $filter) { ${FIELDS} } }`;
     let i = 0;
     const target: Target = {
       label: `distinct first:${rows}`,
       url: `${gw.base}/graphql`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      nextBody: () => JSON.stringify({ query: `{ jobSessions(first: ${rows}, filter: {start: {lt: ${FAR_FUTURE - ++i}}}) { ${FIELDS} } }` }),
+      nextBody: () =>
+        SHAPE === 'variables'
+          ? JSON.stringify({ query, variables: { filter: { start: { lt: FAR_FUTURE - ++i } } } })
+          : JSON.stringify({ query: `{ jobSessions(first: ${rows}, filter: {start: {lt: ${FAR_FUTURE - ++i}}}) { ${FIELDS} } }` }),
       verify: (body) => body.startsWith('{"data":{'),
     };
     await load(side('warm', [target], 4), { durationS: 1 });
@@ -113,7 +122,7 @@ async function main() {
     await stop(gw, 10_000);
     const lastS = SECONDS + (Date.now() - stopping) / 1000;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    process.stdout.write(`\n## first: ${rows}, distinct literals, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
+    process.stdout.write(`\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
     process.stdout.write(file ? `${summarise(`${dir}/${file}`, lastS)}\n` : `no profile written in ${dir}\n`);
   }
   await stopAll();
