@@ -179,9 +179,9 @@ export function rssOf(pid: number): { rssMb: number; hwmMb: number } | null {
   }
 }
 
-/** The baseline gateway (bench/baseline/gateway.ts): Apollo Server + got, no extras. */
-export async function startBaseline(name: string, upstream: Server): Promise<Server & { counter: string }> {
-  const server = await startServer(name, 'bench/baseline/gateway.ts', { HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base }, /Baseline ready at (http:\/\/[^\s/]+)\/graphql/, 60_000);
+/** The baseline gateway (bench/baseline/gateway.ts): Apollo Server + got, no extras; NODE_ENV=production like the gateway (graphql-js's development checks alone cost it about 4 % of CPU). */
+export async function startBaseline(name: string, upstream: Server, nodeArgs: string[] = []): Promise<Server & { counter: string }> {
+  const server = await startServer(name, 'bench/baseline/gateway.ts', { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base }, /Baseline ready at (http:\/\/[^\s/]+)\/graphql/, 60_000, nodeArgs);
   const counter = /counter (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1];
   if (!counter) throw new Error(`${name} printed no counter address:\n${server.output()}`);
   return { ...server, counter };

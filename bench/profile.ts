@@ -7,12 +7,12 @@
  * prints the self time per function and per package. Profiles land in bench/profiles/
  * (not committed); open them in Chrome DevTools for the call tree.
  *
- *   npm run bench:profile [-- --seconds 6] [-- --rows 25,1000]
+ *   npm run bench:profile [-- --seconds 6 --rows 25,1000 --shape literals|variables --target gateway|baseline]
  */
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load, side, type Target } from './load.js';
-import { startGateway, startSimulator, stop, stopAll } from './procs.js';
+import { startBaseline, startGateway, startSimulator, stop, stopAll } from './procs.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +20,10 @@ const arg = (name: string, fallback: string) => {
 };
 const SECONDS = Number(arg('seconds', '6'));
 const ROWS = arg('rows', '25,1000').split(',').map(Number);
+/** `literals` (every request a new document) or `variables` (one operation, a new filter value each time). */
+const SHAPE = arg('shape', 'literals');
+/** `gateway` or `baseline` (bench/baseline/gateway.ts), to compare where each spends its time. */
+const TARGET = arg('target', 'gateway');
 const DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 const FAR_FUTURE = 32_503_680_000_000;
 const FIELDS = 'nodes { sessionId jobName status start end duration } pageInfo { hasNextPage endCursor }';
@@ -32,11 +36,19 @@ interface ProfileNode {
 }
 
 /** Self time per function and per package, in % of the profile's samples. */
-function summarise(file: string, top = 22): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; startTime: number; endTime: number };
+function summarise(file: string, lastS: number, top = 22): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  // Only the measured load and the shutdown after it: start-up (module loading) is not the request path.
+  const from = profile.endTime - lastS * 1e6;
   const hits = new Map<number, number>();
-  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
-  const total = profile.samples.length;
+  let t = profile.startTime;
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from) return;
+    hits.set(id, (hits.get(id) ?? 0) + 1);
+    total++;
+  });
   const idle = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').reduce((s, n) => s + (hits.get(n.id) ?? 0), 0);
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
@@ -89,22 +101,29 @@ async function main() {
   const sim = await startSimulator('sim-0ms', { latencyMs: 0 });
   for (const rows of ROWS) {
     const dir = `${DIR}rows-${rows}`;
-    const gw = await startGateway(`gw profile ${rows}`, sim, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    const gw = TARGET === 'baseline' ? await startBaseline(`baseline profile ${rows}`, sim, nodeArgs) : await startGateway(`gw profile ${rows}`, sim, { nodeArgs });
+    const query = `query Page($filter: JobSessionFilter) { jobSessions(first: ${rows}, filter: $filter) { ${FIELDS} } }`;
     let i = 0;
     const target: Target = {
       label: `distinct first:${rows}`,
       url: `${gw.base}/graphql`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      nextBody: () => JSON.stringify({ query: `{ jobSessions(first: ${rows}, filter: {start: {lt: ${FAR_FUTURE - ++i}}}) { ${FIELDS} } }` }),
+      nextBody: () =>
+        SHAPE === 'variables'
+          ? JSON.stringify({ query, variables: { filter: { start: { lt: FAR_FUTURE - ++i } } } })
+          : JSON.stringify({ query: `{ jobSessions(first: ${rows}, filter: {start: {lt: ${FAR_FUTURE - ++i}}}) { ${FIELDS} } }` }),
       verify: (body) => body.startsWith('{"data":{'),
     };
     await load(side('warm', [target], 4), { durationS: 1 });
     const run = await load(side(target.label, [target], 10), { durationS: SECONDS });
+    const stopping = Date.now();
     await stop(gw, 10_000);
+    const lastS = SECONDS + (Date.now() - stopping) / 1000;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    process.stdout.write(`\n## first: ${rows}, distinct literals, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
-    process.stdout.write(file ? `${summarise(`${dir}/${file}`)}\n` : `no profile written in ${dir}\n`);
+    process.stdout.write(`\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
+    process.stdout.write(file ? `${summarise(`${dir}/${file}`, lastS)}\n` : `no profile written in ${dir}\n`);
   }
   await stopAll();
 }

@@ -25,9 +25,7 @@ import { CursorCodec } from './pagination/cursor.js';
 import { PageSizeMemory } from './pagination/window.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
-import { createDocumentStore } from './server/document-cache.js';
-import type { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import type { DocumentNode } from 'graphql';
+import { createDocumentStore, type DocumentCache } from './server/document-cache.js';
 import { operationTypePlugin } from './server/identical-requests.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
@@ -56,7 +54,7 @@ export interface Gateway {
   auth: Authenticator;
   metrics: GatewayMetrics;
   /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
-  documents: InMemoryLRUCache<DocumentNode> | null;
+  documents: DocumentCache | null;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
 }
@@ -101,7 +99,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
-  const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20);
+  const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
     resolvers,
@@ -119,6 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     plugins: [
+      ...(documents ? [documents.plugin<GatewayContext>()] : []),
       costLimitPlugin(limits),
       operationTypePlugin(),
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is

@@ -100,7 +100,16 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
   const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>) =>
     // 100 ids keep the URL short (about 2 KB) and cover any page's distinct jobs.
     new DataLoader<string, R | null>((ids) => readByIds(readerFor(list), list, ids, readOne), { maxBatchSize: 100 });
-  const listed = new Map<string, SppJobSession>();
+  // Lists this operation read, indexed only when a lookup needs them: most operations have none,
+  // and indexing every record of a 1000-session page would cost each of them.
+  const lists: Array<readonly SppJobSession[]> = [];
+  let listed: Map<string, SppJobSession> | undefined;
+  let indexed = 0;
+  const fromLists = (id: string) => {
+    listed ??= new Map();
+    for (; indexed < lists.length; indexed++) for (const record of lists[indexed]!) listed.set(record.id, record);
+    return listed.get(id);
+  };
   const pendingLists = new Set<Promise<unknown>>();
   const getJob = (id: string) => spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob);
   return {
@@ -129,7 +138,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           return Promise.all(
             ids.map(
               (id) =>
-                listed.get(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
             ),
           );
         },
@@ -138,7 +147,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     },
     trackList(list) {
       const tracked = list.then((records) => {
-        for (const record of records) listed.set(record.id, record);
+        lists.push(records);
       });
       pendingLists.add(tracked);
       void tracked.finally(() => pendingLists.delete(tracked)).catch(() => undefined);

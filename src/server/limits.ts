@@ -79,6 +79,21 @@ export function costEstimator(defaultPageSize: number): ComplexityEstimator {
   };
 }
 
+/**
+ * What a cost can depend on besides the document (pure): the operation, and the variables
+ * that are numbers, booleans or null: `first`/`last` (Int) and `@include`/`@skip` (Boolean).
+ * Filters and cursors are left out, so a client paging with its own filter values (every
+ * request distinct) still finds its cost computed once per page size.
+ */
+export function costKey(operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
+  let key = operationName ?? '';
+  for (const name in variables) {
+    const value = variables[name];
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') key += ` ${name}=${String(value)}`;
+  }
+  return key;
+}
+
 /** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
 export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<T> {
   const estimator = costEstimator(limits.defaultPageSize);
@@ -89,7 +104,7 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
-          const key = `${operationName ?? ''} ${JSON.stringify(request.variables ?? {})}`;
+          const key = costKey(operationName, request.variables);
           let known = costs.get(document);
           let cost = known?.get(key);
           if (cost === undefined) {

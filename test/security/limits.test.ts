@@ -51,6 +51,13 @@ describe('query limits', () => {
     expectRefused(result, 400, 'QUERY_TOO_COMPLEX', /above the limit of 3000/);
   });
 
+  it('reuses a cost across filter values, never across page sizes', async () => {
+    const query = 'query($n: Int, $f: JobSessionFilter) { jobSessions(first: $n, filter: $f) { nodes { statistics { total } } } }';
+    for (let i = 0; i < 3; i++) expect((await h.gql(query, { n: 10, f: { start: { lt: 32_503_680_000_000 - i } } })).status).toBe(200);
+    h.resetUpstreamCalls();
+    expectRefused(await h.gql(query, { n: 1000, f: { start: { lt: 32_503_680_000_000 } } }), 400, 'QUERY_TOO_COMPLEX', /above the limit of 3000/);
+  });
+
   it('refuses a document larger than the limit with HTTP 413', async () => {
     const padding = ' '.repeat(2000);
     expect((await h.gql(`{ jobSession(id: "1564688656142") { jobName } }${' '.repeat(1900)}`)).status).toBe(200);
