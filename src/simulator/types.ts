@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   maxPageSize?: number;
   /** default 45*60_000 (idle timeout, refreshed by each authenticated request) */
   sessionIdleMs?: number;
-  /** added to jobsession responses; default 0 */
+  /** added to jobsession, job and log/job responses; default 0 */
   latency?: { fixedMs?: number; jitterMs?: number };
   faults?: FaultRates;
   quirks?: SimulatorQuirks;

@@ -74,6 +74,28 @@ describe('JobSession.log', () => {
     expect(seen).toEqual(existing);
   });
 
+  it('reads a growing log newest first: the entries that arrive go before the cursor, every older entry comes once (keyset re-alignment)', async () => {
+    t += 1_000;
+    const [id] = h.sim.step({ insert: 1 }).inserted;
+    t += 5_000;
+    h.sim.step({ insert: 0 });
+    const existing = h.sim.logOf(id!).map((e) => e.id).reverse();
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 200; page++) {
+      const { body } = await gql(h, LOG, { id, first: 3, after, orderBy: [{ field: 'LOG_TIME', direction: 'DESC' }] });
+      expect(body.errors).toBeUndefined();
+      const log = body.data.jobSession.log;
+      seen.push(...log.edges.map((e: any) => e.node.entryId));
+      if (!log.pageInfo.hasNextPage) break;
+      after = log.pageInfo.endCursor;
+      t += 5_000;
+      h.sim.step({ insert: 0 });
+    }
+    expect(h.sim.logOf(id!).length).toBeGreaterThan(existing.length);
+    expect(seen).toEqual(existing);
+  });
+
   it('sends type and logTime filters to SPP with the session condition, and applies messageId itself (SPP ignores it)', async () => {
     const session = h.sim.list().find((s) => s.status === 'FAILED' && s.type === 'protection')!;
     const all = h.sim.logOf(session.id);
