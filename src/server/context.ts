@@ -97,9 +97,21 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     }
     return reader as WindowReader<R>;
   }) as ReaderFactory;
-  const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>) =>
+  const pendingLists = new Set<Promise<unknown>>();
+  /** A loader that reads a batch of ids in one IN request; ids `known` answers (records this operation already read) cost nothing. */
+  const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>, known: (id: string) => R | undefined = () => undefined) =>
     // 100 ids keep the URL short (about 2 KB) and cover any page's distinct jobs.
-    new DataLoader<string, R | null>((ids) => readByIds(readerFor(list), list, ids, readOne), { maxBatchSize: 100 });
+    new DataLoader<string, R | null>(
+      async (ids) => {
+        // Sibling list fields run at the same time as this batch: wait for them, they may hold the records.
+        if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
+        const missing = ids.filter((id) => known(id) === undefined);
+        const read = missing.length > 0 ? await readByIds(readerFor(list), list, missing, readOne) : [];
+        const found = new Map(missing.map((id, i) => [id, read[i] ?? null]));
+        return ids.map((id) => known(id) ?? found.get(id) ?? null);
+      },
+      { maxBatchSize: 100 },
+    );
   // Lists this operation read, indexed only when a lookup needs them: most operations have none,
   // and indexing every record of a 1000-session page would cost each of them.
   const lists: Array<readonly SppJobSession[]> = [];
@@ -110,7 +122,6 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     for (; indexed < lists.length; indexed++) for (const record of lists[indexed]!) listed.set(record.id, record);
     return listed.get(id);
   };
-  const pendingLists = new Set<Promise<unknown>>();
   const getJob = (id: string) => spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob);
   return {
     identity,
@@ -119,7 +130,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     loaders: {
       job: new DataLoader((ids) => Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))))),
       jobInBatch: inBatch(JOBS, getJob),
-      jobSessionInBatch: inBatch(JOB_SESSIONS, (id) => spp.getJobSession(identity, id)),
+      jobSessionInBatch: inBatch(JOB_SESSIONS, (id) => spp.getJobSession(identity, id), (id) => (lists.length > 0 ? fromLists(id) : undefined)),
       logEntry: new DataLoader((keys) =>
         Promise.all(
           keys.map(async (key) => {

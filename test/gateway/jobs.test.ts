@@ -94,6 +94,19 @@ describe('jobs and their sessions', () => {
     });
   });
 
+  it('answers Job.lastRun from a session list of the same operation without reading it again', async () => {
+    h.resetUpstreamCalls();
+    const { body } = await gql(h, `{ jobSessions(first: 1000) { nodes { sessionId } } jobs(first: 50) { nodes { lastRun { sessionId jobName } } } }`);
+    expect(body.errors).toBeUndefined();
+    const listed = new Set(body.data.jobSessions.nodes.map((n: any) => n.sessionId));
+    for (const job of body.data.jobs.nodes) expect(listed.has(job.lastRun.sessionId)).toBe(true);
+    expect(h.upstreamCalls().filter((c) => JSON.stringify(c.filter ?? '').includes('"property":"id"'))).toHaveLength(0);
+    // Without the list, the last runs are one IN read.
+    h.resetUpstreamCalls();
+    await gql(h, `{ jobs(first: 50) { nodes { lastRun { sessionId } } } }`);
+    expect(h.upstreamCalls().filter((c) => c.path === '/api/endeavour/jobsession')).toHaveLength(1);
+  });
+
   it('answers null for a job SPP does not know, and BAD_USER_INPUT for an id that is no job id', async () => {
     expect((await gql(h, `{ job(id: "999999") { name } }`)).body).toEqual({ data: { job: null } });
     const bad = await gql(h, `{ job(id: "vmware_Gold") { name } }`);
