@@ -119,7 +119,9 @@ function closingLines(job: JobDefinition, session: SppJobSession, total: number,
     { type: 'SUMMARY', messageId: 'CTGGA2398', template: 'Resources: {0} total, {1} succeeded, {2} failed, {3} skipped.', params: [String(total), String(total - failed - skipped), String(failed), String(skipped)] },
   ];
   if (session.status === 'FAILED') lines.push({ type: 'ERROR', messageId: 'CTGGA2405', template: 'Job {0} failed: {1} of {2} resources failed.', params: [job.name, String(failed), String(total)] });
-  lines.push({ type: 'SUMMARY', messageId: 'CTGGA2401', template: 'Job {0} finished with status {1} in {2} s.', params: [job.name, session.status, String(Math.round(duration / 1000))] });
+  // The canonical spelling, so that a log reads the same with or without the CANCELLED quirk (logs are cached by session).
+  const status = session.status === 'CANCELLED' ? 'CANCELED' : session.status;
+  lines.push({ type: 'SUMMARY', messageId: 'CTGGA2401', template: 'Job {0} finished with status {1} in {2} s.', params: [job.name, status, String(Math.round(duration / 1000))] });
   return lines;
 }
 
