@@ -192,3 +192,24 @@ describe('simulated session statistics', () => {
     }
   });
 });
+
+describe('simulated quirks on jobs and logs', () => {
+  it('reports total 0 on jobsession only (APAR IT45897), and pages every list by 100 when pageSize is ignored', async () => {
+    const sim = await startSimulator({ now: NOW, clock: () => NOW, quirks: { totalAlwaysZero: true, ignorePageSize: true } });
+    try {
+      const sid = await login(sim);
+      const session = sim.list().find((s) => s.jobName === 'office365_Silver' && s.status === 'COMPLETED')!;
+      const sessions = await getJson<{ total: number; sessions: unknown[] }>(sim, q('/api/endeavour/jobsession', { pageSize: 5 }), sid);
+      expect(sessions.body.total).toBe(0);
+      expect(sessions.body.sessions).toHaveLength(100);
+      const logs = await getJson<{ total: number; logs: unknown[] }>(sim, q('/api/endeavour/log/job', { pageSize: 500, filter: [{ property: 'jobsessionId', value: session.id, op: '=' }] }), sid);
+      expect(logs.body.total).toBe(sim.logOf(session.id).length);
+      expect(logs.body.logs).toHaveLength(100);
+      const jobs = await getJson<{ total: number; jobs: unknown[] }>(sim, q('/api/endeavour/job', { pageSize: 5 }), sid);
+      expect(jobs.body.total).toBe(sim.jobs().length);
+      expect(jobs.body.jobs).toHaveLength(sim.jobs().length);
+    } finally {
+      await sim.close();
+    }
+  });
+});
