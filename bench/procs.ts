@@ -186,3 +186,19 @@ export async function startBaseline(name: string, upstream: Server, nodeArgs: st
   if (!counter) throw new Error(`${name} printed no counter address:\n${server.output()}`);
   return { ...server, counter };
 }
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (Linux; clock
+ * ticks of 10 ms). CPU per request is the figure that survives a shared machine: other
+ * tenants slow a process down but do not add to its own CPU time.
+ */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load, side, type Target } from './load.js';
-import { startBaseline, startGateway, startSimulator, stop, stopAll } from './procs.js';
+import { cpuMsOf, startBaseline, startGateway, startSimulator, stop, stopAll } from './procs.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,12 +117,14 @@ async function main() {
       verify: (body) => body.startsWith('{"data":{'),
     };
     await load(side('warm', [target], 4), { durationS: 1 });
+    const cpuBefore = cpuMsOf(gw.pid);
     const run = await load(side(target.label, [target], 10), { durationS: SECONDS });
+    const cpuPerRequest = (cpuMsOf(gw.pid) - cpuBefore) / run.requests;
     const stopping = Date.now();
     await stop(gw, 10_000);
     const lastS = SECONDS + (Date.now() - stopping) / 1000;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    process.stdout.write(`\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${run.non2xx + run.errors + run.mismatches} bad\n`);
+    process.stdout.write(`\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${cpuPerRequest.toFixed(2)} ms of ${TARGET} CPU per request, ${run.non2xx + run.errors + run.mismatches} bad\n`);
     process.stdout.write(file ? `${summarise(`${dir}/${file}`, lastS)}\n` : `no profile written in ${dir}\n`);
   }
   await stopAll();

@@ -40,7 +40,7 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { burst, load, pool, problems, request, side, upstreamCounters, type LoadRun, type Side, type Stats, type Target } from './load.js';
-import { rssOf, startBaseline, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
+import { cpuMsOf, rssOf, startBaseline, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
 
 const SMOKE = process.argv.includes('--smoke') || ['1', 'true', 'yes'].includes((process.env.BENCH_SMOKE ?? '').toLowerCase());
 
@@ -195,15 +195,20 @@ interface Measured {
   requests: number;
   /** Upstream requests per measured request, when the side has a counter. */
   upstreamPerRequest: number | null;
+  /** CPU ms the measured server process spent per answered request (user + system), when known. */
+  cpuMsPerRequest: number | null;
 }
 
 /** Warm-up, then alternating rounds (A B C, C B A, ...), pooled per side. */
-async function compare(sides: Array<{ side: Side; counter?: Counter }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
+async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Server }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
   if (PLAN.warmS > 0) for (const s of sides) await load(s.side, { durationS: PLAN.warmS, label: `${s.side.label} (warm-up)` });
   const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.side.label, []]));
+  const cpu = new Map<string, number>(sides.map((s) => [s.side.label, 0]));
   for (let round = 0; round < PLAN.rounds; round++) {
     for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const cpuBefore = s.server ? cpuMsOf(s.server.pid) : Number.NaN;
       runs.get(s.side.label)!.push(await load(s.side, { durationS: roundS }));
+      if (s.server) cpu.set(s.side.label, cpu.get(s.side.label)! + cpuMsOf(s.server.pid) - cpuBefore);
     }
   }
   // Requests still in flight when a timed round ends are counted upstream but not as answered,
@@ -221,7 +226,8 @@ async function compare(sides: Array<{ side: Side; counter?: Counter }>, roundS =
   return new Map(
     sides.map((s) => {
       const p = pool(runs.get(s.side.label)!);
-      return [s.side.label, { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)! }];
+      const cpuMsPerRequest = s.server ? cpu.get(s.side.label)! / p.requests : null;
+      return [s.side.label, { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)!, cpuMsPerRequest }];
     }),
   );
 }
@@ -237,14 +243,24 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 const signed = (n: number, digits = 2) => `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n), digits)}`;
 const verdict = (pass: boolean | null) => (pass === null ? '—' : pass ? 'PASS' : 'MISS');
 
-const TABLE_HEADER = ['| side | requests | req/s | p50 ms | p99 ms | avg ms | upstream requests per request | req/s vs baseline (same workload) |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+const TABLE_HEADER = [
+  '| side | requests | req/s | p50 ms | p99 ms | avg ms | upstream requests per request | server CPU ms per request | req/s vs baseline (same workload) | CPU per request vs baseline |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
 function tableRows(results: Map<string, Measured>, baselineOf: (label: string) => string | undefined): string[] {
   return [...results.values()].map((m) => {
     const base = baselineOf(m.label);
     const ratio = base ? m.rps / results.get(base)!.rps : Number.NaN;
-    return `| ${m.label} | ${m.requests} | ${fmt(m.rps, 0)} | ${fmt(m.latency.p50)} | ${fmt(m.latency.p99)} | ${fmt(m.latency.avg)} | ${m.upstreamPerRequest === null ? '' : fmt(m.upstreamPerRequest, 2)} | ${base ? `${fmt(ratio)}×` : ''} |`;
+    const cpuRatio = base && m.cpuMsPerRequest !== null ? m.cpuMsPerRequest / results.get(base)!.cpuMsPerRequest! : Number.NaN;
+    return `| ${m.label} | ${m.requests} | ${fmt(m.rps, 0)} | ${fmt(m.latency.p50)} | ${fmt(m.latency.p99)} | ${fmt(m.latency.avg)} | ${m.upstreamPerRequest === null ? '' : fmt(m.upstreamPerRequest, 2)} | ${m.cpuMsPerRequest === null ? '' : fmt(m.cpuMsPerRequest)} | ${base ? `${fmt(ratio)}×` : ''} | ${Number.isFinite(cpuRatio) ? `${fmt(cpuRatio)}×` : ''} |`;
   });
 }
+/** "gateway CPU ms per request ÷ baseline's" for one workload, as text. */
+const cpuVs = (results: Map<string, Measured>, gw: string, base: string) => {
+  const g = results.get(gw)!.cpuMsPerRequest ?? Number.NaN;
+  const b = results.get(base)!.cpuMsPerRequest ?? Number.NaN;
+  return `server CPU per request ${fmt(g)} vs ${fmt(b)} ms (${fmt(g / b)}×)`;
+};
 /** "gateway, variables" → "baseline, variables". */
 const baselineLabel = (label: string) => (label.startsWith('gateway') ? label.replace(/^gateway/, 'baseline') : undefined);
 
@@ -299,10 +315,10 @@ async function main(): Promise<number> {
   {
     log(`1. overhead: 25 rows, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
     const results = await compare([
-      { side: side('gateway, variables', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20) },
-      { side: side('gateway, literals', [graphql(gw20, 'gw', 25, 'literals')], 1), counter: gatewayCounter(gw20) },
-      { side: side('baseline, variables', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20) },
-      { side: side('baseline, literals', [graphql(base20, 'base', 25, 'literals')], 1), counter: baselineCounter(base20) },
+      { side: side('gateway, variables', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('gateway, literals', [graphql(gw20, 'gw', 25, 'literals')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('baseline, variables', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('baseline, literals', [graphql(base20, 'base', 25, 'literals')], 1), counter: baselineCounter(base20), server: base20 },
       { side: side('direct REST, distinct', [direct(sim20, 'direct', sid20, 25)], 1) },
     ]);
     const d = results.get('direct REST, distinct')!.latency;
@@ -328,19 +344,19 @@ async function main(): Promise<number> {
   {
     log(`2. throughput: 25 rows, SPP 0 ms, ${MANY} connections`);
     const results = await compare([
-      { side: side('gateway, variables', [graphql(gw0, 'gw', 25, 'variables')], MANY), counter: gatewayCounter(gw0) },
-      { side: side('gateway, literals', [graphql(gw0, 'gw', 25, 'literals')], MANY), counter: gatewayCounter(gw0) },
-      { side: side('gateway, same query', [graphql(gw0, 'gw', 25, 'same')], MANY), counter: gatewayCounter(gw0) },
-      { side: side('baseline, variables', [graphql(base0, 'base', 25, 'variables')], MANY), counter: baselineCounter(base0) },
-      { side: side('baseline, literals', [graphql(base0, 'base', 25, 'literals')], MANY), counter: baselineCounter(base0) },
-      { side: side('baseline, same query', [graphql(base0, 'base', 25, 'same')], MANY), counter: baselineCounter(base0) },
+      { side: side('gateway, variables', [graphql(gw0, 'gw', 25, 'variables')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('gateway, literals', [graphql(gw0, 'gw', 25, 'literals')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('gateway, same query', [graphql(gw0, 'gw', 25, 'same')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('baseline, variables', [graphql(base0, 'base', 25, 'variables')], MANY), counter: baselineCounter(base0), server: base0 },
+      { side: side('baseline, literals', [graphql(base0, 'base', 25, 'literals')], MANY), counter: baselineCounter(base0), server: base0 },
+      { side: side('baseline, same query', [graphql(base0, 'base', 25, 'same')], MANY), counter: baselineCounter(base0), server: base0 },
       { side: side('direct REST, distinct', [direct(sim0, 'direct', sid0, 25)], MANY) },
       { side: side('direct REST, same URL', [direct(sim0, 'direct', sid0, 25, true)], MANY) },
     ]);
     const r = (label: string) => results.get(label)!.rps;
     rows.push({
       figure: `2. Throughput: 25 rows, SPP 0 ms, ${MANY} connections, distinct (variables): gateway ÷ baseline req/s`,
-      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 0)} ÷ ${fmt(r('baseline, variables'), 0)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}× (${fmt(r('gateway, literals'), 0)} ÷ ${fmt(r('baseline, literals'), 0)})`,
+      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 0)} ÷ ${fmt(r('baseline, variables'), 0)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}× (${fmt(r('gateway, literals'), 0)} ÷ ${fmt(r('baseline, literals'), 0)}); ${cpuVs(results, 'gateway, variables', 'baseline, variables')}, literals ${cpuVs(results, 'gateway, literals', 'baseline, literals')}`,
       target: `≥ ${TARGETS.throughputVsBaseline}×`,
       pass: r('gateway, variables') / r('baseline, variables') >= TARGETS.throughputVsBaseline,
     });
@@ -360,10 +376,10 @@ async function main(): Promise<number> {
     const startRss = { gw: rssOf(gw.pid)?.rssMb ?? Number.NaN, base: rssOf(base.pid)?.rssMb ?? Number.NaN };
     const results = await compare(
       [
-        { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw) },
-        { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw) },
-        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base) },
-        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base) },
+        { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw), server: gw },
+        { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw), server: gw },
+        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base), server: base },
+        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base), server: base },
         { side: side('direct REST, distinct (pageSize=1001)', [direct(sim0, 'direct', sid0, 1000)], MANY) },
       ],
       PLAN.deepRoundS,
@@ -373,7 +389,7 @@ async function main(): Promise<number> {
     const basePeak = rssOf(base.pid)?.hwmMb ?? Number.NaN;
     rows.push({
       figure: `3. Deep pages: 1000 rows, SPP 0 ms, ${MANY} connections, distinct (variables): gateway ÷ baseline req/s`,
-      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 1)} ÷ ${fmt(r('baseline, variables'), 1)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}×; upstream requests per request ${fmt(results.get('gateway, variables')!.upstreamPerRequest ?? Number.NaN)} vs ${fmt(results.get('baseline, variables')!.upstreamPerRequest ?? Number.NaN)}`,
+      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 1)} ÷ ${fmt(r('baseline, variables'), 1)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}×; upstream requests per request ${fmt(results.get('gateway, variables')!.upstreamPerRequest ?? Number.NaN)} vs ${fmt(results.get('baseline, variables')!.upstreamPerRequest ?? Number.NaN)}; ${cpuVs(results, 'gateway, variables', 'baseline, variables')}, literals ${cpuVs(results, 'gateway, literals', 'baseline, literals')}`,
       target: `≥ ${TARGETS.deepVsBaseline}×`,
       pass: r('gateway, variables') / r('baseline, variables') >= TARGETS.deepVsBaseline,
     });
@@ -400,10 +416,10 @@ async function main(): Promise<number> {
   {
     log(`4. deep latency: first:1000 vs first:25, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
     const results = await compare([
-      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20) },
-      { side: side('gateway, first: 25', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20) },
-      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20) },
-      { side: side('baseline, first: 25', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20) },
+      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('gateway, first: 25', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('baseline, first: 25', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
       { side: side('direct REST, pageSize=1001', [direct(sim20, 'direct', sid20, 1000)], 1) },
       { side: side('direct REST, pageSize=26', [direct(sim20, 'direct', sid20, 25)], 1) },
     ]);
@@ -422,13 +438,13 @@ async function main(): Promise<number> {
   {
     log(`5. cursor walk: 25 rows per page, SPP 0 ms, ${MANY} connections`);
     const results = await compare([
-      { side: side('gateway, cursor walk', [walk(gw0, 'gw walk')], MANY), counter: gatewayCounter(gw0) },
-      { side: side('baseline, cursor walk', [walk(base0, 'base walk')], MANY), counter: baselineCounter(base0) },
+      { side: side('gateway, cursor walk', [walk(gw0, 'gw walk')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('baseline, cursor walk', [walk(base0, 'base walk')], MANY), counter: baselineCounter(base0), server: base0 },
     ]);
     const r = (label: string) => results.get(label)!.rps;
     rows.push({
       figure: `5. Cursor walk: 25 rows per page, SPP 0 ms, ${MANY} connections: gateway ÷ baseline req/s`,
-      measured: `${fmt(r('gateway, cursor walk') / r('baseline, cursor walk'))}× (${fmt(r('gateway, cursor walk'), 0)} ÷ ${fmt(r('baseline, cursor walk'), 0)})`,
+      measured: `${fmt(r('gateway, cursor walk') / r('baseline, cursor walk'))}× (${fmt(r('gateway, cursor walk'), 0)} ÷ ${fmt(r('baseline, cursor walk'), 0)}); ${cpuVs(results, 'gateway, cursor walk', 'baseline, cursor walk')}`,
       target: 'reported',
       pass: null,
     });
