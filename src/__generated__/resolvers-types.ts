@@ -216,7 +216,7 @@ export type JobLogFilter = {
    * fields) and pages through the matching entries. Costs more upstream reads on long logs.
    */
   messageId?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Any of these types. */
+  /** Any of these types. `UNKNOWN` matches nothing: SPP can only filter on the types it names. */
   type?: InputMaybe<Array<JobLogType>>;
 };
 
