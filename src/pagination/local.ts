@@ -41,16 +41,22 @@ export function withLocalCondition<R extends SppRecord>(reader: WindowReader<R>,
   );
 }
 
-/** The whole list, one upstream page size at a time (usually one request), at most `limit` records. */
+/**
+ * The whole list, at most `limit` records: one page of the upstream's size first (usually the
+ * whole log); when more exist, the rest in one window read in parallel (readWindow fans it out)
+ * up to SPP's total, or, when that total cannot be trusted, in windows that double each time.
+ */
 async function readAll<R extends SppRecord>(reader: WindowReader<R>, filter: SppFilter[], sort: SppSort[], limit: number): Promise<R[]> {
   const records: R[] = [];
+  let count = Math.min(reader.pageSize.size, limit + 1);
   for (;;) {
-    const count = Math.min(reader.pageSize.size, limit + 1 - records.length);
     const window = await readWindow(reader, { filter, sort }, records.length, count);
     for (const record of window.records) records.push(record);
     if (records.length > limit) {
       throw badUserInput(`The list has more than ${limit} records to search for a condition SPP cannot apply (messageId): narrow the filter (type, logTime) first.`, 'filter');
     }
-    if (window.ended || window.records.length < count) return records;
+    if (window.ended || window.records.length < count || (window.total !== null && records.length >= window.total)) return records;
+    const rest = window.total !== null ? window.total - records.length : records.length;
+    count = Math.max(1, Math.min(rest, limit + 1 - records.length));
   }
 }

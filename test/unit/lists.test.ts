@@ -82,3 +82,27 @@ describe('withLocalCondition', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe('withLocalCondition on a capped upstream', () => {
+  it('reads a long list in parallel pages once SPP showed its cap and its total, not page after page', async () => {
+    const long = Array.from({ length: 950 }, (_, i) => ({ id: String(10_000 + i), name: `job-${i}` }) as SppJob);
+    const calls: Array<[number, number]> = [];
+    let inFlight = 0;
+    let most = 0;
+    const fetchPage: PageFetcher<SppJob> = async ({ pageStartIndex, pageSize }) => {
+      calls.push([pageStartIndex, pageSize]);
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return { total: long.length, records: long.slice(pageStartIndex, pageStartIndex + Math.min(pageSize, 100)) };
+    };
+    // The gateway already knows SPP's cap of 100 (PageSizeMemory learned it earlier).
+    const reader = createWindowReader(fetchPage, 100, 4);
+    const local = withLocalCondition(reader, { key: 'x', test: (j: SppJob) => j.id.endsWith('7') });
+    const page = await readWindow(local, { filter: [], sort: [] }, 0, 10);
+    expect(page.total).toBe(95);
+    expect(page.records.map((j) => j.id)).toEqual(long.filter((j) => j.id.endsWith('7')).slice(0, 10).map((j) => j.id));
+    expect(calls).toHaveLength(10);
+    expect(most).toBe(4);
+  });
+});
