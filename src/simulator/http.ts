@@ -7,14 +7,13 @@ import type { SppErrorBody, SppLinks, SppLoginResponse } from '../upstream/types
 import type { LoginSessions, SimulatorUser } from './auth.js';
 import { JOBSESSION_PATH, defaultFaultBody, type FaultInjector, type SimFault } from './faults.js';
 import type { Rng } from './generator.js';
-import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam } from './query.js';
+import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam, sortSessions, type SimRecord } from './query.js';
 import type { SessionStore } from './store.js';
 import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
 import { SPP_BUILD, SPP_VERSION } from './version.js';
 import { JOB_FIELDS } from './jobs.js';
 import { IGNORED_LOG_FILTERS, LOG_FIELDS } from './logs.js';
 import { sessionStats } from './stats.js';
-import { sortSessions, type SimRecord } from './query.js';
 
 export const SESSION_PATH = '/api/endeavour/session';
 export const PING_PATH = '/api/lifecycle/ping';
@@ -115,7 +114,8 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     res.end(body);
   };
 
-  const isList = path.startsWith(JOBSESSION_PATH) || path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
+  // JOB_PATH is a prefix of JOBSESSION_PATH: both the job and the session endpoints are lists.
+  const isList = path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
   // The fault is chosen on arrival so that failNext order follows request order, whatever the latency.
   const fault = ctx.faults.take(path);
   if (isList) {
