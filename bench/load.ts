@@ -14,6 +14,15 @@ export interface Target {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
+  /**
+   * A new body for every request (distinct queries): each request its own filter bound or
+   * cursor, so nothing the gateway shares between identical requests can flatter it.
+   */
+  nextBody?: () => string;
+  /** A new path (with query string) for every request: direct REST with a distinct filter each time. */
+  nextPath?: () => string;
+  /** autocannon request definitions, for sequences such as a cursor walk (each connection its own context). */
+  requests?: autocannon.Request[];
   /** True when a 2xx body is the expected answer (GraphQL: data and no errors). */
   verify: (body: string) => boolean;
 }
@@ -90,6 +99,13 @@ function cannon(target: Target, opts: { connections: number; durationS?: number;
         method: target.method,
         headers: target.headers,
         ...(target.body !== undefined ? { body: target.body } : {}),
+        ...(target.requests
+          ? { requests: target.requests }
+          : target.nextBody
+            ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: target.nextBody!() }) }] }
+            : target.nextPath
+              ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, path: target.nextPath!() }) }] }
+              : {}),
         connections: opts.connections,
         pipelining: 1,
         // `amount` wins over `duration` when both are given (autocannon's rule).

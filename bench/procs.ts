@@ -115,6 +115,8 @@ export interface GatewaySettings {
   cacheTtlMs?: number;
   /** Lets `forceGc` run a full collection in this gateway (memory figure only). */
   gcOnSignal?: boolean;
+  /** Extra `node` flags, e.g. `--cpu-prof` (bench/profile.ts). */
+  nodeArgs?: string[];
 }
 
 export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
@@ -132,13 +134,14 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       GATEWAY_ALLOW_ANONYMOUS: 'true',
       // Fixed so that no "random per-process key" warning is printed; any 16+ characters do.
       CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
-      SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap ?? 100),
-      SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency ?? 6),
-      SPP_CACHE_TTL_MS: String(settings.cacheTtlMs ?? 0),
+      // The gateway's own defaults unless a step asks otherwise.
+      ...(settings.pageSizeCap !== undefined ? { SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap) } : {}),
+      ...(settings.fanoutConcurrency !== undefined ? { SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency) } : {}),
+      ...(settings.cacheTtlMs !== undefined ? { SPP_CACHE_TTL_MS: String(settings.cacheTtlMs) } : {}),
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,
-    settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [],
+    [...(settings.nodeArgs ?? []), ...(settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [])],
   );
 }
 
@@ -173,5 +176,29 @@ export function rssOf(pid: number): { rssMb: number; hwmMb: number } | null {
     return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
   } catch {
     return null;
+  }
+}
+
+/** The baseline gateway (bench/baseline/gateway.ts): Apollo Server + got, no extras; NODE_ENV=production like the gateway (graphql-js's development checks alone cost it about 4 % of CPU). */
+export async function startBaseline(name: string, upstream: Server, nodeArgs: string[] = []): Promise<Server & { counter: string }> {
+  const server = await startServer(name, 'bench/baseline/gateway.ts', { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base }, /Baseline ready at (http:\/\/[^\s/]+)\/graphql/, 60_000, nodeArgs);
+  const counter = /counter (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1];
+  if (!counter) throw new Error(`${name} printed no counter address:\n${server.output()}`);
+  return { ...server, counter };
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat (Linux; clock
+ * ticks of 10 ms). CPU per request is the figure that survives a shared machine: other
+ * tenants slow a process down but do not add to its own CPU time.
+ */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
   }
 }

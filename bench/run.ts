@@ -1,82 +1,67 @@
 /**
- * `npm run bench`: the gateway against direct SPP REST calls on loopback, in one run.
+ * `npm run bench`: the gateway beside a minimal baseline gateway and direct SPP REST calls,
+ * on loopback, in one run, on workloads that cannot flatter it.
  *
- *   npm run bench               full run (a few minutes), writes bench/RESULTS.md
- *   npm run bench -- --smoke    every step with tiny durations (CI); checks that every
- *                               measured request got a 2xx with a good body, prints the
- *                               table, writes nothing. BENCH_SMOKE=1 does the same.
+ *   npm run bench               full run (about 5 minutes on 2 cores), writes bench/RESULTS.md
+ *   npm run bench -- --smoke    every step with tiny durations (CI, under a minute); checks
+ *                               that every measured request got a 2xx with a good body, prints
+ *                               the tables, writes nothing. BENCH_SMOKE=1 does the same.
  *
- * Five figures (targets in TARGETS below):
- * 1. overhead: gateway p50/p99 minus direct REST p50/p99 for a 25-session page, 2 connections,
- *    simulator latency 20 ms;
- * 2. throughput: gateway req/s ÷ direct REST req/s for the same page, 16 connections,
- *    simulator latency 0; as asked (one query on every connection, where single flight
- *    shares upstream calls) and with a distinct equivalent query per connection;
- * 3. deep page: p50 of `first: 1000` (SPP_PAGE_SIZE_CAP=100: 11 upstream pages) ÷ p50 of
- *    `first: 25`, 1 connection, simulator latency 20 ms, for the default fan-out, a fan-out
- *    wide enough for one wave, and fan-out 1 (sequential paging) for contrast;
- * 4. coalescing: upstream jobsession calls for 200 simultaneous identical "running jobs"
- *    queries, single flight only and with SPP_CACHE_TTL_MS=1000;
- * 5. memory: gateway RSS after 100,000 requests vs after 10,000 (each after a forced full
- *    GC), and peak RSS (VmHWM) of every gateway.
+ * Targets: the side by the side. Three targets, alternating in short rounds:
+ * - **gateway**: this project (src/main.ts), NODE_ENV=production, defaults otherwise;
+ * - **baseline**: bench/baseline/gateway.ts, Apollo Server + got, the same schema subset, no
+ *   extras (pages of 100 in parallel, no sharing): the floor of this stack;
+ * - **direct REST**: the request the gateway sends SPP, straight to the simulator.
  *
- * Method, and why:
- * - Servers are child processes (bench/procs.ts): the load generator must not share an
- *   event loop with the servers it measures. One simulator per latency setting (20 ms, 0 ms)
- *   and one gateway per configuration, each on a kernel-chosen 127.0.0.1 port.
- * - Gateway and direct REST are measured in alternating short rounds (A/B, then B/A, ...)
- *   and each side's rounds are pooled: drift on a noisy 2-core machine (thermal, other
- *   tenants, GC, JIT warming) lands on both sides instead of biasing the difference.
- * - Latencies are the fractional-millisecond response times autocannon measures per request
- *   (its own histogram rounds to whole ms, too coarse for a 2 ms budget), pooled over rounds.
- * - Each side gets an unmeasured warm-up first (JIT, the gateway's SPP login, keep-alive
- *   sockets), so the figures describe the steady state.
- * - The direct REST request is exactly what the gateway sends SPP for `first: 25`:
- *   pageStartIndex=0, pageSize=26 (one extra record to know hasNextPage), sort start DESC,
- *   id DESC, with the same session header.
+ * Workloads. Real users each have their own filters and cursors, so most workloads are
+ * **distinct**: every request its own `start < X` bound (X counts down from the year 3000,
+ * so every answer is the same page of data, but no two requests are the same), sent
+ *   - as a variable of one operation ("variables", what real clients send), and
+ *   - inlined as a literal ("literals": every request is also a new GraphQL document);
+ * beside them the **same** query from every connection (sharing: a wall of identical
+ * dashboards) and a **cursor walk** (each connection pages on with the last endCursor).
+ *   1. overhead: 25 rows, SPP 20 ms, 1 connection: p50 minus direct REST p50;
+ *   2. throughput: 25 rows, SPP 0 ms, 10 connections;
+ *   3. deep pages: 1000 rows, SPP 0 ms, 10 connections, on fresh processes whose peak RSS
+ *      (VmHWM) is this load's;
+ *   4. deep latency: `first: 1000` vs `first: 25`, SPP 20 ms, 1 connection;
+ *   5. cursor walk: 25 rows, SPP 0 ms, 10 connections;
+ *   6. sharing: 200 simultaneous identical queries: upstream requests.
+ * Upstream requests per request come from each gateway's own counter (the gateway's
+ * /metrics, the baseline's counter endpoint), around its measured rounds only.
+ *
+ * Method: servers are child processes (bench/procs.ts), so the load generator (autocannon,
+ * in this process) shares no event loop with what it measures; every side gets an unmeasured
+ * warm-up (JIT, logins, sockets); rounds alternate (A B C, C B A, ...) and are pooled per
+ * side, so drift on a noisy machine lands on every side. Everything shares the machine's
+ * cores: ratios side by side are the figures, absolute numbers are not.
  */
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { burst, delta, fanLoop, load, pool, problems, request, side, stats, upstreamCounters, type LoadRun, type Side, type Stats, type Target } from './load.js';
-import { forceGc, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
+import { burst, load, pool, problems, request, side, upstreamCounters, type LoadRun, type Side, type Stats, type Target } from './load.js';
+import { cpuMsOf, rssOf, startBaseline, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
 
 const SMOKE = process.argv.includes('--smoke') || ['1', 'true', 'yes'].includes((process.env.BENCH_SMOKE ?? '').toLowerCase());
 
-/** Durations (s), rounds and amounts. Smoke keeps the shape of every step at minimum size. */
+/** Seconds of warm-up per side, rounds per side, seconds per round. Smoke keeps every step at minimum size. */
 const PLAN = SMOKE
-  ? {
-      overhead: { connections: 2, warmS: 0, rounds: 1, roundS: 1 },
-      throughput: { connections: 16, warmS: 0, rounds: 1, roundS: 1 },
-      deep: { connections: 1, warmS: 0, rounds: 1, roundS: 1, floorS: 1 },
-      coalesce: { n: 200 },
-      memory: { connections: 16, first: 500, total: 1_500 },
-      budgetS: 120,
-    }
-  : {
-      overhead: { connections: 2, warmS: 2, rounds: 4, roundS: 4 },
-      throughput: { connections: 16, warmS: 1, rounds: 2, roundS: 4 },
-      deep: { connections: 1, warmS: 1, rounds: 2, roundS: 3, floorS: 3 },
-      coalesce: { n: 200 },
-      memory: { connections: 16, first: 10_000, total: 100_000 },
-      budgetS: 540,
-    };
+  ? { warmS: 0, rounds: 1, roundS: 1, deepRoundS: 1, burst: 200, budgetS: 150 }
+  : { warmS: 1, rounds: 3, roundS: 3, deepRoundS: 4, burst: 200, budgetS: 720 };
 
 const TARGETS = {
-  overheadP50Ms: 2,
-  throughputRatio: 0.5,
-  deepRatio: 1.6,
-  coalescedCalls: 2,
-  /** "No growth": RSS after 100k requests within 10 % of RSS after 10k. */
-  rssGrowth: 0.1,
+  overheadP50Ms: 1,
+  throughputVsBaseline: 1.2,
+  deepVsBaseline: 3,
+  deepLatencyRatio: 1.5,
+  peakRssMb: 250,
+  sharedCalls: 2,
 };
 
 const SIM_LATENCY_MS = 20;
-const PAGE_SIZE_CAP = 100;
-/** ceil((1000 + 1) / 100) = 11 upstream pages for `first: 1000`: one wave needs 11. */
-const ONE_WAVE_FANOUT = Math.ceil((1000 + 1) / PAGE_SIZE_CAP);
-/** The gateway's SPP_FANOUT_CONCURRENCY default (src/config.ts). */
-const DEFAULT_FANOUT = 12;
+const MANY = 10;
+/** Requests (all answered) per side for the upstream-requests-per-request figure. */
+const UPSTREAM_SAMPLE = SMOKE ? 10 : 40;
 
 // ---------------------------------------------------------------------------------------
 // Bounded run time and clean exits: whatever happens, the child servers go.
@@ -99,34 +84,71 @@ const log = (line: string) => process.stdout.write(`[${((Date.now() - started) /
 // ---------------------------------------------------------------------------------------
 // Requests
 
-const PAGE_FIELDS = 'edges { cursor node { sessionId jobName status start end duration } } pageInfo { hasNextPage endCursor }';
-const pageQuery = (first: number) => `{ jobSessions(first: ${first}) { ${PAGE_FIELDS} } }`;
-/**
- * Year 3000 (epoch ms): `start < FAR_FUTURE + i` keeps every session, so the answer is the
- * same page, but each i is a different upstream request. Used where several connections
- * must not be joined by the gateway's single flight: identical queries in flight at the
- * same moment share one upstream call, and a request that joins one already under way
- * finishes early, which would flatter the gateway's latency and throughput.
- */
+/** A list view: the fields a table shows, and what it needs to page on. */
+const FIELDS = 'nodes { sessionId jobName status start end duration } pageInfo { hasNextPage endCursor }';
+/** Year 3000 in epoch ms: `start < FAR_FUTURE - i` keeps every session, so every i is the same page of data and a different request. */
 const FAR_FUTURE = 32_503_680_000_000;
-const pageQueryBefore = (first: number, lt: number) => `{ jobSessions(first: ${first}, filter: {start: {lt: ${lt}}}) { ${PAGE_FIELDS} } }`;
-const RUNNING_QUERY = '{ jobSessions(first: 20, filter: {status: [RUNNING, PENDING, HELD, CANCELING]}) { nodes { sessionId jobName status percent } } }';
+const VARIABLES_QUERY = (first: number) => `query Page($filter: JobSessionFilter) { jobSessions(first: ${first}, filter: $filter) { ${FIELDS} } }`;
+const LITERAL_QUERY = (first: number, lt: number) => `{ jobSessions(first: ${first}, filter: {start: {lt: ${lt}}}) { ${FIELDS} } }`;
+const SAME_QUERY = (first: number) => `{ jobSessions(first: ${first}) { ${FIELDS} } }`;
+const WALK_QUERY = `query Walk($after: String, $filter: JobSessionFilter) { jobSessions(first: 25, after: $after, filter: $filter) { ${FIELDS} } }`;
+const RUNNING_QUERY = '{ jobSessions(first: 20, filter: {status: [RUNNING, PENDING, HELD, CANCELING]}) { nodes { sessionId jobName status } } }';
 const SORT = JSON.stringify([
   { property: 'start', direction: 'DESC' },
   { property: 'id', direction: 'DESC' },
 ]);
 
+/** One counter for all distinct bounds of the run: no two requests anywhere share one. */
+let bound = 0;
+const nextBound = () => FAR_FUTURE - ++bound;
+
 /** A GraphQL answer is good when it carries data and no errors (checked per response, so kept cheap). */
 const graphqlOk = (body: string) => body.startsWith('{"data":{') && !body.includes('"errors":');
 
-function graphql(gateway: Server, label: string, query: string): Target {
+type Shape = 'variables' | 'literals' | 'same';
+
+function graphql(server: Server, label: string, first: number, shape: Shape): Target {
+  const base = { label, url: `${server.base}/graphql`, method: 'POST' as const, headers: { 'content-type': 'application/json', accept: 'application/json' }, verify: graphqlOk };
+  if (shape === 'same') return { ...base, body: JSON.stringify({ query: SAME_QUERY(first) }) };
+  if (shape === 'variables') {
+    const query = VARIABLES_QUERY(first);
+    return { ...base, body: JSON.stringify({ query }), nextBody: () => JSON.stringify({ query, variables: { filter: { start: { lt: nextBound() } } } }) };
+  }
+  return { ...base, body: JSON.stringify({ query: LITERAL_QUERY(first, FAR_FUTURE) }), nextBody: () => JSON.stringify({ query: LITERAL_QUERY(first, nextBound()) }) };
+}
+
+/** Each connection walks its own list (its own bound) page by page with the last endCursor; after 40 pages it starts a new list. */
+function walk(server: Server, label: string): Target {
+  interface Walker {
+    lt?: number;
+    after?: string | null;
+    pages?: number;
+  }
   return {
     label,
-    url: `${gateway.base}/graphql`,
+    url: `${server.base}/graphql`,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query }),
     verify: graphqlOk,
+    requests: [
+      {
+        setupRequest: (req, context) => {
+          const c = context as Walker;
+          if (c.lt === undefined || c.after === null || (c.pages ?? 0) >= 40) Object.assign(c, { lt: nextBound(), after: undefined, pages: 0 });
+          return { ...req, body: JSON.stringify({ query: WALK_QUERY, variables: { after: c.after ?? null, filter: { start: { lt: c.lt } } } }) };
+        },
+        onResponse: (_status, body, context) => {
+          const c = context as Walker;
+          try {
+            const info = (JSON.parse(body) as { data: { jobSessions: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).data.jobSessions.pageInfo;
+            c.after = info.hasNextPage ? info.endCursor : null;
+            c.pages = (c.pages ?? 0) + 1;
+          } catch {
+            c.after = null;
+          }
+        },
+      },
+    ],
   };
 }
 
@@ -140,39 +162,74 @@ async function login(sim: Server): Promise<string> {
   return sessionid;
 }
 
-/** What the gateway sends SPP (same parameters, same order): pageStartIndex, pageSize, [filter], sort. */
-function direct(sim: Server, label: string, sessionId: string, pageSize: number, opts: { startIndex?: number; lt?: number } = {}): Target {
-  const search = new URLSearchParams({ pageStartIndex: String(opts.startIndex ?? 0), pageSize: String(pageSize) });
-  if (opts.lt !== undefined) search.set('filter', JSON.stringify([{ property: 'start', value: opts.lt, op: '<' }]));
-  search.set('sort', SORT);
+/** What the gateway sends SPP for a page of `first` (pageSize first + 1), with a distinct bound per request unless `same`. */
+function direct(sim: Server, label: string, sessionId: string, first: number, same = false): Target {
+  const path = (lt?: number) => {
+    const search = new URLSearchParams({ pageStartIndex: '0', pageSize: String(first + 1) });
+    if (lt !== undefined) search.set('filter', JSON.stringify([{ property: 'start', value: lt, op: '<' }]));
+    search.set('sort', SORT);
+    return `/api/endeavour/jobsession?${search.toString()}`;
+  };
   return {
     label,
-    url: `${sim.base}/api/endeavour/jobsession?${search.toString()}`,
+    url: `${sim.base}${path(same ? undefined : FAR_FUTURE)}`,
     method: 'GET',
     headers: { 'x-endeavour-sessionid': sessionId, accept: 'application/json' },
     verify: (body) => body.includes('"sessions":['),
+    ...(same ? {} : { nextPath: () => path(nextBound()) }),
   };
 }
 
-/** One request, checked; returns the parsed JSON. */
-async function once<T>(target: Target): Promise<T> {
-  const res = await request(target.url, { method: target.method, headers: target.headers, body: target.body });
-  if (res.status !== 200 || !target.verify(res.body)) throw new Error(`${target.label}: unexpected answer ${res.status} ${res.body.slice(0, 300)}`);
-  return JSON.parse(res.body) as T;
+// ---------------------------------------------------------------------------------------
+// Measurement
+
+/** How a side's upstream requests are counted: the gateway's /metrics, the baseline's counter, nothing for direct REST. */
+type Counter = () => Promise<number>;
+const gatewayCounter = (gw: Server): Counter => async () => (await upstreamCounters(gw.base)).jobsessionCalls;
+const baselineCounter = (b: Server & { counter: string }): Counter => async () => (JSON.parse((await request(`${b.counter}/`)).body) as { upstreamRequests: number }).upstreamRequests;
+
+interface Measured {
+  label: string;
+  latency: Stats;
+  rps: number;
+  requests: number;
+  /** Upstream requests per measured request, when the side has a counter. */
+  upstreamPerRequest: number | null;
+  /** CPU ms the measured server process spent per answered request (user + system), when known. */
+  cpuMsPerRequest: number | null;
 }
 
-// ---------------------------------------------------------------------------------------
-// Measurement building blocks
-
-/** Alternating rounds of several sides (A B, B A, A B ...), pooled per side. */
-async function interleaved(sides: Side[], opts: { warmS: number; rounds: number; roundS: number }): Promise<Map<string, LoadRun[]>> {
-  if (opts.warmS > 0) for (const s of sides) await load(s, { durationS: opts.warmS, label: `${s.label} (warm-up)` });
-  const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.label, []]));
-  for (let round = 0; round < opts.rounds; round++) {
-    const order = round % 2 === 0 ? sides : [...sides].reverse();
-    for (const s of order) runs.get(s.label)!.push(await load(s, { durationS: opts.roundS }));
+/** Warm-up, then alternating rounds (A B C, C B A, ...), pooled per side. */
+async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Server }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
+  if (PLAN.warmS > 0) for (const s of sides) await load(s.side, { durationS: PLAN.warmS, label: `${s.side.label} (warm-up)` });
+  const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.side.label, []]));
+  const cpu = new Map<string, number>(sides.map((s) => [s.side.label, 0]));
+  for (let round = 0; round < PLAN.rounds; round++) {
+    for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const cpuBefore = s.server ? cpuMsOf(s.server.pid) : Number.NaN;
+      runs.get(s.side.label)!.push(await load(s.side, { durationS: roundS }));
+      if (s.server) cpu.set(s.side.label, cpu.get(s.side.label)! + cpuMsOf(s.server.pid) - cpuBefore);
+    }
   }
-  return runs;
+  // Requests still in flight when a timed round ends are counted upstream but not as answered,
+  // so upstream requests per request are counted apart: a fixed number of requests, all answered.
+  const perRequest = new Map<string, number | null>();
+  for (const s of sides) {
+    if (!s.counter) {
+      perRequest.set(s.side.label, null);
+      continue;
+    }
+    const before = await s.counter();
+    const counted = await load(s.side, { amount: UPSTREAM_SAMPLE, label: `${s.side.label} (upstream count)` });
+    perRequest.set(s.side.label, ((await s.counter()) - before) / counted.requests);
+  }
+  return new Map(
+    sides.map((s) => {
+      const p = pool(runs.get(s.side.label)!);
+      const cpuMsPerRequest = s.server ? cpu.get(s.side.label)! / p.requests : null;
+      return [s.side.label, { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)!, cpuMsPerRequest }];
+    }),
+  );
 }
 
 interface Row {
@@ -186,308 +243,249 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 const signed = (n: number, digits = 2) => `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n), digits)}`;
 const verdict = (pass: boolean | null) => (pass === null ? '—' : pass ? 'PASS' : 'MISS');
 
-function latencyRow(label: string, s: Stats, rps?: number): string {
-  return `| ${label} | ${s.n} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.avg)} | ${fmt(s.min)} | ${fmt(s.max)} | ${rps === undefined ? '' : fmt(rps, 0)} |`;
+const TABLE_HEADER = [
+  '| side | requests | req/s | p50 ms | p99 ms | avg ms | upstream requests per request | server CPU ms per request | req/s vs baseline (same workload) | CPU per request vs baseline |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+function tableRows(results: Map<string, Measured>, baselineOf: (label: string) => string | undefined): string[] {
+  return [...results.values()].map((m) => {
+    const base = baselineOf(m.label);
+    const ratio = base ? m.rps / results.get(base)!.rps : Number.NaN;
+    const cpuRatio = base && m.cpuMsPerRequest !== null ? m.cpuMsPerRequest / results.get(base)!.cpuMsPerRequest! : Number.NaN;
+    return `| ${m.label} | ${m.requests} | ${fmt(m.rps, 0)} | ${fmt(m.latency.p50)} | ${fmt(m.latency.p99)} | ${fmt(m.latency.avg)} | ${m.upstreamPerRequest === null ? '' : fmt(m.upstreamPerRequest, 2)} | ${m.cpuMsPerRequest === null ? '' : fmt(m.cpuMsPerRequest)} | ${base ? `${fmt(ratio)}×` : ''} | ${Number.isFinite(cpuRatio) ? `${fmt(cpuRatio)}×` : ''} |`;
+  });
 }
-const LATENCY_HEADER = ['| target | requests | p50 ms | p99 ms | avg ms | min ms | max ms | req/s |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+/** "gateway CPU ms per request ÷ baseline's" for one workload, as text. */
+const cpuVs = (results: Map<string, Measured>, gw: string, base: string) => {
+  const g = results.get(gw)!.cpuMsPerRequest ?? Number.NaN;
+  const b = results.get(base)!.cpuMsPerRequest ?? Number.NaN;
+  return `server CPU per request ${fmt(g)} vs ${fmt(b)} ms (${fmt(g / b)}×)`;
+};
+/** "gateway, variables" → "baseline, variables". */
+const baselineLabel = (label: string) => (label.startsWith('gateway') ? label.replace(/^gateway/, 'baseline') : undefined);
 
 // ---------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
   const rows: Row[] = [];
-  const raw: string[] = [];
-  const gateways: Server[] = [];
-  const peaks = new Map<string, number>();
-  /** Stops a gateway when its steps are done, keeping its peak RSS. */
-  const retire = async (gw: Server) => {
-    const mem = rssOf(gw.pid);
-    if (mem) peaks.set(gw.name, mem.hwmMb);
-    await stop(gw);
+  const sections: string[] = [];
+  const peaks: Array<{ name: string; hwmMb: number }> = [];
+  const retire = async (server: Server) => {
+    const mem = rssOf(server.pid);
+    if (mem) peaks.push({ name: server.name, hwmMb: mem.hwmMb });
+    await stop(server);
   };
 
-  log(`${SMOKE ? 'SMOKE run (tiny durations; RESULTS.md not written)' : 'full run'} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
-  log('starting simulators (20 ms and 0 ms latency)');
+  log(`${SMOKE ? 'SMOKE run (tiny durations; RESULTS.md not written)' : 'full run'} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const [sim20, sim0] = await Promise.all([startSimulator('sim-20ms', { latencyMs: SIM_LATENCY_MS }), startSimulator('sim-0ms', { latencyMs: 0 })]);
-  log('starting gateways');
-  const [gwMain, gwWave, gwSeq, gwCache, gwTput, gwMem] = await Promise.all([
-    startGateway('gw default (20 ms SPP)', sim20),
-    startGateway('gw fan-out 6 (20 ms SPP)', sim20, { fanoutConcurrency: 6 }),
-    startGateway('gw fan-out 1 (20 ms SPP)', sim20, { fanoutConcurrency: 1 }),
-    startGateway('gw cache 1000 ms (20 ms SPP)', sim20, { cacheTtlMs: 1000 }),
-    startGateway('gw default (0 ms SPP, throughput)', sim0),
-    startGateway('gw default (0 ms SPP, memory)', sim0, { gcOnSignal: true }),
+  const [gw20, base20, gw0, base0] = await Promise.all([
+    startGateway('gateway (SPP 20 ms)', sim20),
+    startBaseline('baseline (SPP 20 ms)', sim20),
+    startGateway('gateway (SPP 0 ms)', sim0),
+    startBaseline('baseline (SPP 0 ms)', sim0),
   ]);
-  gateways.push(gwMain, gwWave, gwSeq, gwCache, gwTput, gwMem);
-  log(`up: ${[sim20, sim0, ...gateways].map((s) => `${s.name} pid ${s.pid} ${s.base}`).join('; ')}`);
-
-  // Sanity: the answers are what the figures claim to measure (also logs the gateways in).
   const [sid20, sid0] = await Promise.all([login(sim20), login(sim0)]);
-  type Page = { data: { jobSessions: { edges: Array<{ node: { sessionId: string } }>; pageInfo: { hasNextPage: boolean } } } };
-  type Nodes = { data: { jobSessions: { nodes: Array<{ status: string }> } } };
-  const idsOf = (page: Page) => page.data.jobSessions.edges.map((e) => e.node.sessionId).join();
-  for (const [sim, sid, gws] of [
-    [sim20, sid20, [gwMain, gwWave, gwSeq, gwCache]],
-    [sim0, sid0, [gwTput, gwMem]],
+  log('up: simulators, gateways and baselines for SPP 20 ms and 0 ms');
+
+  // Sanity: gateway, baseline and direct REST answer the same sessions, and the gateway and the
+  // baseline the same JSON, so both do the same work.
+  for (const [sim, sid, gw, base] of [
+    [sim20, sid20, gw20, base20],
+    [sim0, sid0, gw0, base0],
   ] as const) {
-    const rest = await once<{ sessions: Array<{ id: string }> }>(direct(sim, 'direct REST', sid, 26));
-    const restFiltered = await once<{ sessions: Array<{ id: string }> }>(direct(sim, 'direct REST filtered', sid, 26, { lt: FAR_FUTURE }));
-    const want = rest.sessions.slice(0, 25).map((s) => String(s.id)).join();
-    if (rest.sessions.length !== 26 || restFiltered.sessions.map((s) => String(s.id)).join() !== rest.sessions.map((s) => String(s.id)).join()) {
-      throw new Error(`${sim.name}: the direct REST pages are not the expected 26 sessions`);
-    }
-    for (const gw of gws) {
-      const page = await once<Page>(graphql(gw, `${gw.name} first:25`, pageQuery(25)));
-      const filtered = await once<Page>(graphql(gw, `${gw.name} first:25 filtered`, pageQueryBefore(25, FAR_FUTURE)));
-      if (idsOf(page) !== want || idsOf(filtered) !== want || !page.data.jobSessions.pageInfo.hasNextPage) {
-        throw new Error(`${gw.name}: first:25 does not match the direct REST page`);
-      }
+    for (const first of [25, 1000]) {
+      const body = JSON.stringify({ query: LITERAL_QUERY(first, FAR_FUTURE) });
+      const [g, b, d] = await Promise.all([
+        request(`${gw.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+        request(`${base.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+        request(direct(sim, 'direct', sid, first).url, { headers: { 'x-endeavour-sessionid': sid } }),
+      ]);
+      if (g.status !== 200 || !graphqlOk(g.body)) throw new Error(`${gw.name} first:${first}: ${g.status} ${g.body.slice(0, 300)}`);
+      // Cursors differ (the gateway's are signed and carry keys); everything else is the same JSON.
+      const withoutCursor = (text: string) => text.replace(/"endCursor":"[^"]*"/, '"endCursor":"…"');
+      if (withoutCursor(g.body) !== withoutCursor(b.body)) throw new Error(`${gw.name} and ${base.name} answer first:${first} differently:\n${g.body.slice(0, 300)}\n${b.body.slice(0, 300)}`);
+      const ids = (JSON.parse(d.body) as { sessions: Array<{ id: string }> }).sessions.slice(0, first).map((s) => String(s.id));
+      const gwIds = (JSON.parse(g.body) as { data: { jobSessions: { nodes: Array<{ sessionId: string }> } } }).data.jobSessions.nodes.map((n) => n.sessionId);
+      if (ids.join() !== gwIds.join()) throw new Error(`${gw.name} first:${first} does not match direct REST`);
     }
   }
-  for (const gw of [gwMain, gwWave, gwSeq]) {
-    const deep = await once<Page>(graphql(gw, `${gw.name} first:1000`, pageQuery(1000)));
-    if (deep.data.jobSessions.edges.length !== 1000) throw new Error(`${gw.name}: first:1000 answered ${deep.data.jobSessions.edges.length} edges`);
-  }
-  // The running-jobs query only on a gateway not used for figure 4, so that 4 starts cold.
-  const running = await once<Nodes>(graphql(gwTput, 'running jobs', RUNNING_QUERY));
-  if (!running.data.jobSessions.nodes.every((n) => ['RUNNING', 'PENDING', 'HELD', 'CANCELING'].includes(n.status))) throw new Error('running-jobs query returned other states');
-  log(`sanity ok (running-jobs query: ${running.data.jobSessions.nodes.length} sessions)`);
+  log('sanity ok: gateway and baseline answer the same JSON, with direct REST\'s sessions');
 
-  // 1. Overhead ---------------------------------------------------------------------------
-  // Two connections, each with its own query (the plain page, and the same page behind a
-  // `start < year 3000` filter), on both sides: with one shared query the two connections
-  // fall into lockstep and single flight answers both with one upstream call.
+  // 1. Overhead --------------------------------------------------------------------------
   {
-    const p = PLAN.overhead;
-    log(`1. overhead: ${p.rounds} × 2 rounds of ${p.roundS} s, ${p.connections} connections, SPP latency ${SIM_LATENCY_MS} ms`);
-    const gwSide = side('gateway first:25', Array.from({ length: p.connections }, (_, i) => graphql(gwMain, 'gateway', i === 0 ? pageQuery(25) : pageQueryBefore(25, FAR_FUTURE + i))));
-    const restSide = side('direct REST pageSize=26', Array.from({ length: p.connections }, (_, i) => direct(sim20, 'direct', sid20, 26, i === 0 ? {} : { lt: FAR_FUTURE + i })));
-    const before = await upstreamCounters(gwMain.base);
-    const runs = await interleaved([gwSide, restSide], p);
-    const after = await upstreamCounters(gwMain.base);
-    const g = pool(runs.get(gwSide.label)!);
-    const d = pool(runs.get(restSide.label)!);
-    const perRound = runs.get(gwSide.label)!.map((r, i) => stats(r.latencies).p50 - stats(runs.get(restSide.label)![i]!.latencies).p50);
-    const up = delta(after, before);
-    const overheadP50 = g.latency.p50 - d.latency.p50;
-    const overheadP99 = g.latency.p99 - d.latency.p99;
-    const upstreamAvgMs = (up.upstreamSeconds / up.upstreamTimed) * 1000;
+    log(`1. overhead: 25 rows, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
+    const results = await compare([
+      { side: side('gateway, variables', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('gateway, literals', [graphql(gw20, 'gw', 25, 'literals')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('baseline, variables', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('baseline, literals', [graphql(base20, 'base', 25, 'literals')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('direct REST, distinct', [direct(sim20, 'direct', sid20, 25)], 1) },
+    ]);
+    const d = results.get('direct REST, distinct')!.latency;
+    const over = (label: string) => results.get(label)!.latency.p50 - d.p50;
     rows.push({
-      figure: `1. Overhead, 25-session page: gateway p50 − direct REST p50 (${p.connections} conn., SPP ${SIM_LATENCY_MS} ms)`,
-      measured: `${signed(overheadP50)} ms (p99 ${signed(overheadP99)} ms)`,
+      figure: `1. Overhead: 25 rows, SPP ${SIM_LATENCY_MS} ms, 1 connection, distinct (variables): p50 − direct REST p50`,
+      measured: `${signed(over('gateway, variables'))} ms (literals ${signed(over('gateway, literals'))} ms; baseline ${signed(over('baseline, variables'))} / ${signed(over('baseline, literals'))} ms)`,
       target: `≤ ${TARGETS.overheadP50Ms} ms`,
-      pass: overheadP50 <= TARGETS.overheadP50Ms,
+      pass: over('gateway, variables') <= TARGETS.overheadP50Ms,
     });
-    raw.push(
-      `### 1. Overhead (${p.rounds} alternating rounds × ${p.roundS} s per side, ${p.connections} connections each with its own query, SPP latency ${SIM_LATENCY_MS} ms)`,
+    sections.push(
+      `### 1. Overhead (25 rows, SPP latency ${SIM_LATENCY_MS} ms, 1 connection, distinct queries)`,
       '',
-      ...LATENCY_HEADER,
-      latencyRow('gateway `first: 25`', g.latency, g.rps),
-      latencyRow('direct REST `pageSize=26`', d.latency, d.rps),
+      ...TABLE_HEADER,
+      ...tableRows(results, baselineLabel),
       '',
-      `- Overhead p50 ${signed(overheadP50)} ms, p99 ${signed(overheadP99)} ms, avg ${signed(g.latency.avg - d.latency.avg)} ms; per-round p50 differences: ${perRound.map((x) => signed(x)).join(', ')} ms.`,
-      `- Upstream during the gateway rounds (warm-up included): ${up.jobsessionCalls} jobsession calls, ${up.coalesced} coalesced, for ${g.requests} measured gateway requests.`,
-      // Where the average overhead goes, from the gateway's own upstream timer (got request,
-      // JSON parse, validation): "client" = that timer minus the direct REST time,
-      // "GraphQL/HTTP" = the gateway's response time minus that timer.
-      `- Breakdown of the average: SPP as timed inside the gateway ${fmt(upstreamAvgMs)} ms vs ${fmt(d.latency.avg)} ms direct (upstream client, JSON parse, validation: ${signed(upstreamAvgMs - d.latency.avg)} ms); the rest of the gateway (HTTP, GraphQL parse/validate/execute, cursors, serialisation): ${signed(g.latency.avg - upstreamAvgMs)} ms.`,
+      ...[...results.values()].filter((m) => !m.label.startsWith('direct')).map((m) => `- ${m.label}: p50 ${signed(m.latency.p50 - d.p50)} ms, p99 ${signed(m.latency.p99 - d.p99)} ms over direct REST.`),
       '',
     );
   }
 
-  // 3. Deep page --------------------------------------------------------------------------
+  // 2. Throughput, 25 rows ---------------------------------------------------------------
   {
-    const p = PLAN.deep;
-    log(`3. deep page: first:1000 vs first:25, ${p.connections} connection, ${p.rounds} × 2 rounds of ${p.roundS} s per configuration`);
-    raw.push(`### 3. Deep page (SPP_PAGE_SIZE_CAP=${PAGE_SIZE_CAP}, 1 connection, SPP latency ${SIM_LATENCY_MS} ms, ${p.rounds} alternating rounds × ${p.roundS} s per query)`, '', ...LATENCY_HEADER);
-    const notes: string[] = [];
-    for (const [gw, fanout, role] of [
-      [gwMain, DEFAULT_FANOUT, `default: ${ONE_WAVE_FANOUT} upstream requests in one wave`],
-      [gwWave, 6, 'two waves, for contrast'],
-      [gwSeq, 1, 'sequential, for contrast'],
+    log(`2. throughput: 25 rows, SPP 0 ms, ${MANY} connections`);
+    const results = await compare([
+      { side: side('gateway, variables', [graphql(gw0, 'gw', 25, 'variables')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('gateway, literals', [graphql(gw0, 'gw', 25, 'literals')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('gateway, same query', [graphql(gw0, 'gw', 25, 'same')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('baseline, variables', [graphql(base0, 'base', 25, 'variables')], MANY), counter: baselineCounter(base0), server: base0 },
+      { side: side('baseline, literals', [graphql(base0, 'base', 25, 'literals')], MANY), counter: baselineCounter(base0), server: base0 },
+      { side: side('baseline, same query', [graphql(base0, 'base', 25, 'same')], MANY), counter: baselineCounter(base0), server: base0 },
+      { side: side('direct REST, distinct', [direct(sim0, 'direct', sid0, 25)], MANY) },
+      { side: side('direct REST, same URL', [direct(sim0, 'direct', sid0, 25, true)], MANY) },
+    ]);
+    const r = (label: string) => results.get(label)!.rps;
+    rows.push({
+      figure: `2. Throughput: 25 rows, SPP 0 ms, ${MANY} connections, distinct (variables): gateway ÷ baseline req/s`,
+      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 0)} ÷ ${fmt(r('baseline, variables'), 0)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}× (${fmt(r('gateway, literals'), 0)} ÷ ${fmt(r('baseline, literals'), 0)}); ${cpuVs(results, 'gateway, variables', 'baseline, variables')}, literals ${cpuVs(results, 'gateway, literals', 'baseline, literals')}`,
+      target: `≥ ${TARGETS.throughputVsBaseline}×`,
+      pass: r('gateway, variables') / r('baseline, variables') >= TARGETS.throughputVsBaseline,
+    });
+    rows.push({
+      figure: `2. Sharing: same query on all ${MANY} connections, 25 rows, SPP 0 ms: gateway ÷ direct REST req/s`,
+      measured: `${fmt(r('gateway, same query') / r('direct REST, same URL'))} (${fmt(r('gateway, same query'), 0)} ÷ ${fmt(r('direct REST, same URL'), 0)}); baseline ${fmt(r('baseline, same query') / r('direct REST, same URL'))}`,
+      target: 'as good as before issue 8 (0.82 with 16 connections)',
+      pass: null,
+    });
+    sections.push(`### 2. Throughput (25 rows, SPP latency 0 ms, ${MANY} connections)`, '', ...TABLE_HEADER, ...tableRows(results, baselineLabel), '');
+  }
+
+  // 3. Deep pages, on fresh processes (their peak RSS is this load's) -------------------
+  {
+    log(`3. deep pages: 1000 rows, SPP 0 ms, ${MANY} connections (fresh gateway and baseline)`);
+    const [gw, base] = await Promise.all([startGateway('gateway (1000 rows)', sim0), startBaseline('baseline (1000 rows)', sim0)]);
+    const startRss = { gw: rssOf(gw.pid)?.rssMb ?? Number.NaN, base: rssOf(base.pid)?.rssMb ?? Number.NaN };
+    const results = await compare(
+      [
+        { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw), server: gw },
+        { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw), server: gw },
+        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base), server: base },
+        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base), server: base },
+        { side: side('direct REST, distinct (pageSize=1001)', [direct(sim0, 'direct', sid0, 1000)], MANY) },
+      ],
+      PLAN.deepRoundS,
+    );
+    const r = (label: string) => results.get(label)!.rps;
+    const gwPeak = rssOf(gw.pid)?.hwmMb ?? Number.NaN;
+    const basePeak = rssOf(base.pid)?.hwmMb ?? Number.NaN;
+    rows.push({
+      figure: `3. Deep pages: 1000 rows, SPP 0 ms, ${MANY} connections, distinct (variables): gateway ÷ baseline req/s`,
+      measured: `${fmt(r('gateway, variables') / r('baseline, variables'))}× (${fmt(r('gateway, variables'), 1)} ÷ ${fmt(r('baseline, variables'), 1)}); literals ${fmt(r('gateway, literals') / r('baseline, literals'))}×; upstream requests per request ${fmt(results.get('gateway, variables')!.upstreamPerRequest ?? Number.NaN)} vs ${fmt(results.get('baseline, variables')!.upstreamPerRequest ?? Number.NaN)}; ${cpuVs(results, 'gateway, variables', 'baseline, variables')}, literals ${cpuVs(results, 'gateway, literals', 'baseline, literals')}`,
+      target: `≥ ${TARGETS.deepVsBaseline}×`,
+      pass: r('gateway, variables') / r('baseline, variables') >= TARGETS.deepVsBaseline,
+    });
+    rows.push({
+      figure: `3. Peak RSS (VmHWM) under the 1000-row distinct load (variables, then literals)`,
+      measured: `gateway ${fmt(gwPeak, 0)} MiB; baseline ${fmt(basePeak, 0)} MiB`,
+      target: `≤ ${TARGETS.peakRssMb} MiB`,
+      pass: gwPeak <= TARGETS.peakRssMb,
+    });
+    sections.push(
+      `### 3. Deep pages (1000 rows, SPP latency 0 ms, ${MANY} connections, fresh processes)`,
+      '',
+      ...TABLE_HEADER,
+      ...tableRows(results, baselineLabel),
+      '',
+      `- RSS at start ${fmt(startRss.gw, 0)} MiB (gateway), ${fmt(startRss.base, 0)} MiB (baseline); peak (VmHWM) after this load: ${fmt(gwPeak, 0)} MiB (gateway), ${fmt(basePeak, 0)} MiB (baseline).`,
+      '',
+    );
+    await retire(gw);
+    await retire(base);
+  }
+
+  // 4. Deep latency ------------------------------------------------------------------------
+  {
+    log(`4. deep latency: first:1000 vs first:25, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
+    const results = await compare([
+      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('gateway, first: 25', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('baseline, first: 25', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('direct REST, pageSize=1001', [direct(sim20, 'direct', sid20, 1000)], 1) },
+      { side: side('direct REST, pageSize=26', [direct(sim20, 'direct', sid20, 25)], 1) },
+    ]);
+    const p50 = (label: string) => results.get(label)!.latency.p50;
+    const ratio = p50('gateway, first: 1000') / p50('gateway, first: 25');
+    rows.push({
+      figure: `4. Deep latency: p50 first:1000 ÷ p50 first:25, SPP ${SIM_LATENCY_MS} ms, 1 connection, distinct (variables)`,
+      measured: `${fmt(ratio)} (${fmt(p50('gateway, first: 1000'), 1)} ÷ ${fmt(p50('gateway, first: 25'), 1)} ms); baseline ${fmt(p50('baseline, first: 1000') / p50('baseline, first: 25'))}; direct REST ${fmt(p50('direct REST, pageSize=1001') / p50('direct REST, pageSize=26'))}`,
+      target: `≤ ${TARGETS.deepLatencyRatio}`,
+      pass: ratio <= TARGETS.deepLatencyRatio,
+    });
+    sections.push(`### 4. Deep latency (SPP latency ${SIM_LATENCY_MS} ms, 1 connection, distinct queries with variables)`, '', ...TABLE_HEADER, ...tableRows(results, (label) => (label.startsWith('gateway') ? label.replace(/^gateway/, 'baseline') : undefined)), '');
+  }
+
+  // 5. Cursor walk -------------------------------------------------------------------------
+  {
+    log(`5. cursor walk: 25 rows per page, SPP 0 ms, ${MANY} connections`);
+    const results = await compare([
+      { side: side('gateway, cursor walk', [walk(gw0, 'gw walk')], MANY), counter: gatewayCounter(gw0), server: gw0 },
+      { side: side('baseline, cursor walk', [walk(base0, 'base walk')], MANY), counter: baselineCounter(base0), server: base0 },
+    ]);
+    const r = (label: string) => results.get(label)!.rps;
+    rows.push({
+      figure: `5. Cursor walk: 25 rows per page, SPP 0 ms, ${MANY} connections: gateway ÷ baseline req/s`,
+      measured: `${fmt(r('gateway, cursor walk') / r('baseline, cursor walk'))}× (${fmt(r('gateway, cursor walk'), 0)} ÷ ${fmt(r('baseline, cursor walk'), 0)}); ${cpuVs(results, 'gateway, cursor walk', 'baseline, cursor walk')}`,
+      target: 'reported',
+      pass: null,
+    });
+    sections.push(
+      `### 5. Cursor walk (each connection pages through its own list with the last endCursor, 25 rows per page, SPP latency 0 ms, ${MANY} connections)`,
+      '',
+      ...TABLE_HEADER,
+      ...tableRows(results, baselineLabel),
+      '',
+      '- The gateway re-reads the cursor\'s own record with each page (pageStartIndex = its offset, pageSize 27) to check that it has not moved; the baseline trusts the offset.',
+      '',
+    );
+  }
+
+  // 6. Sharing ------------------------------------------------------------------------------
+  {
+    const n = PLAN.burst;
+    log(`6. sharing: ${n} simultaneous identical running-jobs queries, SPP ${SIM_LATENCY_MS} ms`);
+    sections.push(`### 6. Sharing (${n} simultaneous identical running-jobs queries on ${n} pre-opened connections, SPP latency ${SIM_LATENCY_MS} ms)`, '', '| side | answers OK | upstream requests | burst wall time ms |', '|---|---:|---:|---:|');
+    for (const [server, counter] of [
+      [gw20, gatewayCounter(gw20)],
+      [base20, baselineCounter(base20)],
     ] as const) {
-      const deep = side(`fan-out ${fanout}: first:1000`, [graphql(gw, 'deep', pageQuery(1000))], p.connections);
-      const page = side(`fan-out ${fanout}: first:25`, [graphql(gw, 'page', pageQuery(25))], p.connections);
-      const before = await upstreamCounters(gw.base);
-      const runs = await interleaved([deep, page], p);
-      const after = await upstreamCounters(gw.base);
-      const dp = pool(runs.get(deep.label)!);
-      const pg = pool(runs.get(page.label)!);
-      const ratio = dp.latency.p50 / pg.latency.p50;
-      const up = delta(after, before);
-      rows.push({
-        figure: `3. Deep page: p50 first:1000 ÷ p50 first:25, SPP_FANOUT_CONCURRENCY=${fanout} (${role})`,
-        measured: `${fmt(ratio)} (${fmt(dp.latency.p50, 1)} ms ÷ ${fmt(pg.latency.p50, 1)} ms)`,
-        target: fanout === 1 ? 'contrast (~10 expected)' : `≤ ${TARGETS.deepRatio}`,
-        pass: fanout === 1 ? null : ratio <= TARGETS.deepRatio,
-      });
-      raw.push(latencyRow(`fan-out ${fanout} (${role}): \`first: 1000\``, dp.latency, dp.rps), latencyRow(`fan-out ${fanout} (${role}): \`first: 25\``, pg.latency, pg.rps));
-      notes.push(`- Fan-out ${fanout}: p50 ratio ${fmt(ratio)}, avg ratio ${fmt(dp.latency.avg / pg.latency.avg)}; ${up.jobsessionCalls} upstream jobsession calls for ${dp.requests + pg.requests} measured requests (+ warm-up).`);
+      const target: Target = { label: server.name, url: `${server.base}/graphql`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: RUNNING_QUERY }), verify: graphqlOk };
+      const before = await counter();
+      const result = await burst(target, n, `${server.base}/healthz`);
+      const calls = (await counter()) - before;
+      if (result.bad.length > 0) problems.push(`sharing ${server.name}: ${result.bad.length} bad answers, e.g. ${result.bad[0]}`);
+      sections.push(`| ${server.name} | ${result.ok}/${n} | ${calls} | ${fmt(result.wallMs, 0)} |`);
+      if (server === gw20) rows.push({ figure: `6. Sharing: upstream requests for ${n} simultaneous identical queries`, measured: `${calls}`, target: `≤ ${TARGETS.sharedCalls}`, pass: calls <= TARGETS.sharedCalls });
     }
-    // The floor: the same 11 upstream pages fetched directly, all at once, vs the one page
-    // behind `first: 25`. What the gateway adds on top of this is its own work.
-    const chunks = Array.from({ length: ONE_WAVE_FANOUT }, (_, i) => direct(sim20, 'chunk', sid20, Math.min(PAGE_SIZE_CAP, 1001 - i * PAGE_SIZE_CAP), { startIndex: i * PAGE_SIZE_CAP }));
-    const floorDeep = await fanLoop(`direct REST: ${ONE_WAVE_FANOUT} pages at once`, chunks, p.floorS);
-    const floorPage = await fanLoop('direct REST: pageSize=26', [direct(sim20, 'page', sid20, 26)], p.floorS);
-    const fd = stats(floorDeep.latencies);
-    const fp = stats(floorPage.latencies);
-    raw.push(
-      latencyRow(`direct REST floor: the ${ONE_WAVE_FANOUT} upstream pages at once (wall time of each round)`, fd, floorDeep.requests / floorDeep.durationS),
-      latencyRow('direct REST floor: `pageSize=26`', fp, floorPage.requests / floorPage.durationS),
-      '',
-      ...notes,
-      `- Direct-REST floor (no gateway): ${ONE_WAVE_FANOUT} pages at once take p50 ${fmt(fd.p50, 1)} ms, ${fmt(fd.p50 / fp.p50)}× one 26-record page (${fmt(fp.p50, 1)} ms): the simulator's own cost of producing 1001 records over ${ONE_WAVE_FANOUT} concurrent requests.`,
-      '',
-    );
-    await retire(gwWave);
-    await retire(gwSeq);
+    sections.push('');
   }
 
-  // 4. Coalescing -------------------------------------------------------------------------
-  {
-    const n = PLAN.coalesce.n;
-    log(`4. coalescing: ${n} simultaneous running-jobs queries, SPP latency ${SIM_LATENCY_MS} ms`);
-    raw.push(`### 4. Coalescing (${n} simultaneous identical running-jobs queries on ${n} pre-opened connections, SPP latency ${SIM_LATENCY_MS} ms)`, '', '| configuration | answers OK | upstream jobsession calls | coalesced | cache hits | burst wall time ms |', '|---|---:|---:|---:|---:|---:|');
-    for (const [gw, label] of [
-      [gwMain, 'single flight only (SPP_CACHE_TTL_MS=0)'],
-      [gwCache, 'single flight + SPP_CACHE_TTL_MS=1000'],
-    ] as const) {
-      const before = await upstreamCounters(gw.base);
-      const result = await burst(graphql(gw, label, RUNNING_QUERY), n, `${gw.base}/healthz`);
-      const up = delta(await upstreamCounters(gw.base), before);
-      if (result.bad.length > 0) problems.push(`coalescing ${label}: ${result.bad.length} bad answers, e.g. ${result.bad[0]}`);
-      rows.push({
-        figure: `4. Coalescing: upstream calls for ${n} simultaneous running-jobs queries, ${label}`,
-        measured: `${up.jobsessionCalls}`,
-        target: `≤ ${TARGETS.coalescedCalls}`,
-        pass: up.jobsessionCalls <= TARGETS.coalescedCalls,
-      });
-      raw.push(`| ${label} | ${result.ok}/${n} | ${up.jobsessionCalls} | ${up.coalesced} | ${up.cacheHits} | ${fmt(result.wallMs, 0)} |`);
-    }
-    raw.push('');
-    await retire(gwCache);
-    await retire(gwMain);
-  }
-
-  // 2. Throughput -------------------------------------------------------------------------
-  // As asked: all connections send the same query. Identical requests in flight together
-  // share one upstream call (single flight), which the direct REST side cannot do, so the
-  // same is also measured with a distinct (equivalent) query per connection: that one is
-  // the gateway's per-request cost.
-  {
-    const p = PLAN.throughput;
-    log(`2. throughput: ${p.rounds} × 4 rounds of ${p.roundS} s, ${p.connections} connections, SPP latency 0 ms`);
-    const gwSame = side('gateway, same query', [graphql(gwTput, 'gateway', pageQuery(25))], p.connections);
-    const restSame = side('direct REST, same URL', [direct(sim0, 'direct', sid0, 26)], p.connections);
-    const gwDistinct = side('gateway, query per connection', Array.from({ length: p.connections }, (_, i) => graphql(gwTput, 'gateway', pageQueryBefore(25, FAR_FUTURE + i))));
-    const restDistinct = side('direct REST, URL per connection', Array.from({ length: p.connections }, (_, i) => direct(sim0, 'direct', sid0, 26, { lt: FAR_FUTURE + i })));
-    const sides = [gwSame, restSame, gwDistinct, restDistinct];
-    const counters: Array<{ label: string; calls: number; coalesced: number }> = [];
-    // Upstream counters around the gateway sides only: run the rounds by hand.
-    if (p.warmS > 0) for (const s of sides) await load(s, { durationS: p.warmS, label: `${s.label} (warm-up)` });
-    const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.label, []]));
-    for (let round = 0; round < p.rounds; round++) {
-      for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const before = s.label.startsWith('gateway') ? await upstreamCounters(gwTput.base) : undefined;
-        runs.get(s.label)!.push(await load(s, { durationS: p.roundS }));
-        if (before) {
-          const up = delta(await upstreamCounters(gwTput.base), before);
-          counters.push({ label: s.label, calls: up.jobsessionCalls, coalesced: up.coalesced });
-        }
-      }
-    }
-    const pooled = new Map(sides.map((s) => [s.label, pool(runs.get(s.label)!)]));
-    const ratioSame = pooled.get(gwSame.label)!.rps / pooled.get(restSame.label)!.rps;
-    const ratioDistinct = pooled.get(gwDistinct.label)!.rps / pooled.get(restDistinct.label)!.rps;
-    rows.push({
-      figure: `2. Throughput: gateway req/s ÷ direct REST req/s, 25-session page, same query on all ${p.connections} conn. (SPP 0 ms)`,
-      measured: `${fmt(ratioSame)} (${fmt(pooled.get(gwSame.label)!.rps, 0)} ÷ ${fmt(pooled.get(restSame.label)!.rps, 0)} req/s)`,
-      target: `≥ ${TARGETS.throughputRatio}`,
-      pass: ratioSame >= TARGETS.throughputRatio,
-    });
-    rows.push({
-      figure: `2. Throughput, as above with a distinct equivalent query per connection (no single flight)`,
-      measured: `${fmt(ratioDistinct)} (${fmt(pooled.get(gwDistinct.label)!.rps, 0)} ÷ ${fmt(pooled.get(restDistinct.label)!.rps, 0)} req/s)`,
-      target: `≥ ${TARGETS.throughputRatio}`,
-      pass: ratioDistinct >= TARGETS.throughputRatio,
-    });
-    const upFor = (label: string) => {
-      const mine = counters.filter((c) => c.label === label);
-      return { calls: mine.reduce((sum, c) => sum + c.calls, 0), coalesced: mine.reduce((sum, c) => sum + c.coalesced, 0) };
-    };
-    raw.push(
-      `### 2. Throughput (${p.rounds} alternating rounds × ${p.roundS} s per side, ${p.connections} connections, SPP latency 0 ms)`,
-      '',
-      ...LATENCY_HEADER,
-      ...sides.map((s) => latencyRow(s.label, pooled.get(s.label)!.latency, pooled.get(s.label)!.rps)),
-      '',
-      ...sides.map((s) => `- ${s.label}: per-round req/s ${runs.get(s.label)!.map((r) => fmt(r.requests / r.durationS, 0)).join(', ')}.`),
-      ...[gwSame, gwDistinct].map((s) => {
-        const u = upFor(s.label);
-        return `- ${s.label}: ${u.calls} upstream jobsession calls and ${u.coalesced} coalesced for ${pooled.get(s.label)!.requests} gateway requests.`;
-      }),
-      '',
-    );
-    await retire(gwTput);
-  }
-
-  // 5. Memory -----------------------------------------------------------------------------
-  // Sampled at three points (10 %, 55 %, 100 % of the requests), each after a forced full GC
-  // (bench/gc-on-signal.mjs), so that the comparison is between settled states; the RSS
-  // just before that GC is reported too. A leak shows as V8 heap that survives a full GC
-  // growing with the request count.
-  {
-    const p = PLAN.memory;
-    log(`5. memory: ${p.total} requests (RSS after ${p.first}, ${(p.first + p.total) / 2} and ${p.total}), ${p.connections} connections, SPP latency 0 ms`);
-    const gw = side('gateway first:25 (memory)', [graphql(gwMem, 'gateway', pageQuery(25))], p.connections);
-    const startMem = rssOf(gwMem.pid);
-    const points: Array<{ served: number; rssBeforeGcMb: number; rssMb: number; heapUsedMb: number }> = [];
-    const runs: LoadRun[] = [];
-    const mid = Math.round((p.first + p.total) / 2);
-    let served = 0;
-    for (const upTo of [p.first, mid, p.total]) {
-      runs.push(await load(gw, { amount: upTo - served }));
-      served += runs[runs.length - 1]!.requests;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const rssBeforeGcMb = rssOf(gwMem.pid)!.rssMb;
-      await forceGc(gwMem);
-      points.push({ served, rssBeforeGcMb, rssMb: rssOf(gwMem.pid)!.rssMb, heapUsedMb: (await upstreamCounters(gwMem.base)).heapUsedMb });
-    }
-    const at1 = points[0]!;
-    const at2 = points[points.length - 1]!;
-    const growth = at2.rssMb / at1.rssMb - 1;
-    rows.push({
-      figure: `5. Memory: gateway RSS after ${p.total.toLocaleString('en-US')} requests vs after ${p.first.toLocaleString('en-US')} (after a full GC)`,
-      measured: `${fmt(at1.rssMb, 1)} → ${fmt(at2.rssMb, 1)} MB (${signed(growth * 100, 1)} %); V8 heap ${fmt(at1.heapUsedMb, 1)} → ${fmt(at2.heapUsedMb, 1)} MB`,
-      target: `no growth (≤ +${TARGETS.rssGrowth * 100} %)`,
-      pass: growth <= TARGETS.rssGrowth,
-    });
-    peaks.set(gwMem.name, rssOf(gwMem.pid)!.hwmMb);
-    await stop(gwMem);
-    const [peakName, peakMb] = [...peaks.entries()].reduce((a, b) => (b[1] > a[1] ? b : a));
-    rows.push({ figure: '5. Memory: peak RSS (VmHWM) of any gateway during the run', measured: `${fmt(peakMb, 1)} MB (${peakName})`, target: 'reported', pass: null });
-    const all = runs.flatMap((r) => r.latencies);
-    raw.push(
-      `### 5. Memory (${p.connections} connections, SPP latency 0 ms, 25-session page; RSS from /proc/<pid>/status; V8 heap used from /metrics)`,
-      '',
-      '| point | requests served | RSS MB before GC | RSS MB after full GC | V8 heap used MB after full GC |',
-      '|---|---:|---:|---:|---:|',
-      `| after start-up and sanity check | 1 | ${fmt(startMem?.rssMb ?? Number.NaN, 1)} | | |`,
-      ...points.map((pt) => `| after ${pt.served.toLocaleString('en-US')} | ${pt.served} | ${fmt(pt.rssBeforeGcMb, 1)} | ${fmt(pt.rssMb, 1)} | ${fmt(pt.heapUsedMb, 1)} |`),
-      '',
-      `- Memory-run throughput: ${fmt(served / runs.reduce((s, r) => s + r.durationS, 0), 0)} req/s; latency p50 ${fmt(stats(all).p50)} ms, p99 ${fmt(stats(all).p99)} ms.`,
-      `- Peak RSS (VmHWM) per gateway: ${[...peaks.entries()].map(([name, mb]) => `${name} ${fmt(mb, 1)} MB`).join('; ')}.`,
-      '',
-    );
-  }
-
+  for (const server of [gw20, base20, gw0, base0]) await retire(server);
   await stopAll();
+  sections.push('### Peak RSS (VmHWM) of every gateway process over its whole life', '', '| process | peak RSS MiB |', '|---|---:|', ...peaks.map((p) => `| ${p.name} | ${fmt(p.hwmMb, 0)} |`), '');
 
   // Report ------------------------------------------------------------------------------
-  const order = (r: Row) => Number(/^(\d)/.exec(r.figure)?.[1] ?? 9);
-  rows.sort((a, b) => order(a) - order(b));
   const table = ['| figure | measured | target | result |', '|---|---|---|---|', ...rows.map((r) => `| ${r.figure} | ${r.measured} | ${r.target} | ${verdict(r.pass)} |`)];
-  const rawOrdered = reorderRaw(raw);
-  process.stdout.write(`\n${table.join('\n')}\n\n${rawOrdered.join('\n')}\n`);
+  process.stdout.write(`\n${table.join('\n')}\n\n${sections.join('\n')}\n`);
 
   if (problems.length > 0) {
     process.stderr.write(`\nbench: FAILED, requests that did not get a good answer:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
@@ -504,13 +502,20 @@ async function main(): Promise<number> {
     '',
     `Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}, in ${fmt((Date.now() - started) / 1000, 0)} s.`,
     '',
-    `Machine: ${machine}.`,
+    `Machine: ${machine}. Load average when the run started: ${startLoad}.`,
     '',
+    process.env.BENCH_MACHINE_NOTE ? `${process.env.BENCH_MACHINE_NOTE}\n` : '',
     'Everything runs on this one machine over loopback: the load generator (autocannon, in the',
-    'benchmark process), the SPP simulator(s) and the gateway(s), each its own process, so the',
-    'servers compete with the load generator for the same cores. Ratios and differences measured',
-    'side by side in alternating rounds are the meaningful figures; absolute numbers are not.',
-    'Gateways run with NODE_ENV=production, LOG_LEVEL=warn.',
+    'benchmark process), the SPP simulators, the gateways and the baselines, each its own process,',
+    'so they compete for the same cores. Ratios measured side by side in alternating rounds are',
+    'the figures; absolute numbers are not. Gateways run with NODE_ENV=production and default',
+    'settings; the baseline is bench/baseline/gateway.ts (Apollo Server + got, the same schema',
+    'subset, no extras, pages of 100 in parallel).',
+    '',
+    'Distinct: every request its own `start < X` filter bound (as a variable of one operation, or',
+    'inlined as a literal, which also makes every request a new GraphQL document); the data is the',
+    'same page every time, the request never is. Where the CPU goes: bench/PROFILES.md',
+    '(`npm run bench:profile`).',
     '',
     '## Figures',
     '',
@@ -519,9 +524,10 @@ async function main(): Promise<number> {
     '## Raw numbers',
     '',
     'Latencies are per-request response times measured by the load generator, pooled over',
-    'rounds (nearest-rank percentiles); req/s is requests over the measured time.',
+    `${PLAN.rounds} alternating rounds of ${PLAN.roundS} s per side (${PLAN.deepRoundS} s for step 3) after ${PLAN.warmS} s of warm-up (nearest-rank percentiles);`,
+    'req/s is requests over the measured time; upstream requests are counted by each gateway.',
     '',
-    ...rawOrdered,
+    ...sections,
   ].join('\n');
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
   writeFileSync(file, `${md}\n`);
@@ -529,16 +535,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The raw sections were collected in execution order (1, 3, 4, 2, 5); present them 1–5. */
-function reorderRaw(lines: string[]): string[] {
-  const sections: Array<{ n: number; lines: string[] }> = [];
-  for (const line of lines) {
-    const heading = /^### (\d)\./.exec(line);
-    if (heading) sections.push({ n: Number(heading[1]), lines: [] });
-    sections[sections.length - 1]?.lines.push(line);
-  }
-  return sections.sort((a, b) => a.n - b.n).flatMap((s) => s.lines);
-}
+const startLoad = os.loadavg().map((l) => l.toFixed(1)).join(', ');
 
 main().then(
   async (code) => {

@@ -56,7 +56,8 @@ const envSchema = z.object({
   SPP_RESPONSE_TIMEOUT_MS: int(1).default(30_000),
   SPP_RETRY_LIMIT: int(0, 10).default(2),
   SPP_MAX_RETRY_AFTER_MS: int(0).default(5_000),
-  SPP_PAGE_SIZE_CAP: int(1, 100_000).default(100),
+  // The whole window in one request (IBM's own clients ask 1000 to 10000); a lower cap of SPP is learned from its answers.
+  SPP_PAGE_SIZE_CAP: int(1, 100_000).default(10_000),
   SPP_FANOUT_CONCURRENCY: int(1, 64).default(12),
   SPP_MAX_SOCKETS: int(1, 1024).default(32),
   SPP_SESSION_IDLE_MS: int(60_000).default(45 * 60_000),
@@ -71,6 +72,8 @@ const envSchema = z.object({
   GATEWAY_ALLOW_ANONYMOUS: bool.optional(),
   GRAPHQL_INTROSPECTION: bool.optional(),
   GRAPHQL_LANDING_PAGE: bool.optional(),
+  // Parsed, validated documents kept (estimated heap MiB); 0 turns the cache off.
+  GRAPHQL_DOCUMENT_CACHE_MB: int(0, 1024).default(16),
   MAX_DEPTH: int(1).default(12),
   MAX_ALIASES: int(0).default(30),
   MAX_COST: int(1).default(100_000),

@@ -97,3 +97,10 @@ export const upstreamMisconfigured = (cause?: unknown): GraphQLError =>
     "The gateway's SPP service account was rejected (or SPP_URL does not point at SPP): the operator must fix the gateway's configuration. Your own credentials are not in question.",
     { cause },
   );
+
+/** SPP's total contradicts the records it returned (APAR IT45897 builds answer 0): the count is unknown, never guessed. */
+export const untrustedTotal = (what: string): GraphQLError =>
+  gatewayError(
+    ErrorCode.UPSTREAM_ERROR,
+    `SPP's total for ${what} contradicts the records it returned (this SPP build reports totals of 0, APAR IT45897), so the count is unknown and left null rather than wrong.`,
+  );

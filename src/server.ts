@@ -22,8 +22,10 @@ import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
+import { PageSizeMemory } from './pagination/window.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
+import { createDocumentStore, type DocumentCache } from './server/document-cache.js';
 import { operationTypePlugin } from './server/identical-requests.js';
 import { allowArbitraryOf, drainMsOf, type Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
@@ -69,6 +71,8 @@ export interface Gateway {
   metricsPort: number | undefined;
   /** Checks SPP and the service account once and logs the outcome (start-up); never throws. */
   checkUpstream(): Promise<boolean>;
+  /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
+  documents: DocumentCache | null;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
   /**
@@ -134,6 +138,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
+  const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
     resolvers,
@@ -145,12 +150,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // main.ts owns SIGTERM/SIGINT: it stops the gateway, then logs out of SPP and exits.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
+    // Bounded by the documents' heap weight, not their JSON length (src/server/document-cache.ts).
+    documentStore: documents,
     validationRules: validationRules(limits),
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     // Automatic persisted queries (Apollo's default) are kept, except when only trusted documents may run.
     ...(allowArbitrary ? {} : { persistedQueries: false as const }),
     plugins: [
+      ...(documents ? [documents.plugin<GatewayContext>()] : []),
       costLimitPlugin(limits),
       operationTypePlugin(),
       graphqlMetricsPlugin(metrics),
@@ -172,7 +180,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     codec,
-    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
+    pageSize: new PageSizeMemory(env.SPP_PAGE_SIZE_CAP, (cap, max) =>
+      logger.warn({ cap, max }, `SPP answered ${cap} records where more were asked and exist: it caps pages at ${cap}, so larger windows are read as parallel pages of ${cap} from now on.`),
+    ),
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
@@ -263,6 +273,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     metrics,
+    documents,
     readiness,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     async checkUpstream() {

@@ -22,7 +22,7 @@ export interface CursorPosition {
   offset: number | null;
   /** The record's values of the sort keys, in `orderBy` order (the id tie-breaker excluded). */
   keys: SortKeyValue[];
-  /** SPP's session id: the final tie-breaker. */
+  /** The record's SPP id: the final tie-breaker. */
   id: string;
 }
 
@@ -51,9 +51,9 @@ export class CursorCodec {
    * Reads a cursor that must belong to the query with `fingerprint`.
    * Throws BAD_USER_INPUT naming `argumentName` when it is malformed, altered, or from another query.
    */
-  decode(fingerprint: string, cursor: string, argumentName: 'after' | 'before'): CursorPosition {
+  decode(fingerprint: string, cursor: string, argumentName: 'after' | 'before', listName = 'jobSessions'): CursorPosition {
     const notOurs = () =>
-      badUserInput(`Argument "${argumentName}" is not a valid cursor: expected a cursor returned by jobSessions (an opaque string), got ${describe(cursor)}.`, argumentName);
+      badUserInput(`Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`, argumentName);
     const dot = cursor.indexOf('.');
     if (dot <= 0 || cursor.length > 2_048) throw notOurs();
     const payload = cursor.slice(0, dot);
@@ -70,7 +70,7 @@ export class CursorCodec {
     const [, print, offset, keys, id] = parsed as [number, unknown, unknown, unknown, unknown];
     if (print !== fingerprint) {
       throw badUserInput(
-        `Argument "${argumentName}" is a cursor from a jobSessions query with another filter or orderBy: a cursor is only valid with the filter and orderBy it was returned for.`,
+        `Argument "${argumentName}" is a cursor from a ${listName} query with another filter or orderBy (or from another list): a cursor is only valid with the filter and orderBy it was returned for.`,
         argumentName,
       );
     }

@@ -8,14 +8,14 @@
  * specific level to the least, are exactly the records after the position, in order.
  * The levels are independent and are fetched in parallel.
  *
- * Nulls (a running session's `end`, `duration`) sort as the smallest value, as SPP's
- * simulator does; comparison operators never match null, so nulls get levels of their own.
+ * Nulls (a running session's `end`, a job's missing `nextFireTime`) sort as the smallest
+ * value, as SPP's simulator does; comparison operators never match null, so nulls get levels
+ * of their own, for the properties the list description marks nullable.
  */
-import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppRecord, SppSort } from '../upstream/types.js';
 import type { SortKeyValue } from './cursor.js';
-import { NULLABLE_SORT_PROPERTIES } from '../translate/order.js';
 
-export function sortKeyOf(record: SppJobSession, property: string): SortKeyValue {
+export function sortKeyOf(record: SppRecord, property: string): SortKeyValue {
   const value = record[property];
   if (value === undefined || value === null) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
@@ -23,7 +23,7 @@ export function sortKeyOf(record: SppJobSession, property: string): SortKeyValue
 }
 
 /** The cursor keys of a record: its values of every sort key but the final id tie-breaker. */
-export function keysOf(record: SppJobSession, sort: readonly SppSort[]): SortKeyValue[] {
+export function keysOf(record: SppRecord, sort: readonly SppSort[]): SortKeyValue[] {
   return sort.slice(0, -1).map((s) => sortKeyOf(record, s.property));
 }
 
@@ -59,15 +59,21 @@ export function reverseSort(sort: readonly SppSort[]): SppSort[] {
   return sort.map((s) => ({ property: s.property, direction: s.direction === 'ASC' ? 'DESC' : 'ASC' }));
 }
 
-/** Epoch-ms and duration values are never below this: "not null" for a numeric key. */
+/** Epoch-ms and duration values are never below this: "not null" for a numeric key (every nullable key of SPP's lists is numeric). */
 const NUMERIC_FLOOR = -1;
 
 /**
  * The AND-only filter sets whose concatenated results (in this order, each sorted by `sort`)
  * are the records strictly after `position` under `sort`; with `inclusive`, the record at
- * `position` itself too (the id level compares with `>=`/`<=`).
+ * `position` itself too (the id level compares with `>=`/`<=`). `nullable` says which
+ * properties may be null (from the list description).
  */
-export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort: readonly SppSort[], inclusive = false): SppFilter[][] {
+export function levelsAfter(
+  position: { keys: SortKeyValue[]; id: string },
+  sort: readonly SppSort[],
+  inclusive = false,
+  nullable: (property: string) => boolean = () => false,
+): SppFilter[][] {
   const values = sort.map((_, i) => (i === sort.length - 1 ? position.id : (position.keys[i] ?? null)));
   const levels: SppFilter[][] = [];
   for (let depth = sort.length - 1; depth >= 0; depth--) {
@@ -79,7 +85,7 @@ export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort
     }
     const { property, direction } = sort[depth]!;
     const value = values[depth]!;
-    const nullable = NULLABLE_SORT_PROPERTIES.has(property);
+    const mayBeNull = nullable(property);
     const orEqual = inclusive && depth === sort.length - 1;
     if (direction === 'ASC') {
       // After x in ascending order: greater values; after null: every non-null value.
@@ -87,7 +93,7 @@ export function levelsAfter(position: { keys: SortKeyValue[]; id: string }, sort
     } else if (value !== null) {
       // After x in descending order: smaller values, then the nulls, which sort last.
       levels.push([...prefix, { property, value, op: orEqual ? '<=' : '<' }]);
-      if (nullable) levels.push([...prefix, { property, value: null, op: '=' }]);
+      if (mayBeNull) levels.push([...prefix, { property, value: null, op: '=' }]);
     }
   }
   return levels;

@@ -1,11 +1,15 @@
 import type { JobSessionResolvers, JobSessionStatus, JobSessionStatisticResolvers } from '../__generated__/resolvers-types.js';
 import type { SppJobSession, SppLinks } from '../upstream/types.js';
 import { toGlobalId } from './global-id.js';
+import { JOB_LOG, LOG_TYPES, logCount, translateLogFilter, translateLogOrder } from '../lists/job-log.js';
+import { trustedCount } from '../lists/counts.js';
 
-const KNOWN_STATUSES = new Set<JobSessionStatus>([
+/** Every state SPP can report (UNKNOWN excluded: it stands for the states this gateway does not know). */
+export const SESSION_STATUSES: readonly JobSessionStatus[] = [
   'RUNNING', 'PENDING', 'HELD', 'WAITING', 'PAUSING', 'PAUSED', 'STOPPING', 'STOPPED', 'CANCELING',
-  'CANCELED', 'SUSPENDING', 'SUSPENDED', 'FAILED', 'PARTIAL', 'COMPLETED', 'ABORTED', 'UNKNOWN',
-]);
+  'CANCELED', 'SUSPENDING', 'SUSPENDED', 'FAILED', 'PARTIAL', 'COMPLETED', 'ABORTED',
+];
+const KNOWN_STATUSES = new Set<JobSessionStatus>([...SESSION_STATUSES, 'UNKNOWN']);
 
 /**
  * SPP's status string → the enum. `CANCELLED` (the UI/stats spelling, spp-api.md §2.4)
@@ -18,14 +22,14 @@ export function statusOf(raw: string | null | undefined): JobSessionStatus {
   return KNOWN_STATUSES.has(upper as JobSessionStatus) ? (upper as JobSessionStatus) : 'UNKNOWN';
 }
 
-function linksOf(links: SppLinks | undefined | null) {
+export function linksOf(links: SppLinks | undefined | null) {
   return Object.entries(links ?? {})
     .filter(([, link]) => link && typeof link.href === 'string')
     .map(([name, link]) => ({ name, href: link.href, rel: link.rel ?? null, title: link.title ?? null }));
 }
 
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+export const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : null);
+export const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export const JobSession: JobSessionResolvers = {
   id: (s) => toGlobalId('JobSession', s.id),
@@ -48,6 +52,18 @@ export const JobSession: JobSessionResolvers = {
   actions: (s) => s.actions ?? null,
   links: (s) => linksOf(s.links),
   policySnapshot: (s) => s.policySnapshot ?? null,
+  job: (s, _args, context) => (s.jobId ? context.upstream().loaders.jobInBatch.load(String(s.jobId)) : null),
+  log(s, args, context) {
+    const { filter, empty, local } = translateLogFilter(s.id, args.filter);
+    return context.upstream().paginator.page(JOB_LOG, args, { filter, sort: translateLogOrder(args.orderBy), empty, ...(local ? { local } : {}) });
+  },
+  logCounts(s, { types }, context) {
+    const { paginator } = context.upstream();
+    return [...new Set(types ?? LOG_TYPES)].map((type) => ({
+      type,
+      count: () => trustedCount(logCount(paginator, s.id, type), `${type} log entries`),
+    }));
+  },
   raw: (s: SppJobSession) => s,
 };
 

@@ -1,18 +1,15 @@
-import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import type { JobSessionStatus, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { translateFilter } from '../translate/filter.js';
-import { translateOrder } from '../translate/order.js';
 import { badUserInput } from '../errors.js';
-import { fromGlobalId, jobSessionIdFrom } from './global-id.js';
+import { fromGlobalId, jobIdFrom, jobSessionIdFrom } from './global-id.js';
+import { JOB_SESSIONS, readJobSessions } from '../lists/job-sessions.js';
+import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
+import { trustedCount } from '../lists/counts.js';
+import { SESSION_STATUSES } from './JobSession.js';
 
 export const Query: QueryResolvers = {
-  async jobSessions(_parent, args, context) {
-    const upstream = context.upstream();
-    const { filter, empty } = translateFilter(args.filter);
-    const sort = translateOrder(args.orderBy);
-    const page = upstream.paginator.page(args, filter, sort, empty);
-    // Records a list returns answer jobSession/node lookups in this operation for free.
-    upstream.trackList(page.then((p) => p.edges.map((edge) => edge.node)));
-    return page;
+  jobSessions(_parent, args, context) {
+    return readJobSessions(context.upstream(), args);
   },
 
   jobSession(_parent, { id }, context) {
@@ -25,7 +22,38 @@ export const Query: QueryResolvers = {
     if (!decoded) {
       throw badUserInput(`Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`, 'id');
     }
-    const record = await context.upstream().loaders.jobSession.load(decoded.id);
-    return record;
+    const { loaders } = context.upstream();
+    if (decoded.type === 'Job') return loaders.job.load(decoded.id);
+    if (decoded.type === 'JobLogEntry') return loaders.logEntry.load(decoded.id);
+    return loaders.jobSession.load(decoded.id);
+  },
+
+  jobs(_parent, args, context) {
+    const { filter, empty } = translateJobFilter(args.filter);
+    return context.upstream().paginator.page(JOBS, args, { filter, sort: translateJobOrder(args.orderBy), empty });
+  },
+
+  job(_parent, { id }, context) {
+    return context.upstream().loaders.job.load(jobIdFrom(id));
+  },
+
+  jobSessionStats(_parent, { range, filter }, context) {
+    const { unit, value } = range ?? { unit: 'HOUR', value: 12 };
+    if (!Number.isInteger(value) || value < 1) throw badUserInput(`Field "range.value" must be a whole number of at least 1, got ${value}.`, 'range');
+    // The time window is SPP's pseudo-filter pair (spp-api.md §3), which the stats endpoint honours.
+    const window = [
+      { property: 'rangeunit', value: unit === 'DAY' ? 'day' : 'hour', op: '=' as const },
+      { property: 'range', value, op: '=' as const },
+    ];
+    return context.upstream().stats([...window, ...translateFilter(filter).filter]);
+  },
+
+  jobSessionCounts(_parent, { filter }, context) {
+    const upstream = context.upstream();
+    const statuses: readonly JobSessionStatus[] = filter?.status ? [...new Set(filter.status)] : SESSION_STATUSES;
+    return statuses.map((status) => ({
+      status,
+      count: () => trustedCount(upstream.paginator.count(JOB_SESSIONS, translateFilter({ ...filter, status: [status] }).filter), `sessions with status ${status}`),
+    }));
   },
 };

@@ -4,8 +4,10 @@
  */
 import { badUserInput } from '../errors.js';
 
-export type NodeType = 'JobSession';
-const NODE_TYPES: readonly NodeType[] = ['JobSession'];
+export type NodeType = 'JobSession' | 'Job' | 'JobLogEntry';
+const NODE_TYPES: readonly NodeType[] = ['JobSession', 'Job', 'JobLogEntry'];
+/** A log entry's SPP id is only unique with its session's (SPP reads entries by `jobsessionId`): `sessionId.entryId`. */
+const LOCAL_ID: Record<NodeType, RegExp> = { JobSession: /^\d{1,20}$/, Job: /^\d{1,20}$/, JobLogEntry: /^\d{1,20}\.\d{1,20}$/ };
 
 export function toGlobalId(type: NodeType, id: string): string {
   return Buffer.from(`${type}:${id}`, 'utf8').toString('base64url');
@@ -19,7 +21,7 @@ export function fromGlobalId(globalId: string): { type: NodeType; id: string } |
   if (colon <= 0) return null;
   const type = text.slice(0, colon) as NodeType;
   const id = text.slice(colon + 1);
-  if (!NODE_TYPES.includes(type) || !/^\d{1,20}$/.test(id)) return null;
+  if (!NODE_TYPES.includes(type) || !LOCAL_ID[type].test(id)) return null;
   return { type, id };
 }
 
@@ -27,11 +29,20 @@ const SPP_ID = /^\d{1,20}$/;
 
 /** `jobSession(id)` accepts SPP's own id ("1564688656142") or the global id. */
 export function jobSessionIdFrom(id: string, argumentName = 'id'): string {
+  return sppIdFrom(id, 'JobSession', 'an SPP job session id (digits, e.g. "1564688656142")', argumentName);
+}
+
+/** `job(id)` accepts SPP's own id ("1005") or the global id. */
+export function jobIdFrom(id: string, argumentName = 'id'): string {
+  return sppIdFrom(id, 'Job', 'an SPP job id (digits, e.g. "1005")', argumentName);
+}
+
+function sppIdFrom(id: string, type: NodeType, expected: string, argumentName: string): string {
   if (SPP_ID.test(id)) return id;
   const decoded = fromGlobalId(id);
-  if (decoded?.type === 'JobSession') return decoded.id;
+  if (decoded?.type === type) return decoded.id;
   throw badUserInput(
-    `Argument "${argumentName}" must be an SPP job session id (digits, e.g. "1564688656142") or a JobSession global id, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`,
+    `Argument "${argumentName}" must be ${expected} or a ${type} global id, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`,
     argumentName,
   );
 }

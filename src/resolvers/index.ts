@@ -4,17 +4,35 @@ import { Mutation } from './Mutation.js';
 import { JobSession, JobSessionStatistic } from './JobSession.js';
 import { PolicyOption, PolicySnapshot, PolicySource, PolicySpec } from './PolicySnapshot.js';
 import { DateTime, JSONScalar } from './scalars.js';
+import { Job } from './Job.js';
+import { JobLogEntry } from './JobLogEntry.js';
+import { JobSessionStats } from './JobSessionStats.js';
+import type { Page } from '../pagination/paginator.js';
+import type { SppRecord } from '../upstream/types.js';
+
+/** Every connection resolves `nodes` and `totalCount` the same way, whatever its list. */
+const connection = {
+  nodes: <R extends SppRecord>(page: Page<R>) => page.edges.map((edge) => edge.node),
+  totalCount: <R extends SppRecord>(page: Page<R>) => page.totalCount(),
+};
+
+const count = { count: (c: { count: () => Promise<number | null> }) => c.count() };
 
 export const resolvers: Resolvers = {
   DateTime,
   JSON: JSONScalar,
   Query,
   Mutation,
-  Node: { __resolveType: () => 'JobSession' },
-  JobSessionConnection: {
-    nodes: (page) => page.edges.map((edge) => edge.node),
-    totalCount: (page) => page.totalCount(),
-  },
+  // Records carry no type tag: a log entry has `logTime`, a job definition `nextFireTime`/`lastrun`.
+  Node: { __resolveType: (record) => ('logTime' in record ? 'JobLogEntry' : 'nextFireTime' in record || 'lastrun' in record ? 'Job' : 'JobSession') },
+  JobSessionConnection: connection,
+  JobLogEntryConnection: connection,
+  JobConnection: connection,
+  Job,
+  JobLogEntry,
+  JobSessionStats,
+  JobSessionStatusCount: count,
+  JobLogTypeCount: count,
   JobSession,
   JobSessionStatistic,
   PolicySnapshot,

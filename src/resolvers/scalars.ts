@@ -18,12 +18,43 @@ function parseDateTime(value: unknown): number {
   throw badUserInput(`DateTime cannot represent ${JSON.stringify(value)}: expected an ISO-8601 date-time with a time zone (e.g. "2020-01-01T12:20:34.123Z") or epoch milliseconds.`);
 }
 
+const DAY_MS = 86_400_000;
+/** Year 10000: beyond it toISOString writes six-digit years. */
+const YEAR_10000 = 253_402_300_800_000;
+let cachedDay = Number.NaN;
+let cachedDayText = '';
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const three = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(ms).toISOString()`, about eight times faster: pages are sorted by time, so
+ * consecutive values mostly share their day, whose text is kept; the time of day is plain
+ * arithmetic. A 1000-session page serialises two or three of these per session, which was
+ * 7 % of the gateway's CPU (issue 8 profile). Outside years 1970-9999 or for fractional
+ * milliseconds it is toISOString itself.
+ */
+export function isoDateTime(ms: number): string {
+  if (!(ms >= 0 && ms < YEAR_10000 && Number.isInteger(ms))) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  let rest = ms - day * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  return `${cachedDayText}${two(hours)}:${two(minutes)}:${two(seconds)}.${three(rest - seconds * 1000)}Z`;
+}
+
 export const DateTime = new GraphQLScalarType<number, string>({
   name: 'DateTime',
   serialize(value) {
     const ms = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isFinite(ms)) throw new GraphQLError(`DateTime cannot serialize ${JSON.stringify(value)}: expected epoch milliseconds.`);
-    return new Date(ms).toISOString();
+    return isoDateTime(ms);
   },
   parseValue: parseDateTime,
   parseLiteral(ast) {

@@ -10,9 +10,15 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import type { SppJobSession } from '../upstream/types.js';
-import { Paginator } from '../pagination/paginator.js';
-import { createWindowReader } from '../pagination/window.js';
+import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppRecord } from '../upstream/types.js';
+import { Paginator, type ReaderFactory } from '../pagination/paginator.js';
+import { createWindowReader, readWindow, type PageSizeMemory, type WindowReader } from '../pagination/window.js';
+import type { ListDescription } from '../pagination/list.js';
+import { parseJob, parseJobSessionStats } from '../upstream/validate.js';
+import { JOB_SESSIONS } from '../lists/job-sessions.js';
+import { JOBS } from '../lists/jobs.js';
+import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
+import { readByIds } from '../lists/by-id.js';
 import type { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from './auth.js';
 import type { OperationTypeHolder } from './identical-requests.js';
@@ -23,7 +29,17 @@ export interface UpstreamContext {
   loaders: {
     /** By SPP session id; null for ids SPP does not know. */
     jobSession: DataLoader<string, SppJobSession | null>;
+    /** By SPP job id, one GET each: FORBIDDEN when SPP's roles deny the job. */
+    job: DataLoader<string, SppJob | null>;
+    /** By SPP job id, a batch in one `IN` read (JobSession.job over a page); null for jobs SPP does not return. */
+    jobInBatch: DataLoader<string, SppJob | null>;
+    /** By SPP session id, a batch in one `IN` read (Job.lastRun over a page). */
+    jobSessionInBatch: DataLoader<string, SppJobSession | null>;
+    /** By `sessionId.entryId` (a JobLogEntry global id). */
+    logEntry: DataLoader<string, SppJobLogEntry | null>;
   };
+  /** SPP's session statistics (`jobsession/stats`) for a filter. */
+  stats(filter: SppFilter[]): Promise<SppJobSessionStats>;
   /**
    * Registers a list read of this operation: the records it returns answer jobSession/node
    * lookups, including lookups that sibling fields started while the list was in flight.
@@ -44,7 +60,8 @@ export interface ContextDeps {
   spp: SppClient;
   auth: Authenticator;
   codec: CursorCodec;
-  pageSizeCap: number;
+  /** The upstream's page size: SPP_PAGE_SIZE_CAP until SPP showed a lower cap (one per gateway). */
+  pageSize: PageSizeMemory;
   fanoutConcurrency: number;
   defaultPageSize: number;
   maxPageSize: number;
@@ -70,13 +87,59 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
 
 function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
   const { spp } = deps;
-  const reader = createWindowReader((params) => spp.listJobSessions(identity, params), deps.pageSizeCap, deps.fanoutConcurrency);
-  const listed = new Map<string, SppJobSession>();
+  // One reader per list and request: its concurrency bound is per request, its page size the upstream's.
+  const readers = new Map<string, WindowReader<SppRecord>>();
+  const readerFor = (<R extends SppRecord>(list: ListDescription<R>): WindowReader<R> => {
+    let reader = readers.get(list.endpoint);
+    if (!reader) {
+      reader = createWindowReader((params) => spp.listPage(identity, list, params), deps.pageSize, deps.fanoutConcurrency);
+      readers.set(list.endpoint, reader);
+    }
+    return reader as WindowReader<R>;
+  }) as ReaderFactory;
   const pendingLists = new Set<Promise<unknown>>();
+  /** A loader that reads a batch of ids in one IN request; ids `known` answers (records this operation already read) cost nothing. */
+  const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>, known: (id: string) => R | undefined = () => undefined) =>
+    // 100 ids keep the URL short (about 2 KB) and cover any page's distinct jobs.
+    new DataLoader<string, R | null>(
+      async (ids) => {
+        // Sibling list fields run at the same time as this batch: wait for them, they may hold the records.
+        if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
+        const missing = ids.filter((id) => known(id) === undefined);
+        const read = missing.length > 0 ? await readByIds(readerFor(list), list, missing, readOne) : [];
+        const found = new Map(missing.map((id, i) => [id, read[i] ?? null]));
+        return ids.map((id) => known(id) ?? found.get(id) ?? null);
+      },
+      { maxBatchSize: 100 },
+    );
+  // Lists this operation read, indexed only when a lookup needs them: most operations have none,
+  // and indexing every record of a 1000-session page would cost each of them.
+  const lists: Array<readonly SppJobSession[]> = [];
+  let listed: Map<string, SppJobSession> | undefined;
+  let indexed = 0;
+  const fromLists = (id: string) => {
+    listed ??= new Map();
+    for (; indexed < lists.length; indexed++) for (const record of lists[indexed]!) listed.set(record.id, record);
+    return listed.get(id);
+  };
+  const getJob = (id: string) => spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob);
   return {
     identity,
-    paginator: new Paginator(reader, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
+    paginator: new Paginator(readerFor, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
+    stats: (filter) => spp.getFiltered(identity, 'endeavour/jobsession/stats', filter, parseJobSessionStats),
     loaders: {
+      job: new DataLoader((ids) => Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))))),
+      jobInBatch: inBatch(JOBS, getJob),
+      jobSessionInBatch: inBatch(JOB_SESSIONS, (id) => spp.getJobSession(identity, id), (id) => (lists.length > 0 ? fromLists(id) : undefined)),
+      logEntry: new DataLoader((keys) =>
+        Promise.all(
+          keys.map(async (key) => {
+            const [sessionId, entryId] = key.split('.') as [string, string];
+            const window = await readWindow(readerFor(JOB_LOG), { filter: [sessionCondition(sessionId), { property: 'id', value: entryId, op: '=' }], sort: [{ property: 'id', direction: 'ASC' }] }, 0, 1);
+            return window.records[0] ?? null;
+          }),
+        ),
+      ),
       // SPP has no documented multi-id lookup, so a batch is parallel single-record GETs;
       // the loader's value is deduplication within the operation and answers from lists.
       jobSession: new DataLoader(
@@ -86,7 +149,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           return Promise.all(
             ids.map(
               (id) =>
-                listed.get(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
             ),
           );
         },
@@ -95,7 +158,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     },
     trackList(list) {
       const tracked = list.then((records) => {
-        for (const record of records) listed.set(record.id, record);
+        lists.push(records);
       });
       pendingLists.add(tracked);
       void tracked.finally(() => pendingLists.delete(tracked)).catch(() => undefined);

@@ -9,6 +9,12 @@
  * size), and a nested list without paging arguments (statistics, links, sources) by
  * NESTED_LIST_ESTIMATE. Scalars are free. So `jobSessions(first: 1000)` with every nested
  * list costs about 1000 × 49, what it really costs to serialise.
+ *
+ * Nested connections multiply: `jobSessions(first: 100) { nodes { log(first: 100) } }` is
+ * 10,000 log entries, and also 100 upstream reads, one per session. So every read a field
+ * makes per parent object costs UPSTREAM_READ_COST on top of its objects: each connection,
+ * and each per-item count (`logCounts`, `jobSessionCounts`), whose every item is a read.
+ * Batched fields (`JobSession.job`, `Job.lastRun`: one read per page) cost only their objects.
  */
 import { GraphQLError, type DocumentNode, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
@@ -36,6 +42,12 @@ export interface QueryLimits {
 /** The size assumed for a list that has no paging argument (statistics, links, sources). */
 export const NESTED_LIST_ESTIMATE = 10;
 
+/** What one upstream read costs beyond the objects it returns. */
+export const UPSTREAM_READ_COST = 10;
+
+/** Scalar fields that read SPP once per object they belong to (a one-record read of SPP's total each). */
+const READ_PER_OBJECT = new Set(['JobLogTypeCount.count', 'JobSessionStatusCount.count']);
+
 const tooComplex = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } } });
 
@@ -57,6 +69,7 @@ export function validationRules(limits: QueryLimits) {
 export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSITIVE_INFINITY): ComplexityEstimator {
   return ({ type: parent, field, args, childComplexity }) => {
     const type = getNullableType(field.type);
+    if (READ_PER_OBJECT.has(`${parent.name}.${field.name}`)) return UPSTREAM_READ_COST;
     if (!isCompositeType(getNamedType(field.type))) return 0;
     // A connection's edges and nodes are the page itself: the connection field already multiplied.
     if (parent.name.endsWith('Connection')) return 1 + childComplexity;
@@ -65,11 +78,26 @@ export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSI
     // its bounds; priced within the bounds here, the cost limit does not answer in its place.
     const pageSize = asked === undefined ? undefined : Math.max(0, Math.min(asked, maxPageSize));
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
-      return 1 + (pageSize ?? defaultPageSize) * childComplexity;
+      return 1 + UPSTREAM_READ_COST + (pageSize ?? defaultPageSize) * childComplexity;
     }
     if (isListType(type)) return 1 + NESTED_LIST_ESTIMATE * (1 + childComplexity);
     return 1 + childComplexity;
   };
+}
+
+/**
+ * What a cost can depend on besides the document (pure): the operation, and the variables
+ * that are numbers, booleans or null: `first`/`last` (Int) and `@include`/`@skip` (Boolean).
+ * Filters and cursors are left out, so a client paging with its own filter values (every
+ * request distinct) still finds its cost computed once per page size.
+ */
+export function costKey(operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
+  let key = operationName ?? '';
+  for (const name in variables) {
+    const value = variables[name];
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') key += ` ${name}=${String(value)}`;
+  }
+  return key;
 }
 
 /** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
@@ -82,7 +110,7 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
-          const key = `${operationName ?? ''} ${JSON.stringify(request.variables ?? {})}`;
+          const key = costKey(operationName, request.variables);
           let known = costs.get(document);
           let cost = known?.get(key);
           if (cost === undefined) {

@@ -7,15 +7,17 @@ import type { SppErrorBody, SppLinks, SppLoginResponse } from '../upstream/types
 import type { LoginSessions, SimulatorUser } from './auth.js';
 import { JOBSESSION_PATH, defaultFaultBody, type FaultInjector, type SimFault } from './faults.js';
 import type { Rng } from './generator.js';
-import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam } from './query.js';
+import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam, sortSessions, type SimRecord } from './query.js';
 import type { SessionStore } from './store.js';
 import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
+import { SPP_BUILD, SPP_VERSION } from './version.js';
+import { JOB_FIELDS } from './jobs.js';
+import { IGNORED_LOG_FILTERS, LOG_FIELDS } from './logs.js';
+import { sessionStats } from './stats.js';
 
 export const SESSION_PATH = '/api/endeavour/session';
 export const PING_PATH = '/api/lifecycle/ping';
-/** The release the simulator imitates (the REST reference it follows is v10.1.17, spp-api.md §0). */
-export const SPP_VERSION = '10.1.17';
-export const SPP_BUILD = '10.1.17-15';
+export { SPP_VERSION, SPP_BUILD } from './version.js';
 /** "By default, the REST API splits the response body every 100 records" (DOC-17). */
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -44,6 +46,12 @@ export interface HandlerContext {
 }
 
 const JOBSESSION_RECORD = /^\/api\/endeavour\/jobsession\/([^/]+)\/?$/;
+export const STATS_PATH = '/api/endeavour/jobsession/stats';
+export const JOB_PATH = '/api/endeavour/job';
+const JOB_RECORD = /^\/api\/endeavour\/job\/([^/]+)\/?$/;
+export const LOG_PATH = '/api/endeavour/log/job';
+const JOB_FIELD_SET: ReadonlySet<string> = new Set(JOB_FIELDS);
+const LOG_FIELD_SET: ReadonlySet<string> = new Set(LOG_FIELDS);
 
 function errorBody(id: string, description: string): string {
   const body: SppErrorBody = { id, description };
@@ -108,10 +116,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     res.end(body);
   };
 
-  const isJobsession = path.startsWith(JOBSESSION_PATH);
+  // JOB_PATH is a prefix of JOBSESSION_PATH: both the job and the session endpoints are lists.
+  const isList = path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
   // The fault is chosen on arrival so that failNext order follows request order, whatever the latency.
   const fault = ctx.faults.take(path);
-  if (isJobsession) {
+  if (isList) {
     const { fixedMs, jitterMs } = ctx.settings.latency;
     const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
     if (ms > 0 && !(await ctx.delay(ms))) return;
@@ -155,32 +164,97 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const user = auth.user;
   entry.user = user.username;
 
-  if (path === JOBSESSION_PATH || path === `${JOBSESSION_PATH}/`) {
-    if (method !== 'GET') return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+  const visible = (type: unknown): boolean => user.allowedTypes === undefined || user.allowedTypes.includes(String(type));
+  const getOnly = (): boolean => {
+    if (method === 'GET') return true;
+    send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
+    return false;
+  };
+  const answer = (body: () => string): void => {
     try {
-      return send(200, listBody(ctx, req, params, user));
+      send(200, body());
     } catch (error) {
       if (error instanceof QueryParamError) return send(400, errorBody('XSBInvalidArgumentException', error.message));
       throw error;
     }
+  };
+
+  if (path === JOBSESSION_PATH || path === `${JOBSESSION_PATH}/`) {
+    if (!getOnly()) return;
+    return answer(() => {
+      const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')));
+      const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')));
+      const all = ctx.store.query({ filter, sorts, allowedTypes: user.allowedTypes, now: ctx.clock() });
+      // APAR IT45897: affected builds report total 0 on jobsession.
+      return listBody(ctx, req, params, JOBSESSION_PATH, 'sessions', all, ctx.settings.quirks.totalAlwaysZero, (r) => ctx.store.toJson(r));
+    });
+  }
+
+  if (path === STATS_PATH || path === `${STATS_PATH}/`) {
+    if (!getOnly()) return;
+    return answer(() => {
+      const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')));
+      const now = ctx.clock();
+      const sessions = ctx.store.query({ filter, sorts: normalizeSorts([]), allowedTypes: user.allowedTypes, now });
+      return JSON.stringify(sessionStats(sessions, filter.range, now));
+    });
   }
 
   const m = JOBSESSION_RECORD.exec(path);
   if (m) {
-    if (method !== 'GET') return send(405, errorBody('XSBMethodNotAllowedException', `${method} is not supported on ${path}.`));
-    let id: string;
-    try {
-      id = decodeURIComponent(m[1]!);
-    } catch {
-      id = m[1]!;
-    }
+    if (!getOnly()) return;
+    const id = decodeSegment(m[1]!);
     const record = ctx.store.get(id);
     if (!record) return send(404, errorBody('XSBObjectNotFoundException', `Job session ${id} was not found.`));
-    if (user.allowedTypes !== undefined && !user.allowedTypes.includes(record.type)) {
+    if (!visible(record.type)) {
       // Nobody shows SPP's exact 403 body (spp-api.md §1); this keeps the documented error shape.
       return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job session ${id}.`));
     }
     return send(200, ctx.store.toJson(record));
+  }
+
+  if (path === JOB_PATH || path === `${JOB_PATH}/`) {
+    if (!getOnly()) return;
+    return answer(() => {
+      const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')), JOB_FIELD_SET);
+      // SPP's default order of jobs is undocumented; by name is what its UI shows [INF].
+      const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')), { property: 'name', direction: 'ASC' });
+      const jobs = ctx.store.jobs(ctx.clock()).filter((j) => visible(j.type) && filter.test(j));
+      return listBody(ctx, req, params, JOB_PATH, 'jobs', sortSessions(jobs, sorts), false, (r) => JSON.stringify(r));
+    });
+  }
+
+  const j = JOB_RECORD.exec(path);
+  if (j) {
+    if (!getOnly()) return;
+    const id = decodeSegment(j[1]!);
+    const job = ctx.store.jobs(ctx.clock()).find((r) => r.id === id);
+    if (!job) return send(404, errorBody('XSBObjectNotFoundException', `Job ${id} was not found.`));
+    if (!visible(job.type)) return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job ${id}.`));
+    return send(200, JSON.stringify(job));
+  }
+
+  if (path === LOG_PATH || path === `${LOG_PATH}/`) {
+    if (!getOnly()) return;
+    return answer(() => {
+      const raw = parseJsonArrayParam('filter', params.get('filter'));
+      // messageId is accepted and silently not applied, as SPPMon found (spp-api.md §3, §8 q14).
+      const filter = compileFilters(raw, LOG_FIELD_SET, IGNORED_LOG_FILTERS);
+      const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')), { property: 'logTime', direction: 'ASC' });
+      const sessionIds = logSessionIds(raw);
+      if (sessionIds === undefined) {
+        // A real SPP would page through every log it holds; generating that would defeat the lazy logs.
+        throw new QueryParamError('filter', 'The simulator answers log/job only with a jobsessionId filter (= or IN), as every SPP client sends.');
+      }
+      const entries: SimRecord[] = [];
+      for (const id of sessionIds) {
+        const session = ctx.store.get(id);
+        // RBAC: the logs of sessions the user may not see are not there for them (as the session list).
+        if (!session || !visible(session.type)) continue;
+        for (const e of ctx.store.logs.entriesOf(session)) if (filter.test(e)) entries.push(e);
+      }
+      return listBody(ctx, req, params, LOG_PATH, 'logs', sessionIds.length === 1 && isDefaultLogOrder(sorts) ? entries : sortSessions(entries, sorts), false, (r) => JSON.stringify(r));
+    });
   }
 
   return send(404, errorBody('XSBObjectNotFoundException', `No resource at ${path}.`));
@@ -248,20 +322,25 @@ function loginResponse(ctx: HandlerContext, req: IncomingMessage, user: Simulato
  * `GET /api/endeavour/jobsession`: `{links, total, page, sessions}` with absolute paging links
  * that carry the whole query, which SPPMon re-reads when it follows nextPage (spp-api.md §2.2).
  */
-function listBody(ctx: HandlerContext, req: IncomingMessage, params: URLSearchParams, user: SimulatorUser): string {
+function listBody<R extends SimRecord>(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  params: URLSearchParams,
+  path: string,
+  recordsKey: string,
+  all: readonly R[],
+  totalZero: boolean,
+  toJson: (record: R) => string,
+): string {
   const { quirks, maxPageSize } = ctx.settings;
   const pageStartIndex = parseIntParam('pageStartIndex', params.get('pageStartIndex'), 0, 0);
   const pageSize = quirks.ignorePageSize
     ? DEFAULT_PAGE_SIZE
     : Math.min(parseIntParam('pageSize', params.get('pageSize'), DEFAULT_PAGE_SIZE, 1), maxPageSize);
-  const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')));
-  const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')));
-
-  const all = ctx.store.query({ filter, sorts, allowedTypes: user.allowedTypes, now: ctx.clock() });
   const page = all.slice(pageStartIndex, pageStartIndex + pageSize);
   const w = pageWindow(all.length, pageStartIndex, pageSize);
 
-  const base = `${baseUrl(ctx, req)}${JOBSESSION_PATH}`;
+  const base = `${baseUrl(ctx, req)}${path}`;
   const href = (start: number): string => {
     const q = new URLSearchParams(params);
     q.set('pageStartIndex', String(start));
@@ -275,8 +354,34 @@ function listBody(ctx: HandlerContext, req: IncomingMessage, params: URLSearchPa
   links.lastPage = { href: href(w.lastStart), rel: 'related' };
 
   // APAR IT45897: affected builds report total 0; the links above still reflect the real count.
-  const total = quirks.totalAlwaysZero ? 0 : all.length;
-  let sessions = '';
-  for (let i = 0; i < page.length; i++) sessions += (i === 0 ? '' : ',') + ctx.store.toJson(page[i]!);
-  return `{"links":${JSON.stringify(links)},"total":${total},"page":${w.page},"sessions":[${sessions}]}`;
+  const total = totalZero ? 0 : all.length;
+  let records = '';
+  for (let i = 0; i < page.length; i++) records += (i === 0 ? '' : ',') + toJson(page[i]!);
+  return `{"links":${JSON.stringify(links)},"total":${total},"page":${w.page},"${recordsKey}":[${records}]}`;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The session ids a log request names (`jobsessionId` = or IN, as a number or a digit string); undefined when it names none. */
+function logSessionIds(filters: readonly unknown[]): string[] | undefined {
+  for (const f of filters) {
+    if (typeof f !== 'object' || f === null) continue;
+    const { property, value, op } = f as { property?: unknown; value?: unknown; op?: unknown };
+    if (property !== 'jobsessionId') continue;
+    const upper = typeof op === 'string' ? op.trim().toUpperCase() : '=';
+    if ((upper === '=' || op === undefined || op === '') && (typeof value === 'string' || typeof value === 'number')) return [String(value)];
+    if (upper === 'IN' && Array.isArray(value)) return [...new Set(value.map(String))];
+  }
+  return undefined;
+}
+
+/** A session's log is kept in (logTime, id) order already. */
+function isDefaultLogOrder(sorts: readonly { property: string; direction: string }[]): boolean {
+  return sorts.length === 1 && sorts[0]!.property === 'logTime' && sorts[0]!.direction === 'ASC';
 }

@@ -39,7 +39,7 @@ const SETTINGS = {
   seed: { env: 'SIM_SEED', flag: 'seed', arg: 'N', help: 'data generator seed (default 1)' },
   size: { env: 'SIM_SIZE', flag: 'size', arg: 'N', help: 'number of job sessions (default 4877)' },
   now: { env: 'SIM_NOW', flag: 'now', arg: 'MS|ISO', help: 'instant the generated history ends at (default: start time)' },
-  latency: { env: 'SIM_LATENCY_MS', flag: 'latency-ms', arg: 'MS', help: 'fixed latency added to jobsession responses (default 0)' },
+  latency: { env: 'SIM_LATENCY_MS', flag: 'latency-ms', arg: 'MS', help: 'fixed latency added to list and record responses: jobsession, job, log/job (default 0)' },
   jitter: { env: 'SIM_JITTER_MS', flag: 'jitter-ms', arg: 'MS', help: 'random extra latency, 0..MS (default 0)' },
   errorRate: { env: 'SIM_ERROR_RATE', flag: 'error-rate', arg: '0..1', help: 'fraction of jobsession requests answered 500/503 (default 0)' },
   hangRate: { env: 'SIM_HANG_RATE', flag: 'hang-rate', arg: '0..1', help: 'fraction of jobsession requests never answered (default 0)' },

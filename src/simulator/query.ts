@@ -13,6 +13,12 @@
  */
 import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
 
+/** Any record of a simulated list (sessions, jobs, log entries): an id and named fields. */
+export interface SimRecord {
+  id: string;
+  [key: string]: unknown;
+}
+
 /** Top-level fields of a session record, in the order SPP writes them (IBM sample record). */
 export const SESSION_FIELDS: readonly string[] = [
   'links',
@@ -56,6 +62,7 @@ export const SESSION_FIELDS: readonly string[] = [
 ];
 
 const DEFAULT_KNOWN = new Set(SESSION_FIELDS);
+const NONE: ReadonlySet<string> = new Set();
 
 /** A query parameter SPP would reject with 400 (`XSBInvalidArgumentException`). */
 export class QueryParamError extends Error {
@@ -212,7 +219,7 @@ export const RANGE_UNIT_MS: Readonly<Record<RangeUnit, number>> = {
 
 export interface CompiledFilter {
   /** True when the record passes every effective (non-ignored) criterion. */
-  test(record: SppJobSession): boolean;
+  test(record: SimRecord): boolean;
   /** Canonical form of the effective criteria (excluding the time window), usable as a cache key. */
   readonly key: string;
   /** The `rangeunit`/`range` time window, when both were given and valid. */
@@ -223,7 +230,7 @@ export interface CompiledFilter {
   readonly ignored: number;
 }
 
-type Predicate = (record: SppJobSession) => boolean;
+type Predicate = (record: SimRecord) => boolean;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -239,7 +246,7 @@ function parseRangeUnit(v: unknown): RangeUnit | undefined {
  * Turns the parsed `filter` array into one predicate. Never throws: elements it cannot use
  * are counted in `ignored`, which is what SPP does with filters it does not understand.
  */
-export function compileFilters(filters: readonly unknown[], knownProperties: ReadonlySet<string> = DEFAULT_KNOWN): CompiledFilter {
+export function compileFilters(filters: readonly unknown[], knownProperties: ReadonlySet<string> = DEFAULT_KNOWN, ignoredProperties: ReadonlySet<string> = NONE): CompiledFilter {
   const predicates: Predicate[] = [];
   const effective: SppFilter[] = [];
   let ignored = 0;
@@ -266,7 +273,7 @@ export function compileFilters(filters: readonly unknown[], knownProperties: Rea
       rangeAmount = n !== undefined && n > 0 ? n : undefined;
       continue;
     }
-    if (!knownProperties.has(property)) {
+    if (!knownProperties.has(property) || ignoredProperties.has(property)) {
       ignored++;
       continue;
     }
@@ -297,7 +304,7 @@ export function compileFilters(filters: readonly unknown[], knownProperties: Rea
 }
 
 function compileOne(property: string, op: string | undefined, value: unknown): Predicate | undefined {
-  const get = (r: SppJobSession): unknown => r[property];
+  const get = (r: SimRecord): unknown => r[property];
   switch (op) {
     case '=': {
       if (value === undefined || Array.isArray(value) || isRecord(value)) return undefined;
@@ -356,14 +363,14 @@ export function filterSessions(records: readonly SppJobSession[], filter: Compil
  * `direction` is case-insensitive and defaults to ASC (the UI's default, spp-api.md §3).
  * With no usable key the documented default applies: `start` ascending (DOC-17).
  */
-export function normalizeSorts(sorts: readonly unknown[]): SppSort[] {
+export function normalizeSorts(sorts: readonly unknown[], fallback: SppSort = { property: 'start', direction: 'ASC' }): SppSort[] {
   const out: SppSort[] = [];
   for (const item of sorts) {
     if (!isRecord(item) || typeof item.property !== 'string' || item.property === '') continue;
     const dir = typeof item.direction === 'string' && item.direction.trim().toUpperCase() === 'DESC' ? 'DESC' : 'ASC';
     out.push({ property: item.property, direction: dir });
   }
-  return out.length > 0 ? out : [{ property: 'start', direction: 'ASC' }];
+  return out.length > 0 ? out : [fallback];
 }
 
 /**
@@ -371,7 +378,7 @@ export function normalizeSorts(sorts: readonly unknown[]): SppSort[] {
  * sessions starting in the same millisecond) still page deterministically (spp-api.md §8 q.8).
  * Returns a new array.
  */
-export function sortSessions(records: readonly SppJobSession[], sorts: readonly SppSort[]): SppJobSession[] {
+export function sortSessions<R extends SimRecord>(records: readonly R[], sorts: readonly SppSort[]): R[] {
   const keys = sorts.map((s) => ({ property: s.property, sign: s.direction === 'DESC' ? -1 : 1 }));
   return [...records].sort((a, b) => {
     for (const k of keys) {

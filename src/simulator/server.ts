@@ -58,7 +58,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? Date.now;
   const seed = options.seed ?? DEFAULT_SEED;
   const now = options.now ?? clock();
-  const store = new SessionStore(generateSessions({ seed, size: options.size ?? DEFAULT_SIZE, now }), mulberry32(seed ^ 0x9e3779b9));
+  const store = new SessionStore(generateSessions({ seed, size: options.size ?? DEFAULT_SIZE, now }), mulberry32(seed ^ 0x9e3779b9), seed);
   const logins = new LoginSessions(options.users ?? DEFAULT_USERS, clock, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS);
   // Separate streams so that turning faults or jitter on does not change live-mode data.
   const faults = new FaultInjector({ ...options.faults }, mulberry32(seed ^ 0x85ebca6b));
@@ -161,6 +161,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return [...store.query({ filter, sorts, allowedTypes, now: clock() })];
     },
     get: (id: string): SppJobSession | undefined => store.get(id),
+    jobs(params = {}) {
+      const user = params.user === undefined ? undefined : logins.userNamed(params.user);
+      if (params.user !== undefined && !user) throw new Error(`Simulator.jobs: unknown user "${params.user}"`);
+      return store.jobs(clock()).filter((j) => user?.allowedTypes === undefined || user.allowedTypes.includes(String(j.type)));
+    },
+    logOf(sessionId: string) {
+      const session = store.get(sessionId);
+      return session ? store.logs.entriesOf(session) : [];
+    },
     step,
     configure(opts) {
       checkOptions(opts);

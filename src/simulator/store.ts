@@ -20,6 +20,9 @@ import {
   type Rng,
 } from './generator.js';
 import { rangeCutoff, sortSessions, type CompiledFilter } from './query.js';
+import { LogBook } from './logs.js';
+import { buildJobs, latestSessions } from './jobs.js';
+import type { SppJob } from '../upstream/types.js';
 
 export interface StoreQuery {
   filter: CompiledFilter;
@@ -41,14 +44,26 @@ export class SessionStore {
   private cancelledSpelling = false;
   private maxId: number;
   private maxStart: number;
+  private latest: ReturnType<typeof latestSessions> | undefined;
+  /** Job logs: generated lazily for finished sessions, grown by `step` for active ones. */
+  readonly logs: LogBook;
 
   constructor(
     records: SppJobSession[],
     private readonly rng: Rng,
+    seed = 1,
   ) {
     this.records = [...records].sort((a, b) => a.start - b.start || Number(a.id) - Number(b.id));
     this.maxId = this.records.reduce((m, r) => Math.max(m, Number(r.id)), 0);
     this.maxStart = this.records.reduce((m, r) => Math.max(m, r.start), 0);
+    this.logs = new LogBook(seed);
+    for (const r of this.records) if (ACTIVE_STATUSES.has(r.status)) this.logs.track(r);
+  }
+
+  /** The job definitions as served at `now`, consistent with the current sessions (jobs.ts). */
+  jobs(now: number): SppJob[] {
+    this.latest ??= latestSessions(this.records);
+    return buildJobs(this.latest, now);
   }
 
   /** Serve CANCELED as "CANCELLED" (the UI/stats spelling, spp-api.md §2.4) — filters see it too. */
@@ -119,6 +134,7 @@ export class SessionStore {
       if (!job) continue;
       const next = advanceState(this.rng, job, stateOf(r), now);
       this.records[i] = materializeSession(job, r.subPolicyType ?? null, r.id, next, now);
+      this.logs.advance(this.records[i]!);
     }
 
     const inserted: string[] = [];
@@ -129,18 +145,21 @@ export class SessionStore {
       const spt = pickSubPolicyType(this.rng, job);
       const record = materializeSession(job, spt, String(id), newLiveState(this.rng, job, start), now);
       this.records.push(record);
+      this.logs.track(record);
       this.maxId = id;
       this.maxStart = start;
       inserted.push(record.id);
     }
 
     const expired = this.records.splice(0, Math.min(expire, this.records.length)).map((r) => r.id);
+    for (const id of expired) this.logs.forget(id);
     this.invalidate();
     return { inserted, expired };
   }
 
   private invalidate(): void {
     this.view = undefined;
+    this.latest = undefined;
     this.results.clear();
   }
 

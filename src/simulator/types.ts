@@ -1,5 +1,5 @@
 /** Public types of the SPP simulator (re-exported by index.ts). */
-import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppSort } from '../upstream/types.js';
 import type { SimulatorUser } from './auth.js';
 import type { FaultRates, SimFault } from './faults.js';
 
@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   maxPageSize?: number;
   /** default 45*60_000 (idle timeout, refreshed by each authenticated request) */
   sessionIdleMs?: number;
-  /** added to jobsession responses; default 0 */
+  /** added to jobsession, job and log/job responses; default 0 */
   latency?: { fixedMs?: number; jitterMs?: number };
   faults?: FaultRates;
   quirks?: SimulatorQuirks;
@@ -70,6 +70,10 @@ export interface Simulator {
   /** The full ordered result the REST endpoint pages through (same code path as HTTP), for test comparisons. */
   list(params?: { filter?: SppFilter[]; sort?: SppSort[]; user?: string }): SppJobSession[];
   get(id: string): SppJobSession | undefined;
+  /** The job definitions as `GET /api/endeavour/job` serves them now (for `user`: only the ones that user may see), by id. */
+  jobs(params?: { user?: string }): SppJob[];
+  /** A session's whole job log as `GET /api/endeavour/log/job` pages through it (empty for an unknown session). */
+  logOf(sessionId: string): readonly SppJobLogEntry[];
   /**
    * Live-mode step, callable by tests: insert `insert` new sessions starting at clock() (RUNNING/PENDING),
    * progress running ones (percent, lastUpdate; finish some with COMPLETED/PARTIAL/FAILED, setting end/duration),

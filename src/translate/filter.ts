@@ -21,6 +21,27 @@ export interface TranslatedFilter {
   empty: boolean;
 }
 
+/**
+ * A list field → `IN` with a real JSON array, duplicates dropped, appended to `filter`.
+ * Returns true when the list is empty: the filter can match nothing.
+ */
+export function addIn(filter: SppFilter[], property: string, values: readonly string[]): boolean {
+  filter.push({ property, value: [...new Set(values)], op: 'IN' });
+  return values.length === 0;
+}
+
+/** A `DateTimeRange` on `property` (epoch ms) → one SPP filter per given bound. */
+export function rangeFilters(property: string, range: { gt?: number | null; gte?: number | null; lt?: number | null; lte?: number | null } | null | undefined): SppFilter[] {
+  if (!range) return [];
+  const out: SppFilter[] = [];
+  const { gt, gte, lt, lte } = range;
+  if (gt !== null && gt !== undefined) out.push({ property, value: gt, op: '>' });
+  if (gte !== null && gte !== undefined) out.push({ property, value: gte, op: '>=' });
+  if (lt !== null && lt !== undefined) out.push({ property, value: lt, op: '<' });
+  if (lte !== null && lte !== undefined) out.push({ property, value: lte, op: '<=' });
+  return out;
+}
+
 export function translateFilter(input: JobSessionFilter | null | undefined): TranslatedFilter {
   const filter: SppFilter[] = [];
   let empty = false;
@@ -28,8 +49,7 @@ export function translateFilter(input: JobSessionFilter | null | undefined): Tra
 
   const list = (property: string, values: readonly string[] | null | undefined) => {
     if (values === null || values === undefined) return;
-    if (values.length === 0) empty = true;
-    filter.push({ property, value: [...new Set(values)], op: 'IN' });
+    if (addIn(filter, property, values)) empty = true;
   };
 
   if (input.status) list('status', input.status.flatMap((s) => UPSTREAM_STATUS[s] ?? [s]));
@@ -42,13 +62,7 @@ export function translateFilter(input: JobSessionFilter | null | undefined): Tra
   list('subType', input.subType);
   list('serviceId', input.serviceId);
   list('subPolicyType', input.subPolicyType);
-  if (input.start) {
-    const { gt, gte, lt, lte } = input.start;
-    if (gt !== null && gt !== undefined) filter.push({ property: 'start', value: gt, op: '>' });
-    if (gte !== null && gte !== undefined) filter.push({ property: 'start', value: gte, op: '>=' });
-    if (lt !== null && lt !== undefined) filter.push({ property: 'start', value: lt, op: '<' });
-    if (lte !== null && lte !== undefined) filter.push({ property: 'start', value: lte, op: '<=' });
-  }
+  filter.push(...rangeFilters('start', input.start));
   // SPP's UI and sppclient send hasCatalog as the string "true" (spp-api.md §2.3).
   if (input.hasCatalog !== null && input.hasCatalog !== undefined) {
     filter.push({ property: 'hasCatalog', value: String(input.hasCatalog), op: '=' });

@@ -1,5 +1,5 @@
 /**
- * GraphQL `orderBy` → SPP's `sort` array, in the same order (spp-api.md §3 "Sort").
+ * GraphQL `orderBy` → SPP's `sort` array, in the same order (spp-api.md §3 "Sort"), for any list.
  *
  * The default is START DESC, newest first, as SPP's own UI lists sessions. SPP's order
  * for equal keys is undocumented (spp-api.md §8 q8), so the session id is appended as a
@@ -18,15 +18,27 @@ export const SORT_PROPERTY: Record<JobSessionOrderField, string> = {
   TYPE: 'type',
 };
 
-/** Properties that are null on some records (sessions still running); nulls sort as the smallest value. */
-export const NULLABLE_SORT_PROPERTIES = new Set(['end', 'duration']);
-
 export const ID_PROPERTY = 'id';
 
 export const DEFAULT_ORDER: readonly JobSessionOrder[] = [{ field: 'START', direction: 'DESC' }];
 
-export function translateOrder(orderBy: readonly JobSessionOrder[] | null | undefined): SppSort[] {
-  const given = orderBy && orderBy.length > 0 ? orderBy : DEFAULT_ORDER;
+/** One `orderBy` entry of any list: a GraphQL enum field and a direction. */
+export interface OrderInput<F extends string> {
+  field: F;
+  direction?: 'ASC' | 'DESC' | null;
+}
+
+/**
+ * Any list's `orderBy` → SPP's `sort`, keys in the given order (the list's default when none),
+ * each field at most once, the id appended as the final tie-breaker.
+ */
+export function translateOrderOf<F extends string>(
+  orderBy: readonly OrderInput<F>[] | null | undefined,
+  properties: Readonly<Record<F, string>>,
+  defaultOrder: readonly OrderInput<F>[],
+  idProperty = ID_PROPERTY,
+): SppSort[] {
+  const given = orderBy && orderBy.length > 0 ? orderBy : defaultOrder;
   const seen = new Set<string>();
   const sort: SppSort[] = [];
   for (const { field, direction } of given) {
@@ -34,8 +46,13 @@ export function translateOrder(orderBy: readonly JobSessionOrder[] | null | unde
       throw badUserInput(`Argument "orderBy" names ${field} more than once: expected each field at most once.`, 'orderBy');
     }
     seen.add(field);
-    sort.push({ property: SORT_PROPERTY[field], direction: direction ?? 'ASC' });
+    sort.push({ property: properties[field], direction: direction ?? 'ASC' });
   }
-  sort.push({ property: ID_PROPERTY, direction: sort[sort.length - 1]!.direction });
+  sort.push({ property: idProperty, direction: sort[sort.length - 1]!.direction });
   return sort;
+}
+
+/** Job sessions' `orderBy` (default START DESC). */
+export function translateOrder(orderBy: readonly JobSessionOrder[] | null | undefined): SppSort[] {
+  return translateOrderOf(orderBy, SORT_PROPERTY, DEFAULT_ORDER);
 }

@@ -33,8 +33,8 @@ import {
 } from '../errors.js';
 import type { UpstreamIdentity } from './session.js';
 import type { GatewayMetrics } from '../server/metrics.js';
-import type { SppFilter, SppJobSession, SppJobSessionList, SppLoginResponse, SppSort } from './types.js';
-import { parseJobSession, parseJobSessionList } from './validate.js';
+import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from './types.js';
+import { parseJobSession, parseList } from './validate.js';
 
 export interface SppClientOptions {
   baseUrl: string;
@@ -55,12 +55,16 @@ export interface SppClientOptions {
   extend?: import('got').ExtendOptions;
 }
 
-export interface JobSessionListParams {
+/** One upstream page request of any list: 0-based offset, size, SPP filter and sort. */
+export interface ListPageParams {
   pageStartIndex: number;
   pageSize: number;
   filter: SppFilter[];
   sort: SppSort[];
 }
+
+/** Records the answer cache holds at most (with SPP_CACHE_TTL_MS): ten 1000-session pages, some 60-80 MB of heap. */
+export const CACHE_MAX_RECORDS = 10_000;
 
 const RETRY_ERROR_CODES = ['ECONNRESET', 'EPIPE'];
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -83,7 +87,14 @@ export class SppClient {
     };
     this.cache =
       options.cacheTtlMs && options.cacheTtlMs > 0
-        ? new LRUCache({ max: options.cacheMaxEntries ?? 500, ttl: options.cacheTtlMs })
+        ? new LRUCache({
+            max: options.cacheMaxEntries ?? 500,
+            ttl: options.cacheTtlMs,
+            // An entry is a page of up to 1000+ records (about 2 KB of JSON each): bounded by
+            // entries alone, 500 deep pages would hold gigabytes. Weighed in records instead.
+            maxSize: CACHE_MAX_RECORDS,
+            sizeCalculation: ({ value }) => 1 + recordsIn(value),
+          })
         : undefined;
     this.http = got.extend({
       prefixUrl: `${options.baseUrl}/api`,
@@ -138,24 +149,43 @@ export class SppClient {
     }
   }
 
-  /** `GET /api/endeavour/jobsession`: one upstream page. */
-  listJobSessions(identity: UpstreamIdentity, params: JobSessionListParams): Promise<SppJobSessionList> {
+  /**
+   * One page of any offset-paged SPP list (`endpoint` under /api, e.g. `endeavour/log/job`),
+   * its records under `recordsKey`, each checked by `parse`.
+   */
+  listPage<R extends SppRecord>(
+    identity: UpstreamIdentity,
+    list: { endpoint: string; recordsKey: string; parse: (record: unknown) => R },
+    params: ListPageParams,
+  ): Promise<SppListPage<R>> {
     const search = new URLSearchParams();
     search.set('pageStartIndex', String(params.pageStartIndex));
     search.set('pageSize', String(params.pageSize));
     if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
     if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
-    return this.getShared(identity, 'endeavour/jobsession', search, parseJobSessionList);
+    return this.getShared(identity, list.endpoint, search, (body) => parseList(body, list.recordsKey, list.parse));
   }
 
-  /** `GET /api/endeavour/jobsession/{id}`: one record, or null when SPP has no such session. */
-  async getJobSession(identity: UpstreamIdentity, id: string): Promise<SppJobSession | null> {
+  /** `GET /api/{path}` of one record (e.g. `endeavour/job/1005`), or null when SPP has no such record (404). */
+  async getRecord<T>(identity: UpstreamIdentity, path: string, parse: (body: unknown) => T): Promise<T | null> {
     try {
-      return await this.getShared(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, new URLSearchParams(), parseJobSession);
+      return await this.getShared(identity, path, new URLSearchParams(), parse);
     } catch (error) {
       if ((error as GraphQLError).extensions?.code === ErrorCode.NOT_FOUND) return null;
       throw error;
     }
+  }
+
+  /** `GET /api/{path}` with a `filter` (e.g. `endeavour/jobsession/stats`). */
+  getFiltered<T>(identity: UpstreamIdentity, path: string, filter: SppFilter[], parse: (body: unknown) => T): Promise<T> {
+    const search = new URLSearchParams();
+    if (filter.length > 0) search.set('filter', JSON.stringify(filter));
+    return this.getShared(identity, path, search, parse);
+  }
+
+  /** `GET /api/endeavour/jobsession/{id}`: one record, or null when SPP has no such session. */
+  getJobSession(identity: UpstreamIdentity, id: string): Promise<SppJobSession | null> {
+    return this.getRecord(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, parseJobSession);
   }
 
   /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
@@ -280,9 +310,19 @@ export class SppClient {
   }
 }
 
+/** How many records a cached answer holds: a list page's (`records`); none for a single record. */
+function recordsIn(value: unknown): number {
+  const page = value as { records?: unknown } | null;
+  return Array.isArray(page?.records) ? page.records.length : 0;
+}
+
 /** A low-cardinality name of the SPP endpoint: ids are not labels. */
 function endpointOf(url: string | URL | undefined): string {
   const path = url instanceof URL ? url.pathname : String(url ?? '');
+  if (/jobsession\/stats/.test(path)) return 'jobsession/stats';
+  if (/log\/job/.test(path)) return 'log/job';
+  if (/endeavour\/job\/[^/?]+/.test(path)) return 'job/{id}';
+  if (/endeavour\/job(\?|$)/.test(path)) return 'job';
   return /jobsession\/[^/?]+/.test(path) ? 'jobsession/{id}' : /jobsession/.test(path) ? 'jobsession' : /session/.test(path) ? 'session' : 'other';
 }
 

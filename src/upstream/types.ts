@@ -129,6 +129,109 @@ export interface SppJobSessionList {
   sessions: SppJobSession[];
 }
 
+/**
+ * Any record of an offset-paged SPP list: the paging engine needs only its `id` (a digit
+ * string once validated) and the values of its sort keys.
+ */
+export interface SppRecord {
+  id: string;
+  [key: string]: unknown;
+}
+
+/** Any offset-paged SPP list answer: the records sit under a list-specific key (`sessions`, `logs`, `jobs`). */
+export interface SppListPage<R extends SppRecord = SppRecord> {
+  total: number;
+  records: R[];
+}
+
+/** `lastrun` of a job definition (spp-api.md §4): a summary of its latest session; `start` is 0 when it never ran. */
+export interface SppJobLastRun {
+  sessionId?: string | null;
+  jobName?: string | null;
+  type?: string | null;
+  subType?: string | null;
+  serviceId?: string | null;
+  start?: number | null;
+  end?: number | null;
+  duration?: number | null;
+  status?: string | null;
+  results?: string | null;
+  properties?: unknown;
+  numTasks?: number | null;
+  lastUpdate?: number | null;
+  percent?: number | null;
+  [key: string]: unknown;
+}
+
+/** One job definition, `GET /api/endeavour/job/{id}` (spp-api.md §4, UI JobModel). */
+export interface SppJob {
+  id: string;
+  name: string;
+  description?: string | null;
+  displayName?: string | null;
+  tenantId?: number | string | null;
+  policyId?: string | null;
+  policyName?: string | null;
+  type?: string | null;
+  typeDisplayName?: string | null;
+  subType?: string | null;
+  subTypeDisplayName?: string | null;
+  serviceId?: string | null;
+  /** The definition's state (IDLE, PENDING, WAITING, RESOURCE ACTIVE, ACTIVE: spp-api.md §2.4), not a session status. */
+  status?: string | null;
+  statusDisplayName?: string | null;
+  lastSessionStatus?: string | null;
+  lastSessionStatusDisplayName?: string | null;
+  /** Epoch milliseconds; null when the job never ran. */
+  lastRunTime?: number | null;
+  /** Epoch milliseconds; null when the job has no schedule. */
+  nextFireTime?: number | null;
+  /** Milliseconds. */
+  lastSessionDuration?: number | null;
+  lastrun?: SppJobLastRun | null;
+  links?: SppLinks;
+  [key: string]: unknown;
+}
+
+/** One job log entry, `GET /api/endeavour/log/job` (spp-api.md §4, UI JobLogModel). */
+export interface SppJobLogEntry {
+  id: string;
+  /** SPP sends a number; validation makes it a digit string like every other id. */
+  jobsessionId: string;
+  jobsessionTaskId?: string | number | null;
+  /** Epoch milliseconds. */
+  logTime: number;
+  /** INFO, WARN, ERROR, SUMMARY, DEBUG, DETAIL (spp-api.md §2.4). */
+  type: string;
+  category?: string | null;
+  modName?: string | null;
+  threadId?: string | null;
+  message?: string | null;
+  /** e.g. `CTGGA2384`. */
+  messageId?: string | null;
+  messageParams?: string[] | null;
+  detail?: string | null;
+  name?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * `GET /api/endeavour/jobsession/stats` (spp-api.md §4, UI JobSessionStatsModel): the
+ * window, the UI's groups and a count per status key.
+ */
+export interface SppJobSessionStats {
+  start?: number | null;
+  end?: number | null;
+  successful?: number | null;
+  failed?: number | null;
+  /** PARTIAL + CANCELLED + ABORTED. */
+  warning?: number | null;
+  running?: number | null;
+  totalRuns?: number | null;
+  successPercent?: number | null;
+  [status: string]: unknown;
+}
+
 /** SPP's filter object (spp-api.md §3). A missing `op` means `=`. */
 export type SppFilterOp = '=' | '<' | '>' | '<=' | '>=' | 'IN';
 

@@ -9,7 +9,7 @@
  * 2 MB of JSON, and copying 40 keys per record was a tenth of the gateway's CPU (bench/).
  * A failure throws an ordinary Error, which the client turns into UPSTREAM_ERROR.
  */
-import type { SppJobSession, SppJobSessionList } from './types.js';
+import type { SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppListPage, SppRecord } from './types.js';
 
 function fail(what: string): never {
   throw new Error(`unexpected SPP answer: ${what}`);
@@ -42,12 +42,49 @@ export function parseJobSession(body: unknown): SppJobSession {
   return normalise(body);
 }
 
-export function parseJobSessionList(body: unknown): SppJobSessionList {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('the list is not an object');
-  const list = body as Record<string, unknown>;
-  if (!Array.isArray(list.sessions)) fail('sessions is not an array');
+function objectOf(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${what} is not an object`);
+  return value as Record<string, unknown>;
+}
+
+const numberOrNull = (value: unknown, field: string): number | null => {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'number' && Number.isFinite(value) ? value : fail(`${field} is not a number`);
+};
+
+/** One job definition (spp-api.md §4). */
+export function parseJob(body: unknown): SppJob {
+  const record = objectOf(body, 'a job');
+  record.id = idOf(record.id, 'id');
+  record.name = stringOr(record.name, '', 'name');
+  record.lastRunTime = numberOrNull(record.lastRunTime, 'lastRunTime');
+  record.nextFireTime = numberOrNull(record.nextFireTime, 'nextFireTime');
+  return record as SppJob;
+}
+
+/** One job log entry (spp-api.md §4): `jobsessionId` arrives as a number and becomes a digit string. */
+export function parseJobLogEntry(body: unknown): SppJobLogEntry {
+  const record = objectOf(body, 'a log entry');
+  record.id = idOf(record.id, 'id');
+  record.jobsessionId = idOf(record.jobsessionId, 'jobsessionId');
+  record.type = stringOr(record.type, 'UNKNOWN', 'type');
+  if (typeof record.logTime !== 'number' || !Number.isFinite(record.logTime)) fail('logTime is not epoch milliseconds');
+  return record as SppJobLogEntry;
+}
+
+/** `GET /api/endeavour/jobsession/stats`: every count a number (or absent). */
+export function parseJobSessionStats(body: unknown): SppJobSessionStats {
+  const record = objectOf(body, 'the statistics');
+  for (const [key, value] of Object.entries(record)) if (value !== null && value !== undefined && typeof value !== 'number') fail(`${key} is not a number`);
+  return record as SppJobSessionStats;
+}
+
+/** Any list answer: the records under `recordsKey`, each checked by `parse`; `total` a number (0 when absent). */
+export function parseList<R extends SppRecord>(body: unknown, recordsKey: string, parse: (record: unknown) => R): SppListPage<R> {
+  const list = objectOf(body, 'the list');
+  const records = list[recordsKey];
+  if (!Array.isArray(records)) fail(`${recordsKey} is not an array`);
   if (list.total !== null && list.total !== undefined && typeof list.total !== 'number') fail('total is not a number');
-  for (const session of list.sessions) normalise(session);
-  list.total = list.total ?? 0;
-  return list as unknown as SppJobSessionList;
+  for (const record of records) parse(record);
+  return { total: (list.total as number | undefined) ?? 0, records: records as R[] };
 }

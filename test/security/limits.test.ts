@@ -38,17 +38,24 @@ describe('query limits', () => {
   });
 
   it('costs a connection by first × what each session selects: under the limit passes, over is refused', async () => {
-    // each session: edge 1 + node 1 + statistics list 1 + 10 × 1 = 13; the connection adds 1
+    // each session: edge 1 + node 1 + statistics list 1 + 10 × 1 = 13; the connection adds 1, and 10 for its upstream read
     const query = (first: number) => `{ jobSessions(first: ${first}) { edges { node { sessionId statistics { total } } } } }`;
-    expect((await h.gql(query(230))).status).toBe(200);
+    expect((await h.gql(query(229))).status).toBe(200);
     h.resetUpstreamCalls();
-    expectRefused(await h.gql(query(231)), 400, 'QUERY_TOO_COMPLEX', /costs 3004, above the limit of 3000/);
+    expectRefused(await h.gql(query(230)), 400, 'QUERY_TOO_COMPLEX', /costs 3001, above the limit of 3000/);
   });
 
   it('counts first from variables too', async () => {
     h.resetUpstreamCalls();
     const result = await h.gql('query($n: Int) { jobSessions(first: $n) { nodes { statistics { total } links { href } } } }', { n: 1000 });
     expectRefused(result, 400, 'QUERY_TOO_COMPLEX', /above the limit of 3000/);
+  });
+
+  it('reuses a cost across filter values, never across page sizes', async () => {
+    const query = 'query($n: Int, $f: JobSessionFilter) { jobSessions(first: $n, filter: $f) { nodes { statistics { total } } } }';
+    for (let i = 0; i < 3; i++) expect((await h.gql(query, { n: 10, f: { start: { lt: 32_503_680_000_000 - i } } })).status).toBe(200);
+    h.resetUpstreamCalls();
+    expectRefused(await h.gql(query, { n: 1000, f: { start: { lt: 32_503_680_000_000 } } }), 400, 'QUERY_TOO_COMPLEX', /above the limit of 3000/);
   });
 
   it('refuses a document larger than the limit with HTTP 413', async () => {

@@ -52,12 +52,12 @@ describe('levelsAfter', () => {
     ]);
   });
 
-  it('gives nulls their own level: after a value in descending order come the nulls', () => {
+  it('gives nulls of a nullable key their own level: after a value in descending order come the nulls', () => {
     const sort: SppSort[] = [
       { property: 'end', direction: 'DESC' },
       { property: 'id', direction: 'ASC' },
     ];
-    expect(levelsAfter({ keys: [100], id: '7' }, sort)).toEqual([
+    expect(levelsAfter({ keys: [100], id: '7' }, sort, false, (p) => p === 'end')).toEqual([
       [
         { property: 'end', value: 100, op: '=' },
         { property: 'id', value: '7', op: '>' },
@@ -65,6 +65,8 @@ describe('levelsAfter', () => {
       [{ property: 'end', value: 100, op: '<' }],
       [{ property: 'end', value: null, op: '=' }],
     ]);
+    // A key the list description does not mark nullable has no null level.
+    expect(levelsAfter({ keys: [100], id: '7' }, sort)).toHaveLength(2);
   });
 
   it('after a null in ascending order come all non-null values; in descending order nothing but equal nulls', () => {

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createWindowReader, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
+import { capFromAnswers, classifyAnswer, createWindowReader, PageSizeMemory, planChunks, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
 import type { SppJobSession } from '../../src/upstream/types.js';
 
 const records = Array.from({ length: 250 }, (_, i) => ({ id: String(1000 + i), start: i }) as unknown as SppJobSession);
 const query = { filter: [], sort: [] };
 
 /** An upstream list of `records` with SPP's possible behaviours; it records every call. */
-function upstream(behaviour: { serverMax?: number; alwaysHundred?: boolean; totalZero?: boolean } = {}) {
+function upstream(behaviour: { serverMax?: number; alwaysHundred?: boolean; totalZero?: boolean; list?: SppJobSession[] } = {}) {
+  const list = behaviour.list ?? records;
   const calls: Array<[number, number]> = [];
   const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => {
     calls.push([pageStartIndex, pageSize]);
     const size = behaviour.alwaysHundred ? 100 : Math.min(pageSize, behaviour.serverMax ?? Infinity);
-    return { total: behaviour.totalZero ? 0 : records.length, sessions: records.slice(pageStartIndex, pageStartIndex + size) };
+    return { total: behaviour.totalZero ? 0 : list.length, records: list.slice(pageStartIndex, pageStartIndex + size) };
   };
   return { fetchPage, calls };
 }
@@ -69,11 +70,157 @@ describe('readWindow', () => {
       peak = Math.max(peak, running);
       await new Promise((r) => setTimeout(r, 5));
       running--;
-      return { total: 10_000, sessions: Array.from({ length: pageSize }, (_, i) => ({ id: String(pageStartIndex + i) }) as unknown as SppJobSession) };
+      return { total: 10_000, records: Array.from({ length: pageSize }, (_, i) => ({ id: String(pageStartIndex + i) }) as unknown as SppJobSession) };
     };
     const result = await readWindow(createWindowReader(fetchPage, 10, 3), query, 0, 95);
     expect(result.records).toHaveLength(95);
     expect(peak).toBe(3);
+  });
+});
+
+describe('readWindow learning the page cap of its upstream', () => {
+  const many = Array.from({ length: 2_000 }, (_, i) => ({ id: String(10_000 + i), start: i }) as unknown as SppJobSession);
+  const starts = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+  it('asks an upstream that honours pageSize for the whole window in one request', async () => {
+    const { fetchPage, calls } = upstream({ list: many });
+    const memory = new PageSizeMemory(10_000);
+    const result = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
+    expect(result.records.map((r) => r.start)).toEqual(starts(1001));
+    expect(calls).toEqual([[0, 1001]]);
+    expect(memory.learned).toBeUndefined();
+    expect(result).toMatchObject({ ended: false, total: 2_000 });
+  });
+
+  it('learns 100 from the first answer of a build that ignores pageSize, reads the rest in parallel, and splits later windows from the start', async () => {
+    const { fetchPage, calls } = upstream({ list: many, alwaysHundred: true });
+    const learned: number[] = [];
+    const memory = new PageSizeMemory(10_000, (cap) => learned.push(cap));
+    const first = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
+    expect(first.records.map((r) => r.start)).toEqual(starts(1001));
+    expect(calls[0]).toEqual([0, 1001]);
+    expect(calls.slice(1).sort((a, b) => a[0] - b[0])).toEqual([...starts(9, 1).map((i) => [i * 100, 100]), [1000, 1]]);
+    expect(memory.learned).toBe(100);
+    expect(learned).toEqual([100]);
+
+    calls.length = 0;
+    const second = await readWindow(createWindowReader(fetchPage, memory, 12), query, 500, 250);
+    expect(second.records.map((r) => r.start)).toEqual(starts(250, 500));
+    expect(calls).toEqual([
+      [500, 100],
+      [600, 100],
+      [700, 50],
+    ]);
+  });
+
+  it('learns a lower server maximum (a clamp) the same way', async () => {
+    const { fetchPage, calls } = upstream({ list: many, serverMax: 300 });
+    const memory = new PageSizeMemory(10_000);
+    const result = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
+    expect(result.records.map((r) => r.start)).toEqual(starts(1001));
+    expect(calls[0]).toEqual([0, 1001]);
+    expect(calls.slice(1).sort((a, b) => a[0] - b[0])).toEqual([
+      [300, 300],
+      [600, 300],
+      [900, 101],
+    ]);
+    expect(memory.learned).toBe(300);
+  });
+
+  it('learns nothing from a short answer that is the end of the list', async () => {
+    const { fetchPage, calls } = upstream({ list: many.slice(0, 40) });
+    const memory = new PageSizeMemory(10_000);
+    const result = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
+    expect(result).toMatchObject({ ended: true, total: 40 });
+    expect(result.records).toHaveLength(40);
+    expect(calls).toEqual([[0, 1001]]);
+    expect(memory.learned).toBeUndefined();
+  });
+
+  it('without a trusted total (APAR IT45897) asks for the rest once, and learns only from two short answers of the same size', async () => {
+    const ended = upstream({ list: many.slice(0, 40), totalZero: true });
+    const memory = new PageSizeMemory(10_000);
+    const short = await readWindow(createWindowReader(ended.fetchPage, memory, 12), query, 0, 1001);
+    expect(short).toMatchObject({ ended: true, total: null });
+    expect(ended.calls).toEqual([
+      [0, 1001],
+      [40, 961],
+    ]);
+    expect(memory.learned).toBeUndefined();
+
+    const capped = upstream({ list: many, alwaysHundred: true, totalZero: true });
+    const result = await readWindow(createWindowReader(capped.fetchPage, memory, 12), query, 0, 1001);
+    expect(result.records.map((r) => r.start)).toEqual(starts(1001));
+    expect(capped.calls.slice(0, 2)).toEqual([
+      [0, 1001],
+      [100, 901],
+    ]);
+    expect(capped.calls.slice(2).sort((a, b) => a[0] - b[0])).toEqual([...starts(7, 2).map((i) => [i * 100, 100]), [900, 100], [1000, 1]]);
+    expect(memory.learned).toBe(100);
+  });
+
+  it('does not learn from a total that promised more records than the list holds', async () => {
+    // SPP's total says 60, but the list ends at 40: the one follow-up comes back empty.
+    const list = many.slice(0, 40);
+    const calls: Array<[number, number]> = [];
+    const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => {
+      calls.push([pageStartIndex, pageSize]);
+      return { total: 60, records: list.slice(pageStartIndex, pageStartIndex + pageSize) };
+    };
+    const memory = new PageSizeMemory(10_000);
+    const result = await readWindow(createWindowReader(fetchPage, memory, 12), query, 0, 1001);
+    expect(result.records).toHaveLength(40);
+    expect(result.ended).toBe(true);
+    expect(calls).toEqual([
+      [0, 1001],
+      [40, 20],
+    ]);
+    expect(memory.learned).toBeUndefined();
+  });
+});
+
+describe('window arithmetic and what answers mean', () => {
+  it('plans consecutive chunks of at most the page size', () => {
+    expect(planChunks(0, 1001, 10_000)).toEqual([{ start: 0, size: 1001 }]);
+    expect(planChunks(10, 230, 100)).toEqual([
+      { start: 10, size: 100 },
+      { start: 110, size: 100 },
+      { start: 210, size: 30 },
+    ]);
+    expect(planChunks(5, 0, 100)).toEqual([]);
+  });
+
+  it('classifies answers: complete, the end of the list, a capped page, or unknown without a trusted total', () => {
+    expect(classifyAnswer({ start: 0, asked: 26, received: 100, total: 4877 })).toEqual({ kind: 'complete' });
+    expect(classifyAnswer({ start: 0, asked: 26, received: 26, total: null })).toEqual({ kind: 'complete' });
+    expect(classifyAnswer({ start: 0, asked: 1001, received: 0, total: null })).toEqual({ kind: 'end' });
+    expect(classifyAnswer({ start: 0, asked: 1001, received: 40, total: 40 })).toEqual({ kind: 'end' });
+    expect(classifyAnswer({ start: 0, asked: 1001, received: 100, total: 4877 })).toEqual({ kind: 'short', exists: 4777 });
+    expect(classifyAnswer({ start: 0, asked: 1001, received: 100, total: null })).toEqual({ kind: 'unknown' });
+  });
+
+  it('takes a cap only from evidence that records exist beyond a short answer', () => {
+    const short = { start: 0, asked: 1001, received: 100, total: 4877 };
+    expect(capFromAnswers(short, { start: 100, asked: 100, received: 100, total: 4877 })).toBe(100);
+    expect(capFromAnswers(short, { start: 100, asked: 100, received: 0, total: 4877 })).toBeUndefined();
+    const unknown = { start: 0, asked: 1001, received: 100, total: null };
+    expect(capFromAnswers(unknown, { start: 100, asked: 901, received: 100, total: null })).toBe(100);
+    // The list ended at 100 and grew by 3 before the follow-up: no cap of 100.
+    expect(capFromAnswers(unknown, { start: 100, asked: 901, received: 3, total: null })).toBeUndefined();
+    expect(capFromAnswers({ start: 0, asked: 26, received: 26, total: null }, { start: 26, asked: 10, received: 10, total: null })).toBeUndefined();
+  });
+
+  it('remembers only a lower cap than it asks', () => {
+    const memory = new PageSizeMemory(1000);
+    expect(memory.size).toBe(1000);
+    memory.learn(2000);
+    memory.learn(0);
+    expect(memory.learned).toBeUndefined();
+    memory.learn(300);
+    memory.learn(500);
+    expect(memory.size).toBe(300);
+    memory.learn(100);
+    expect(memory.size).toBe(100);
   });
 });
 

@@ -1,0 +1,49 @@
+/**
+ * The job-session list, `GET /api/endeavour/jobsession` (spp-api.md §2). Its filter and
+ * order translation live in src/translate/ (filter.ts, order.ts).
+ */
+import type { JobSessionFilter, JobSessionOrder } from '../__generated__/resolvers-types.js';
+import type { ListDescription } from '../pagination/list.js';
+import type { Page, PageArgs } from '../pagination/paginator.js';
+import type { UpstreamContext } from '../server/context.js';
+import { translateFilter } from '../translate/filter.js';
+import { translateOrder } from '../translate/order.js';
+import type { SppJobSession } from '../upstream/types.js';
+import { parseJobSession } from '../upstream/validate.js';
+
+export const JOB_SESSIONS: ListDescription<SppJobSession> = {
+  name: 'jobSessions',
+  endpoint: 'endeavour/jobsession',
+  recordsKey: 'sessions',
+  id: 'id',
+  // A running session has no `end` and no `duration` yet.
+  sortKeys: {
+    start: { nullable: false },
+    end: { nullable: true },
+    duration: { nullable: true },
+    jobName: { nullable: false },
+    status: { nullable: false },
+    type: { nullable: false },
+  },
+  // Newest first, as SPP's UI lists sessions.
+  defaultOrder: [{ property: 'start', direction: 'DESC' }],
+  parse: parseJobSession,
+};
+
+/** What a JobSessionConnection resolves to. */
+export type JobSessionPage = Page<SppJobSession>;
+
+/**
+ * A page of job sessions for a connection field (`jobSessions`, `Job.sessions`): the
+ * GraphQL arguments translated, and the page's records registered so that jobSession/node
+ * lookups in the same operation are answered from them.
+ */
+export function readJobSessions(
+  upstream: UpstreamContext,
+  args: PageArgs & { filter?: JobSessionFilter | null; orderBy?: readonly JobSessionOrder[] | null },
+): Promise<JobSessionPage> {
+  const { filter, empty } = translateFilter(args.filter);
+  const page = upstream.paginator.page(JOB_SESSIONS, args, { filter, sort: translateOrder(args.orderBy), empty });
+  upstream.trackList(page.then((p) => p.edges.map((edge) => edge.node)));
+  return page;
+}

@@ -1,0 +1,23 @@
+import type { JobLogEntryResolvers } from '../__generated__/resolvers-types.js';
+import type { SppJobLogEntry } from '../upstream/types.js';
+import { toGlobalId } from './global-id.js';
+import { logTypeOf } from '../lists/job-log.js';
+
+const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export const JobLogEntry: JobLogEntryResolvers = {
+  id: (e) => toGlobalId('JobLogEntry', `${e.jobsessionId}.${e.id}`),
+  entryId: (e) => e.id,
+  sessionId: (e) => e.jobsessionId,
+  type: (e) => logTypeOf(e.type),
+  typeRaw: (e) => e.type,
+  category: (e) => text(e.category),
+  modName: (e) => text(e.modName),
+  message: (e) => text(e.message),
+  messageId: (e) => text(e.messageId),
+  messageParams: (e) => (Array.isArray(e.messageParams) ? e.messageParams.map(String) : []),
+  detail: (e) => text(e.detail),
+  taskId: (e) => text(e.jobsessionTaskId),
+  threadId: (e) => text(e.threadId),
+  raw: (e: SppJobLogEntry) => e,
+};
