@@ -53,7 +53,7 @@ describe('the document cache', () => {
     const { status, body } = await h.gql(query('yesterday'));
     expect(status).toBe(400);
     expect(body.errors).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/DateTime cannot represent "yesterday"/), extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) }),
+      expect.objectContaining({ message: expect.stringMatching(/DateTime cannot represent "yesterday"/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
     ]);
     expect(h.gateway.documents!.literalVariants).toBe(0);
   });

@@ -20,7 +20,8 @@ describe('the README queries to paste', () => {
 
   it.each(queries.map((q) => [/query (\w+)/.exec(q)?.[1] ?? q.slice(0, 30), q]))('%s runs without errors and returns data', async (_name, query) => {
     const failed = h.sim.list().find((s) => s.status === 'FAILED')!;
-    const { status, body } = await h.gql(query, { id: failed.id });
+    // Variables the README's queries declare: a session id, and a date a week back as the README suggests.
+    const { status, body } = await h.gql(query, { id: failed.id, since: new Date(Date.now() - 7 * 86_400_000).toISOString() });
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     expect(Object.values(body.data as object).every((v) => v !== null)).toBe(true);
