@@ -234,7 +234,8 @@ export class SppClient {
   }
 
   private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
-    const key = `${identity.key} ${path}?${search.toString()}`;
+    const query = search.toString();
+    const key = `${identity.key} ${path}?${query}`;
     const cached = this.cache?.get(key);
     if (cached) {
       this.metrics.upstreamCacheHits.inc();
@@ -245,7 +246,7 @@ export class SppClient {
       this.metrics.upstreamCoalesced.inc();
       return running as Promise<T>;
     }
-    const request = this.getWithSession(identity, path, search, parse).then(
+    const request = this.getWithSession(identity, path, query, parse).then(
       (value) => {
         this.inflight.delete(key);
         this.cache?.set(key, { value });
@@ -260,13 +261,17 @@ export class SppClient {
     return request;
   }
 
-  private async getWithSession<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
+  private async getWithSession<T>(identity: UpstreamIdentity, path: string, query: string, parse: (body: unknown) => T): Promise<T> {
+    // The query string goes in the URL as text: got's `searchParams` option costs about 0.1-0.2 ms
+    // of CPU per request to normalise and merge (measured: 0.44-0.61 ms per GET with it, 0.34-0.37
+    // without), a tenth of a 25-session request's CPU.
+    const url = query ? `${path}?${query}` : path;
     let sessionId = await identity.sessionId();
     const endpoint = endpointOf(path);
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.upstreamDuration.startTimer({ endpoint });
       try {
-        const body = await this.http.get(path, { searchParams: search, headers: { 'x-endeavour-sessionid': sessionId } }).json<unknown>();
+        const body = await this.http.get(url, { headers: { 'x-endeavour-sessionid': sessionId } }).json<unknown>();
         this.metrics.upstreamRequests.inc({ endpoint, outcome: '200' });
         return parse(body);
       } catch (error) {
