@@ -69,6 +69,18 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(1_000).default(200_000),
   MAX_BATCH: int(1).default(10),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
+
+  // Live updates (README "Live updates").
+  SUBSCRIPTION_POLL_MS: int(10).default(2_000),
+  SUBSCRIPTION_IDLE_POLL_MS: int(10).default(6_000),
+  SUBSCRIPTION_MAX_BACKOFF_MS: int(10).default(60_000),
+  SUBSCRIPTION_WINDOW: int(1, 10_000).default(100),
+  SUBSCRIPTION_BUFFER: int(1).default(100),
+  SUBSCRIPTIONS_PER_CONNECTION: int(1).default(100),
+  SUBSCRIPTIONS_PER_IDENTITY: int(1).default(10_000),
+  SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
+  SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
+  SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { SppJobSession, SppPolicySnapshot, SppPolicySpec, SppSource, SppSourceMetadata, SppStatistic, SppPolicyOption } from '../upstream/types.js';
 import type { JobSessionPage } from '../pagination/paginator.js';
+import type { JobSessionEventValue } from '../live/events.js';
 import type { GatewayContext } from '../server/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -161,6 +162,33 @@ export type JobSessionEdge = {
   /** The job session. */
   node: JobSession;
 };
+
+/** A change of one job session, as `Subscription.jobSessionEvents` pushes it. */
+export type JobSessionEvent = {
+  __typename?: 'JobSessionEvent';
+  /** When SPP recorded the change (the session's `lastUpdate`); for an expired session, when the gateway noticed it. */
+  at: Scalars['DateTime']['output'];
+  /** What happened. */
+  kind: JobSessionEventKind;
+  /**
+   * The session's status before this change, for screens that react to transitions (a tile that
+   * turns red when a backup fails). Null for ADDED, and for changes replayed with `since`.
+   */
+  previousStatus?: Maybe<JobSessionStatus>;
+  /** The session as it is now. Null only for REMOVED when SPP expired (deleted) the session. */
+  session?: Maybe<JobSession>;
+  /** SPP's id of the session (present even when `session` is null). */
+  sessionId: Scalars['ID']['output'];
+};
+
+/** What happened to a session, as seen between two polls of SPP. */
+export type JobSessionEventKind =
+  /** The session now matches the filter: it started, or entered the filter (e.g. PENDING became RUNNING). */
+  | 'ADDED'
+  /** The session still matches, and its `lastUpdate`, `status` or `percent` changed. */
+  | 'CHANGED'
+  /** The session no longer matches the filter (e.g. it finished under a RUNNING filter), or SPP expired it. */
+  | 'REMOVED';
 
 /** Conditions on job sessions. Every given field must hold (AND); a list field matches any of its values (IN). */
 export type JobSessionFilter = {
@@ -442,6 +470,49 @@ export type SppUser = {
   type?: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * One event per change among the sessions that match `filter`, oldest change first. A session is
+   * watched while it is among the newest sessions of the filter (the poll window) or while it runs.
+   * With `since`, changes after that instant that happened before the subscription started are
+   * delivered first, so a client that ran the list query and then subscribes misses nothing
+   * (Apollo Client `subscribeToMore`).
+   */
+  jobSessionEvents: JobSessionEvent;
+  /**
+   * The session, pushed whenever it changes (status, `percent`, `end`, statistics). Completes after it
+   * reaches a final status (or SPP expires it). Fails with BAD_USER_INPUT when SPP knows no such session.
+   */
+  jobSessionUpdated: JobSession;
+};
+
+
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type SubscriptionJobSessionEventsArgs = {
+  filter?: InputMaybe<JobSessionFilter>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type SubscriptionJobSessionUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -531,6 +602,8 @@ export type ResolversTypes = ResolversObject<{
   JobSession: ResolverTypeWrapper<SppJobSession>;
   JobSessionConnection: ResolverTypeWrapper<JobSessionPage>;
   JobSessionEdge: ResolverTypeWrapper<Omit<JobSessionEdge, 'node'> & { node: ResolversTypes['JobSession'] }>;
+  JobSessionEvent: ResolverTypeWrapper<JobSessionEventValue>;
+  JobSessionEventKind: JobSessionEventKind;
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
   JobSessionOrderField: JobSessionOrderField;
@@ -549,6 +622,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SppUser: ResolverTypeWrapper<SppUser>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -564,6 +638,7 @@ export type ResolversParentTypes = ResolversObject<{
   JobSession: SppJobSession;
   JobSessionConnection: JobSessionPage;
   JobSessionEdge: Omit<JobSessionEdge, 'node'> & { node: ResolversParentTypes['JobSession'] };
+  JobSessionEvent: JobSessionEventValue;
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
   JobSessionStatistic: SppStatistic;
@@ -579,6 +654,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   SppUser: SppUser;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -650,6 +726,14 @@ export type JobSessionConnectionResolvers<ContextType = GatewayContext, ParentTy
 export type JobSessionEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionEdge'] = ResolversParentTypes['JobSessionEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
+}>;
+
+export type JobSessionEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionEvent'] = ResolversParentTypes['JobSessionEvent']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JobSessionEventKind'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['JobSessionStatus']>, ParentType, ContextType>;
+  session?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type JobSessionStatisticResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionStatistic'] = ResolversParentTypes['JobSessionStatistic']> = ResolversObject<{
@@ -734,6 +818,11 @@ export type SppUserResolvers<ContextType = GatewayContext, ParentType extends Re
   type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  jobSessionEvents?: SubscriptionResolver<ResolversTypes['JobSessionEvent'], "jobSessionEvents", ParentType, ContextType, Partial<SubscriptionJobSessionEventsArgs>>;
+  jobSessionUpdated?: SubscriptionResolver<ResolversTypes['JobSession'], "jobSessionUpdated", ParentType, ContextType, RequireFields<SubscriptionJobSessionUpdatedArgs, 'id'>>;
+}>;
+
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   GatewaySession?: GatewaySessionResolvers<ContextType>;
@@ -741,6 +830,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   JobSession?: JobSessionResolvers<ContextType>;
   JobSessionConnection?: JobSessionConnectionResolvers<ContextType>;
   JobSessionEdge?: JobSessionEdgeResolvers<ContextType>;
+  JobSessionEvent?: JobSessionEventResolvers<ContextType>;
   JobSessionStatistic?: JobSessionStatisticResolvers<ContextType>;
   Link?: LinkResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -753,5 +843,6 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PolicySpec?: PolicySpecResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SppUser?: SppUserResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

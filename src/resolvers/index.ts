@@ -4,12 +4,15 @@ import { Mutation } from './Mutation.js';
 import { JobSession, JobSessionStatistic } from './JobSession.js';
 import { PolicyOption, PolicySnapshot, PolicySource, PolicySpec } from './PolicySnapshot.js';
 import { DateTime, JSONScalar } from './scalars.js';
+import { JobSessionEvent, Subscription } from './Subscription.js';
 
 export const resolvers: Resolvers = {
   DateTime,
   JSON: JSONScalar,
   Query,
   Mutation,
+  Subscription,
+  JobSessionEvent,
   Node: { __resolveType: () => 'JobSession' },
   JobSessionConnection: {
     nodes: (page) => page.edges.map((edge) => edge.node),

@@ -1,0 +1,205 @@
+/**
+ * One poller: the changes of one filter as one identity sees them, shared by every subscriber
+ * of that pair whatever their selection sets.
+ *
+ * A poll reads through the same window reader as `Query.jobSessions` (src/pagination/window.ts,
+ * so the same client, single flight, re-login on 401 and page-size handling) and costs SPP:
+ * - one list request: the newest `window` sessions of the filter (start DESC), always;
+ * - one more, only when sessions the feed saw in a non-final status have slid past the
+ *   window's edge: those ids (`id IN [...]`, with the filter);
+ * - one more, only when sessions vanished from view: those ids without the filter, to tell
+ *   "left the filter" (the session is sent with the REMOVED event) from "expired" (null).
+ * What a subscriber can miss is stated in the README ("Live updates"): a finished session that
+ * changes again once it lies past the window, and intermediate states between two polls.
+ *
+ * Polls never overlap: the next one is scheduled when the previous one is over, every
+ * `intervalMs` while a watched session runs and every `idleIntervalMs` otherwise. Upstream
+ * failures back off exponentially up to `maxBackoffMs` and resume; nothing is emitted for a
+ * failed poll, so subscribers see neither duplicates nor invented events. A refusal of the
+ * identity itself (UNAUTHENTICATED after the client's own re-login, FORBIDDEN) ends the feed
+ * with that error.
+ */
+import type { GraphQLError } from 'graphql';
+import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { UpstreamIdentity } from '../upstream/session.js';
+import { readWindow, type WindowReader } from '../pagination/window.js';
+import { ErrorCode } from '../errors.js';
+import { diff, isFinal, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
+
+/** SPP's own order for job sessions (newest first), with the id as tie-breaker (src/translate/order.ts). */
+export const WATCH_ORDER: readonly SppSort[] = [
+  { property: 'start', direction: 'DESC' },
+  { property: 'id', direction: 'DESC' },
+];
+
+export interface FeedSpec {
+  /** Identity key + filter fingerprint: one feed per key in the process. */
+  key: string;
+  identity: UpstreamIdentity;
+  filter: SppFilter[];
+}
+
+export interface FeedListener {
+  /** A batch of events, oldest first (possibly empty for a replay that found nothing). */
+  deliver(events: readonly JobSessionEventValue[]): void;
+  /** The feed ended with an error (the identity was refused); no more deliveries follow. */
+  fail(error: GraphQLError): void;
+}
+
+export interface FeedTiming {
+  intervalMs: number;
+  idleIntervalMs: number;
+  maxBackoffMs: number;
+}
+
+export interface FeedOptions extends FeedTiming {
+  /** How many of the newest sessions of the filter each poll reads. */
+  window: number;
+  /** Builds the window reader that speaks to SPP as `identity`. */
+  readerFor(identity: UpstreamIdentity): WindowReader;
+  clock?: () => number;
+  /** Called after each poll with its outcome ('ok', 'failed') and how many events it found. */
+  onPoll?(outcome: 'ok' | 'failed', events: number): void;
+  /** Called when the feed ends on its own (a fatal upstream refusal). */
+  onFatal?(): void;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/** REMOVED events kept for `since` replays (a removed session is no longer in the state). */
+const REMOVED_HISTORY = 1_000;
+
+export class Feed {
+  private readonly listeners = new Set<FeedListener>();
+  /** Listeners that asked for a replay before the first poll: served once the baseline exists. */
+  private readonly pendingReplays = new Map<FeedListener, number>();
+  private readonly removed: JobSessionEventValue[] = [];
+  private readonly reader: WindowReader;
+  private readonly clock: () => number;
+  private state: WatchState | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+  private pollWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly spec: FeedSpec,
+    private readonly options: FeedOptions,
+  ) {
+    this.reader = options.readerFor(spec.identity);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Starts polling now. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /**
+   * Adds a listener. With `since`, it first receives the changes after `since` the feed knows
+   * of (once the first poll has run), then every later batch.
+   */
+  join(listener: FeedListener, since?: number): void {
+    this.listeners.add(listener);
+    if (since === undefined) return;
+    if (this.state) listener.deliver(replay(this.state, this.removed, since));
+    else this.pendingReplays.set(listener, since);
+  }
+
+  leave(listener: FeedListener): void {
+    this.listeners.delete(listener);
+    this.pendingReplays.delete(listener);
+  }
+
+  /** Stops polling; a poll in flight is discarded. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.releaseWaiters();
+  }
+
+  /** Resolves when the next poll (one starting after this call) is over, or the feed stops. */
+  nextPoll(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    // A poll in flight took its waiters when it started (it may have read SPP before the
+    // caller's change): this one waits for the poll after it.
+    return new Promise((resolve) => this.pollWaiters.push(resolve));
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer.unref?.();
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    const waiters = this.pollWaiters;
+    this.pollWaiters = [];
+    try {
+      const events = await this.observe();
+      if (this.stopped) return;
+      this.failures = 0;
+      this.options.onPoll?.('ok', events.length);
+      for (const event of events) {
+        if (event.kind !== 'REMOVED') continue;
+        this.removed.push(event);
+        if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
+      }
+      for (const [listener, since] of this.pendingReplays) listener.deliver(replay(this.state!, this.removed, since));
+      this.pendingReplays.clear();
+      if (events.length > 0) for (const listener of [...this.listeners]) listener.deliver(events);
+      const running = [...this.state!.seen.values()].some((s) => !isFinal(s));
+      this.schedule(running ? this.options.intervalMs : this.options.idleIntervalMs);
+    } catch (error) {
+      if (this.stopped) return;
+      this.options.onPoll?.('failed', 0);
+      const code = (error as GraphQLError).extensions?.code;
+      if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
+        for (const listener of [...this.listeners]) listener.fail(error as GraphQLError);
+        this.stop();
+        this.options.onFatal?.();
+        return;
+      }
+      this.failures++;
+      const delay = Math.min(this.options.maxBackoffMs, this.options.intervalMs * 2 ** this.failures);
+      this.options.logger?.warn({ code, failures: this.failures, retryInMs: delay }, 'live poll failed; backing off');
+      this.schedule(delay);
+    } finally {
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Reads SPP (one to three requests, see the header) and diffs against the last poll. */
+  private async observe(): Promise<JobSessionEventValue[]> {
+    const { filter } = this.spec;
+    const size = this.options.window;
+    const window = await readWindow(this.reader, { filter, sort: [...WATCH_ORDER] }, 0, size);
+    const windowFull = window.records.length >= size;
+    const previous = this.state;
+    const trackedAsked = previous ? trackedPastEdge(previous, window.records, windowFull, WATCH_ORDER) : [];
+    const tracked = trackedAsked.length > 0 ? await this.byIds(trackedAsked, filter) : [];
+    const observation: Observation = { window: window.records, windowFull, trackedAsked, tracked };
+    const gone = previous ? vanished(previous, observation, WATCH_ORDER) : [];
+    const lookedUp = new Map<string, SppJobSession | null>(gone.map((id) => [id, null]));
+    if (gone.length > 0) for (const session of await this.byIds(gone, [])) lookedUp.set(session.id, session);
+    const { events, state } = diff(previous, observation, lookedUp, this.clock(), WATCH_ORDER);
+    this.state = state;
+    return events;
+  }
+
+  private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {
+    const result = await readWindow(this.reader, { filter: [...filter, { property: 'id', value: ids, op: 'IN' }], sort: [...WATCH_ORDER] }, 0, ids.length);
+    return result.records;
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.pollWaiters;
+    this.pollWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
