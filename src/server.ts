@@ -27,6 +27,12 @@ import { costLimitPlugin, validationRules } from './server/limits.js';
 import { operationTypePlugin } from './server/identical-requests.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { createWindowReader } from './pagination/window.js';
+import { InMemoryFeedRegistry } from './live/registry.js';
+import { LiveMetrics } from './live/metrics.js';
+import { LiveService } from './live/service.js';
+import { createSubscriptionTransports } from './server/subscriptions.js';
 
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
 
@@ -51,6 +57,8 @@ export interface Gateway {
   spp: SppClient;
   auth: Authenticator;
   metrics: GatewayMetrics;
+  /** Live updates: the feeds behind subscriptions (tests wait on `live.registry.nextPolls()`). */
+  live: LiveService;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
 }
@@ -95,10 +103,57 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
+  // One executable schema for Apollo (queries, mutations) and graphql-js `subscribe` (live updates).
+  const schema = makeExecutableSchema<GatewayContext>({ typeDefs, resolvers });
+  const contextDeps = {
+    spp,
+    auth,
+    codec,
+    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
+    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
+    defaultPageSize: env.PAGE_DEFAULT_SIZE,
+    maxPageSize: env.PAGE_MAX_SIZE,
+  };
+
+  const liveMetrics = new LiveMetrics(metrics.registry);
+  const live = new LiveService(
+    new InMemoryFeedRegistry({
+      window: env.SUBSCRIPTION_WINDOW,
+      intervalMs: env.SUBSCRIPTION_POLL_MS,
+      idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
+      maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
+      maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
+      readerFor: (identity) => createWindowReader((params) => spp.listJobSessions(identity, params), env.SPP_PAGE_SIZE_CAP, env.SPP_FANOUT_CONCURRENCY),
+      onPoll: (outcome) => liveMetrics.polls.inc({ outcome }),
+      onSizeChange: (size) => liveMetrics.pollers.set(size),
+      logger: logger.child({ component: 'live' }),
+    }),
+    { perIdentity: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER },
+    liveMetrics,
+  );
+  const formatError = createErrorFormatter(logger);
+  const subscriptions = createSubscriptionTransports(httpServer, {
+    schema,
+    auth,
+    live,
+    metrics: liveMetrics,
+    logger: logger.child({ component: 'subscriptions' }),
+    limits: {
+      ...limits,
+      maxDocumentBytes: env.MAX_DOCUMENT_BYTES,
+      perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS,
+      maxPayloadBytes: env.MAX_BODY_BYTES,
+    },
+    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? [],
+    context: (headers, requestId, log) => createContext(contextDeps, headers, requestId, log),
+    formatError,
+    path: '/graphql',
+  });
+
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs,
-    resolvers,
-    formatError: createErrorFormatter(logger),
+    schema,
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
     allowBatchedHttpRequests: true,
@@ -112,6 +167,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [
       costLimitPlugin(limits),
       operationTypePlugin(),
+      subscriptions.plugin(),
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
@@ -123,16 +179,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   });
   await apollo.start();
-
-  const contextDeps = {
-    spp,
-    auth,
-    codec,
-    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
-    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
-    defaultPageSize: env.PAGE_DEFAULT_SIZE,
-    maxPageSize: env.PAGE_MAX_SIZE,
-  };
 
   httpServer.on(
     'request',
@@ -147,6 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       onJoin: () => metrics.requestsJoined.inc(),
       limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
       context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
+      eventStream: subscriptions.eventStream,
     }),
   );
   await new Promise<void>((resolve, reject) => {
@@ -164,6 +211,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     spp,
     auth,
     metrics,
+    live,
     async stop() {
       await apollo.stop();
       await auth.close();

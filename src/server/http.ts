@@ -34,6 +34,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
+  /** GraphQL over SSE (src/server/sse-transport.ts): requests to the GraphQL path that accept `text/event-stream`. */
+  eventStream?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 class HttpProblem extends Error {
@@ -72,6 +74,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         return;
       }
       if (url.pathname !== graphqlPath) return sendJson(res, 404, { errors: [{ message: `Not found: GraphQL is served at ${graphqlPath}.`, extensions: { code: ErrorCode.NOT_FOUND } }] });
+      if (options.eventStream && /\btext\/event-stream\b/i.test(String(req.headers.accept ?? ''))) return await options.eventStream(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };
       if (Array.isArray(body) && body.length > limits.maxBatch) {

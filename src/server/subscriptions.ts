@@ -1,0 +1,59 @@
+/**
+ * The subscription transports on the gateway's one port and path: graphql-ws over WebSocket
+ * (ws-transport.ts) and graphql-sse over Server-Sent Events (sse-transport.ts), both executing
+ * with graphql-js `subscribe` on the same executable schema as Apollo Server.
+ *
+ * Apollo Server answers plain HTTP only: a subscription sent there is refused with BAD_REQUEST
+ * naming the transports. At shutdown Apollo's drain phase closes the WebSockets with 1001,
+ * ends the event streams (graphql-sse clients reconnect), and stops every poller.
+ */
+import type { Server, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { gatewayError, ErrorCode } from '../errors.js';
+import { attachWebSocketTransport, type TransportOptions } from './ws-transport.js';
+import { createEventStreamHandler } from './sse-transport.js';
+
+export interface SubscriptionTransports {
+  /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
+  eventStream(req: Parameters<ReturnType<typeof createEventStreamHandler>>[0], res: ServerResponse): Promise<void>;
+  /** Refuses subscriptions over plain HTTP; closes both transports when Apollo drains. */
+  plugin<T extends BaseContext>(): ApolloServerPlugin<T>;
+  close(): Promise<void>;
+}
+
+export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections'>): SubscriptionTransports {
+  const connections = { count: 0 };
+  const streams = new Set<ServerResponse>();
+  const ws = attachWebSocketTransport(httpServer, { ...options, connections });
+  const sse = createEventStreamHandler({ ...options, connections, streams });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await ws.close();
+      for (const res of streams) res.end();
+      options.live.registry.close();
+    })());
+  return {
+    eventStream: sse,
+    close,
+    plugin<T extends BaseContext>(): ApolloServerPlugin<T> {
+      return {
+        async serverWillStart() {
+          return { drainServer: close };
+        },
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation }) {
+              if (operation?.operation === 'subscription') {
+                throw gatewayError(
+                  ErrorCode.BAD_REQUEST,
+                  'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+                );
+              }
+            },
+          };
+        },
+      };
+    },
+  };
+}
