@@ -145,6 +145,43 @@ export function replay(state: WatchState, removedHistory: readonly JobSessionEve
   return events;
 }
 
+/**
+ * Filter properties SPP changes on a session during its life: a session can enter or leave a
+ * filter only through these. Every other property (job, type, start, ...) is fixed at its start.
+ */
+export const MUTABLE_PROPERTIES: ReadonlySet<string> = new Set(['status', 'hasCatalog', 'lastUpdate', 'percent', 'end', 'duration', 'expired', 'expiresAt']);
+
+/**
+ * The catch-up of a subscriber that passed `since`: `changed` are the sessions SPP changed after
+ * `since` that match the filter's fixed conditions (newest change first, as read), `matching`
+ * the ids among them that match the whole filter now. A session that matches now is ADDED (it
+ * started after `since`) or CHANGED; one that does not left the filter: REMOVED, with its
+ * current state. Sessions the feed saw SPP delete after `since` follow as REMOVED with no
+ * session. Each session once, oldest change first.
+ */
+export function catchUp(changed: readonly SppJobSession[], matching: ReadonlySet<string>, removedHistory: readonly JobSessionEventValue[], since: number): JobSessionEventValue[] {
+  const events: JobSessionEventValue[] = [];
+  const seen = new Set<string>();
+  for (const session of changed) {
+    if (seen.has(session.id)) continue;
+    seen.add(session.id);
+    const at = session.lastUpdate ?? session.start;
+    if (matching.has(session.id)) {
+      events.push({ kind: session.start > since ? 'ADDED' : 'CHANGED', sessionId: session.id, session, previousStatus: null, at });
+    } else {
+      events.push({ kind: 'REMOVED', sessionId: session.id, session, previousStatus: null, at });
+    }
+  }
+  for (const removed of removedHistory) {
+    if (removed.session === null && removed.at > since && !seen.has(removed.sessionId)) {
+      seen.add(removed.sessionId);
+      events.push({ ...removed, previousStatus: null });
+    }
+  }
+  events.sort((a, b) => a.at - b.at || compareIds(a.sessionId, b.sessionId));
+  return events;
+}
+
 /** SPP ids are digit strings of varying length: compare them as numbers. */
 function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);

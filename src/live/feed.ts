@@ -24,7 +24,7 @@ import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import { readWindow, type WindowReader } from '../pagination/window.js';
 import { ErrorCode } from '../errors.js';
-import { diff, isFinal, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
+import { catchUp, diff, isFinal, MUTABLE_PROPERTIES, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
 
 /** SPP's own order for job sessions (newest first), with the id as tie-breaker (src/translate/order.ts). */
 export const WATCH_ORDER: readonly SppSort[] = [
@@ -70,8 +70,10 @@ const REMOVED_HISTORY = 1_000;
 
 export class Feed {
   private readonly listeners = new Set<FeedListener>();
-  /** Listeners that asked for a replay before the first poll: served once the baseline exists. */
-  private readonly pendingReplays = new Map<FeedListener, number>();
+  /** Listeners that asked for the current state before the first poll: served once the baseline exists. */
+  private readonly pendingReplays = new Set<FeedListener>();
+  /** Listeners catching up from `since`: live batches wait here until the catch-up is delivered. */
+  private readonly catchingUp = new Map<FeedListener, JobSessionEventValue[]>();
   private readonly removed: JobSessionEventValue[] = [];
   private readonly reader: WindowReader;
   private readonly clock: () => number;
@@ -99,19 +101,27 @@ export class Feed {
   }
 
   /**
-   * Adds a listener. With `since`, it first receives the changes after `since` the feed knows
-   * of (once the first poll has run), then every later batch.
+   * Adds a listener. With `from: 'current'`, it first receives every session in view as it is
+   * now (once the first poll has run); with an instant, the changes SPP made after it (one or
+   * two upstream requests, see `changesSince`); then every later batch, with nothing repeated
+   * that the first delivery already showed in a newer state.
    */
-  join(listener: FeedListener, since?: number): void {
+  join(listener: FeedListener, from?: number | 'current'): void {
     this.listeners.add(listener);
-    if (since === undefined) return;
-    if (this.state) listener.deliver(replay(this.state, this.removed, since));
-    else this.pendingReplays.set(listener, since);
+    if (from === undefined) return;
+    if (from === 'current') {
+      if (this.state) listener.deliver(replay(this.state, this.removed, -1));
+      else this.pendingReplays.add(listener);
+      return;
+    }
+    this.catchingUp.set(listener, []);
+    void this.catchUp(listener, from);
   }
 
   leave(listener: FeedListener): void {
     this.listeners.delete(listener);
     this.pendingReplays.delete(listener);
+    this.catchingUp.delete(listener);
   }
 
   /** Stops polling; a poll in flight is discarded. */
@@ -150,9 +160,15 @@ export class Feed {
         this.removed.push(event);
         if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
       }
-      for (const [listener, since] of this.pendingReplays) listener.deliver(replay(this.state!, this.removed, since));
+      for (const listener of this.pendingReplays) listener.deliver(replay(this.state!, this.removed, -1));
       this.pendingReplays.clear();
-      if (events.length > 0) for (const listener of [...this.listeners]) listener.deliver(events);
+      if (events.length > 0) {
+        for (const listener of [...this.listeners]) {
+          const waiting = this.catchingUp.get(listener);
+          if (waiting) waiting.push(...events);
+          else listener.deliver(events);
+        }
+      }
       const running = [...this.state!.seen.values()].some((s) => !isFinal(s));
       this.schedule(running ? this.options.intervalMs : this.options.idleIntervalMs);
     } catch (error) {
@@ -190,6 +206,45 @@ export class Feed {
     const { events, state } = diff(previous, observation, lookedUp, this.clock(), WATCH_ORDER);
     this.state = state;
     return events;
+  }
+
+  /**
+   * A late subscriber's catch-up: the sessions SPP changed after `since` among those matching the
+   * filter's fixed conditions (the newest `window` changes: one request), and which of them match
+   * the whole filter now (a second request, only when the filter has conditions that change).
+   * If SPP fails, the feed's own view is replayed instead, and the failure logged.
+   */
+  private async catchUp(listener: FeedListener, since: number): Promise<void> {
+    let events: JobSessionEventValue[];
+    try {
+      events = await this.changesSince(since);
+    } catch (error) {
+      this.options.logger?.warn({ code: (error as GraphQLError).extensions?.code }, 'live catch-up failed; replaying the poller\'s own view');
+      if (!this.state) await this.nextPoll();
+      events = this.state ? replay(this.state, this.removed, since) : [];
+    }
+    const waiting = this.catchingUp.get(listener);
+    if (!waiting || this.stopped) return;
+    this.catchingUp.delete(listener);
+    // Live batches that arrived meanwhile: only what is newer than the catch-up's view.
+    const shown = new Map(events.map((e) => [e.sessionId, e.at]));
+    const later = waiting.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
+    listener.deliver([...events, ...later]);
+  }
+
+  private async changesSince(since: number): Promise<JobSessionEventValue[]> {
+    const { filter } = this.spec;
+    const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
+    const changed = await readWindow(
+      this.reader,
+      { filter: [...fixed, { property: 'lastUpdate', value: since, op: '>' }], sort: [{ property: 'lastUpdate', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] },
+      0,
+      this.options.window,
+    );
+    const ids = changed.records.map((s) => s.id);
+    const matching =
+      fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
+    return catchUp(changed.records, matching, this.removed, since);
   }
 
   private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {

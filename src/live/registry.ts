@@ -13,12 +13,13 @@ import { Feed, type FeedListener, type FeedOptions, type FeedSpec } from './feed
 
 export interface FeedRegistry {
   /**
-   * Adds `listener` to the feed of `spec.key`, starting it when it is the first. With `since`,
-   * the listener first receives the changes after that instant. Returns the function that
+   * Adds `listener` to the feed of `spec.key`, starting it when it is the first. With `from`,
+   * the listener first receives the changes after that instant, or (`'current'`) every session
+   * in view as it is now. Returns the function that
    * removes the listener (and stops the feed when it was the last). Throws LIMIT_EXCEEDED when
    * a new feed would exceed the number of pollers allowed.
    */
-  join(spec: FeedSpec, listener: FeedListener, since?: number): () => void;
+  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void;
   /** Feeds running now. */
   readonly size: number;
   /** Resolves once every running feed has completed a poll that started after this call. */
@@ -38,7 +39,7 @@ export class InMemoryFeedRegistry implements FeedRegistry {
     return this.feeds.size;
   }
 
-  join(spec: FeedSpec, listener: FeedListener, since?: number): () => void {
+  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void {
     let feed = this.feeds.get(spec.key);
     if (!feed) {
       if (this.feeds.size >= this.options.maxFeeds) {
@@ -54,7 +55,7 @@ export class InMemoryFeedRegistry implements FeedRegistry {
       feed.start();
     }
     const joined = feed;
-    joined.join(listener, since);
+    joined.join(listener, from);
     let left = false;
     return () => {
       if (left) return;

@@ -90,8 +90,7 @@ export class LiveService {
         queue.iterator.end();
       },
     };
-    // The replay from "the beginning of time" is the session as it is now.
-    queue.attach(() => this.registry.join(this.specOf(identity, [{ property: 'id', value: [sessionId], op: 'IN' }]), listener, -1));
+    queue.attach(() => this.registry.join(this.specOf(identity, [{ property: 'id', value: [sessionId], op: 'IN' }]), listener, 'current'));
     return queue.iterator;
   }
 

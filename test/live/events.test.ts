@@ -88,21 +88,26 @@ describe('jobSessionEvents', () => {
 
     const ws = wsClient(h);
     const late = collect(ws, EVENTS, { filter: ACTIVE_FILTER, since });
-    // The replay: every session that changed after `since`, each once, in its latest state.
-    const changedSince = after.filter((s) => s.lastUpdate! > Date.parse(since));
-    await until(() => late.data.length >= changedSince.length, 'the replay');
-    const replayed = late.data.map((d: any) => d.jobSessionEvents);
-    expect(replayed.map((e: any) => e.sessionId).sort()).toEqual(changedSince.map((s) => s.id).sort());
-    for (const event of replayed) {
-      const session = h.sim.get(event.sessionId)!;
-      expect(event).toEqual({
-        kind: session.start > Date.parse(since) ? 'ADDED' : 'CHANGED',
+    // The catch-up: every session SPP changed after `since` (the filter's status condition can
+    // change, so all of them), each once in its latest state: still active ones ADDED (started
+    // after `since`) or CHANGED, the others REMOVED (they finished in the gap). Oldest first.
+    const sinceMs = Date.parse(since);
+    const activeNow = new Set(after.map((s) => s.id));
+    const changedSince = h.sim
+      .list()
+      .filter((s) => s.lastUpdate! > sinceMs)
+      .sort((a, b) => a.lastUpdate! - b.lastUpdate! || (a.id < b.id ? -1 : 1));
+    expect(changedSince.some((s) => !activeNow.has(s.id))).toBe(true);
+    await until(() => late.data.length >= changedSince.length, 'the catch-up');
+    expect(late.data.map((d: any) => d.jobSessionEvents)).toEqual(
+      changedSince.map((session) => ({
+        kind: activeNow.has(session.id) ? (session.start > sinceMs ? 'ADDED' : 'CHANGED') : 'REMOVED',
         sessionId: session.id,
         at: new Date(session.lastUpdate!).toISOString(),
         previousStatus: null,
         session: { sessionId: session.id, status: session.status, percent: session.percent, lastUpdate: new Date(session.lastUpdate!).toISOString() },
-      });
-    }
+      })),
+    );
     // Then live changes follow, with no replayed event repeated.
     await h.gateway.live.registry.nextPolls();
     const count = late.data.length;

@@ -46,7 +46,7 @@ export function wsClient(h: Harness, connectionParams?: Record<string, unknown>,
     retryAttempts: 0,
     lazy: false,
     ...(connectionParams ? { connectionParams } : {}),
-    on: closed ? { closed: (event) => closed.push({ code: (event as CloseEvent).code, reason: (event as CloseEvent).reason }) } : {},
+    on: closed ? { closed: (event) => closed.push({ code: (event as { code: number }).code, reason: (event as { reason: string }).reason }) } : {},
   });
 }
 

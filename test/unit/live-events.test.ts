@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diff, replay, trackedPastEdge, vanished, type Observation, type WatchState } from '../../src/live/events.js';
+import { catchUp, diff, replay, trackedPastEdge, vanished, type Observation, type WatchState } from '../../src/live/events.js';
 import { EventQueue } from '../../src/live/queue.js';
 import { WATCH_ORDER } from '../../src/live/feed.js';
 import { canonicalFilter } from '../../src/live/service.js';
@@ -69,6 +69,23 @@ describe('replay', () => {
       { kind: 'CHANGED', sessionId: '5', session: current.seen.get('5'), previousStatus: null, at: 70 },
       { kind: 'REMOVED', sessionId: '2', session: null, previousStatus: null, at: 80 },
       { kind: 'ADDED', sessionId: '9', session: current.seen.get('9'), previousStatus: null, at: 95 },
+    ]);
+  });
+});
+
+describe('catchUp', () => {
+  it('gives sessions that still match as ADDED or CHANGED, those that left the filter as REMOVED with their state, then deletions the feed saw; each once, oldest first', () => {
+    const changed = [{ ...s(9, 'RUNNING', 10, 95), start: 60 }, s(7, 'COMPLETED', 100, 90), s(5, 'RUNNING', 60, 70), { ...s(5, 'RUNNING', 60, 70) }];
+    const history = [
+      { kind: 'REMOVED' as const, sessionId: '2', session: null, previousStatus: 'RUNNING', at: 80 },
+      { kind: 'REMOVED' as const, sessionId: '1', session: null, previousStatus: 'RUNNING', at: 20 },
+      { kind: 'REMOVED' as const, sessionId: '3', session: s(3, 'FAILED'), previousStatus: 'RUNNING', at: 85 },
+    ];
+    expect(catchUp(changed, new Set(['9', '5']), history, 50)).toEqual([
+      { kind: 'CHANGED', sessionId: '5', session: changed[2], previousStatus: null, at: 70 },
+      { kind: 'REMOVED', sessionId: '2', session: null, previousStatus: null, at: 80 },
+      { kind: 'REMOVED', sessionId: '7', session: changed[1], previousStatus: null, at: 90 },
+      { kind: 'ADDED', sessionId: '9', session: changed[0], previousStatus: null, at: 95 },
     ]);
   });
 });
