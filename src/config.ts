@@ -75,7 +75,7 @@ const envSchema = z.object({
   SUBSCRIPTION_IDLE_POLL_MS: int(10).default(6_000),
   SUBSCRIPTION_MAX_BACKOFF_MS: int(10).default(60_000),
   SUBSCRIPTION_WINDOW: int(1, 10_000).default(100),
-  SUBSCRIPTION_BUFFER: int(1).default(100),
+  SUBSCRIPTION_BUFFER: int(1).default(1_000),
   SUBSCRIPTIONS_PER_CONNECTION: int(1).default(100),
   SUBSCRIPTIONS_PER_IDENTITY: int(1).default(10_000),
   SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
@@ -124,6 +124,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   }
   if (env.PAGE_DEFAULT_SIZE > env.PAGE_MAX_SIZE) {
     throw new ConfigError(`Invalid PAGE_DEFAULT_SIZE (${env.PAGE_DEFAULT_SIZE}): must not exceed PAGE_MAX_SIZE (${env.PAGE_MAX_SIZE})`);
+  }
+  if (env.SUBSCRIPTION_BUFFER < 2 * env.SUBSCRIPTION_WINDOW) {
+    // One poll can bring about two windows of events at once (sessions added and removed): a smaller buffer would cut off readers that keep up.
+    throw new ConfigError(`Invalid SUBSCRIPTION_BUFFER (${env.SUBSCRIPTION_BUFFER}): must be at least twice SUBSCRIPTION_WINDOW (${env.SUBSCRIPTION_WINDOW})`);
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }

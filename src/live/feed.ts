@@ -244,7 +244,8 @@ export class Feed {
     const ids = changed.records.map((s) => s.id);
     const matching =
       fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
-    return catchUp(changed.records, matching, this.removed, since);
+    // Bounded like a poll: the newest `window` changes and at most `window` deletions.
+    return catchUp(changed.records, matching, this.removed.slice(-this.options.window), since);
   }
 
   private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {

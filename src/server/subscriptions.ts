@@ -24,8 +24,15 @@ export interface SubscriptionTransports {
 export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections'>): SubscriptionTransports {
   const connections = { count: 0 };
   const streams = new Set<ServerResponse>();
-  const ws = attachWebSocketTransport(httpServer, { ...options, connections });
-  const sse = createEventStreamHandler({ ...options, connections, streams });
+  // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
+  const formatError: TransportOptions['formatError'] = (formatted, error) => {
+    const masked = options.formatError(formatted, error);
+    if (!masked.extensions || !('http' in masked.extensions)) return masked;
+    const { http: _http, ...extensions } = masked.extensions;
+    return { ...masked, extensions };
+  };
+  const ws = attachWebSocketTransport(httpServer, { ...options, formatError, connections });
+  const sse = createEventStreamHandler({ ...options, formatError, connections, streams });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
