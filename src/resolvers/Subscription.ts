@@ -6,6 +6,16 @@ import { LiveFailure } from '../live/service.js';
 import { jobSessionIdFrom } from './global-id.js';
 import { statusOf } from './JobSession.js';
 
+/**
+ * The caller's upstream identity, without the per-request loaders and paginator of queries
+ * (a subscription may live for hours: it holds only what it needs).
+ */
+function identityOf(context: GatewayContext) {
+  const outcome = context.auth.authenticate(context.headers);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.identity;
+}
+
 function liveOf(context: GatewayContext): NonNullable<GatewayContext['live']> {
   if (!context.live) {
     throw gatewayError(ErrorCode.BAD_REQUEST, 'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.');
@@ -23,7 +33,7 @@ export const Subscription: SubscriptionResolvers = {
   jobSessionEvents: {
     subscribe(_parent, args, context) {
       const live = liveOf(context);
-      const identity = context.upstream().identity;
+      const identity = identityOf(context);
       const { filter, empty } = translateFilter(args.filter);
       return live.service.jobSessionEvents(identity, empty ? null : filter, args.since ?? undefined, live.connection);
     },
@@ -33,7 +43,7 @@ export const Subscription: SubscriptionResolvers = {
     subscribe(_parent, { id }, context) {
       const live = liveOf(context);
       const sessionId = jobSessionIdFrom(id);
-      return live.service.jobSessionUpdates(context.upstream().identity, sessionId, live.connection);
+      return live.service.jobSessionUpdates(identityOf(context), sessionId, live.connection);
     },
     resolve: unwrap,
   },

@@ -14,8 +14,9 @@ import { createHandler } from 'graphql-sse/lib/use/http';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { GatewayContext } from './context.js';
-import { checkOperation, originAllowed, originRefusal, subscriptionHeaders } from './subscription-guard.js';
+import { originAllowed, originRefusal, subscriptionHeaders } from './subscription-guard.js';
 import type { TransportOptions } from './ws-transport.js';
+import { subscribeShared } from './shared-execution.js';
 
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
@@ -30,10 +31,11 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
   const { metrics, limits, logger } = options;
   const handler = createHandler<GatewayContext & Record<PropertyKey, unknown>>({
     schema: options.schema,
+    subscribe: subscribeShared,
     // Distinct connections only: no reservations, so no stream token to guess or leak.
     authenticate: () => null,
     onSubscribe(req, params) {
-      const checked = checkOperation(options.schema, limits, params);
+      const checked = options.check(params);
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const raw = req.raw as IncomingMessage;
       const res = (req.context as { res: ServerResponse }).res;

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { GraphQLError, parse, specifiedRules, validate, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
+import { LRUCache } from 'lru-cache';
 import { costEstimator, validationRules, type QueryLimits } from './limits.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
@@ -59,54 +60,76 @@ export function originAllowed(request: IncomingMessage, allowed: readonly string
 export const originRefusal = (request: IncomingMessage) =>
   `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS).`;
 
+export type CheckedOperation = { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] };
+
 /**
- * Parses and checks one subscription document against the schema and the limits; returns
- * the document, or the errors to send (each with its `extensions.code`).
+ * Parses and checks subscription documents against the schema and the limits: returns the
+ * document, or the errors to send (each with its `extensions.code`).
+ *
+ * A dashboard opens the same subscription in every tab: the parsed and validated document is
+ * kept per query text (so thousands of subscribers share one DocumentNode, which also lets
+ * their events share one execution, see shared-execution.ts), and the cost per text,
+ * operation and variables.
  */
-export function checkOperation(
-  schema: GraphQLSchema,
-  limits: SubscriptionLimits,
-  params: { query?: unknown; variables?: unknown; operationName?: unknown },
-): { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] } {
-  const { query } = params;
-  if (typeof query !== 'string' || query.length === 0) return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
-  const bytes = Buffer.byteLength(query);
-  if (bytes > limits.maxDocumentBytes) {
-    return { errors: [gatewayError(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${bytes} bytes; at most ${limits.maxDocumentBytes} are accepted.`)] };
-  }
-  const variables = params.variables ?? {};
-  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
-    return { errors: [badUserInput('"variables" must be an object.')] };
-  }
-  const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
-  let document: DocumentNode;
-  try {
-    document = parse(query, { maxTokens: limits.maxTokens });
-  } catch (error) {
-    return { errors: [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
-  }
-  const invalid = validate(schema, document, [...specifiedRules, ...validationRules(limits)]);
-  if (invalid.length > 0) return { errors: invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) };
-  if (!getOperationAST(document, operationName)) {
-    return { errors: [gatewayError(ErrorCode.BAD_REQUEST, operationName ? `No operation named "${operationName}" in the document.` : 'The document holds several operations: name the one to run in "operationName".')] };
-  }
-  let cost: number;
-  try {
-    cost = getComplexity({ schema, query: document, variables: variables as Record<string, unknown>, operationName, estimators: [costEstimator(limits.defaultPageSize)] });
-  } catch (error) {
-    // Variables that do not coerce: execution reports them with the exact reason.
+export function createOperationChecker(schema: GraphQLSchema, limits: SubscriptionLimits) {
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: GraphQLError[] }>({ max: 500 });
+  const costs = new LRUCache<string, number>({ max: 2_000 });
+  const estimator = costEstimator(limits.defaultPageSize);
+
+  const parsed = (query: string): { document: DocumentNode } | { errors: GraphQLError[] } => {
+    let known = documents.get(query);
+    if (known) return known;
+    try {
+      const document = parse(query, { maxTokens: limits.maxTokens });
+      const invalid = validate(schema, document, [...specifiedRules, ...validationRules(limits)]);
+      known = invalid.length > 0 ? { errors: invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
+    } catch (error) {
+      known = { errors: [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
+    }
+    documents.set(query, known);
+    return known;
+  };
+
+  return (params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+    const { query } = params;
+    if (typeof query !== 'string' || query.length === 0) return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
+    const bytes = Buffer.byteLength(query);
+    if (bytes > limits.maxDocumentBytes) {
+      return { errors: [gatewayError(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${bytes} bytes; at most ${limits.maxDocumentBytes} are accepted.`)] };
+    }
+    const variables = params.variables ?? {};
+    if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+      return { errors: [badUserInput('"variables" must be an object.')] };
+    }
+    const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
+    const checked = parsed(query);
+    if ('errors' in checked) return checked;
+    const { document } = checked;
+    if (!getOperationAST(document, operationName)) {
+      return { errors: [gatewayError(ErrorCode.BAD_REQUEST, operationName ? `No operation named "${operationName}" in the document.` : 'The document holds several operations: name the one to run in "operationName".')] };
+    }
+    const costKey = `${operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${query}`;
+    let cost = costs.get(costKey);
+    if (cost === undefined) {
+      try {
+        cost = getComplexity({ schema, query: document, variables: variables as Record<string, unknown>, operationName, estimators: [estimator] });
+      } catch {
+        // Variables that do not coerce: execution reports them with the exact reason.
+        return { document, variables: variables as Record<string, unknown>, operationName };
+      }
+      costs.set(costKey, cost);
+    }
+    if (cost > limits.maxCost) {
+      return {
+        errors: [
+          new GraphQLError(`The subscription costs ${cost} per event, above the limit of ${limits.maxCost}: select fewer nested fields.`, {
+            extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } },
+          }),
+        ],
+      };
+    }
     return { document, variables: variables as Record<string, unknown>, operationName };
-  }
-  if (cost > limits.maxCost) {
-    return {
-      errors: [
-        new GraphQLError(`The subscription costs ${cost} per event, above the limit of ${limits.maxCost}: select fewer nested fields.`, {
-          extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } },
-        }),
-      ],
-    };
-  }
-  return { document, variables: variables as Record<string, unknown>, operationName };
+  };
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {

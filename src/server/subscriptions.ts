@@ -12,6 +12,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { gatewayError, ErrorCode } from '../errors.js';
 import { attachWebSocketTransport, type TransportOptions } from './ws-transport.js';
 import { createEventStreamHandler } from './sse-transport.js';
+import { createOperationChecker } from './subscription-guard.js';
 
 export interface SubscriptionTransports {
   /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
@@ -21,8 +22,9 @@ export interface SubscriptionTransports {
   close(): Promise<void>;
 }
 
-export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections'>): SubscriptionTransports {
+export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections' | 'check'>): SubscriptionTransports {
   const connections = { count: 0 };
+  const check = createOperationChecker(options.schema, options.limits);
   const streams = new Set<ServerResponse>();
   // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
   const formatError: TransportOptions['formatError'] = (formatted, error) => {
@@ -31,8 +33,8 @@ export function createSubscriptionTransports(httpServer: Server, options: Omit<T
     const { http: _http, ...extensions } = masked.extensions;
     return { ...masked, extensions };
   };
-  const ws = attachWebSocketTransport(httpServer, { ...options, formatError, connections });
-  const sse = createEventStreamHandler({ ...options, formatError, connections, streams });
+  const ws = attachWebSocketTransport(httpServer, { ...options, check, formatError, connections });
+  const sse = createEventStreamHandler({ ...options, check, formatError, connections, streams });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

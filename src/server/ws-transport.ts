@@ -21,7 +21,8 @@ import type { Authenticator } from './auth.js';
 import type { LiveService } from '../live/service.js';
 import type { LiveMetrics } from '../live/metrics.js';
 import { ErrorCode, gatewayError } from '../errors.js';
-import { checkOperation, closeReason, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './subscription-guard.js';
+import { subscribeShared } from './shared-execution.js';
+import { closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './subscription-guard.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -35,6 +36,8 @@ export interface TransportOptions {
   context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext;
   /** The error masking of queries (src/server/error-masking.ts). */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  /** The document checks (one cache for both transports). */
+  check(params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation;
   /** Open connections over both transports. */
   connections: { count: number };
   path: string;
@@ -80,6 +83,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
+      subscribe: subscribeShared,
       async onConnect(ctx) {
         const headers = subscriptionHeaders(ctx.extra.request, ctx.connectionParams);
         const outcome = options.auth.authenticate(headers);
@@ -110,7 +114,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           metrics.refused.inc({ limit: 'per-connection' });
           return [gatewayError(ErrorCode.LIMIT_EXCEEDED, `This connection already holds ${active - 1} subscriptions, the most allowed (SUBSCRIPTIONS_PER_CONNECTION): end one, or open another connection.`)];
         }
-        const checked = checkOperation(options.schema, limits, payload);
+        const checked = options.check(payload);
         if ('errors' in checked) return checked.errors;
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
