@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   if (smoke) return;
   const cpu = os.cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? 'unknown CPU';
   const row = (f: Figures) =>
-    `| ${f.subscribers.toLocaleString('en')} | ${f.connections} | ${f.requestsPerFilterPerInterval.toFixed(2)} (${f.requests} requests, ${f.polls} polls in ${f.intervals.toFixed(1)} intervals) | ${f.events.toLocaleString('en')} | ${f.latency.p50.toFixed(0)} / ${f.latency.p99.toFixed(0)} ms | ${f.rss.toFixed(0)} MiB |`;
+    `| ${f.subscribers.toLocaleString('en')} | ${f.connections} | ${f.requestsPerFilterPerInterval.toFixed(2)} (${f.requests} requests, ${f.polls} polls in ${f.intervals.toFixed(1)} intervals: ${(f.requests / f.polls).toFixed(2)} per poll) | ${f.events.toLocaleString('en')} | ${f.latency.p50.toFixed(0)} / ${f.latency.p99.toFixed(0)} ms | ${f.rss.toFixed(0)} MiB |`;
   const section = [
     '<!-- live:start (written by `npm run bench:live`, bench/live.ts) -->',
     '## Live updates',
@@ -240,6 +240,8 @@ async function main(): Promise<void> {
     '|---:|---:|---|---:|---|---:|',
     ...results.map(row),
     '',
+    '- The next poll of a filter starts an interval after the previous one ended, so a filter polls slightly less than',
+    '  once per interval.',
     '- A poll is one request (the newest 100 sessions of the filter); a poll in which sessions left the filter adds',
     '  one request (their current state, for REMOVED), and one in which watched running sessions slid past the window',
     '  adds one (their ids): hence slightly more than one request per filter per interval while sessions finish.',
