@@ -95,6 +95,12 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       metrics.connections.dec({ transport: 'sse' });
       options.streams.delete(res);
     });
-    await handler(req, res);
+    try {
+      await handler(req, res);
+    } catch (error) {
+      // A client that went away mid-write is the normal end of a stream, not a fault.
+      if (res.destroyed || res.writableEnded) return;
+      throw error;
+    }
   };
 }
