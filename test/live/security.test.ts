@@ -191,6 +191,7 @@ describe('limits', () => {
     for (const c of [...first, second, fifth]) c.stop();
     await one.dispose();
     await two.dispose();
+    await expect.poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_connections')!.get()).values.reduce((sum, v) => sum + v.value, 0), { timeout: 15_000 }).toBe(0);
     await until(() => h.gateway.live.registry.size === 0);
   });
 
