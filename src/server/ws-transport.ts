@@ -70,11 +70,13 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
   httpServer.on('upgrade', onUpgrade);
 
   wss.on('connection', (socket: WebSocket) => {
+    const opened = Date.now();
     options.connections.count++;
     metrics.connections.inc({ transport: 'ws' });
-    socket.once('close', () => {
+    socket.once('close', (code) => {
       options.connections.count--;
       metrics.connections.dec({ transport: 'ws' });
+      logger.info({ transport: 'ws', code, ms: Date.now() - opened }, 'subscription connection closed');
     });
   });
 

@@ -65,6 +65,19 @@ describe('authentication (service account with tokens)', () => {
     expect(await ssePost(h, { authorization: `Bearer ${TOKEN}` })).toMatchObject({ status: 200, contentType: expect.stringMatching(/^text\/event-stream/) });
   });
 
+  it('opens a GET stream only with a CSRF preflight header, and applies the document limits to streams', async () => {
+    const query = encodeURIComponent(SMALL);
+    const bare = await fetch(`${h.gateway.url}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}` } });
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as any).errors[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' }, message: expect.stringMatching(/apollo-require-preflight/) });
+    const controller = new AbortController();
+    const preflighted = await fetch(`${h.gateway.url}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}`, 'apollo-require-preflight': 'true' }, signal: controller.signal });
+    expect(preflighted.status).toBe(200);
+    controller.abort();
+    const invalid = await ssePost(h, { authorization: `Bearer ${TOKEN}` }, { query: 'subscription { jobSessionEvents { nope } }' });
+    expect(invalid).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/Cannot query field "nope"/) }] } });
+  });
+
   it('refuses a foreign Origin on the upgrade and on the stream (403), and a non-JSON stream POST (400), like POSTs', async () => {
     const foreign = rawSocket(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` });
     expect(await foreign.ended).toEqual({ status: 403 });
