@@ -10,16 +10,17 @@
  *   moment a subscriber in this process holds the event (p50/p99 over every event received);
  * - gateway RSS with the subscribers connected (target: under 300 MiB at 5,000).
  *
- * The simulator runs in this process (its request log and clock are the ones the clients use,
- * so request and receipt times compare on one clock) and is stepped once per poll interval:
- * one new session each time, running ones progress and finish. The gateway is its own process
- * so that its RSS is its own. Results replace the "Live updates" section of bench/RESULTS.md.
+ * The simulator runs in this process (its request log and the subscribers' receipts compare on
+ * one clock) and is stepped once per poll interval: one new session each time, running ones
+ * progress and finish. The subscribers run in a worker thread of this process, the gateway in
+ * its own process (so that its RSS is its own). Results replace the "Live updates" section of bench/RESULTS.md.
  * `-- --smoke` runs 100 subscribers for a few seconds and writes nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startSimulator } from '../src/simulator/index.js';
@@ -114,59 +115,82 @@ interface Figures {
   connectMs: number;
 }
 
+/**
+ * The subscribers run in a worker thread: their message parsing must not delay the simulator's
+ * answers (the simulator shares this thread with the stepping and the measurement). Both threads
+ * read the same clock.
+ */
+type ToWorker = { type: 'measure'; on: boolean } | { type: 'close' };
+type FromWorker = { type: 'receipts'; receipts: Array<[number, number]> } | { type: 'closed' } | { type: 'error'; message: string };
+
+function startSubscribers(wsUrl: string, subscribers: number): Worker {
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  return new Worker(boot, { eval: true, workerData: { wsUrl, subscribers } });
+}
+
+/** The worker's side: open the subscribers, note when each event arrives while measuring. */
+function runSubscribers(): void {
+  const { wsUrl, subscribers } = workerData as { wsUrl: string; subscribers: number };
+  const port = parentPort!;
+  let measuring = false;
+  let receipts: Array<[number, number]> = [];
+  const clients: Client[] = [];
+  const stops: Array<() => void> = [];
+  for (let c = 0; c * PER_CONNECTION < subscribers; c++) {
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+    clients.push(client);
+    for (let i = c * PER_CONNECTION; i < Math.min(subscribers, (c + 1) * PER_CONNECTION); i++) {
+      const filterIndex = i % FILTERS.length;
+      stops.push(
+        client.subscribe(
+          { query: QUERY, variables: { filter: FILTERS[filterIndex]! } },
+          {
+            next: () => {
+              if (measuring) receipts.push([filterIndex, Date.now()]);
+            },
+            error: (error) => port.postMessage({ type: 'error', message: String((error as Error)?.message ?? error) } satisfies FromWorker),
+            complete: () => undefined,
+          },
+        ),
+      );
+    }
+  }
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'measure') {
+      measuring = message.on;
+      if (!message.on) {
+        port.postMessage({ type: 'receipts', receipts } satisfies FromWorker);
+        receipts = [];
+      }
+      return;
+    }
+    for (const stop of stops) stop();
+    void Promise.all(clients.map((c) => c.dispose())).then(() => port.postMessage({ type: 'closed' } satisfies FromWorker));
+  });
+}
+
+function nextMessage<T extends FromWorker['type']>(worker: Worker, type: T): Promise<Extract<FromWorker, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromWorker) => {
+      if (message.type === 'error') return reject(new Error(`subscriber: ${message.message}`));
+      if (message.type !== type) return;
+      worker.off('message', onMessage);
+      resolve(message as Extract<FromWorker, { type: T }>);
+    };
+    worker.on('message', onMessage);
+  });
+}
+
 async function scenario(subscribers: number): Promise<Figures> {
   const sim = await startSimulator({ seed: 1, host: '127.0.0.1', port: 0 });
   const gateway = await startGateway(sim.url);
   const wsUrl = gateway.url.replace(/^http/, 'ws');
   try {
-    // Poll request arrivals per filter, on this process's clock.
-    const arrivals = new Map<string, number[]>();
-    let logged = 0;
-    const indexRequests = () => {
-      for (; logged < sim.requests.length; logged++) {
-        const request = sim.requests[logged]!;
-        if (request.path !== '/api/endeavour/jobsession' || !Array.isArray(request.filter)) continue;
-        const key = canonicalFilter(request.filter as never);
-        let list = arrivals.get(key);
-        if (!list) arrivals.set(key, (list = []));
-        list.push(request.at);
-      }
-    };
-    const latencies: number[] = [];
-    let events = 0;
-    let measuring = false;
-
     const started = Date.now();
-    const clients: Client[] = [];
-    const stops: Array<() => void> = [];
-    for (let c = 0; c * PER_CONNECTION < subscribers; c++) {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
-      clients.push(client);
-      for (let i = c * PER_CONNECTION; i < Math.min(subscribers, (c + 1) * PER_CONNECTION); i++) {
-        const filter = FILTERS[i % FILTERS.length]!;
-        const key = keyOf(filter);
-        stops.push(
-          client.subscribe(
-            { query: QUERY, variables: { filter } },
-            {
-              next: () => {
-                if (!measuring) return;
-                const now = Date.now();
-                events++;
-                indexRequests();
-                const list = arrivals.get(key);
-                // The poll that produced this event: the latest window request for this filter.
-                let at: number | undefined;
-                for (let j = (list?.length ?? 0) - 1; j >= 0; j--) if (list![j]! <= now) { at = list![j]; break; }
-                if (at !== undefined) latencies.push(now - at);
-              },
-              error: (error) => console.error('subscription error', error),
-              complete: () => undefined,
-            },
-          ),
-        );
-      }
-    }
+    const worker = startSubscribers(wsUrl, subscribers);
+    worker.on('error', (error) => {
+      throw error;
+    });
     for (let i = 0; (await metric(gateway.url, 'live_subscriptions')) < subscribers; i++) {
       if (i > 600) throw new Error('subscribers did not all connect within a minute');
       await sleep(100);
@@ -174,35 +198,62 @@ async function scenario(subscribers: number): Promise<Figures> {
     const connectMs = Date.now() - started;
     if ((await metric(gateway.url, 'live_pollers')) !== FILTERS.length) throw new Error('expected one poller per filter');
 
-    // Warm-up interval, then measure while the simulator changes once per interval.
+    // Warm-up, then measure while the simulator changes once per interval.
     await sleep(POLL_MS * 2);
-    indexRequests();
-    const requestsBefore = sim.requests.filter((r) => r.path.startsWith('/api/endeavour/jobsession')).length;
+    const isList = (r: (typeof sim.requests)[number]) => r.path.startsWith('/api/endeavour/jobsession');
+    const requestsBefore = sim.requests.filter(isList).length;
     const pollsBefore = await metric(gateway.url, 'live_polls_total');
-    measuring = true;
+    worker.postMessage({ type: 'measure', on: true } satisfies ToWorker);
     const measureStart = Date.now();
     for (let i = 0; i < MEASURE_INTERVALS; i++) {
       sim.step({ insert: 1 });
       await sleep(POLL_MS);
     }
     const elapsed = Date.now() - measureStart;
-    measuring = false;
-    const requests = sim.requests.filter((r) => r.path.startsWith('/api/endeavour/jobsession')).length - requestsBefore;
+    const receiptsMessage = nextMessage(worker, 'receipts');
+    worker.postMessage({ type: 'measure', on: false } satisfies ToWorker);
+    const { receipts } = await receiptsMessage;
+    const requests = sim.requests.filter(isList).length - requestsBefore;
     const polls = (await metric(gateway.url, 'live_polls_total')) - pollsBefore;
     const rss = rssMb(gateway.child.pid!).rss;
 
-    for (const stop of stops) stop();
-    await Promise.all(clients.map((c) => c.dispose()));
+    // Each event against the latest window request of its filter that reached SPP before it arrived.
+    const arrivals = new Map<string, number[]>();
+    for (const request of sim.requests) {
+      if (request.path !== '/api/endeavour/jobsession' || !Array.isArray(request.filter)) continue;
+      const key = canonicalFilter(request.filter as never);
+      let list = arrivals.get(key);
+      if (!list) arrivals.set(key, (list = []));
+      list.push(request.at);
+    }
+    const keys = FILTERS.map(keyOf);
+    const latencies: number[] = [];
+    for (const [filterIndex, receivedAt] of receipts) {
+      const list = arrivals.get(keys[filterIndex]!) ?? [];
+      let at: number | undefined;
+      for (let j = list.length - 1; j >= 0; j--) {
+        if (list[j]! <= receivedAt) {
+          at = list[j];
+          break;
+        }
+      }
+      if (at !== undefined) latencies.push(receivedAt - at);
+    }
     latencies.sort((a, b) => a - b);
+
+    const closed = nextMessage(worker, 'closed');
+    worker.postMessage({ type: 'close' } satisfies ToWorker);
+    await closed;
+    await worker.terminate();
     const intervals = elapsed / POLL_MS;
     return {
       subscribers,
-      connections: clients.length,
+      connections: Math.ceil(subscribers / PER_CONNECTION),
       polls,
       requests,
       intervals,
       requestsPerFilterPerInterval: requests / intervals / FILTERS.length,
-      events,
+      events: receipts.length,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
       rss,
       connectMs,
@@ -233,8 +284,8 @@ async function main(): Promise<void> {
     `Produced by \`npm run bench:live\` (bench/live.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round((Date.now() - began) / 1000)} s;`,
     `${cpu}, ${os.cpus().length} cores, Node ${process.version}. The gateway is its own process (NODE_ENV=production,`,
     `SUBSCRIPTION_POLL_MS=${POLL_MS}); the SPP simulator (4,877 sessions, stepped once per interval: one new session,`,
-    'running ones progress and finish) and every subscriber (graphql-ws, 100 subscriptions per WebSocket) share the',
-    `benchmark process. Subscribers are spread evenly over ${FILTERS.length} filters; ${MEASURE_INTERVALS} intervals are measured after all are connected.`,
+    'running ones progress and finish) runs in the benchmark process, every subscriber (graphql-ws, 100 subscriptions',
+    `per WebSocket) in a worker thread of it. Subscribers are spread evenly over ${FILTERS.length} filters; ${MEASURE_INTERVALS} intervals are measured after all are connected.`,
     '',
     '| subscribers | WebSockets | upstream requests per filter per interval (target 1) | events delivered | fan-out latency p50 / p99, poll to client | gateway RSS (target < 300 MiB at 5,000) |',
     '|---:|---:|---|---:|---|---:|',
@@ -246,8 +297,8 @@ async function main(): Promise<void> {
     '  one request (their current state, for REMOVED), and one in which watched running sessions slid past the window',
     '  adds one (their ids): hence slightly more than one request per filter per interval while sessions finish.',
     '- Latency runs from the moment the poll\'s request reached SPP to the moment a subscriber in the benchmark process',
-    '  holds the event: SPP\'s answer, the diff, one GraphQL execution per subscriber, the socket, and the client\'s',
-    '  parsing, all on the same two cores.',
+    '  holds the event: SPP\'s answer, the diff, one GraphQL execution per event and document (shared by the',
+    '  subscribers of a filter), one message per subscriber on its socket, and the client\'s parsing, all on two cores.',
     '<!-- live:end -->',
     '',
   ].join('\n');
@@ -259,10 +310,14 @@ async function main(): Promise<void> {
   console.log('bench/RESULTS.md: "Live updates" section written');
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (isMainThread) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  runSubscribers();
+}
