@@ -105,16 +105,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const httpServer = http.createServer();
   // One executable schema for Apollo (queries, mutations) and graphql-js `subscribe` (live updates).
   const schema = makeExecutableSchema<GatewayContext>({ typeDefs, resolvers });
-  const contextDeps = {
-    spp,
-    auth,
-    codec,
-    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
-    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
-    defaultPageSize: env.PAGE_DEFAULT_SIZE,
-    maxPageSize: env.PAGE_MAX_SIZE,
-  };
-
   const liveMetrics = new LiveMetrics(metrics.registry);
   const live = new LiveService(
     new InMemoryFeedRegistry({
@@ -146,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxPayloadBytes: env.MAX_BODY_BYTES,
     },
     allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? [],
+    // Called per subscription, once the server listens (contextDeps is declared below, as for queries).
     context: (headers, requestId, log) => createContext(contextDeps, headers, requestId, log),
     formatError,
     path: '/graphql',
@@ -179,6 +170,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   });
   await apollo.start();
+
+  const contextDeps = {
+    spp,
+    auth,
+    codec,
+    pageSizeCap: env.SPP_PAGE_SIZE_CAP,
+    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
+    defaultPageSize: env.PAGE_DEFAULT_SIZE,
+    maxPageSize: env.PAGE_MAX_SIZE,
+  };
 
   httpServer.on(
     'request',
