@@ -28,7 +28,7 @@ import { operationTypePlugin } from './server/identical-requests.js';
 import type { Env } from './config.js';
 import { GatewayMetrics } from './server/metrics.js';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { createWindowReader } from './pagination/window.js';
+import { createWindowReader, readWindow } from './pagination/window.js';
 import { InMemoryFeedRegistry } from './live/registry.js';
 import { LiveMetrics } from './live/metrics.js';
 import { LiveService } from './live/service.js';
@@ -113,7 +113,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
       maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
       maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
-      readerFor: (identity) => createWindowReader((params) => spp.listJobSessions(identity, params), env.SPP_PAGE_SIZE_CAP, env.SPP_FANOUT_CONCURRENCY),
+      readerFor: (identity) => {
+        const reader = createWindowReader((params) => spp.listJobSessions(identity, params), env.SPP_PAGE_SIZE_CAP, env.SPP_FANOUT_CONCURRENCY);
+        return (query, offset, count) => readWindow(reader, query, offset, count);
+      },
       onPoll: (outcome) => liveMetrics.polls.inc({ outcome }),
       onSizeChange: (size) => liveMetrics.pollers.set(size),
       logger: logger.child({ component: 'live' }),

@@ -2,8 +2,9 @@
  * One poller: the changes of one filter as one identity sees them, shared by every subscriber
  * of that pair whatever their selection sets.
  *
- * A poll reads through the same window reader as `Query.jobSessions` (src/pagination/window.ts,
- * so the same client, single flight, re-login on 401 and page-size handling) and costs SPP:
+ * A poll reads through the list engine as `Query.jobSessions` does (`readWindow` of
+ * src/pagination/window.ts over the same SPP client: single flight, re-login on 401, page-size
+ * handling) and costs SPP:
  * - one list request: the newest `window` sessions of the filter (start DESC), always;
  * - one more, only when sessions the feed saw in a non-final status have slid past the
  *   window's edge: those ids (`id IN [...]`, with the filter);
@@ -22,7 +23,7 @@
 import type { GraphQLError } from 'graphql';
 import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import { readWindow, type WindowReader } from '../pagination/window.js';
+import type { ListQuery } from '../pagination/window.js';
 import { ErrorCode } from '../errors.js';
 import { catchUp, diff, isFinal, MUTABLE_PROPERTIES, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
 
@@ -52,11 +53,17 @@ export interface FeedTiming {
   maxBackoffMs: number;
 }
 
+/**
+ * Reads records [offset, offset + count) of one job-session list query as `identity`: the list
+ * engine's `readWindow` over the SPP client, as queries read (wired in server.ts).
+ */
+export type SessionWindowReader = (query: ListQuery, offset: number, count: number) => Promise<{ records: SppJobSession[] }>;
+
 export interface FeedOptions extends FeedTiming {
   /** How many of the newest sessions of the filter each poll reads. */
   window: number;
-  /** Builds the window reader that speaks to SPP as `identity`. */
-  readerFor(identity: UpstreamIdentity): WindowReader;
+  /** The list engine's window reading, speaking to SPP as `identity`. */
+  readerFor(identity: UpstreamIdentity): SessionWindowReader;
   clock?: () => number;
   /** Called after each poll with its outcome ('ok', 'failed') and how many events it found. */
   onPoll?(outcome: 'ok' | 'failed', events: number): void;
@@ -75,7 +82,7 @@ export class Feed {
   /** Listeners catching up from `since`: live batches wait here until the catch-up is delivered. */
   private readonly catchingUp = new Map<FeedListener, JobSessionEventValue[]>();
   private readonly removed: JobSessionEventValue[] = [];
-  private readonly reader: WindowReader;
+  private readonly read: SessionWindowReader;
   private readonly clock: () => number;
   private state: WatchState | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -87,7 +94,7 @@ export class Feed {
     readonly spec: FeedSpec,
     private readonly options: FeedOptions,
   ) {
-    this.reader = options.readerFor(spec.identity);
+    this.read = options.readerFor(spec.identity);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -194,7 +201,7 @@ export class Feed {
   private async observe(): Promise<JobSessionEventValue[]> {
     const { filter } = this.spec;
     const size = this.options.window;
-    const window = await readWindow(this.reader, { filter, sort: [...WATCH_ORDER] }, 0, size);
+    const window = await this.read({ filter, sort: [...WATCH_ORDER] }, 0, size);
     const windowFull = window.records.length >= size;
     const previous = this.state;
     const trackedAsked = previous ? trackedPastEdge(previous, window.records, windowFull, WATCH_ORDER) : [];
@@ -235,8 +242,7 @@ export class Feed {
   private async changesSince(since: number): Promise<JobSessionEventValue[]> {
     const { filter } = this.spec;
     const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
-    const changed = await readWindow(
-      this.reader,
+    const changed = await this.read(
       { filter: [...fixed, { property: 'lastUpdate', value: since, op: '>' }], sort: [{ property: 'lastUpdate', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] },
       0,
       this.options.window,
@@ -249,7 +255,7 @@ export class Feed {
   }
 
   private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {
-    const result = await readWindow(this.reader, { filter: [...filter, { property: 'id', value: ids, op: 'IN' }], sort: [...WATCH_ORDER] }, 0, ids.length);
+    const result = await this.read({ filter: [...filter, { property: 'id', value: ids, op: 'IN' }], sort: [...WATCH_ORDER] }, 0, ids.length);
     return result.records;
   }
 
