@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
@@ -282,5 +283,30 @@ describe('resilience', () => {
     (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await slow.ended).toEqual({ code: 1008, reason: expect.stringMatching(/^Slow consumer: more than 50 events were waiting/) });
     await until(() => h.gateway.live.registry.size === 0, 'its subscriptions ended');
+  });
+
+  it('closes the event stream of a consumer that stops reading, instead of buffering', async () => {
+    const body = JSON.stringify({ query: 'subscription { jobSessionEvents { session { raw } } }' });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, resolve);
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(response.statusCode).toBe(200);
+    const ended = new Promise<void>((resolve) => response.socket.once('close', () => resolve()));
+    await until(() => h.gateway.live.registry.size === 1);
+    await h.gateway.live.registry.nextPolls();
+    response.pause();
+    const disconnects = async () => (await h.gateway.metrics.registry.getSingleMetric('live_slow_consumer_disconnects_total')!.get()).values[0]?.value ?? 0;
+    const before = await disconnects();
+    for (let i = 0; i < 200 && (await disconnects()) === before; i++) {
+      h.sim.step({ insert: 10 });
+      await h.gateway.live.registry.nextPolls();
+    }
+    expect(await disconnects()).toBe(before + 1);
+    response.resume();
+    response.on('data', () => undefined);
+    await ended;
+    await until(() => h.gateway.live.registry.size === 0, 'its subscription ended');
   });
 });
