@@ -8,9 +8,11 @@
  * variables): it is computed once and shared. 5,000 subscribers of one screen cost one
  * execution per change, not 5,000.
  *
- * Contract: resolvers under Subscription payloads (JobSessionEvent, JobSession and below) do
- * not read the context; they translate the upstream record. Sharing across subscribers never
- * crosses identities, since an event object belongs to one identity's feed.
+ * Contract: what a resolver under a Subscription payload returns depends on the record and on
+ * the caller's identity only (a field that loads more from SPP uses the context's upstream
+ * access, which is the identity's). The first subscriber's context then answers for the others,
+ * and sharing never crosses identities: an event object belongs to one identity's feed, and
+ * the records in it come from that identity's SPP answers.
  */
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type DocumentNode } from 'graphql';
 
