@@ -22,6 +22,7 @@ import { readByIds } from '../lists/by-id.js';
 import type { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from './auth.js';
 import type { OperationTypeHolder } from './identical-requests.js';
+import type { LiveConnection, LiveService } from '../live/service.js';
 
 export interface UpstreamContext {
   identity: UpstreamIdentity;
@@ -54,6 +55,8 @@ export interface GatewayContext extends OperationTypeHolder {
   auth: Authenticator;
   /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
   upstream(): UpstreamContext;
+  /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
+  live?: { service: LiveService; connection: LiveConnection };
 }
 
 export interface ContextDeps {
