@@ -146,6 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
+  const corsSettings = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   // One executable schema for Apollo (queries, mutations) and graphql-js `subscribe` (live updates).
   const schema = makeExecutableSchema<GatewayContext>({ typeDefs, resolvers });
@@ -183,7 +184,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS,
       maxPayloadBytes: env.MAX_BODY_BYTES,
     },
-    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? [],
+    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? corsSettings.origins,
     // Called per subscription, once the server listens (contextDeps is declared below, as for queries).
     context: (headers, requestId, log) => createContext(contextDeps, headers, requestId, log),
     formatError,
@@ -240,7 +241,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
-  const cors = createCorsHandler(corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production'));
+  const cors = createCorsHandler(corsSettings);
   const routes = new Map<string, Route>([
     [
       '/readyz',

@@ -43,13 +43,14 @@ export function subscriptionHeaders(request: IncomingMessage, payload: unknown):
 
 /**
  * Whether a browser request may open a subscription: requests without Origin (non-browser
- * clients) pass; a browser's must be same-origin (its host equals the Host header) or listed
- * in SUBSCRIPTION_ALLOWED_ORIGINS.
+ * clients) pass; a browser's must be same-origin (its host equals the Host header) or allowed:
+ * SUBSCRIPTION_ALLOWED_ORIGINS, else the origins CORS allows (a browser app that may query may
+ * also subscribe).
  */
-export function originAllowed(request: IncomingMessage, allowed: readonly string[]): boolean {
+export function originAllowed(request: IncomingMessage, allowed: ReadonlyArray<string | RegExp>): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  if (allowed.some((entry) => entry === '*' || (typeof entry === 'string' ? entry === origin : entry.test(origin)))) return true;
   try {
     return new URL(origin).host === request.headers.host;
   } catch {
@@ -58,7 +59,7 @@ export function originAllowed(request: IncomingMessage, allowed: readonly string
 }
 
 export const originRefusal = (request: IncomingMessage) =>
-  `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS).`;
+  `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS or CORS_ORIGINS).`;
 
 export type CheckedOperation = { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] };
 

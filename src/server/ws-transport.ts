@@ -31,7 +31,7 @@ export interface TransportOptions {
   metrics: LiveMetrics;
   logger: Logger;
   limits: SubscriptionLimits & { perConnection: number; maxConnections: number; maxPayloadBytes: number };
-  allowedOrigins: readonly string[];
+  allowedOrigins: ReadonlyArray<string | RegExp>;
   /** The per-operation context, as for queries. */
   context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext;
   /** The error masking of queries (src/server/error-masking.ts). */

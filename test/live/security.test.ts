@@ -93,6 +93,24 @@ describe('authentication (service account with tokens)', () => {
   });
 });
 
+describe('origins a browser app may subscribe from', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 300 }, env: { ...LIVE_ENV, CORS_ORIGINS: 'https://monitor.example' }, auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false } });
+  });
+  afterAll(() => h.close());
+
+  it('lets an origin that CORS_ORIGINS allows subscribe over both transports, and still refuses others', async () => {
+    const listed = rawSocket(h, { origin: 'https://monitor.example', authorization: `Bearer ${TOKEN}` });
+    await until(() => listed.messages.length > 0);
+    expect(listed.messages[0]).toEqual({ type: 'connection_ack' });
+    listed.socket.close();
+    expect((await ssePost(h, { origin: 'https://monitor.example', authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    expect(await rawSocket(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` }).ended).toEqual({ status: 403 });
+    expect((await ssePost(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).status).toBe(403);
+  });
+});
+
 describe('authentication (pass-through)', () => {
   let h: Harness;
   beforeAll(async () => {

@@ -21,7 +21,7 @@ describe('shutdown', () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk) => {
         stdout += String(chunk);
-        const match = /Gateway ready at (\S+)/.exec(stdout);
+        const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(stdout);
         if (match) resolve(match[1]!);
       });
       child.on('exit', () => reject(new Error(`the gateway exited before it was ready: ${stdout}`)));
