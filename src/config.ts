@@ -105,6 +105,18 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('spp-jobsession-gateway'),
 
   COMPRESSION_THRESHOLD_BYTES: int(0).default(4_096),
+
+  // Live updates (README "Live updates").
+  SUBSCRIPTION_POLL_MS: int(10).default(2_000),
+  SUBSCRIPTION_IDLE_POLL_MS: int(10).default(6_000),
+  SUBSCRIPTION_MAX_BACKOFF_MS: int(10).default(60_000),
+  SUBSCRIPTION_WINDOW: int(1, 10_000).default(100),
+  SUBSCRIPTION_BUFFER: int(1).default(1_000),
+  SUBSCRIPTIONS_PER_CONNECTION: int(1).default(100),
+  SUBSCRIPTIONS_PER_IDENTITY: int(1).default(10_000),
+  SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
+  SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
+  SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -165,6 +177,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   }
   if (env.ALLOW_ARBITRARY_OPERATIONS === false && !env.PERSISTED_DOCUMENTS_FILE) {
     throw new ConfigError('Invalid ALLOW_ARBITRARY_OPERATIONS: false needs PERSISTED_DOCUMENTS_FILE, the operations that may run');
+  }
+  if (env.SUBSCRIPTION_BUFFER < 2 * env.SUBSCRIPTION_WINDOW) {
+    // One poll can bring about two windows of events at once (sessions added and removed): a smaller buffer would cut off readers that keep up.
+    throw new ConfigError(`Invalid SUBSCRIPTION_BUFFER (${env.SUBSCRIPTION_BUFFER}): must be at least twice SUBSCRIPTION_WINDOW (${env.SUBSCRIPTION_WINDOW})`);
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }

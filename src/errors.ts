@@ -31,6 +31,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The same clientMutationId was already used, within the idempotency window, for another input. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -55,6 +56,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   ACTION_NOT_AVAILABLE: 409,
   CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  LIMIT_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
 };
 

@@ -22,7 +22,8 @@ import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
 import { CursorCodec } from './pagination/cursor.js';
-import { PageSizeMemory } from './pagination/window.js';
+import { createWindowReader, PageSizeMemory, readWindow } from './pagination/window.js';
+import { JOB_SESSIONS } from './lists/job-sessions.js';
 import { Authenticator } from './server/auth.js';
 import { costLimitPlugin, validationRules } from './server/limits.js';
 import { createDocumentStore, type DocumentCache } from './server/document-cache.js';
@@ -40,6 +41,11 @@ import { Actions } from './actions/actions.js';
 import { InMemoryIdempotencyStore } from './actions/idempotency.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { InMemoryFeedRegistry } from './live/registry.js';
+import { LiveMetrics } from './live/metrics.js';
+import { LiveService } from './live/service.js';
+import { createSubscriptionTransports } from './server/subscriptions.js';
 
 export const typeDefs = readFileSync(fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)), 'utf8');
 
@@ -75,6 +81,8 @@ export interface Gateway {
   checkUpstream(): Promise<boolean>;
   /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
   documents: DocumentCache | null;
+  /** Live updates: the feeds behind subscriptions (tests wait on `live.registry.nextPolls()`). */
+  live: LiveService;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
   stop(): Promise<void>;
   /**
@@ -140,11 +148,54 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const httpServer = http.createServer();
+  const corsSettings = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
+  // One executable schema for Apollo (queries, mutations) and graphql-js `subscribe` (live updates).
+  const schema = makeExecutableSchema<GatewayContext>({ typeDefs, resolvers });
+  const liveMetrics = new LiveMetrics(metrics.registry);
+  const live = new LiveService(
+    new InMemoryFeedRegistry({
+      window: env.SUBSCRIPTION_WINDOW,
+      intervalMs: env.SUBSCRIPTION_POLL_MS,
+      idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
+      maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
+      maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
+      readerFor: (identity) => {
+        // The page size SPP was seen to cap at is shared with queries (contextDeps, read when a feed starts).
+        const reader = createWindowReader((params) => spp.listPage(identity, JOB_SESSIONS, params), contextDeps.pageSize, env.SPP_FANOUT_CONCURRENCY);
+        return (query, offset, count) => readWindow(reader, query, offset, count);
+      },
+      onPoll: (outcome) => liveMetrics.polls.inc({ outcome }),
+      onSizeChange: (size) => liveMetrics.pollers.set(size),
+      logger: logger.child({ component: 'live' }),
+    }),
+    { perIdentity: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER },
+    liveMetrics,
+  );
+  const formatError = createErrorFormatter(logger);
+  const subscriptions = createSubscriptionTransports(httpServer, {
+    schema,
+    auth,
+    live,
+    metrics: liveMetrics,
+    logger: logger.child({ component: 'subscriptions' }),
+    limits: {
+      ...limits,
+      maxDocumentBytes: env.MAX_DOCUMENT_BYTES,
+      perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS,
+      maxPayloadBytes: env.MAX_BODY_BYTES,
+    },
+    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? corsSettings.origins,
+    // Called per subscription, once the server listens (contextDeps is declared below, as for queries).
+    context: (headers, requestId, log) => createContext(contextDeps, headers, requestId, log),
+    formatError,
+    path: '/graphql',
+  });
+
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs,
-    resolvers,
-    formatError: createErrorFormatter(logger),
+    schema,
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
     allowBatchedHttpRequests: true,
@@ -165,6 +216,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       operationTypePlugin(),
       graphqlMetricsPlugin(metrics),
       ...(tracing ? [tracing.plugin<GatewayContext>()] : []),
+      subscriptions.plugin(),
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
@@ -199,7 +251,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
-  const cors = createCorsHandler(corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production'));
+  const cors = createCorsHandler(corsSettings);
   const routes = new Map<string, Route>([
     [
       '/readyz',
@@ -236,6 +288,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
       limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
       context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),
+      eventStream: subscriptions.eventStream,
     }),
   );
   await new Promise<void>((resolve, reject) => {
@@ -284,6 +337,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     metrics,
     documents,
+    live,
     readiness,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     async checkUpstream() {

@@ -5,6 +5,7 @@ import type { JobSessionPage } from '../lists/job-sessions.js';
 import type { JobLogEntryPage } from '../lists/job-log.js';
 import type { JobPage } from '../lists/jobs.js';
 import type { StatusCount, TypeCount } from '../lists/counts.js';
+import type { JobSessionEventValue } from '../live/events.js';
 import type { GatewayContext } from '../server/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -478,6 +479,33 @@ export type JobSessionEdge = {
   /** The job session. */
   node: JobSession;
 };
+
+/** A change of one job session, as `Subscription.jobSessionEvents` pushes it. */
+export type JobSessionEvent = {
+  __typename?: 'JobSessionEvent';
+  /** When SPP recorded the change (the session's `lastUpdate`); for an expired session, when the gateway noticed it. */
+  at: Scalars['DateTime']['output'];
+  /** What happened. */
+  kind: JobSessionEventKind;
+  /**
+   * The session's status before this change, for screens that react to transitions (a tile that
+   * turns red when a backup fails). Null for ADDED, and for changes replayed with `since`.
+   */
+  previousStatus?: Maybe<JobSessionStatus>;
+  /** The session as it is now. Null only for REMOVED when SPP expired (deleted) the session. */
+  session?: Maybe<JobSession>;
+  /** SPP's id of the session (present even when `session` is null). */
+  sessionId: Scalars['ID']['output'];
+};
+
+/** What happened to a session, as seen between two polls of SPP. */
+export type JobSessionEventKind =
+  /** The session now matches the filter: it started, or entered the filter (e.g. PENDING became RUNNING). */
+  | 'ADDED'
+  /** The session still matches, and its `lastUpdate`, `status` or `percent` changed. */
+  | 'CHANGED'
+  /** The session no longer matches the filter (e.g. it finished under a RUNNING filter), or SPP expired it. */
+  | 'REMOVED';
 
 /** Conditions on job sessions. Every given field must hold (AND); a list field matches any of its values (IN). */
 export type JobSessionFilter = {
@@ -997,6 +1025,49 @@ export type StartJobPayload = {
   jobSession?: Maybe<JobSession>;
 };
 
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * One event per change among the sessions that match `filter`, oldest change first. A session is
+   * watched while it is among the newest sessions of the filter (the poll window) or while it runs.
+   * With `since`, changes after that instant that happened before the subscription started are
+   * delivered first, so a client that ran the list query and then subscribes misses nothing
+   * (Apollo Client `subscribeToMore`).
+   */
+  jobSessionEvents: JobSessionEvent;
+  /**
+   * The session, pushed whenever it changes (status, `percent`, `end`, statistics). Completes after it
+   * reaches a final status (or SPP expires it). Fails with BAD_USER_INPUT when SPP knows no such session.
+   */
+  jobSessionUpdated: JobSession;
+};
+
+
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type SubscriptionJobSessionEventsArgs = {
+  filter?: InputMaybe<JobSessionFilter>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/**
+ * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
+ * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
+ * of subscribers, and pushes only what changed (README "Live updates").
+ */
+export type SubscriptionJobSessionUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -1109,6 +1180,8 @@ export type ResolversTypes = ResolversObject<{
   JobSession: ResolverTypeWrapper<SppJobSession>;
   JobSessionConnection: ResolverTypeWrapper<JobSessionPage>;
   JobSessionEdge: ResolverTypeWrapper<Omit<JobSessionEdge, 'node'> & { node: ResolversTypes['JobSession'] }>;
+  JobSessionEvent: ResolverTypeWrapper<JobSessionEventValue>;
+  JobSessionEventKind: JobSessionEventKind;
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
   JobSessionOrderField: JobSessionOrderField;
@@ -1137,6 +1210,7 @@ export type ResolversTypes = ResolversObject<{
   StartJobInput: StartJobInput;
   StartJobPayload: ResolverTypeWrapper<Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversTypes['Job'], jobSession?: Maybe<ResolversTypes['JobSession']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1167,6 +1241,7 @@ export type ResolversParentTypes = ResolversObject<{
   JobSession: SppJobSession;
   JobSessionConnection: JobSessionPage;
   JobSessionEdge: Omit<JobSessionEdge, 'node'> & { node: ResolversParentTypes['JobSession'] };
+  JobSessionEvent: JobSessionEventValue;
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
   JobSessionStatistic: SppStatistic;
@@ -1190,6 +1265,7 @@ export type ResolversParentTypes = ResolversObject<{
   StartJobInput: StartJobInput;
   StartJobPayload: Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversParentTypes['Job'], jobSession?: Maybe<ResolversParentTypes['JobSession']> };
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
 }>;
 
 export type CancelJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelJobSessionPayload'] = ResolversParentTypes['CancelJobSessionPayload']> = ResolversObject<{
@@ -1354,6 +1430,14 @@ export type JobSessionEdgeResolvers<ContextType = GatewayContext, ParentType ext
   node?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
 }>;
 
+export type JobSessionEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionEvent'] = ResolversParentTypes['JobSessionEvent']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JobSessionEventKind'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['JobSessionStatus']>, ParentType, ContextType>;
+  session?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type JobSessionStatisticResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionStatistic'] = ResolversParentTypes['JobSessionStatistic']> = ResolversObject<{
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   names?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
@@ -1479,6 +1563,11 @@ export type StartJobPayloadResolvers<ContextType = GatewayContext, ParentType ex
   jobSession?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  jobSessionEvents?: SubscriptionResolver<ResolversTypes['JobSessionEvent'], "jobSessionEvents", ParentType, ContextType, Partial<SubscriptionJobSessionEventsArgs>>;
+  jobSessionUpdated?: SubscriptionResolver<ResolversTypes['JobSession'], "jobSessionUpdated", ParentType, ContextType, RequireFields<SubscriptionJobSessionUpdatedArgs, 'id'>>;
+}>;
+
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   CancelJobSessionPayload?: CancelJobSessionPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -1495,6 +1584,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   JobSession?: JobSessionResolvers<ContextType>;
   JobSessionConnection?: JobSessionConnectionResolvers<ContextType>;
   JobSessionEdge?: JobSessionEdgeResolvers<ContextType>;
+  JobSessionEvent?: JobSessionEventResolvers<ContextType>;
   JobSessionStatistic?: JobSessionStatisticResolvers<ContextType>;
   JobSessionStats?: JobSessionStatsResolvers<ContextType>;
   JobSessionStatsCount?: JobSessionStatsCountResolvers<ContextType>;
@@ -1512,5 +1602,6 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   RerunJobSessionPayload?: RerunJobSessionPayloadResolvers<ContextType>;
   SppUser?: SppUserResolvers<ContextType>;
   StartJobPayload?: StartJobPayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

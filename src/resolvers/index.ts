@@ -7,6 +7,7 @@ import { DateTime, JSONScalar } from './scalars.js';
 import { Job } from './Job.js';
 import { JobLogEntry } from './JobLogEntry.js';
 import { JobSessionStats } from './JobSessionStats.js';
+import { JobSessionEvent, Subscription } from './Subscription.js';
 import type { Page } from '../pagination/paginator.js';
 import type { SppRecord } from '../upstream/types.js';
 
@@ -33,6 +34,8 @@ export const resolvers: Resolvers = {
   JobSessionStats,
   JobSessionStatusCount: count,
   JobLogTypeCount: count,
+  Subscription,
+  JobSessionEvent,
   JobSession,
   JobSessionStatistic,
   PolicySnapshot,

@@ -23,6 +23,7 @@ import type { CursorCodec } from '../pagination/cursor.js';
 import type { Actor, Authenticator } from './auth.js';
 import type { Actions } from '../actions/actions.js';
 import type { OperationTypeHolder } from './identical-requests.js';
+import type { LiveConnection, LiveService } from '../live/service.js';
 
 export interface UpstreamContext {
   identity: UpstreamIdentity;
@@ -59,6 +60,8 @@ export interface GatewayContext extends OperationTypeHolder {
   actions: Actions;
   /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
   caller(): { identity: UpstreamIdentity; actor: Actor };
+  /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
+  live?: { service: LiveService; connection: LiveConnection };
 }
 
 export interface ContextDeps {

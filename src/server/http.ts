@@ -71,6 +71,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
+  /** GraphQL over SSE (src/server/sse-transport.ts): requests to the GraphQL path that accept `text/event-stream`. */
+  eventStream?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 class HttpProblem extends Error {
@@ -123,6 +125,8 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         if (route) return await route(req, res, url, log);
         return notFound(res, graphqlPath);
       }
+      // GraphQL over Server-Sent Events (graphql-sse) shares the path; the stream is its own protocol.
+      if (options.eventStream && /\btext\/event-stream\b/i.test(String(req.headers.accept ?? ''))) return await options.eventStream(req, res);
       if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };

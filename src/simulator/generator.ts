@@ -626,7 +626,8 @@ const LIVE_OUTCOMES: ReadonlyArray<readonly [string, number]> = [
  * and finish (COMPLETED/PARTIAL/FAILED, with end and duration) once they reach 100 %.
  */
 export function advanceState(rng: Rng, job: JobDefinition, s: SessionState, now: number): SessionState {
-  const lastUpdate = Math.max(now, s.lastUpdate, s.start);
+  // SPP stamps every change: lastUpdate moves forward even when two changes share a millisecond.
+  const lastUpdate = Math.max(now, s.lastUpdate + 1, s.start);
   if (s.status !== 'RUNNING') {
     const percent = intBetween(rng, 5, 30);
     const stats = s.stats ? { ...s.stats, success: Math.floor((s.stats.total * percent) / 100), showSkipped: true } : null;

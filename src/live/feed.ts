@@ -1,0 +1,267 @@
+/**
+ * One poller: the changes of one filter as one identity sees them, shared by every subscriber
+ * of that pair whatever their selection sets.
+ *
+ * A poll reads through the list engine as `Query.jobSessions` does (`readWindow` of
+ * src/pagination/window.ts over the same SPP client: single flight, re-login on 401, page-size
+ * handling) and costs SPP:
+ * - one list request: the newest `window` sessions of the filter (start DESC), always;
+ * - one more, only when sessions the feed saw in a non-final status have slid past the
+ *   window's edge: those ids (`id IN [...]`, with the filter);
+ * - one more, only when sessions vanished from view: those ids without the filter, to tell
+ *   "left the filter" (the session is sent with the REMOVED event) from "expired" (null).
+ * What a subscriber can miss is stated in the README ("Live updates"): a finished session that
+ * changes again once it lies past the window, and intermediate states between two polls.
+ *
+ * Polls never overlap: the next one is scheduled when the previous one is over, every
+ * `intervalMs` while a watched session runs and every `idleIntervalMs` otherwise. Upstream
+ * failures back off exponentially up to `maxBackoffMs` and resume; nothing is emitted for a
+ * failed poll, so subscribers see neither duplicates nor invented events. A refusal of the
+ * identity itself (UNAUTHENTICATED after the client's own re-login, FORBIDDEN) ends the feed
+ * with that error.
+ */
+import type { GraphQLError } from 'graphql';
+import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { UpstreamIdentity } from '../upstream/session.js';
+import type { ListQuery } from '../pagination/window.js';
+import { ErrorCode } from '../errors.js';
+import { catchUp, diff, isFinal, MUTABLE_PROPERTIES, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
+
+/** SPP's own order for job sessions (newest first), with the id as tie-breaker (src/translate/order.ts). */
+export const WATCH_ORDER: readonly SppSort[] = [
+  { property: 'start', direction: 'DESC' },
+  { property: 'id', direction: 'DESC' },
+];
+
+export interface FeedSpec {
+  /** Identity key + filter fingerprint: one feed per key in the process. */
+  key: string;
+  identity: UpstreamIdentity;
+  filter: SppFilter[];
+}
+
+export interface FeedListener {
+  /** A batch of events, oldest first (possibly empty for a replay that found nothing). */
+  deliver(events: readonly JobSessionEventValue[]): void;
+  /** The feed ended with an error (the identity was refused); no more deliveries follow. */
+  fail(error: GraphQLError): void;
+}
+
+export interface FeedTiming {
+  intervalMs: number;
+  idleIntervalMs: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * Reads records [offset, offset + count) of one job-session list query as `identity`: the list
+ * engine's `readWindow` over the SPP client, as queries read (wired in server.ts).
+ */
+export type SessionWindowReader = (query: ListQuery, offset: number, count: number) => Promise<{ records: SppJobSession[] }>;
+
+export interface FeedOptions extends FeedTiming {
+  /** How many of the newest sessions of the filter each poll reads. */
+  window: number;
+  /** The list engine's window reading, speaking to SPP as `identity`. */
+  readerFor(identity: UpstreamIdentity): SessionWindowReader;
+  clock?: () => number;
+  /** Called after each poll with its outcome ('ok', 'failed') and how many events it found. */
+  onPoll?(outcome: 'ok' | 'failed', events: number): void;
+  /** Called when the feed ends on its own (a fatal upstream refusal). */
+  onFatal?(): void;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/** REMOVED events kept for `since` replays (a removed session is no longer in the state). */
+const REMOVED_HISTORY = 1_000;
+
+export class Feed {
+  private readonly listeners = new Set<FeedListener>();
+  /** Listeners that asked for the current state before the first poll: served once the baseline exists. */
+  private readonly pendingReplays = new Set<FeedListener>();
+  /** Listeners catching up from `since`: live batches wait here until the catch-up is delivered. */
+  private readonly catchingUp = new Map<FeedListener, JobSessionEventValue[]>();
+  private readonly removed: JobSessionEventValue[] = [];
+  private readonly read: SessionWindowReader;
+  private readonly clock: () => number;
+  private state: WatchState | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+  private pollWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly spec: FeedSpec,
+    private readonly options: FeedOptions,
+  ) {
+    this.read = options.readerFor(spec.identity);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Starts polling now. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /**
+   * Adds a listener. With `from: 'current'`, it first receives every session in view as it is
+   * now (once the first poll has run); with an instant, the changes SPP made after it (one or
+   * two upstream requests, see `changesSince`); then every later batch, with nothing repeated
+   * that the first delivery already showed in a newer state.
+   */
+  join(listener: FeedListener, from?: number | 'current'): void {
+    this.listeners.add(listener);
+    if (from === undefined) return;
+    if (from === 'current') {
+      if (this.state) listener.deliver(replay(this.state, this.removed, -1));
+      else this.pendingReplays.add(listener);
+      return;
+    }
+    this.catchingUp.set(listener, []);
+    void this.catchUp(listener, from);
+  }
+
+  leave(listener: FeedListener): void {
+    this.listeners.delete(listener);
+    this.pendingReplays.delete(listener);
+    this.catchingUp.delete(listener);
+  }
+
+  /** Stops polling; a poll in flight is discarded. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.releaseWaiters();
+  }
+
+  /** Resolves when the next poll (one starting after this call) is over, or the feed stops. */
+  nextPoll(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    // A poll in flight took its waiters when it started (it may have read SPP before the
+    // caller's change): this one waits for the poll after it.
+    return new Promise((resolve) => this.pollWaiters.push(resolve));
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer.unref?.();
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    const waiters = this.pollWaiters;
+    this.pollWaiters = [];
+    try {
+      const events = await this.observe();
+      if (this.stopped) return;
+      this.failures = 0;
+      this.options.onPoll?.('ok', events.length);
+      for (const event of events) {
+        if (event.kind !== 'REMOVED') continue;
+        this.removed.push(event);
+        if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
+      }
+      for (const listener of this.pendingReplays) listener.deliver(replay(this.state!, this.removed, -1));
+      this.pendingReplays.clear();
+      if (events.length > 0) {
+        for (const listener of [...this.listeners]) {
+          const waiting = this.catchingUp.get(listener);
+          if (waiting) waiting.push(...events);
+          else listener.deliver(events);
+        }
+      }
+      const running = [...this.state!.seen.values()].some((s) => !isFinal(s));
+      this.schedule(running ? this.options.intervalMs : this.options.idleIntervalMs);
+    } catch (error) {
+      if (this.stopped) return;
+      this.options.onPoll?.('failed', 0);
+      const code = (error as GraphQLError).extensions?.code;
+      if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
+        for (const listener of [...this.listeners]) listener.fail(error as GraphQLError);
+        this.stop();
+        this.options.onFatal?.();
+        return;
+      }
+      this.failures++;
+      const delay = Math.min(this.options.maxBackoffMs, this.options.intervalMs * 2 ** this.failures);
+      this.options.logger?.warn({ code, failures: this.failures, retryInMs: delay }, 'live poll failed; backing off');
+      this.schedule(delay);
+    } finally {
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Reads SPP (one to three requests, see the header) and diffs against the last poll. */
+  private async observe(): Promise<JobSessionEventValue[]> {
+    const { filter } = this.spec;
+    const size = this.options.window;
+    const window = await this.read({ filter, sort: [...WATCH_ORDER] }, 0, size);
+    const windowFull = window.records.length >= size;
+    const previous = this.state;
+    const trackedAsked = previous ? trackedPastEdge(previous, window.records, windowFull, WATCH_ORDER) : [];
+    const tracked = trackedAsked.length > 0 ? await this.byIds(trackedAsked, filter) : [];
+    const observation: Observation = { window: window.records, windowFull, trackedAsked, tracked };
+    const gone = previous ? vanished(previous, observation, WATCH_ORDER) : [];
+    const lookedUp = new Map<string, SppJobSession | null>(gone.map((id) => [id, null]));
+    if (gone.length > 0) for (const session of await this.byIds(gone, [])) lookedUp.set(session.id, session);
+    const { events, state } = diff(previous, observation, lookedUp, this.clock(), WATCH_ORDER);
+    this.state = state;
+    return events;
+  }
+
+  /**
+   * A late subscriber's catch-up: the sessions SPP changed after `since` among those matching the
+   * filter's fixed conditions (the newest `window` changes: one request), and which of them match
+   * the whole filter now (a second request, only when the filter has conditions that change).
+   * If SPP fails, the feed's own view is replayed instead, and the failure logged.
+   */
+  private async catchUp(listener: FeedListener, since: number): Promise<void> {
+    let events: JobSessionEventValue[];
+    try {
+      events = await this.changesSince(since);
+    } catch (error) {
+      this.options.logger?.warn({ code: (error as GraphQLError).extensions?.code }, 'live catch-up failed; replaying the poller\'s own view');
+      if (!this.state) await this.nextPoll();
+      events = this.state ? replay(this.state, this.removed, since) : [];
+    }
+    const waiting = this.catchingUp.get(listener);
+    if (!waiting || this.stopped) return;
+    this.catchingUp.delete(listener);
+    // Live batches that arrived meanwhile: only what is newer than the catch-up's view.
+    const shown = new Map(events.map((e) => [e.sessionId, e.at]));
+    const later = waiting.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
+    listener.deliver([...events, ...later]);
+  }
+
+  private async changesSince(since: number): Promise<JobSessionEventValue[]> {
+    const { filter } = this.spec;
+    const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
+    const changed = await this.read(
+      { filter: [...fixed, { property: 'lastUpdate', value: since, op: '>' }], sort: [{ property: 'lastUpdate', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] },
+      0,
+      this.options.window,
+    );
+    const ids = changed.records.map((s) => s.id);
+    const matching =
+      fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
+    // Bounded like a poll: the newest `window` changes and at most `window` deletions.
+    return catchUp(changed.records, matching, this.removed.slice(-this.options.window), since);
+  }
+
+  private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {
+    const result = await this.read({ filter: [...filter, { property: 'id', value: ids, op: 'IN' }], sort: [...WATCH_ORDER] }, 0, ids.length);
+    return result.records;
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.pollWaiters;
+    this.pollWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

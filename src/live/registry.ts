@@ -1,0 +1,85 @@
+/**
+ * Where feeds live: the seam between subscription code and how pollers are shared.
+ *
+ * Feature code (src/live/service.ts) only calls `join` and the function it returns. The
+ * in-memory registry below runs one Feed per key in this process, started by the first
+ * subscriber and stopped (no further upstream call) when the last one leaves. A registry for
+ * several replicas (issue 14) implements the same interface: take a lease on the key in
+ * Redis, run the Feed where the lease is held and publish its batches, and deliver published
+ * batches elsewhere; nothing outside this folder changes.
+ */
+import { gatewayError, ErrorCode } from '../errors.js';
+import { Feed, type FeedListener, type FeedOptions, type FeedSpec } from './feed.js';
+
+export interface FeedRegistry {
+  /**
+   * Adds `listener` to the feed of `spec.key`, starting it when it is the first. With `from`,
+   * the listener first receives the changes after that instant, or (`'current'`) every session
+   * in view as it is now. Returns the function that
+   * removes the listener (and stops the feed when it was the last). Throws LIMIT_EXCEEDED when
+   * a new feed would exceed the number of pollers allowed.
+   */
+  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void;
+  /** Feeds running now. */
+  readonly size: number;
+  /** Resolves once every running feed has completed a poll that started after this call. */
+  nextPolls(): Promise<void>;
+  /** Stops every feed (shutdown). */
+  close(): void;
+}
+
+export class InMemoryFeedRegistry implements FeedRegistry {
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(
+    private readonly options: FeedOptions & { maxFeeds: number; onSizeChange?: (size: number) => void },
+  ) {}
+
+  get size(): number {
+    return this.feeds.size;
+  }
+
+  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void {
+    let feed = this.feeds.get(spec.key);
+    if (!feed) {
+      if (this.feeds.size >= this.options.maxFeeds) {
+        throw gatewayError(
+          ErrorCode.LIMIT_EXCEEDED,
+          `The gateway already polls SPP for ${this.feeds.size} distinct filters (SUBSCRIPTION_MAX_POLLERS): subscribe with a filter others already use, or try again later.`,
+        );
+      }
+      const created: Feed = new Feed(spec, { ...this.options, onFatal: () => this.remove(created) });
+      feed = created;
+      this.feeds.set(spec.key, feed);
+      this.options.onSizeChange?.(this.feeds.size);
+      feed.start();
+    }
+    const joined = feed;
+    joined.join(listener, from);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      joined.leave(listener);
+      if (joined.size === 0) this.remove(joined);
+    };
+  }
+
+  nextPolls(): Promise<void> {
+    return Promise.all([...this.feeds.values()].map((feed) => feed.nextPoll())).then(() => undefined);
+  }
+
+  close(): void {
+    for (const feed of this.feeds.values()) feed.stop();
+    this.feeds.clear();
+    this.options.onSizeChange?.(0);
+  }
+
+  private remove(feed: Feed): void {
+    feed.stop();
+    if (this.feeds.get(feed.spec.key) === feed) {
+      this.feeds.delete(feed.spec.key);
+      this.options.onSizeChange?.(this.feeds.size);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * What the Subscription resolvers call: turns a subscription into a bounded event queue fed
+ * by the shared feed of (identity, filter), and enforces the per-identity limit.
+ *
+ * Transport-agnostic: the graphql-ws and graphql-sse adapters (src/server/) hand in a
+ * `LiveConnection`, which is told when one of its subscribers reads too slowly.
+ */
+import type { GraphQLError } from 'graphql';
+import type { SppFilter, SppJobSession } from '../upstream/types.js';
+import type { UpstreamIdentity } from '../upstream/session.js';
+import { badUserInput, gatewayError, ErrorCode } from '../errors.js';
+import { isFinal, type JobSessionEventValue } from './events.js';
+import { EventQueue } from './queue.js';
+import type { FeedListener } from './feed.js';
+import type { FeedRegistry } from './registry.js';
+import type { LiveMetrics } from './metrics.js';
+
+/** The connection a subscription runs on, as the transport sees it. */
+export interface LiveConnection {
+  /** A subscriber of this connection has more than the allowed events waiting: close the connection. */
+  slowConsumer(waiting: number): void;
+}
+
+/** A terminal error travelling through the event queue: the resolver throws it, the stream ends. */
+export class LiveFailure {
+  constructor(readonly error: GraphQLError) {}
+}
+
+export interface LiveLimits {
+  /** Subscriptions one identity may hold at once (SUBSCRIPTIONS_PER_IDENTITY). */
+  perIdentity: number;
+  /** Events waiting for one subscriber before its connection is closed (SUBSCRIPTION_BUFFER). */
+  buffer: number;
+}
+
+export class LiveService {
+  private readonly perIdentity = new Map<string, number>();
+
+  constructor(
+    readonly registry: FeedRegistry,
+    private readonly limits: LiveLimits,
+    private readonly metrics: LiveMetrics,
+  ) {}
+
+  /**
+   * The events of `filter` (SPP filter objects; null: a filter that matches nothing, which
+   * needs no poller) for `identity`.
+   */
+  jobSessionEvents(identity: UpstreamIdentity, filter: SppFilter[] | null, since: number | undefined, connection: LiveConnection): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
+    const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection);
+    if (filter === null) return queue.iterator;
+    const listener: FeedListener = {
+      deliver: (events) => {
+        for (const event of events) if (!queue.iterator.push(event)) return;
+      },
+      fail: (error) => {
+        queue.iterator.push(new LiveFailure(error));
+        queue.iterator.end();
+      },
+    };
+    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, since));
+    return queue.iterator;
+  }
+
+  /**
+   * The session `sessionId` now, then whenever it changes; ends after a final status or when SPP
+   * expires it. Fails with BAD_USER_INPUT when the identity sees no such session.
+   */
+  jobSessionUpdates(identity: UpstreamIdentity, sessionId: string, connection: LiveConnection): AsyncIterableIterator<SppJobSession | LiveFailure> {
+    const queue = this.open<SppJobSession | LiveFailure>(identity, connection);
+    let first = true;
+    const listener: FeedListener = {
+      deliver: (events) => {
+        if (first) {
+          first = false;
+          if (events.length === 0) {
+            queue.iterator.push(new LiveFailure(badUserInput(`SPP has no job session with id ${sessionId} that this identity can see.`, 'id')));
+            queue.iterator.end();
+            return;
+          }
+        }
+        for (const event of events) {
+          if (event.session === null) return queue.iterator.end();
+          if (!queue.iterator.push(event.session)) return;
+          if (isFinal(event.session)) return queue.iterator.end();
+        }
+      },
+      fail: (error) => {
+        queue.iterator.push(new LiveFailure(error));
+        queue.iterator.end();
+      },
+    };
+    queue.attach(() => this.registry.join(this.specOf(identity, [{ property: 'id', value: [sessionId], op: 'IN' }]), listener, 'current'));
+    return queue.iterator;
+  }
+
+  private specOf(identity: UpstreamIdentity, filter: SppFilter[]) {
+    return { key: `${identity.key}\u0000${canonicalFilter(filter)}`, identity, filter };
+  }
+
+  /** A queue counted against the identity's limit; `attach` hands it the feed membership to end with it. */
+  private open<T>(identity: UpstreamIdentity, connection: LiveConnection): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
+    const held = this.perIdentity.get(identity.key) ?? 0;
+    if (held >= this.limits.perIdentity) {
+      this.metrics.refused.inc({ limit: 'per-identity' });
+      throw gatewayError(ErrorCode.LIMIT_EXCEEDED, `This identity already holds ${held} subscriptions, the most allowed (SUBSCRIPTIONS_PER_IDENTITY): end one before starting another.`);
+    }
+    this.perIdentity.set(identity.key, held + 1);
+    this.metrics.subscriptions.inc();
+    let leave: (() => void) | undefined;
+    let closed = false;
+    const iterator: EventQueue<T> = new EventQueue<T>(
+      this.limits.buffer,
+      () => {
+        this.metrics.slowConsumerDisconnects.inc();
+        connection.slowConsumer(this.limits.buffer);
+      },
+      () => {
+        closed = true;
+        leave?.();
+        this.metrics.subscriptions.dec();
+        const count = (this.perIdentity.get(identity.key) ?? 1) - 1;
+        if (count > 0) this.perIdentity.set(identity.key, count);
+        else this.perIdentity.delete(identity.key);
+      },
+    );
+    return {
+      iterator,
+      attach: (join) => {
+        let membership: () => void;
+        try {
+          membership = join();
+        } catch (error) {
+          void iterator.return();
+          throw error;
+        }
+        // The queue may have ended already (a synchronous replay that failed): leave at once.
+        if (closed) membership();
+        else leave = membership;
+      },
+    };
+  }
+}
+
+/** Filter objects in a canonical form, so `[A, B]` and `[B, A]` share one poller. */
+export function canonicalFilter(filter: readonly SppFilter[]): string {
+  const normal = filter.map((f) => ({ property: f.property, op: f.op ?? '=', value: Array.isArray(f.value) ? [...f.value].map(String).sort() : f.value }));
+  normal.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  return JSON.stringify(normal);
+}

@@ -1,0 +1,54 @@
+import type { JobSessionEventResolvers, SubscriptionResolvers } from '../__generated__/resolvers-types.js';
+import type { GatewayContext } from '../server/context.js';
+import { translateFilter } from '../translate/filter.js';
+import { gatewayError, ErrorCode } from '../errors.js';
+import { LiveFailure } from '../live/service.js';
+import { jobSessionIdFrom } from './global-id.js';
+import { statusOf } from './JobSession.js';
+
+/**
+ * The caller's upstream identity, without the per-request loaders and paginator of queries
+ * (a subscription may live for hours: it holds only what it needs).
+ */
+function identityOf(context: GatewayContext) {
+  const outcome = context.auth.authenticate(context.headers);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.identity;
+}
+
+function liveOf(context: GatewayContext): NonNullable<GatewayContext['live']> {
+  if (!context.live) {
+    throw gatewayError(ErrorCode.BAD_REQUEST, 'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.');
+  }
+  return context.live;
+}
+
+/** Payloads are the feed's values, or a LiveFailure that ends the stream with its error. */
+function unwrap<T>(payload: T | LiveFailure): T {
+  if (payload instanceof LiveFailure) throw payload.error;
+  return payload;
+}
+
+export const Subscription: SubscriptionResolvers = {
+  jobSessionEvents: {
+    subscribe(_parent, args, context) {
+      const live = liveOf(context);
+      const identity = identityOf(context);
+      const { filter, empty } = translateFilter(args.filter);
+      return live.service.jobSessionEvents(identity, empty ? null : filter, args.since ?? undefined, live.connection);
+    },
+    resolve: unwrap,
+  },
+  jobSessionUpdated: {
+    subscribe(_parent, { id }, context) {
+      const live = liveOf(context);
+      const sessionId = jobSessionIdFrom(id);
+      return live.service.jobSessionUpdates(identityOf(context), sessionId, live.connection);
+    },
+    resolve: unwrap,
+  },
+};
+
+export const JobSessionEvent: JobSessionEventResolvers = {
+  previousStatus: (event) => (event.previousStatus === null ? null : statusOf(event.previousStatus)),
+};

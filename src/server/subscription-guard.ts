@@ -1,0 +1,145 @@
+/**
+ * What both subscription transports (graphql-ws, graphql-sse) check before a subscription
+ * runs, so that a WebSocket or an event stream is held to the same rules as a POST:
+ * - the caller's credentials, with exactly the modes queries have (src/server/auth.ts), taken
+ *   from the upgrade/stream request headers and, for graphql-ws, from `connection_init`;
+ * - the Origin of browser requests (cross-site WebSocket hijacking is CSRF for sockets);
+ * - the document: size, token count, validation with the depth and alias rules, and cost
+ *   (src/server/limits.ts), all before any upstream call.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { GraphQLError, parse, specifiedRules, validate, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
+import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
+import { LRUCache } from 'lru-cache';
+import { costEstimator, validationRules, type QueryLimits } from './limits.js';
+
+// The CommonJS build shares Apollo's graphql realm (see limits.ts).
+const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
+
+export interface SubscriptionLimits extends QueryLimits {
+  maxDocumentBytes: number;
+}
+
+/**
+ * The headers a subscription authenticates with: the upgrade/stream request's, overridden by
+ * the `connection_init` payload's (`{ "authorization": "Bearer ..." }`, `{ "x-endeavour-sessionid": ... }`,
+ * or the same under `headers`), since browsers cannot set headers on a WebSocket.
+ * A new object each time: the Authenticator keeps one outcome per headers object.
+ */
+export function subscriptionHeaders(request: IncomingMessage, payload: unknown): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = { ...request.headers };
+  const given = payload && typeof payload === 'object' ? (payload as Record<string, unknown>) : {};
+  const nested = given.headers && typeof given.headers === 'object' ? (given.headers as Record<string, unknown>) : {};
+  for (const source of [given, nested]) {
+    for (const [name, value] of Object.entries(source)) {
+      const key = name.toLowerCase();
+      if ((key === 'authorization' || key === 'x-endeavour-sessionid') && typeof value === 'string') headers[key] = value;
+    }
+  }
+  return headers;
+}
+
+/**
+ * Whether a browser request may open a subscription: requests without Origin (non-browser
+ * clients) pass; a browser's must be same-origin (its host equals the Host header) or allowed:
+ * SUBSCRIPTION_ALLOWED_ORIGINS, else the origins CORS allows (a browser app that may query may
+ * also subscribe).
+ */
+export function originAllowed(request: IncomingMessage, allowed: ReadonlyArray<string | RegExp>): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.some((entry) => entry === '*' || (typeof entry === 'string' ? entry === origin : entry.test(origin)))) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export const originRefusal = (request: IncomingMessage) =>
+  `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS or CORS_ORIGINS).`;
+
+export type CheckedOperation = { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] };
+
+/**
+ * Parses and checks subscription documents against the schema and the limits: returns the
+ * document, or the errors to send (each with its `extensions.code`).
+ *
+ * A dashboard opens the same subscription in every tab: the parsed and validated document is
+ * kept per query text (so thousands of subscribers share one DocumentNode, which also lets
+ * their events share one execution, see shared-execution.ts), and the cost per text,
+ * operation and variables.
+ */
+export function createOperationChecker(schema: GraphQLSchema, limits: SubscriptionLimits) {
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: GraphQLError[] }>({ max: 500 });
+  const costs = new LRUCache<string, number>({ max: 2_000 });
+  const estimator = costEstimator(limits.defaultPageSize);
+
+  const parsed = (query: string): { document: DocumentNode } | { errors: GraphQLError[] } => {
+    let known = documents.get(query);
+    if (known) return known;
+    try {
+      const document = parse(query, { maxTokens: limits.maxTokens });
+      const invalid = validate(schema, document, [...specifiedRules, ...validationRules(limits)]);
+      known = invalid.length > 0 ? { errors: invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
+    } catch (error) {
+      known = { errors: [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
+    }
+    documents.set(query, known);
+    return known;
+  };
+
+  return (params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+    const { query } = params;
+    if (typeof query !== 'string' || query.length === 0) return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
+    const bytes = Buffer.byteLength(query);
+    if (bytes > limits.maxDocumentBytes) {
+      return { errors: [gatewayError(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${bytes} bytes; at most ${limits.maxDocumentBytes} are accepted.`)] };
+    }
+    const variables = params.variables ?? {};
+    if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+      return { errors: [badUserInput('"variables" must be an object.')] };
+    }
+    const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
+    const checked = parsed(query);
+    if ('errors' in checked) return checked;
+    const { document } = checked;
+    if (!getOperationAST(document, operationName)) {
+      return { errors: [gatewayError(ErrorCode.BAD_REQUEST, operationName ? `No operation named "${operationName}" in the document.` : 'The document holds several operations: name the one to run in "operationName".')] };
+    }
+    const costKey = `${operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${query}`;
+    let cost = costs.get(costKey);
+    if (cost === undefined) {
+      try {
+        cost = getComplexity({ schema, query: document, variables: variables as Record<string, unknown>, operationName, estimators: [estimator] });
+      } catch {
+        // Variables that do not coerce: execution reports them with the exact reason.
+        return { document, variables: variables as Record<string, unknown>, operationName };
+      }
+      costs.set(costKey, cost);
+    }
+    if (cost > limits.maxCost) {
+      return {
+        errors: [
+          new GraphQLError(`The subscription costs ${cost} per event, above the limit of ${limits.maxCost}: select fewer nested fields.`, {
+            extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, http: { status: httpStatusOf.QUERY_TOO_COMPLEX } },
+          }),
+        ],
+      };
+    }
+    return { document, variables: variables as Record<string, unknown>, operationName };
+  };
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+/** A close reason must fit in 123 bytes (RFC 6455 §5.5.1). */
+export function closeReason(text: string): string {
+  let reason = text;
+  while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, -2)}…`;
+  return reason;
+}

@@ -1,0 +1,68 @@
+/**
+ * The subscription transports on the gateway's one port and path: graphql-ws over WebSocket
+ * (ws-transport.ts) and graphql-sse over Server-Sent Events (sse-transport.ts), both executing
+ * with graphql-js `subscribe` on the same executable schema as Apollo Server.
+ *
+ * Apollo Server answers plain HTTP only: a subscription sent there is refused with BAD_REQUEST
+ * naming the transports. At shutdown Apollo's drain phase closes the WebSockets with 1001,
+ * ends the event streams (graphql-sse clients reconnect), and stops every poller.
+ */
+import type { Server, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { gatewayError, ErrorCode } from '../errors.js';
+import { attachWebSocketTransport, type TransportOptions } from './ws-transport.js';
+import { createEventStreamHandler } from './sse-transport.js';
+import { createOperationChecker } from './subscription-guard.js';
+
+export interface SubscriptionTransports {
+  /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
+  eventStream(req: Parameters<ReturnType<typeof createEventStreamHandler>>[0], res: ServerResponse): Promise<void>;
+  /** Refuses subscriptions over plain HTTP; closes both transports when Apollo drains. */
+  plugin<T extends BaseContext>(): ApolloServerPlugin<T>;
+  close(): Promise<void>;
+}
+
+export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections' | 'check'>): SubscriptionTransports {
+  const connections = { count: 0 };
+  const check = createOperationChecker(options.schema, options.limits);
+  const streams = new Set<ServerResponse>();
+  // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
+  const formatError: TransportOptions['formatError'] = (formatted, error) => {
+    const masked = options.formatError(formatted, error);
+    if (!masked.extensions || !('http' in masked.extensions)) return masked;
+    const { http: _http, ...extensions } = masked.extensions;
+    return { ...masked, extensions };
+  };
+  const ws = attachWebSocketTransport(httpServer, { ...options, check, formatError, connections });
+  const sse = createEventStreamHandler({ ...options, check, formatError, connections, streams });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await ws.close();
+      for (const res of streams) res.end();
+      options.live.registry.close();
+    })());
+  return {
+    eventStream: sse,
+    close,
+    plugin<T extends BaseContext>(): ApolloServerPlugin<T> {
+      return {
+        async serverWillStart() {
+          return { drainServer: close };
+        },
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation }) {
+              if (operation?.operation === 'subscription') {
+                throw gatewayError(
+                  ErrorCode.BAD_REQUEST,
+                  'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+                );
+              }
+            },
+          };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Feed, type FeedListener } from '../../src/live/feed.js';
+import { unauthenticated, upstreamUnavailable } from '../../src/errors.js';
+import type { SppJobSession } from '../../src/upstream/types.js';
+import type { UpstreamIdentity } from '../../src/upstream/session.js';
+
+const identity: UpstreamIdentity = { key: 'test', sessionId: async () => 's', renew: async () => null };
+const session = (id: number, status: string): SppJobSession => ({ id: String(id), start: id, status, percent: 0, lastUpdate: id, jobName: 'j', jobId: '1', type: 'catalog' }) as SppJobSession;
+
+/** A feed over a scripted SPP: each read answers the next scripted outcome (the last repeats). */
+function scriptedFeed(script: Array<SppJobSession[] | Error>) {
+  const reads: number[] = [];
+  let i = 0;
+  const feed = new Feed(
+    { key: 'k', identity, filter: [] },
+    {
+      window: 10,
+      intervalMs: 100,
+      idleIntervalMs: 1_000,
+      maxBackoffMs: 800,
+      readerFor: () => async () => {
+        reads.push(Date.now());
+        const outcome = script[Math.min(i++, script.length - 1)]!;
+        if (outcome instanceof Error) throw outcome;
+        return { records: outcome };
+      },
+    },
+  );
+  return { feed, reads };
+}
+
+const gaps = (reads: number[]) => reads.slice(1).map((t, i) => t - reads[i]!);
+
+describe('Feed scheduling', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('polls every interval while a watched session runs, every idle interval when none does', async () => {
+    const { feed, reads } = scriptedFeed([[session(1, 'RUNNING')], [session(1, 'RUNNING')], [session(1, 'COMPLETED')]]);
+    feed.start();
+    await vi.advanceTimersByTimeAsync(3_300);
+    feed.stop();
+    expect(gaps(reads)).toEqual([100, 100, 1_000, 1_000, 1_000]);
+  });
+
+  it('backs off while SPP fails (doubling up to the bound) and resumes the interval once it answers', async () => {
+    const down = upstreamUnavailable();
+    const { feed, reads } = scriptedFeed([[session(1, 'RUNNING')], down, down, down, down, [session(1, 'RUNNING')]]);
+    feed.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    feed.stop();
+    expect(gaps(reads).slice(0, 6)).toEqual([100, 200, 400, 800, 800, 100]);
+  });
+
+  it('ends every listener with UNAUTHENTICATED when SPP refuses the identity, and stops', async () => {
+    const { feed, reads } = scriptedFeed([[session(1, 'RUNNING')], unauthenticated('SPP did not accept the session: log in again.')]);
+    const failed: string[] = [];
+    const listener: FeedListener = { deliver: () => undefined, fail: (error) => failed.push(String(error.extensions.code)) };
+    feed.join(listener);
+    feed.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(failed).toEqual(['UNAUTHENTICATED']);
+    expect(reads).toHaveLength(2);
+  });
+
+  it('makes no request after stop()', async () => {
+    const { feed, reads } = scriptedFeed([[session(1, 'RUNNING')]]);
+    feed.start();
+    await vi.advanceTimersByTimeAsync(250);
+    const count = reads.length;
+    feed.stop();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(reads).toHaveLength(count);
+  });
+});
