@@ -47,4 +47,26 @@ describe('actions seen by subscribers', () => {
     await ws.dispose();
     sse.dispose();
   });
+
+  it('never runs a mutation over a subscription transport: neither an event-stream GET nor a WebSocket acts', async () => {
+    h.sim.step({ insert: 5 });
+    const target = h.sim.list({ user: 'admin' }).find((s) => s.links?.cancel !== undefined)!;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const mutation = `mutation { cancelJobSession(input: { id: "${target.id}" }) { jobSession { status } } }`;
+    h.resetUpstreamCalls();
+    const url = `${h.gateway.url}?query=${encodeURIComponent(mutation)}`;
+    const forged = await fetch(url, { headers: { ...auth, accept: 'text/event-stream' } });
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('CSRF prevention');
+    const get = await fetch(url, { headers: { ...auth, accept: 'text/event-stream', 'apollo-require-preflight': 'true' } });
+    expect(get.status).toBe(400);
+    expect(await get.text()).toContain('Mutations are not accepted over a subscription transport');
+    const ws = wsClient(h, auth);
+    const overWs = collect(ws, mutation);
+    await until(() => overWs.errors.length > 0 || overWs.results.length > 0, 'the refusal');
+    expect(JSON.stringify(overWs.errors)).toContain('Mutations are not accepted over a subscription transport');
+    await ws.dispose();
+    expect(h.sim.requests.filter((r) => r.method === 'POST' && r.path !== '/api/endeavour/session')).toEqual([]);
+    expect(h.sim.get(target.id)!.status).toBe(target.status);
+  });
 });
