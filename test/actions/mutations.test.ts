@@ -316,3 +316,30 @@ describe('actions in service-account mode', () => {
     expect(open.sim.list({ filter: [{ property: 'jobId', value: job.id, op: '=' }] }).some((s) => s.status === 'RUNNING')).toBe(true);
   });
 });
+
+describe('actions and the upstream answer cache', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { SPP_CACHE_TTL_MS: '60000' } });
+  });
+  afterAll(() => h.close());
+
+  it('reads the object fresh for every action: a cached RUNNING session never lets a second cancel through', async () => {
+    const target = running(h)[0]!;
+    const read = `query($id: ID!) { jobSession(id: $id) { status availableActions } }`;
+    expect((await gql(h, read, { id: target.id }, ADMIN_AUTH)).body.data.jobSession.availableActions).toEqual(['CANCEL']);
+    h.resetUpstreamCalls();
+    // Answered from the cache: no upstream call.
+    expect((await gql(h, read, { id: target.id }, ADMIN_AUTH)).body.data.jobSession.status).toBe(target.status);
+    expect(upstreamOf(h)).toEqual([]);
+    const first = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'fresh-1' } }, ADMIN_AUTH);
+    const second = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'fresh-2' } }, ADMIN_AUTH);
+    expect(first.body.data.cancelJobSession.jobSession.status).toBe('CANCELING');
+    expect(second.body.errors[0].extensions).toMatchObject({ code: 'ACTION_NOT_AVAILABLE', available: [] });
+    expect(upstreamOf(h)).toEqual([
+      `GET /api/endeavour/jobsession/${target.id}`,
+      `POST /api/endeavour/jobsession/${target.id}`,
+      `GET /api/endeavour/jobsession/${target.id}`,
+    ]);
+  });
+});
