@@ -97,8 +97,8 @@ describe('simulator actions (spp-api.md §4)', () => {
     expect((await post(sim, `/api/endeavour/jobsession/${target.id}?action=cancel`, monitor, {})).status).toBe(403);
     expect((await post(sim, `/api/endeavour/jobsession/${target.id}?action=cancel`, operator, {})).status).toBe(403);
     expect(sim.get(target.id)!.status).toBe(target.status);
-    const catalogJob = sim.jobs().find((j) => j.type === 'catalog' && j.links?.start !== undefined)!;
-    expect((await post(sim, `/api/endeavour/job/${catalogJob.id}?action=start&actionname=start`, operator, {})).status).toBe(201);
+    const catalogSession = cancelable().find((s) => s.type === 'catalog')!;
+    expect(await post(sim, `/api/endeavour/jobsession/${catalogSession.id}?action=cancel`, operator, {})).toMatchObject({ status: 201, body: { status: 'CANCELING' } });
     const asOperator = await getJson<{ jobs: SppJob[] }>(sim, '/api/endeavour/job?pageSize=100', operator);
     expect(asOperator.body.jobs.every((j) => j.type === 'catalog')).toBe(true);
   });
