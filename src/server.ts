@@ -133,6 +133,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
     logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
   }
+  if (options.auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {
+    logger.warn('GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).');
+  }
   if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
