@@ -69,6 +69,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(1_000).default(200_000),
   MAX_BATCH: int(1).default(10),
   SHUTDOWN_GRACE_MS: int(0).default(10_000),
+  // Slow senders: see createGateway (src/server.ts) for why these values.
+  HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000).default(65_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -112,6 +116,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   }
   if (env.PAGE_DEFAULT_SIZE > env.PAGE_MAX_SIZE) {
     throw new ConfigError(`Invalid PAGE_DEFAULT_SIZE (${env.PAGE_DEFAULT_SIZE}): must not exceed PAGE_MAX_SIZE (${env.PAGE_MAX_SIZE})`);
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`);
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }
