@@ -115,6 +115,8 @@ export interface GatewaySettings {
   cacheTtlMs?: number;
   /** Lets `forceGc` run a full collection in this gateway (memory figure only). */
   gcOnSignal?: boolean;
+  /** More gateway variables (the soak's shorter upstream timeouts). */
+  env?: Record<string, string>;
 }
 
 export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
@@ -135,6 +137,7 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap ?? 100),
       SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency ?? 6),
       SPP_CACHE_TTL_MS: String(settings.cacheTtlMs ?? 0),
+      ...settings.env,
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,
