@@ -65,3 +65,12 @@ describe('slow clients', () => {
     expect(received).toMatch(/keep-alive/i);
   });
 });
+
+describe('HTTP timeout configuration', () => {
+  it('refuses a headers timeout longer than the request timeout, naming the variable', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config.js');
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(/^Invalid HTTP_HEADERS_TIMEOUT_MS \(40000\): must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)$/);
+    expect(loadConfig({}).env).toMatchObject({ HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_REQUEST_TIMEOUT_MS: 30_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000 });
+  });
+});
