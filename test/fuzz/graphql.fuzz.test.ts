@@ -86,7 +86,7 @@ describe('fuzzed input', () => {
         const answer = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })) });
         checkAnswer(answer, h.upstreamCalls().length);
       }),
-      { numRuns: runs(100) },
+      { numRuns: runs(60) },
     );
   });
 
@@ -99,7 +99,7 @@ describe('fuzzed input', () => {
         checkAnswer(answer, calls);
         if (answer.status >= 400) expect(calls).toBe(0);
       }),
-      { numRuns: runs(60) },
+      { numRuns: runs(40) },
     );
   });
 
@@ -118,14 +118,14 @@ describe('fuzzed input', () => {
     // One fixed set of fuzzed bodies, sent round after round: after the first round every
     // bounded cache (Apollo's documents, the simulator's queries) holds what it will hold,
     // so growth over the later rounds is a leak, not a cache filling up.
-    const bodies = fc.sample(fc.oneof(requestArb(schema, cursors).map((r) => JSON.stringify({ query: r.query, variables: r.variables })), fc.constant(VALID)), 60);
+    const bodies = fc.sample(fc.oneof(requestArb(schema, cursors).map((r) => JSON.stringify({ query: r.query, variables: r.variables })), fc.constant(VALID)), 40);
     const round = async () => {
       for (const body of bodies) await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
     };
     await round();
     await round();
     const before = heapAfterGc();
-    for (let i = 0; i < runs(3); i++) await round();
+    for (let i = 0; i < runs(2); i++) await round();
     const after = heapAfterGc();
     // 10 MB: the harness keeps every log line (a few hundred bytes per request); a leak of a
     // few KB per request over test:deep's thousands of requests exceeds it.
