@@ -185,6 +185,46 @@ describe('Paginator (property-based, against a model of SPP)', () => {
     );
   });
 
+  it('refuses bad sizes and altered or foreign cursors with BAD_USER_INPUT before any call to SPP', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        setupArb,
+        fc.integer({ min: 1, max: 5 }),
+        fc.oneof(
+          fc.record({ first: fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: LIMITS.maxSize + 1 })) }),
+          fc.record({ last: fc.oneof(fc.integer({ max: -1 }), fc.integer({ min: LIMITS.maxSize + 1 })) }),
+          fc.record({ first: fc.nat({ max: 5 }), last: fc.nat({ max: 5 }) }),
+          fc.constant('altered' as const),
+          fc.constant('foreign' as const),
+        ),
+        fc.nat(),
+        async (setup, size, bad, at) => {
+          const e = engine({ ...setup, list: setup.list.length > 0 ? setup.list : [{ ...setup.list[0], id: '1', start: 0, jobName: 'x', jobId: '1', status: 'COMPLETED', type: 'catalog' } as SppJobSession] });
+          let args: PageArgs;
+          if (bad === 'altered' || bad === 'foreign') {
+            const page = await e.page({ first: size });
+            const cursor = page.pageInfo.endCursor;
+            if (cursor === null) return;
+            if (bad === 'altered') {
+              const i = at % cursor.length;
+              const flipped = cursor.slice(0, i) + String.fromCharCode(cursor.charCodeAt(i) ^ (1 << (at % 5))) + cursor.slice(i + 1);
+              args = { first: size, after: flipped };
+            } else {
+              args = { first: size, after: cursor };
+            }
+          } else {
+            args = bad;
+          }
+          e.model.calls.length = 0;
+          const other = bad === 'foreign' ? engine({ ...setup, filter: { ...setup.filter, hasCatalog: !setup.filter?.hasCatalog } }) : e;
+          await expect(other.page(args)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+          expect([...e.model.calls, ...other.model.calls]).toEqual([]);
+        },
+      ),
+      { numRuns: runs(100) },
+    );
+  });
+
   it('costs SPP nothing when the filter can match nothing', async () => {
     await fc.assert(
       fc.asyncProperty(setupArb, async (setup) => {
