@@ -48,11 +48,13 @@ async function send(request: RawRequest): Promise<Answer> {
 }
 
 /** The checks every answer passes, whatever was sent. */
-function checkAnswer(answer: Answer, upstreamCalls: number): void {
-  expect(answer.status, answer.text.slice(0, 300)).toBeLessThan(500);
+function checkAnswer(answer: Answer, upstreamCalls: number, upstreamFaults = false): void {
   if (answer.status === 431) return; // Node's own answer to oversized headers, before any handler
   if (answer.status === 405 || answer.status === 404) return;
   const parsed = JSON.parse(answer.text) as GraphQLBody | GraphQLBody[];
+  // A 5xx only for SPP's own failures, and only when SPP fails.
+  const codes = (Array.isArray(parsed) ? parsed : [parsed]).flatMap((b) => (b.errors ?? []).map((e) => String(e.extensions?.code)));
+  if (!upstreamFaults || !codes.some((c) => c.startsWith('UPSTREAM_'))) expect(answer.status, answer.text.slice(0, 300)).toBeLessThan(500);
   // A batch is answered with one result per operation.
   for (const body of Array.isArray(parsed) ? parsed : [parsed]) checkBody(body, answer, upstreamCalls, Array.isArray(parsed));
 }
@@ -103,7 +105,24 @@ describe('fuzzed input', () => {
     );
   });
 
-  it('reports more than 50 invalid variable values as BAD_USER_INPUT, not as an internal error, with no SPP call (found by the fuzzer)', async () => {
+  it('answers fuzzed documents with no 5xx but UPSTREAM_* ones and never an internal error while SPP fails a third of its answers', async () => {
+    const schema = fuzzSchema(typeDefs);
+    h.sim.configure({ faults: { errorRate: 0.3, dropRate: 0.05 } });
+    try {
+      await fc.assert(
+        fc.asyncProperty(requestArb(schema, cursors), async (request) => {
+          h.resetUpstreamCalls();
+          const answer = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })) });
+          checkAnswer(answer, h.upstreamCalls().length, true);
+        }),
+        { numRuns: runs(30) },
+      );
+    } finally {
+      h.sim.configure({ faults: { errorRate: 0, dropRate: 0 } });
+    }
+  });
+
+  it('reports more than 50 invalid variable values as BAD_USER_INPUT, not as an internal error, with no SPP call (fuzz seed -1776024534)', async () => {
     h.resetUpstreamCalls();
     const { status, body } = await h.gql('query F($f: JobSessionFilter) { jobSessions(last: 0, filter: $f) { edges { cursor } } }', { f: { status: Array(60).fill('completed') } });
     expect(status).toBe(400);
