@@ -358,7 +358,9 @@ function sleep(ms: number): Promise<void> {
 
 async function main(): Promise<void> {
   await startSim();
-  gateway = await startGateway('gateway', { name: 'simulator', pid: process.pid, base: sim.url, child: undefined as never, output: () => '' }, { env: GATEWAY_ENV });
+  // The simulator runs in this process, not as a child: startGateway reads only its `base`.
+  const upstream: Server = { name: 'simulator', pid: process.pid, base: sim.url, child: undefined as never, output: () => '' };
+  gateway = await startGateway('gateway', upstream, { env: GATEWAY_ENV });
   process.stdout.write(
     `Soak: ${fmt(durationMs / 1000)} s, ${workers} workers, report every ${fmt(reportMs / 1000)} s, fault slots of ${fmt(slotMs / 1000)} s (${CYCLE.join(', ')}); gateway pid ${gateway.pid} at ${gateway.base}, simulator at ${sim.url}\n\n`,
   );
