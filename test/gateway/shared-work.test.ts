@@ -6,8 +6,9 @@ const RUNNING = '{ jobSessions(first: 20, filter: { status: [RUNNING, PENDING, H
 describe('single flight', () => {
   let h: Harness;
   beforeAll(async () => {
-    // SPP answering in 600 ms keeps the first request in flight while the others arrive, even on a loaded machine.
-    h = await startHarness({ sim: { latency: { fixedMs: 600 } } });
+    // SPP answering in 2 s keeps the first request in flight while the others arrive, even on a
+    // loaded machine (600 ms was not enough with the whole suite running on a shared 2-core machine).
+    h = await startHarness({ sim: { latency: { fixedMs: 2_000 } } });
   });
   afterAll(() => h.close());
 
