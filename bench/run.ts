@@ -46,7 +46,7 @@ const SMOKE = process.argv.includes('--smoke') || ['1', 'true', 'yes'].includes(
 
 /** Seconds of warm-up per side, rounds per side, seconds per round. Smoke keeps every step at minimum size. */
 const PLAN = SMOKE
-  ? { warmS: 0, rounds: 1, roundS: 1, deepRoundS: 1, burst: 200, budgetS: 150 }
+  ? { warmS: 0, rounds: 1, roundS: 0.5, deepRoundS: 0.5, burst: 200, budgetS: 150 }
   : { warmS: 1, rounds: 3, roundS: 3, deepRoundS: 4, burst: 200, budgetS: 720 };
 
 const TARGETS = {
@@ -61,7 +61,7 @@ const TARGETS = {
 const SIM_LATENCY_MS = 20;
 const MANY = 10;
 /** Requests (all answered) per side for the upstream-requests-per-request figure. */
-const UPSTREAM_SAMPLE = SMOKE ? 10 : 40;
+const UPSTREAM_SAMPLE = SMOKE ? 4 : 40;
 
 // ---------------------------------------------------------------------------------------
 // Bounded run time and clean exits: whatever happens, the child servers go.
@@ -220,7 +220,8 @@ async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Se
       continue;
     }
     const before = await s.counter();
-    const counted = await load(s.side, { amount: UPSTREAM_SAMPLE, label: `${s.side.label} (upstream count)` });
+    // autocannon needs at least one request per connection.
+    const counted = await load(s.side, { amount: Math.max(UPSTREAM_SAMPLE, s.side.connectionsEach * s.side.targets.length), label: `${s.side.label} (upstream count)` });
     perRequest.set(s.side.label, ((await s.counter()) - before) / counted.requests);
   }
   return new Map(
