@@ -376,7 +376,8 @@ async function main(): Promise<number> {
   // 3. Deep pages, on fresh processes (their peak RSS is this load's) -------------------
   {
     log(`3. deep pages: 1000 rows, SPP 0 ms, ${MANY} connections (fresh gateway and baseline)`);
-    const [gw, base] = await Promise.all([startGateway('gateway (1000 rows)', sim0), startBaseline('baseline (1000 rows)', sim0)]);
+    // Fresh processes, so that their peak RSS is this load's; smoke reuses the running ones (time).
+    const [gw, base] = SMOKE ? [gw0, base0] : await Promise.all([startGateway('gateway (1000 rows)', sim0), startBaseline('baseline (1000 rows)', sim0)]);
     const startRss = { gw: rssOf(gw.pid)?.rssMb ?? Number.NaN, base: rssOf(base.pid)?.rssMb ?? Number.NaN };
     const results = await compare(
       [
@@ -412,8 +413,10 @@ async function main(): Promise<number> {
       `- RSS at start ${fmt(startRss.gw, 0)} MiB (gateway), ${fmt(startRss.base, 0)} MiB (baseline); peak (VmHWM) after this load: ${fmt(gwPeak, 0)} MiB (gateway), ${fmt(basePeak, 0)} MiB (baseline).`,
       '',
     );
-    await retire(gw);
-    await retire(base);
+    if (!SMOKE) {
+      await retire(gw);
+      await retire(base);
+    }
   }
 
   // 4. Deep latency ------------------------------------------------------------------------
