@@ -73,6 +73,9 @@ export const DOUBLE_SUBMIT_MS = 5_000;
 /** Between looks for a new session: IBM's client polls every 2 s; the first look is at once. */
 const POLL_DELAYS_MS = [0, 250, 500, 1_000, 2_000];
 
+/** Codes of SPP's definite refusals of an action (its 4xx answers): SPP did not act. */
+const REFUSALS: ReadonlySet<string> = new Set([ErrorCode.CONFLICT, ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.UNAUTHENTICATED]);
+
 interface StartSchema {
   values: Array<{ name: string; value: string }>;
 }
@@ -176,9 +179,12 @@ export class Actions {
     } catch (error) {
       const deliberate = isDeliberate(error) ? (error as GraphQLError) : upstreamError('the action could not be completed', error);
       const code = String(deliberate.extensions.code);
-      // An error before SPP was asked is given to waiting duplicates, then forgotten: nothing happened.
-      await this.options.store.settle(key, { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } }, reached ? keepMs : 0);
-      audit(who.logger, { ...line, outcome: reached ? 'failed' : 'refused', code });
+      // A refusal (before SPP was asked, or SPP's own 4xx) changed nothing: waiting duplicates get
+      // it, then the key is free. An uncertain failure (5xx, no answer) is kept as the first
+      // outcome, so a retry with the same key cannot act a second time.
+      const nothingHappened = !reached || REFUSALS.has(code);
+      await this.options.store.settle(key, { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } }, nothingHappened ? 0 : keepMs);
+      audit(who.logger, { ...line, outcome: nothingHappened ? 'refused' : 'failed', code });
       throw deliberate;
     }
   }

@@ -156,6 +156,28 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(actionPosts(h).map((r) => r.path)).toEqual([`/api/endeavour/jobsession/${a!.id}`, `/api/endeavour/jobsession/${b!.id}`]);
   });
 
+  it('does not keep a refusal: after SPP refused, the same clientMutationId asks again and acts', async () => {
+    const target = running(h, 'protection')[0]!;
+    h.sim.failNext({ kind: 'status', status: 409, method: 'POST', path: `/api/endeavour/jobsession/${target.id}` });
+    h.resetUpstreamCalls();
+    const refused = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'refused-then-ok' } }, ADMIN_AUTH);
+    expect(refused.body.errors[0].extensions.code).toBe('CONFLICT');
+    const retried = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'refused-then-ok' } }, ADMIN_AUTH);
+    expect(retried.body.data.cancelJobSession.jobSession.status).toBe('CANCELING');
+    expect(actionPosts(h).map((r) => r.status)).toEqual([409, 201]);
+  });
+
+  it("maps SPP's 403 and 404 to the action's POST to FORBIDDEN and NOT_FOUND, without SPP's body", async () => {
+    const [a, b] = running(h, 'protection');
+    for (const [target, status, code] of [[a!, 403, 'FORBIDDEN'], [b!, 404, 'NOT_FOUND']] as const) {
+      h.sim.failNext({ kind: 'status', status, method: 'POST', path: `/api/endeavour/jobsession/${target.id}`, body: { id: 'XSBSecretException', description: 'internal detail' } });
+      const { status: http, body } = await gql(h, CANCEL, { input: { id: target.id } }, ADMIN_AUTH);
+      expect(http).toBe(status);
+      expect(body.errors[0].extensions).toEqual({ code });
+      expect(JSON.stringify(body)).not.toMatch(/XSBSecretException|internal detail/);
+    }
+  });
+
   it("maps SPP's role refusal to FORBIDDEN: the catalog operator cannot cancel a backup", async () => {
     const backup = running(h, 'protection')[0]!;
     h.resetUpstreamCalls();
