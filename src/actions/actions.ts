@@ -4,8 +4,9 @@
  * `submit`, which
  * - refuses callers who may not act (anonymous; service-account mode unless GATEWAY_ALLOW_MUTATIONS),
  * - acts once per submission: a repeated clientMutationId of the same caller within
- *   IDEMPOTENCY_WINDOW_MS, or the same input while the first is in flight (a double-click),
- *   receives the first outcome without calling SPP (./idempotency.ts),
+ *   IDEMPOTENCY_WINDOW_MS, or the same input while the first is in flight and DOUBLE_SUBMIT_MS
+ *   after (a double-click), receives the first outcome without calling SPP (./idempotency.ts);
+ *   refusals, after which nothing happened at SPP, are not kept beyond the submission,
  * - writes one audit line (./audit.ts).
  * Each action reads its object fresh (never a cached, shared or DataLoader answer: a stale record
  * offers a stale action), checks that SPP advertises the action (./links.ts) and only then sends
@@ -93,7 +94,9 @@ export class Actions {
       reachSpp();
       const answer = await this.post(identity, link.href, body, 'START', `job ${input.jobId}`);
       const started = tryParse(answer, parseJob) ?? job;
-      const baseline = job.lastrun && typeof job.lastrun.sessionId === 'string' ? { id: job.lastrun.sessionId, start: job.lastrun.start ?? 0 } : undefined;
+      // The newest session before the start (ids may arrive as numbers, spp-api.md §8 q5).
+      const last = job.lastrun?.sessionId as unknown;
+      const baseline = typeof last === 'string' || typeof last === 'number' ? { id: String(last), start: Number(job.lastrun?.start ?? 0) } : undefined;
       return { job: started, jobSession: await this.findNewSession(identity, job.id, baseline) };
     });
   }
@@ -287,11 +290,17 @@ export class Actions {
       const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]!;
       if (Date.now() + delay > deadline) return null;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      // SPP acted already: nothing here may turn the outcome into an error.
       const sessions = await this.newestSessions(identity, jobId).catch(() => []);
-      const created = sessions.find((s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && BigInt(s.id) > BigInt(baseline.id)))));
+      const created = sessions.find((s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))));
       if (created) return created;
     }
   }
+}
+
+/** SPP ids are digit strings (epoch-ms-like, spp-api.md §2.3): compared as numbers, else as text. */
+function idAfter(a: string, b: string): boolean {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) > BigInt(b) : a > b;
 }
 
 function parseStartSchema(body: unknown): StartSchema {

@@ -365,3 +365,26 @@ describe('actions and the upstream answer cache', () => {
     ]);
   });
 });
+
+describe('looking for the session a start created', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600' } });
+  });
+  afterAll(() => h.close());
+
+  it('gives up after ACTION_SESSION_WAIT_MS with jobSession null when the session cannot be read, and the start still happened once', async () => {
+    const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    // Every read of the session list fails (500 is not retried): the start itself is untouched.
+    h.sim.failNext(...Array.from({ length: 20 }, () => ({ kind: 'status' as const, status: 500, method: 'GET', path: '/api/endeavour/jobsession' })));
+    h.resetUpstreamCalls();
+    const { body } = await gql(h, START, { input: { jobId: job.id, clientMutationId: 'slow-1' } }, ADMIN_AUTH);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.startJob).toMatchObject({ clientMutationId: 'slow-1', job: { jobId: job.id }, jobSession: null });
+    const polls = upstreamOf(h).filter((c) => c === 'GET /api/endeavour/jobsession');
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(polls.length).toBeLessThanOrEqual(4);
+    expect(actionPosts(h)).toHaveLength(1);
+    expect(auditLines(h).at(-1)).toMatchObject({ action: 'START', objectId: job.id, outcome: 'ok' });
+  });
+});
