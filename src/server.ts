@@ -37,6 +37,8 @@ import { createExplorer } from './server/explorer.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-documents.js';
 import { setupTracing, type Tracing } from './server/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Actions } from './actions/actions.js';
+import { InMemoryIdempotencyStore } from './actions/idempotency.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -238,6 +240,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
+    actions: new Actions({
+      spp,
+      store: new InMemoryIdempotencyStore(),
+      mode: options.auth.mode,
+      allowMutations: env.GATEWAY_ALLOW_MUTATIONS,
+      windowMs: env.IDEMPOTENCY_WINDOW_MS,
+      sessionWaitMs: env.ACTION_SESSION_WAIT_MS,
+    }),
   };
 
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';

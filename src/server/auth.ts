@@ -24,7 +24,19 @@ import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIde
 
 export type AuthMode = 'service-account' | 'pass-through';
 
-export type AuthOutcome = { identity: UpstreamIdentity } | { error: GraphQLError };
+/**
+ * Who is calling, for actions (src/actions/): `key` separates idempotency keys between callers
+ * (a keyed hash, non-secret), `name` goes in audit lines (a user name, or a token's fingerprint,
+ * never a credential). In service-account mode every caller speaks to SPP as the same account,
+ * yet each gateway token is its own actor.
+ */
+export interface Actor {
+  key: string;
+  name: string;
+  anonymous: boolean;
+}
+
+export type AuthOutcome = { identity: UpstreamIdentity; actor: Actor } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
@@ -190,11 +202,11 @@ export class Authenticator {
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {
     const identity = this.serviceIdentity!;
     if (scheme === 'bearer' && credential) {
-      if (this.isGatewayToken(credential)) return { identity };
+      if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };
-    if (this.allowAnonymous) return { identity };
+    if (this.allowAnonymous) return { identity, actor: { key: 'anonymous', name: 'anonymous', anonymous: true } };
     return { error: unauthenticated('Authentication required: send "Authorization: Bearer <token>".') };
   }
 
@@ -211,17 +223,23 @@ export class Authenticator {
         session = new LoginSession();
         this.basicSessions.set(key, session);
       }
-      return { identity: loginIdentity(key, session, async () => (await this.spp.login(username, password)).sessionid) };
+      return {
+        identity: loginIdentity(key, session, async () => (await this.spp.login(username, password)).sessionid),
+        actor: { key, name: username, anonymous: false },
+      };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
       const entry = this.gatewayTokens.get(key);
       if (!entry) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, entry.sppSessionId) };
+      return { identity: forwardedSessionIdentity(key, entry.sppSessionId), actor: { key, name: entry.user.name, anonymous: false } };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
-    if (sessionId) return { identity: forwardedSessionIdentity(this.keyOf('session', sessionId), sessionId) };
+    if (sessionId) {
+      const key = this.keyOf('session', sessionId);
+      return { identity: forwardedSessionIdentity(key, sessionId), actor: this.actorFor('session', sessionId, key) };
+    }
     return { error: unauthenticated('Authentication required: send SPP credentials ("Authorization: Basic ..."), an SPP session ("X-Endeavour-Sessionid"), or a token from createSession ("Authorization: Bearer ...").') };
   }
 
@@ -231,6 +249,12 @@ export class Authenticator {
     let match = false;
     for (const expected of this.tokenDigests) match = timingSafeEqual(digest, expected) || match;
     return match;
+  }
+
+  /** An actor without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
+  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Actor {
+    const k = key ?? this.keyOf(kind, secret);
+    return { key: k, name: `${kind === 'token' ? 'gateway-token' : 'spp-session'}:${k.slice(kind.length + 1, kind.length + 9)}`, anonymous: false };
   }
 
   private keyOf(kind: string, secret: string): string {
