@@ -25,13 +25,13 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BAD_REQUEST: 'BAD_REQUEST',
-  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** SPP does not advertise the action on this object now (no `rel: "action"` link): SPP was not asked. */
   ACTION_NOT_AVAILABLE: 'ACTION_NOT_AVAILABLE',
   /** SPP refused the action because of the object's state (cancel a finished session). */
   CONFLICT: 'CONFLICT',
   /** The same clientMutationId was already used, within the idempotency window, for another input. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -53,10 +53,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   QUERY_TOO_COMPLEX: 400,
   PAYLOAD_TOO_LARGE: 413,
   BAD_REQUEST: 400,
-  LIMIT_EXCEEDED: 429,
   ACTION_NOT_AVAILABLE: 409,
   CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  LIMIT_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
 };
 

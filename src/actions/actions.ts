@@ -65,6 +65,11 @@ export interface RerunResult {
 
 /** A submission still in flight keeps its key this long at most (a hung SPP ends sooner: SPP_RESPONSE_TIMEOUT_MS). */
 const IN_FLIGHT_TTL_MS = 5 * 60_000;
+/**
+ * Without a clientMutationId, the same input from the same caller is one submission while in
+ * flight and this long after (a double-click's second click may arrive after the first finished).
+ */
+export const DOUBLE_SUBMIT_MS = 5_000;
 /** Between looks for a new session: IBM's client polls every 2 s; the first look is at once. */
 const POLL_DELAYS_MS = [0, 250, 500, 1_000, 2_000];
 
@@ -146,7 +151,7 @@ export class Actions {
     const fingerprint = createHash('sha256').update(JSON.stringify([action, input])).digest('base64url');
     // Without a clientMutationId, identical submissions are one while the first is in flight (a double-click).
     const key = clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
-    const keepMs = clientMutationId !== undefined ? this.options.windowMs : 0;
+    const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
     const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS));
     if (!claim.first) {
       if (claim.fingerprint !== fingerprint) {
@@ -224,21 +229,25 @@ export class Actions {
 
   /** The one POST, and what its answer means in the gateway's vocabulary (never SPP's body). */
   private async post(identity: UpstreamIdentity, href: string, body: unknown, action: JobAction, what: string): Promise<unknown> {
+    const uncertain = (code: ErrorCode, happened: string, cause: unknown) =>
+      gatewayError(
+        code,
+        `SPP ${happened} to the ${action.toLowerCase()} of ${what}: it may or may not have acted. Check ${what} before submitting again; the same clientMutationId will not act twice.`,
+        { cause },
+      );
     let answer: { status: number; body: unknown };
     try {
       answer = await this.options.spp.act(identity, apiPathOf(href)!, body);
     } catch (error) {
       const code = (error as GraphQLError).extensions?.code;
-      if (code === ErrorCode.UPSTREAM_TIMEOUT || code === ErrorCode.UPSTREAM_UNAVAILABLE) {
-        throw gatewayError(
-          code,
-          `SPP did not answer the ${action.toLowerCase()} of ${what}: it may or may not have acted. Check ${what} before submitting again; the same clientMutationId will not act twice.`,
-          { cause: error },
-        );
-      }
+      if (code === ErrorCode.UPSTREAM_TIMEOUT || code === ErrorCode.UPSTREAM_UNAVAILABLE) throw uncertain(code, 'gave no answer', error);
       throw error;
     }
     const { status } = answer;
+    if (status >= 500) {
+      const code = status === 503 ? ErrorCode.UPSTREAM_UNAVAILABLE : status === 504 ? ErrorCode.UPSTREAM_TIMEOUT : ErrorCode.UPSTREAM_ERROR;
+      throw uncertain(code, `answered HTTP ${status}`, { status });
+    }
     if (status >= 200 && status < 300) return answer.body;
     const reason = reasonOf(answer.body);
     if (status === 401) throw gatewayError(ErrorCode.UNAUTHENTICATED, 'SPP did not accept the session: log in again. Nothing was done.');

@@ -56,12 +56,12 @@ export interface GatewayContext extends OperationTypeHolder {
   auth: Authenticator;
   /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
   upstream(): UpstreamContext;
-  /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
-  live?: { service: LiveService; connection: LiveConnection };
   /** Start, cancel, rerun, expire (src/actions/): never through the loaders or the answer cache. */
   actions: Actions;
   /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
   caller(): { identity: UpstreamIdentity; actor: Actor };
+  /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
+  live?: { service: LiveService; connection: LiveConnection };
 }
 
 export interface ContextDeps {
