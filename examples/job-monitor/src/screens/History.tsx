@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { NetworkStatus } from '@apollo/client';
 import { useQuery } from '@apollo/client/react';
 import { graphql } from '../gql';
 import type { JobSessionFilter, JobSessionOrderField, JobSessionStatus, OrderDirection } from '../gql/graphql';
 import { ErrorMessage, Loading, StatusBadge, formatDuration, formatTime } from '../components/common';
 import { hrefOf } from '../route';
+import { useEndOfList } from '../components/use-end-of-list';
 
 /** Finished sessions, newest first by default; pages are merged by relayStylePagination (apollo.ts). */
 const HISTORY_QUERY = graphql(`
@@ -96,17 +97,7 @@ export function History() {
     fetchMore({ variables: { after: connection.pageInfo.endCursor } }).catch(setMoreError);
   };
 
-  // Infinite scroll: the next page loads when the end of the list comes into view (the button does the same by keyboard).
-  const sentinel = useRef<HTMLDivElement>(null);
-  const loadMoreRef = useRef(loadMore);
-  loadMoreRef.current = loadMore;
-  useEffect(() => {
-    const target = sentinel.current;
-    if (!target) return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && loadMoreRef.current(), { rootMargin: '200px' });
-    observer.observe(target);
-    return () => observer.disconnect();
-  }, [connection !== undefined]);
+  const sentinel = useEndOfList<HTMLDivElement>(loadMore, connection !== undefined);
 
   const toggle = (status: JobSessionStatus) =>
     setForm((f) => ({ ...f, statuses: f.statuses.includes(status) ? f.statuses.filter((s) => s !== status) : [...f.statuses, status] }));

@@ -5,6 +5,7 @@ import { graphql } from '../gql';
 import type { JobLogType } from '../gql/graphql';
 import { ErrorMessage, Loading, Progress, StatusBadge, formatDuration, formatTime, newMutationId } from '../components/common';
 import { hrefOf } from '../route';
+import { useEndOfList } from '../components/use-end-of-list';
 
 const SESSION_QUERY = graphql(`
   query SessionDetail($id: ID!) {
@@ -253,6 +254,11 @@ function SessionLog({ id, counts }: { id: string; counts: Map<JobLogType, number
     notifyOnNetworkStatusChange: true,
   });
   const log = data?.jobSession?.log;
+  const fetchingMore = networkStatus === NetworkStatus.fetchMore;
+  const loadMore = () => {
+    if (log?.pageInfo.hasNextPage && !fetchingMore) void fetchMore({ variables: { after: log.pageInfo.endCursor } }).catch(() => undefined);
+  };
+  const end = useEndOfList<HTMLDivElement>(loadMore, log !== undefined);
   const toggle = (type: JobLogType) => setTypes((t) => (t.includes(type) ? t.filter((x) => x !== type) : [...t, type]));
   return (
     <>
@@ -295,11 +301,13 @@ function SessionLog({ id, counts }: { id: string; counts: Map<JobLogType, number
             </tbody>
           </table>
           {log.edges.length === 0 ? <p className="empty">No entries of these types.</p> : null}
-          {log.pageInfo.hasNextPage ? (
-            <button type="button" disabled={networkStatus === NetworkStatus.fetchMore} onClick={() => void fetchMore({ variables: { after: log.pageInfo.endCursor } }).catch(() => undefined)}>
-              {networkStatus === NetworkStatus.fetchMore ? 'Loading more…' : `More entries (${log.edges.length} of ${log.totalCount ?? '?'})`}
-            </button>
-          ) : null}
+          <div ref={end} className="list-end">
+            {log.pageInfo.hasNextPage ? (
+              <button type="button" disabled={fetchingMore} onClick={loadMore}>
+                {fetchingMore ? 'Loading more…' : `More entries (${log.edges.length} of ${log.totalCount ?? '?'})`}
+              </button>
+            ) : null}
+          </div>
         </>
       ) : null}
     </>
