@@ -117,6 +117,10 @@ const envSchema = z.object({
   SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
   SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
   SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
+  // Slow senders: see createGateway (src/server.ts) for why these values.
+  HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000).default(65_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -181,6 +185,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   if (env.SUBSCRIPTION_BUFFER < 2 * env.SUBSCRIPTION_WINDOW) {
     // One poll can bring about two windows of events at once (sessions added and removed): a smaller buffer would cut off readers that keep up.
     throw new ConfigError(`Invalid SUBSCRIPTION_BUFFER (${env.SUBSCRIPTION_BUFFER}): must be at least twice SUBSCRIPTION_WINDOW (${env.SUBSCRIPTION_WINDOW})`);
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`);
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }
