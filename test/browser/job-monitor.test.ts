@@ -98,10 +98,9 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     await showsExactly('running-table', simRunning);
     expect(sameSet(await idsOnScreen('running-table'), simRunning())).toBe(true);
 
-    // Wait until the subscription's poller has read once, so the next change is news to it.
+    // Wait until the subscription has caught up from `since` and its poller has read twice, so the next change is news to it.
     const polled = h.sim.requests.length;
-    await page.waitForFunction(() => true, WAIT);
-    await expect.poll(() => h.sim.requests.length > polled, { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => h.gateway.live.registry.size === 1 && h.sim.requests.length >= polled + 3, { timeout: 15_000 }).toBe(true);
 
     const { inserted } = h.sim.step({ insert: 1 });
     await page.waitForSelector(`[data-testid="running-table"] tr[data-session-id="${inserted[0]}"]`, WAIT);
