@@ -4,8 +4,9 @@
  * `submit`, which
  * - refuses callers who may not act (anonymous; service-account mode unless GATEWAY_ALLOW_MUTATIONS),
  * - acts once per submission: a repeated clientMutationId of the same caller within
- *   IDEMPOTENCY_WINDOW_MS, or the same input while the first is in flight (a double-click),
- *   receives the first outcome without calling SPP (./idempotency.ts),
+ *   IDEMPOTENCY_WINDOW_MS, or the same input while the first is in flight and DOUBLE_SUBMIT_MS
+ *   after (a double-click), receives the first outcome without calling SPP (./idempotency.ts);
+ *   refusals, after which nothing happened at SPP, are not kept beyond the submission,
  * - writes one audit line (./audit.ts).
  * Each action reads its object fresh (never a cached, shared or DataLoader answer: a stale record
  * offers a stale action), checks that SPP advertises the action (./links.ts) and only then sends
@@ -73,6 +74,9 @@ export const DOUBLE_SUBMIT_MS = 5_000;
 /** Between looks for a new session: IBM's client polls every 2 s; the first look is at once. */
 const POLL_DELAYS_MS = [0, 250, 500, 1_000, 2_000];
 
+/** Codes of SPP's definite refusals of an action (its 4xx answers): SPP did not act. */
+const REFUSALS: ReadonlySet<string> = new Set([ErrorCode.CONFLICT, ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND, ErrorCode.UNAUTHENTICATED]);
+
 interface StartSchema {
   values: Array<{ name: string; value: string }>;
 }
@@ -90,7 +94,9 @@ export class Actions {
       reachSpp();
       const answer = await this.post(identity, link.href, body, 'START', `job ${input.jobId}`);
       const started = tryParse(answer, parseJob) ?? job;
-      const baseline = job.lastrun && typeof job.lastrun.sessionId === 'string' ? { id: job.lastrun.sessionId, start: job.lastrun.start ?? 0 } : undefined;
+      // The newest session before the start (ids may arrive as numbers, spp-api.md §8 q5).
+      const last = job.lastrun?.sessionId as unknown;
+      const baseline = typeof last === 'string' || typeof last === 'number' ? { id: String(last), start: Number(job.lastrun?.start ?? 0) } : undefined;
       return { job: started, jobSession: await this.findNewSession(identity, job.id, baseline) };
     });
   }
@@ -176,9 +182,12 @@ export class Actions {
     } catch (error) {
       const deliberate = isDeliberate(error) ? (error as GraphQLError) : upstreamError('the action could not be completed', error);
       const code = String(deliberate.extensions.code);
-      // An error before SPP was asked is given to waiting duplicates, then forgotten: nothing happened.
-      await this.options.store.settle(key, { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } }, reached ? keepMs : 0);
-      audit(who.logger, { ...line, outcome: reached ? 'failed' : 'refused', code });
+      // A refusal (before SPP was asked, or SPP's own 4xx) changed nothing: waiting duplicates get
+      // it, then the key is free. An uncertain failure (5xx, no answer) is kept as the first
+      // outcome, so a retry with the same key cannot act a second time.
+      const nothingHappened = !reached || REFUSALS.has(code);
+      await this.options.store.settle(key, { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } }, nothingHappened ? 0 : keepMs);
+      audit(who.logger, { ...line, outcome: nothingHappened ? 'refused' : 'failed', code });
       throw deliberate;
     }
   }
@@ -290,11 +299,17 @@ export class Actions {
       const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]!;
       if (Date.now() + delay > deadline) return null;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      // SPP acted already: nothing here may turn the outcome into an error.
       const sessions = await this.newestSessions(identity, jobId).catch(() => []);
-      const created = sessions.find((s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && BigInt(s.id) > BigInt(baseline.id)))));
+      const created = sessions.find((s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))));
       if (created) return created;
     }
   }
+}
+
+/** SPP ids are digit strings (epoch-ms-like, spp-api.md §2.3): compared as numbers, else as text. */
+function idAfter(a: string, b: string): boolean {
+  return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) > BigInt(b) : a > b;
 }
 
 function parseStartSchema(body: unknown): StartSchema {

@@ -3,8 +3,9 @@
  *
  * A key names one submission (caller, mutation, clientMutationId; or, without a
  * clientMutationId, caller, mutation and input while the first is in flight). The first claim
- * acts; every later claim of the same key, concurrent or within the window, waits for and
- * receives the first outcome, success or failure, without calling SPP.
+ * acts; every later claim of the same key, concurrent or within the time its outcome is kept,
+ * waits for and receives the first outcome without calling SPP (the caller decides how long an
+ * outcome is kept: src/actions/actions.ts).
  *
  * The store sits behind this interface so that replicas can share it (issue 14: a Redis
  * implementation, chosen once at start-up); outcomes are therefore plain JSON.

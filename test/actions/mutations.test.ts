@@ -156,6 +156,28 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(actionPosts(h).map((r) => r.path)).toEqual([`/api/endeavour/jobsession/${a!.id}`, `/api/endeavour/jobsession/${b!.id}`]);
   });
 
+  it('does not keep a refusal: after SPP refused, the same clientMutationId asks again and acts', async () => {
+    const target = running(h, 'protection')[0]!;
+    h.sim.failNext({ kind: 'status', status: 409, method: 'POST', path: `/api/endeavour/jobsession/${target.id}` });
+    h.resetUpstreamCalls();
+    const refused = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'refused-then-ok' } }, ADMIN_AUTH);
+    expect(refused.body.errors[0].extensions.code).toBe('CONFLICT');
+    const retried = await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'refused-then-ok' } }, ADMIN_AUTH);
+    expect(retried.body.data.cancelJobSession.jobSession.status).toBe('CANCELING');
+    expect(actionPosts(h).map((r) => r.status)).toEqual([409, 201]);
+  });
+
+  it("maps SPP's 403 and 404 to the action's POST to FORBIDDEN and NOT_FOUND, without SPP's body", async () => {
+    const [a, b] = running(h, 'protection');
+    for (const [target, status, code] of [[a!, 403, 'FORBIDDEN'], [b!, 404, 'NOT_FOUND']] as const) {
+      h.sim.failNext({ kind: 'status', status, method: 'POST', path: `/api/endeavour/jobsession/${target.id}`, body: { id: 'XSBSecretException', description: 'internal detail' } });
+      const { status: http, body } = await gql(h, CANCEL, { input: { id: target.id } }, ADMIN_AUTH);
+      expect(http).toBe(status);
+      expect(body.errors[0].extensions).toEqual({ code });
+      expect(JSON.stringify(body)).not.toMatch(/XSBSecretException|internal detail/);
+    }
+  });
+
   it("maps SPP's role refusal to FORBIDDEN: the catalog operator cannot cancel a backup", async () => {
     const backup = running(h, 'protection')[0]!;
     h.resetUpstreamCalls();
@@ -352,5 +374,28 @@ describe('actions and the upstream answer cache', () => {
       `POST /api/endeavour/jobsession/${target.id}`,
       `GET /api/endeavour/jobsession/${target.id}`,
     ]);
+  });
+});
+
+describe('looking for the session a start created', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600' } });
+  });
+  afterAll(() => h.close());
+
+  it('gives up after ACTION_SESSION_WAIT_MS with jobSession null when the session cannot be read, and the start still happened once', async () => {
+    const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    // Every read of the session list fails (500 is not retried): the start itself is untouched.
+    h.sim.failNext(...Array.from({ length: 20 }, () => ({ kind: 'status' as const, status: 500, method: 'GET', path: '/api/endeavour/jobsession' })));
+    h.resetUpstreamCalls();
+    const { body } = await gql(h, START, { input: { jobId: job.id, clientMutationId: 'slow-1' } }, ADMIN_AUTH);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.startJob).toMatchObject({ clientMutationId: 'slow-1', job: { jobId: job.id }, jobSession: null });
+    const polls = upstreamOf(h).filter((c) => c === 'GET /api/endeavour/jobsession');
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(polls.length).toBeLessThanOrEqual(4);
+    expect(actionPosts(h)).toHaveLength(1);
+    expect(auditLines(h).at(-1)).toMatchObject({ action: 'START', objectId: job.id, outcome: 'ok' });
   });
 });
