@@ -207,6 +207,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     context: (headers, requestId, log) => createContext(contextDeps, headers, requestId, log),
     formatError,
     path: '/graphql',
+    trustedDocuments,
   });
 
   const apollo = new ApolloServer<GatewayContext>({

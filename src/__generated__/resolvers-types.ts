@@ -95,7 +95,7 @@ export type GatewaySession = {
 /** A job definition: what SPP runs (a backup SLA, an inventory, maintenance, a restore), with its last run and next schedule. */
 export type Job = Node & {
   __typename?: 'Job';
-  /** The actions SPP offers on this job now, for this caller (its `rel: "action"` links): `START` while no session of it runs. */
+  /** The actions SPP offers on this job now, for this caller (its `rel: "action"` links): `START` while no session of it runs. Empty for callers this gateway never acts for, as on `JobSession`. */
   availableActions: Array<JobAction>;
   /** A free-text description. */
   description?: Maybe<Scalars['String']['output']>;
@@ -340,7 +340,9 @@ export type JobSession = Node & {
   /**
    * The actions SPP offers on this session now, for this caller (its `rel: "action"` links: SPP
    * offers an action only when the session's state and the caller's role allow it). A UI enables
-   * exactly these buttons; a mutation for any other fails with ACTION_NOT_AVAILABLE.
+   * exactly these buttons; a mutation for any other fails with ACTION_NOT_AVAILABLE. Empty for
+   * callers this gateway never acts for (anonymous callers; every caller in service-account mode
+   * unless GATEWAY_ALLOW_MUTATIONS is true).
    */
   availableActions: Array<JobAction>;
   /** A free-text description, e.g. `Autorun - 10.4.4.1 only`. */

@@ -192,6 +192,15 @@ export class Actions {
     }
   }
 
+  /**
+   * Whether this gateway acts for the caller at all. `availableActions` is empty when it does not,
+   * so a UI's buttons match what a mutation would do (found by the job monitor, issue 13: an
+   * anonymous caller saw CANCEL, and its click was FORBIDDEN).
+   */
+  mayAct(actor: Actor): boolean {
+    return this.refusal(actor) === undefined;
+  }
+
   /** Anonymous callers never act; service-account mode acts only when the operator said so. */
   private refusal(actor: Actor): GraphQLError | undefined {
     if (actor.anonymous) return forbidden('Anonymous callers cannot act on jobs: authenticate first.');

@@ -35,6 +35,6 @@ export const Job: JobResolvers = {
   },
   sessions: (j, args, context) => readJobSessions(context.upstream(), { ...args, filter: { ...args.filter, jobId: [j.id] } }),
   links: (j) => linksOf(j.links),
-  availableActions: (j) => availableActions(j.links),
+  availableActions: (j, _args, context) => (context.actions.mayAct(context.caller().actor) ? availableActions(j.links) : []),
   raw: (j: SppJob) => j,
 };

@@ -52,7 +52,7 @@ export const JobSession: JobSessionResolvers = {
   properties: (s) => s.properties ?? null,
   actions: (s) => s.actions ?? null,
   links: (s) => linksOf(s.links),
-  availableActions: (s) => availableActions(s.links),
+  availableActions: (s, _args, context) => (context.actions.mayAct(context.caller().actor) ? availableActions(s.links) : []),
   policySnapshot: (s) => s.policySnapshot ?? null,
   job: (s, _args, context) => (s.jobId ? context.upstream().loaders.jobInBatch.load(String(s.jobId)) : null),
   log(s, args, context) {

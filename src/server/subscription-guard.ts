@@ -5,7 +5,11 @@
  *   from the upgrade/stream request headers and, for graphql-ws, from `connection_init`;
  * - the Origin of browser requests (cross-site WebSocket hijacking is CSRF for sockets);
  * - the document: size, token count, validation with the depth and alias rules, and cost
- *   (src/server/limits.ts), all before any upstream call.
+ *   (src/server/limits.ts), all before any upstream call;
+ * - trusted documents (src/server/trusted-documents.ts), as for queries: a `documentId` or
+ *   `extensions.persistedQuery.sha256Hash` names a manifest document, and while only trusted
+ *   documents run, text outside the manifest is refused. graphql-ws requires a `query` string
+ *   in every subscribe message, so a client naming a document there sends `""` (or the text).
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,6 +18,7 @@ import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
 import { LRUCache } from 'lru-cache';
 import { costEstimator, validationRules, type QueryLimits } from './limits.js';
+import { TrustedDocumentError, type TrustedDocuments } from './trusted-documents.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
 const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
@@ -72,7 +77,7 @@ export type CheckedOperation = { document: DocumentNode; variables: Record<strin
  * their events share one execution, see shared-execution.ts), and the cost per text,
  * operation and variables.
  */
-export function createOperationChecker(schema: GraphQLSchema, limits: SubscriptionLimits) {
+export function createOperationChecker(schema: GraphQLSchema, limits: SubscriptionLimits, trustedDocuments?: TrustedDocuments) {
   const documents = new LRUCache<string, { document: DocumentNode } | { errors: GraphQLError[] }>({ max: 500 });
   const costs = new LRUCache<string, number>({ max: 2_000 });
   const estimator = costEstimator(limits.defaultPageSize);
@@ -91,7 +96,19 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     return known;
   };
 
-  return (params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+  return (given: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+    let params: Record<string, unknown> = given;
+    if (trustedDocuments) {
+      // A copy: the transports keep their payloads; resolve() puts the manifest's text in `query`.
+      params = { ...given };
+      if (params.query === '') delete params.query;
+      try {
+        trustedDocuments.resolve(params);
+      } catch (error) {
+        if (!(error instanceof TrustedDocumentError)) throw error;
+        return { errors: [gatewayError(error.code, error.message)] };
+      }
+    }
     const { query } = params;
     if (typeof query !== 'string' || query.length === 0) return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
     const bytes = Buffer.byteLength(query);

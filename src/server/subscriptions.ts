@@ -13,6 +13,7 @@ import { gatewayError, ErrorCode } from '../errors.js';
 import { attachWebSocketTransport, type TransportOptions } from './ws-transport.js';
 import { createEventStreamHandler } from './sse-transport.js';
 import { createOperationChecker } from './subscription-guard.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 
 export interface SubscriptionTransports {
   /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
@@ -22,9 +23,12 @@ export interface SubscriptionTransports {
   close(): Promise<void>;
 }
 
-export function createSubscriptionTransports(httpServer: Server, options: Omit<TransportOptions, 'connections' | 'check'>): SubscriptionTransports {
+export function createSubscriptionTransports(
+  httpServer: Server,
+  options: Omit<TransportOptions, 'connections' | 'check'> & { trustedDocuments?: TrustedDocuments | undefined },
+): SubscriptionTransports {
   const connections = { count: 0 };
-  const check = createOperationChecker(options.schema, options.limits);
+  const check = createOperationChecker(options.schema, options.limits, options.trustedDocuments);
   const streams = new Set<ServerResponse>();
   // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
   const formatError: TransportOptions['formatError'] = (formatted, error) => {

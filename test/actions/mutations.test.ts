@@ -318,6 +318,17 @@ describe('actions in service-account mode', () => {
     expect(auditLines(closed).at(-1)).toMatchObject({ actor: expect.stringMatching(/^gateway-token:/), outcome: 'refused', code: 'FORBIDDEN' });
   });
 
+  it('advertises no actions to callers it would refuse: anonymous ones, and everyone while GATEWAY_ALLOW_MUTATIONS is off', async () => {
+    const read = `query($id: ID!, $job: ID!) { jobSession(id: $id) { availableActions } job(id: $job) { availableActions } }`;
+    const target = running(open)[0]!;
+    const job = open.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    const token = { authorization: `Bearer ${TOKEN}` };
+    expect((await gql(open, read, { id: target.id, job: job.id }, token)).body.data).toEqual({ jobSession: { availableActions: ['CANCEL'] }, job: { availableActions: ['START'] } });
+    expect((await gql(open, read, { id: target.id, job: job.id })).body.data).toEqual({ jobSession: { availableActions: [] }, job: { availableActions: [] } });
+    const closedJob = closed.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    expect((await gql(closed, read, { id: running(closed)[0]!.id, job: closedJob.id }, token)).body.data).toEqual({ jobSession: { availableActions: [] }, job: { availableActions: [] } });
+  });
+
   it('acts for a token holder with GATEWAY_ALLOW_MUTATIONS=true, never for an anonymous caller', async () => {
     const target = running(open)[0]!;
     open.resetUpstreamCalls();

@@ -4,32 +4,12 @@
  * page on another origin calls the gateway through a real CORS preflight, or is blocked when its
  * origin is not listed.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
-
-function findChromium(): string | undefined {
-  const given = process.env.CHROMIUM_PATH;
-  if (given && existsSync(given)) return given;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    try {
-      return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
-
-const chromium = findChromium();
-if (!chromium) {
-  // Loud, never silent: .ci/run installs Chromium (apt-get install chromium) when it is missing.
-  console.warn('skipped: test/browser needs Chromium (apt-get install chromium, or CHROMIUM_PATH); none was found');
-}
+import { startHarness } from '../support/harness.js';
+import { chromium, launchChromium } from './chromium.js';
 
 /** A page server on its own port: another origin than the gateway. Its page is set later. */
 async function pageServer(): Promise<{ origin: string; html: string; close(): Promise<void> }> {
@@ -59,7 +39,7 @@ async function pageServer(): Promise<{ origin: string; html: string; close(): Pr
 describe.skipIf(!chromium)('in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await puppeteer.launch({ executablePath: chromium!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

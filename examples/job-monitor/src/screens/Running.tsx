@@ -1,0 +1,154 @@
+import { useEffect, useState } from 'react';
+import { useMutation, useQuery } from '@apollo/client/react';
+import { graphql } from '../gql';
+import type { RunningSessionFragment } from '../gql/graphql';
+import { ErrorMessage, Loading, Progress, StatusBadge, formatTime, newMutationId } from '../components/common';
+import { hrefOf } from '../route';
+
+graphql(`
+  fragment RunningSession on JobSession {
+    id
+    sessionId
+    jobName
+    type
+    status
+    percent
+    start
+    lastUpdate
+    availableActions
+  }
+`);
+
+/** What SPP's "Running Jobs" tab shows: every session not yet finished. */
+const RUNNING_QUERY = graphql(`
+  query RunningSessions {
+    jobSessions(first: 200, filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }) {
+      nodes {
+        ...RunningSession
+      }
+    }
+  }
+`);
+
+const RUNNING_EVENTS = graphql(`
+  subscription RunningSessionEvents($since: DateTime) {
+    jobSessionEvents(filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }, since: $since) {
+      kind
+      sessionId
+      session {
+        ...RunningSession
+      }
+    }
+  }
+`);
+
+export const CANCEL_SESSION = graphql(`
+  mutation CancelJobSession($input: CancelJobSessionInput!) {
+    cancelJobSession(input: $input) {
+      clientMutationId
+      jobSession {
+        ...RunningSession
+      }
+    }
+  }
+`);
+
+const newestFirst = (a: RunningSessionFragment, b: RunningSessionFragment) => b.start.localeCompare(a.start) || b.sessionId.localeCompare(a.sessionId);
+
+export function Running() {
+  const { data, error, loading, subscribeToMore } = useQuery(RUNNING_QUERY);
+  const [liveError, setLiveError] = useState<unknown>();
+  const loaded = data !== undefined;
+  useEffect(() => {
+    if (!loaded) return;
+    // Changes since the newest lastUpdate the list holds: nothing between the query and the subscription is missed.
+    const since = data.jobSessions.nodes.map((n) => n.lastUpdate).filter((t): t is string => !!t).sort().at(-1) ?? null;
+    return subscribeToMore({
+      document: RUNNING_EVENTS,
+      variables: { since },
+      onError: setLiveError,
+      updateQuery: (_, { subscriptionData, complete, previousData }) => {
+        const event = subscriptionData.data?.jobSessionEvents;
+        if (!event || !complete) return undefined;
+        setLiveError(undefined);
+        // ADDED and CHANGED are upserts, REMOVED drops (README, Live updates).
+        const others = previousData.jobSessions.nodes.filter((n) => n.sessionId !== event.sessionId);
+        const nodes = event.kind === 'REMOVED' || !event.session ? others : [...others, event.session].sort(newestFirst);
+        return { ...previousData, jobSessions: { ...previousData.jobSessions, nodes } };
+      },
+    });
+    // Subscribe once, when the first answer is in.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [loaded, subscribeToMore]);
+
+  return (
+    <section aria-labelledby="running-title">
+      <h1 id="running-title" tabIndex={-1}>
+        Running now
+      </h1>
+      {liveError ? <ErrorMessage error={liveError} what="live updates (the list may be out of date)" /> : null}
+      {error ? <ErrorMessage error={error} what="running sessions" /> : null}
+      {loading && !data ? <Loading what="running sessions" /> : null}
+      {data ? (
+        <>
+          <p className="summary" aria-live="polite" data-testid="running-count">
+            {data.jobSessions.nodes.length} {data.jobSessions.nodes.length === 1 ? 'session' : 'sessions'} running or waiting
+          </p>
+          <table className="sessions" data-testid="running-table">
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Status</th>
+                <th scope="col">Progress</th>
+                <th scope="col">Started</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.jobSessions.nodes.map((session) => (
+                <RunningRow key={session.sessionId} session={session} />
+              ))}
+            </tbody>
+          </table>
+          {data.jobSessions.nodes.length === 0 ? <p className="empty">Nothing is running.</p> : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function RunningRow({ session }: { session: RunningSessionFragment }) {
+  const [cancel, { loading, error }] = useMutation(CANCEL_SESSION);
+  const canCancel = session.availableActions.includes('CANCEL');
+  return (
+    <tr data-session-id={session.sessionId}>
+      <th scope="row">
+        <a href={hrefOf({ screen: 'session', id: session.sessionId })}>{session.jobName}</a>
+        <span className="sub">
+          {session.type} · {session.sessionId}
+        </span>
+      </th>
+      <td>
+        <StatusBadge status={session.status} />
+      </td>
+      <td>
+        <Progress percent={session.percent} label={`${session.jobName} progress`} />
+      </td>
+      <td>{formatTime(session.start)}</td>
+      <td>
+        <button
+          type="button"
+          disabled={!canCancel || loading}
+          title={canCancel ? undefined : 'SPP does not offer Cancel for this session now'}
+          aria-label={`Cancel ${session.jobName} (session ${session.sessionId})`}
+          onClick={() => void cancel({ variables: { input: { id: session.id, clientMutationId: newMutationId('cancel') } } }).catch(() => undefined)}
+        >
+          {loading ? 'Cancelling…' : 'Cancel'}
+        </button>
+        {error ? <ErrorMessage error={error} what={`the cancel of ${session.jobName}`} verb="run" /> : null}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Trusted documents hold for subscriptions as for queries: an app that ships its operations as
+ * graphql-codegen's persisted-documents.json subscribes by naming a document, and while only
+ * trusted documents run (ALLOW_ARBITRARY_OPERATIONS=false) neither transport runs other text.
+ * (Found by the job-monitor example, issue 13: subscriptions used to ignore the manifest.)
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { LIVE_ENV, sseClient, until, wsClient } from './support.js';
+
+const TRUSTED = 'subscription Running { jobSessionEvents(filter: { status: [RUNNING, PENDING] }) { kind sessionId } }';
+const HASH = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const OTHER = 'subscription { jobSessionEvents { kind sessionId session { jobName } } }';
+
+type Outcome = { data: unknown[]; errors: unknown[] };
+function subscribe(client: ReturnType<typeof wsClient> | ReturnType<typeof sseClient>, payload: Record<string, unknown>): Outcome & { stop(): void } {
+  const outcome = { data: [] as unknown[], errors: [] as unknown[], stop: () => undefined as void };
+  outcome.stop = client.subscribe(payload as never, {
+    next: (result) => (result.errors ? outcome.errors.push(...result.errors) : outcome.data.push(result.data)),
+    error: (error) => outcome.errors.push(...(Array.isArray(error) ? error : [error])),
+    complete: () => undefined,
+  });
+  return outcome;
+}
+
+describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERATIONS=false', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trusted-subscriptions-'));
+    const file = join(dir, 'persisted-documents.json');
+    writeFileSync(file, JSON.stringify({ [HASH]: TRUSTED }));
+    h = await startHarness({ sim: { size: 40 }, env: { ...LIVE_ENV, PERSISTED_DOCUMENTS_FILE: file, ALLOW_ARBITRARY_OPERATIONS: 'false' } });
+  });
+  afterAll(() => h.close());
+
+  it('runs a manifest document named by its hash over WebSocket (graphql-ws needs a query string: "" is sent)', async () => {
+    const client = wsClient(h);
+    const events = subscribe(client, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: HASH } } });
+    h.resetUpstreamCalls();
+    await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the first poll of the trusted subscription');
+    const { inserted } = h.sim.step({ insert: 1 });
+    await until(() => events.data.length > 0, 'an event');
+    expect(events.errors).toEqual([]);
+    expect(events.data).toContainEqual({ jobSessionEvents: { kind: 'ADDED', sessionId: inserted[0] } });
+    events.stop();
+    await client.dispose();
+    await until(() => h.gateway.live.registry.size === 0, 'the poller stopped');
+  });
+
+  it('runs a manifest document named by documentId over WebSocket', async () => {
+    const client = wsClient(h);
+    const events = subscribe(client, { query: '', documentId: `sha256:${HASH}` });
+    h.resetUpstreamCalls();
+    await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the first poll');
+    const { inserted } = h.sim.step({ insert: 1 });
+    await until(() => events.data.length > 0, 'an event');
+    expect(events.data).toContainEqual({ jobSessionEvents: { kind: 'ADDED', sessionId: inserted[0] } });
+    events.stop();
+    await client.dispose();
+    await until(() => h.gateway.live.registry.size === 0, 'the poller stopped');
+  });
+
+  it('refuses text outside the manifest (PERSISTED_QUERY_NOT_IN_LIST) and unknown ids (PERSISTED_QUERY_NOT_FOUND) on both transports, before any upstream call', async () => {
+    h.resetUpstreamCalls();
+    const ws = wsClient(h);
+    const other = subscribe(ws, { query: OTHER });
+    const unknown = subscribe(ws, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    await until(() => other.errors.length > 0 && unknown.errors.length > 0, 'both refusals');
+    expect(other.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/runs only trusted documents/), extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
+    expect(unknown.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/No trusted document has the id/), extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })]);
+    await ws.dispose();
+
+    const response = await fetch(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: OTHER }) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors).toEqual([expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
+    expect(h.upstreamCalls()).toEqual([]);
+  });
+});
