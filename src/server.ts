@@ -37,6 +37,7 @@ import { createExplorer } from './server/explorer.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-documents.js';
 import { setupTracing, type Tracing } from './server/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createSharedState, type SharedState } from './state/index.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -79,6 +80,8 @@ export interface Gateway {
   checkUpstream(): Promise<boolean>;
   /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
   documents: DocumentCache | null;
+  /** What replicas share: memory (one process) or Redis (REDIS_URL), chosen here once. */
+  state: SharedState;
   /** Live updates: the feeds behind subscriptions (tests wait on `live.registry.nextPolls()`). */
   live: LiveService;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
@@ -96,8 +99,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const tracing: Tracing | undefined = setupTracing({ serviceName: env.OTEL_SERVICE_NAME, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   if (tracing && env.OTEL_EXPORTER_OTLP_ENDPOINT) logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing: spans are exported over OTLP/HTTP');
+  const allowArbitrary = allowArbitraryOf(env);
+  let trustedDocuments: TrustedDocuments | undefined;
+  if (env.PERSISTED_DOCUMENTS_FILE) {
+    trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
+    logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
+  }
+  const sessionSecret = env.SESSION_SECRET ? Buffer.from(env.SESSION_SECRET, 'utf8') : undefined;
+  // The one place that decides between one process and several replicas (design.md "state/").
+  const state = await createSharedState({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_KEY_PREFIX,
+    // config.ts refuses REDIS_URL without SESSION_SECRET; memory never seals anything.
+    secret: sessionSecret ?? randomBytes(32),
+    leaseMs: env.REDIS_LEASE_MS,
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+    logger: logger.child({ component: 'shared-state' }),
+    metrics: { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights },
+  });
   const spp = new SppClient({
     metrics,
+    shared: state,
     baseUrl: options.sppUrl,
     connectTimeoutMs: env.SPP_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: env.SPP_RESPONSE_TIMEOUT_MS,
@@ -118,19 +140,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const codec = new CursorCodec(secret);
 
-  const auth = new Authenticator({ ...options.auth, spp, sppSessionIdleMs: env.SPP_SESSION_IDLE_MS, logger: logger.child({ component: 'auth' }) });
+  const auth = new Authenticator({
+    ...options.auth,
+    spp,
+    state,
+    ...(sessionSecret ? { secret: sessionSecret } : {}),
+    sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
+    logger: logger.child({ component: 'auth' }),
+  });
+  if (!sessionSecret && options.auth.mode === 'pass-through') {
+    logger.warn('SESSION_SECRET is not set: createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.');
+  }
   const readiness = new Readiness({
     ping: () => spp.ping(Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000)),
     ensureLoggedIn: () => auth.ensureServiceSession(),
     maxAgeMs: env.READY_MAX_AGE_MS,
   });
 
-  const allowArbitrary = allowArbitraryOf(env);
-  let trustedDocuments: TrustedDocuments | undefined;
-  if (env.PERSISTED_DOCUMENTS_FILE) {
-    trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
-    logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
-  }
   if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
@@ -145,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxPageSize: env.PAGE_MAX_SIZE,
   };
 
+  const persistedQueries = state.persistedQueries();
   const httpServer = http.createServer();
   const corsSettings = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
@@ -207,7 +234,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     // Automatic persisted queries (Apollo's default) are kept, except when only trusted documents may run.
-    ...(allowArbitrary ? {} : { persistedQueries: false as const }),
+    // Registered APQ documents are shared by replicas when the state is shared (Redis).
+    ...(allowArbitrary ? (persistedQueries ? { persistedQueries: { cache: persistedQueries } } : {}) : { persistedQueries: false as const }),
     plugins: [
       ...(documents ? [documents.plugin<GatewayContext>()] : []),
       costLimitPlugin(limits),
@@ -311,6 +339,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await apollo.stop();
     await auth.close(env.SHUTDOWN_LOGOUT_MS);
     spp.close();
+    await state.close();
     if (metricsServer) {
       metricsServer.closeAllConnections();
       await new Promise((resolve) => metricsServer!.close(resolve));
@@ -327,6 +356,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     metrics,
     documents,
+    state,
     live,
     readiness,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
