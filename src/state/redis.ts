@@ -228,7 +228,7 @@ export class RedisState implements SharedState {
   async close(): Promise<void> {
     this.closed = true;
     this.releaseWaiters();
-    await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
+    // No QUIT: with Redis unreachable it would wait for a reconnection that shutdown must not wait for.
     this.commands.disconnect();
     this.subscriber.disconnect();
   }
