@@ -181,7 +181,7 @@ interface Started {
 }
 
 /** Variables of the test process that would leak into a child's configuration. */
-const CONFIG_PREFIXES = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_)/;
+const CONFIG_PREFIXES = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_)/;
 
 /** Starts `node --import tsx <entry>` with `env`; resolves once stdout matches `ready` (group 1: the URL). */
 function start(entry: string, env: Env, ready: RegExp): Promise<Started> {
