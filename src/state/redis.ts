@@ -8,10 +8,11 @@
  * - Values and pub/sub messages are sealed (AES-256-GCM, src/state/sealing.ts) with a sub-key of
  *   SESSION_SECRET, bound to their key: SPP session ids and answers are never stored in clear.
  * - Single flight across replicas (`once`): a lease (SET NX PX, the pattern of Redis's own
- *   SET documentation) elects the replica that calls SPP; the others wait for its answer on one
- *   pub/sub channel, at most REDIS_LEASE_MS, then run the work themselves. The leader's
- *   release, the kept answer and the publication are one script, so a waiter that saw the lease
- *   held cannot miss the answer.
+ *   SET documentation) elects the replica that calls SPP; the others join (counted in Redis)
+ *   and wait for its notice on one pub/sub channel, at most REDIS_LEASE_MS, then read the kept
+ *   answer, or run the work themselves. Taking-or-joining is one script, and the leader's
+ *   release, the kept answer and the notice another, so a joined waiter cannot miss the answer;
+ *   a leader nobody joined publishes nothing and, with no cache, stores nothing.
  * - Redis down or slow (no answer within REDIS_TIMEOUT_MS) never fails a request: every
  *   operation falls back to the per-process behaviour, the first failure is logged as a warning,
  *   `shared_state_degraded` turns 1 and `shared_state_errors_total` counts; the first success
@@ -47,15 +48,32 @@ export interface RedisStateOptions {
   metrics: StateMetrics;
 }
 
-/** Releases the leader's lease (if still its own), keeps the answer, publishes it: atomically. */
+/**
+ * Takes the lease, or joins the flight that holds it (counted, so that its leader keeps the
+ * answer for the waiters). One script: a caller either joined before the leader finished, or
+ * finds the lease gone and leads itself.
+ */
+const ACQUIRE = `
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+redis.call('incr', KEYS[2])
+redis.call('pexpire', KEYS[2], ARGV[2])
+return 0`;
+/**
+ * Releases the leader's lease (if still its own), keeps the answer when one is given (the answer
+ * cache), and notifies the callers that joined, if any: atomically. Returns how many joined.
+ * The notice carries no answer: a large page crosses Redis only when someone reads it.
+ */
 const FINISH = `
 if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
-if tonumber(ARGV[4]) > 0 then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
-redis.call('publish', ARGV[2], ARGV[5])
-return 1`;
+local joined = tonumber(redis.call('get', KEYS[3]) or '0')
+redis.call('del', KEYS[3])
+if ARGV[3] ~= '' then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
+if joined > 0 and ARGV[5] ~= '' then redis.call('publish', ARGV[2], ARGV[5]) end
+return joined`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** Resolved with '+' when the leader's answer is kept for reading, null when the waiter must run the work itself. */
 type Waiter = (value: string | null) => void;
 
 export class RedisState implements SharedState {
@@ -85,7 +103,8 @@ export class RedisState implements SharedState {
     };
     // Commands never queue while disconnected and never wait past the budget: they fall back at once.
     this.commands = new Redis(options.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: options.timeoutMs });
-    this.commands.defineCommand('finishFlight', { numberOfKeys: 2, lua: FINISH });
+    this.commands.defineCommand('acquireFlight', { numberOfKeys: 2, lua: ACQUIRE });
+    this.commands.defineCommand('finishFlight', { numberOfKeys: 3, lua: FINISH });
     this.commands.defineCommand('renewLease', { numberOfKeys: 1, lua: RENEW });
     this.commands.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE });
     // The subscriber keeps its subscriptions across reconnects (ioredis resubscribes).
@@ -116,6 +135,7 @@ export class RedisState implements SharedState {
     const id = this.hash(key);
     const answerKey = `${this.prefix}answer:${id}`;
     const leaseKey = `${this.prefix}lease:${id}`;
+    const joinKey = `${this.prefix}joined:${id}`;
     if (options.keepMs > 0) {
       const kept = await this.attempt('get', () => this.commands.get(answerKey));
       const value = kept ? this.sealer.open(kept, answerKey) : null;
@@ -127,25 +147,29 @@ export class RedisState implements SharedState {
     // Waiting starts before the lease is tried: an answer published in between is not missed.
     const answer = this.waitFor(id);
     const token = randomBytes(12).toString('base64url');
-    const acquired = await this.attempt('lease', () => this.commands.set(leaseKey, token, 'PX', this.options.leaseMs, 'NX'));
-    if (acquired !== null) answer.cancel();
+    const acquired = await this.attempt('lease', () =>
+      (this.commands as unknown as { acquireFlight(...args: Array<string | number>): Promise<number> }).acquireFlight(leaseKey, joinKey, token, this.options.leaseMs),
+    );
+    if (acquired !== 0) answer.cancel();
     if (acquired === undefined) {
       this.options.metrics.flights.inc({ outcome: 'local' });
       return compute();
     }
-    if (acquired === 'OK') {
+    if (acquired === 1) {
       this.options.metrics.flights.inc({ outcome: 'led' });
       let value: string;
       try {
         value = await compute();
       } catch (error) {
-        void this.finish(leaseKey, answerKey, token, id, null, 0);
+        void this.finish([leaseKey, answerKey, joinKey], token, id, null, 0);
         throw error;
       }
-      void this.finish(leaseKey, answerKey, token, id, value, options.keepMs);
+      void this.finish([leaseKey, answerKey, joinKey], token, id, value, options.keepMs);
       return value;
     }
-    const published = await answer.promise;
+    const notice = await answer.promise;
+    const kept = notice === null ? undefined : await this.attempt('get', () => this.commands.get(answerKey));
+    const published = kept ? this.sealer.open(kept, answerKey) : null;
     if (published !== null && published !== options.reject) {
       this.options.metrics.flights.inc({ outcome: 'joined' });
       return published;
@@ -233,12 +257,28 @@ export class RedisState implements SharedState {
     this.subscriber.disconnect();
   }
 
-  private finish(leaseKey: string, answerKey: string, token: string, id: string, value: string | null, keepMs: number): Promise<unknown> {
-    const sealed = value === null ? '' : this.sealer.seal(value, answerKey);
-    const message = `${id} ${value === null ? '-' : sealed}`;
-    return this.attempt('publish', () =>
-      (this.commands as unknown as { finishFlight(...args: Array<string | number>): Promise<number> }).finishFlight(leaseKey, answerKey, token, this.flightChannel, sealed, value === null ? 0 : keepMs, message),
-    );
+  /**
+   * Ends a flight. With a cache (keepMs) the answer is stored and the joined notified in one
+   * script; without, the answer is sealed and stored (briefly) only when someone joined, then
+   * announced: a replica alone pays one small script per upstream GET.
+   */
+  private async finish(keys: [string, string, string], token: string, id: string, value: string | null, keepMs: number): Promise<void> {
+    const run = (sealed: string, ms: number, notice: string) =>
+      this.attempt('publish', () => (this.commands as unknown as { finishFlight(...args: Array<string | number>): Promise<number> }).finishFlight(...keys, token, this.flightChannel, sealed, ms, notice));
+    if (value === null) {
+      await run('', 0, `${id} -`);
+      return;
+    }
+    if (keepMs > 0) {
+      await run(this.sealer.seal(value, keys[1]), keepMs, `${id} +`);
+      return;
+    }
+    const joined = await run('', 0, '');
+    if (!joined) return;
+    // Joined callers read it within moments of the notice (sent after it on this connection, so after it is stored).
+    const briefly = Math.min(this.options.leaseMs, 5_000);
+    void this.attempt('set', () => this.commands.set(keys[1], this.sealer.seal(value, keys[1]), 'PX', briefly));
+    await this.attempt('publish', () => this.commands.publish(this.flightChannel, `${id} +`));
   }
 
   private waitFor(id: string): { promise: Promise<string | null>; cancel(): void } {
@@ -266,8 +306,8 @@ export class RedisState implements SharedState {
       const id = message.slice(0, space);
       const waiting = this.waiters.get(id);
       if (!waiting) return;
-      const sealed = message.slice(space + 1);
-      const value = sealed === '-' ? null : this.sealer.open(sealed, `${this.prefix}answer:${id}`);
+      // '+': the answer is kept for the waiters to read; '-': the leader failed.
+      const value = message.slice(space + 1) === '+' ? '+' : null;
       for (const waiter of [...waiting]) waiter(value);
       return;
     }
