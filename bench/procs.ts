@@ -117,6 +117,8 @@ export interface GatewaySettings {
   gcOnSignal?: boolean;
   /** Extra `node` flags, e.g. `--cpu-prof` (bench/profile.ts). */
   nodeArgs?: string[];
+  /** More gateway variables (the soak's shorter upstream timeouts). */
+  env?: Record<string, string>;
 }
 
 export function startGateway(name: string, upstream: Server, settings: GatewaySettings = {}): Promise<Server> {
@@ -138,6 +140,7 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       ...(settings.pageSizeCap !== undefined ? { SPP_PAGE_SIZE_CAP: String(settings.pageSizeCap) } : {}),
       ...(settings.fanoutConcurrency !== undefined ? { SPP_FANOUT_CONCURRENCY: String(settings.fanoutConcurrency) } : {}),
       ...(settings.cacheTtlMs !== undefined ? { SPP_CACHE_TTL_MS: String(settings.cacheTtlMs) } : {}),
+      ...settings.env,
     },
     /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
     60_000,

@@ -46,7 +46,7 @@ const SMOKE = process.argv.includes('--smoke') || ['1', 'true', 'yes'].includes(
 
 /** Seconds of warm-up per side, rounds per side, seconds per round. Smoke keeps every step at minimum size. */
 const PLAN = SMOKE
-  ? { warmS: 0, rounds: 1, roundS: 1, deepRoundS: 1, burst: 200, budgetS: 150 }
+  ? { warmS: 0, rounds: 1, roundS: 0.5, deepRoundS: 0.5, burst: 200, budgetS: 150 }
   : { warmS: 1, rounds: 3, roundS: 3, deepRoundS: 4, burst: 200, budgetS: 720 };
 
 const TARGETS = {
@@ -60,8 +60,8 @@ const TARGETS = {
 
 const SIM_LATENCY_MS = 20;
 const MANY = 10;
-/** Requests (all answered) per side for the upstream-requests-per-request figure. */
-const UPSTREAM_SAMPLE = SMOKE ? 10 : 40;
+/** Requests (all answered) per side for upstream requests and CPU per request: this many at 1000 rows, four times as many at 25. */
+const UPSTREAM_SAMPLE = SMOKE ? 4 : 40;
 
 // ---------------------------------------------------------------------------------------
 // Bounded run time and clean exits: whatever happens, the child servers go.
@@ -200,33 +200,37 @@ interface Measured {
 }
 
 /** Warm-up, then alternating rounds (A B C, C B A, ...), pooled per side. */
-async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Server }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
+async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Server; sample?: number }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
   if (PLAN.warmS > 0) for (const s of sides) await load(s.side, { durationS: PLAN.warmS, label: `${s.side.label} (warm-up)` });
   const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.side.label, []]));
-  const cpu = new Map<string, number>(sides.map((s) => [s.side.label, 0]));
   for (let round = 0; round < PLAN.rounds; round++) {
     for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
-      const cpuBefore = s.server ? cpuMsOf(s.server.pid) : Number.NaN;
       runs.get(s.side.label)!.push(await load(s.side, { durationS: roundS }));
-      if (s.server) cpu.set(s.side.label, cpu.get(s.side.label)! + cpuMsOf(s.server.pid) - cpuBefore);
     }
   }
-  // Requests still in flight when a timed round ends are counted upstream but not as answered,
-  // so upstream requests per request are counted apart: a fixed number of requests, all answered.
+  // Requests still in flight when a timed round ends are processed (upstream calls, CPU) but
+  // not counted as answered, which inflates per-request figures most on the slowest side; so
+  // upstream requests and CPU per request are counted apart, over a fixed number of requests
+  // that are all answered (autocannon needs at least one per connection).
   const perRequest = new Map<string, number | null>();
+  const cpuPerRequest = new Map<string, number | null>();
   for (const s of sides) {
     if (!s.counter) {
       perRequest.set(s.side.label, null);
+      cpuPerRequest.set(s.side.label, null);
       continue;
     }
+    const amount = Math.max(s.sample ?? UPSTREAM_SAMPLE * 4, s.side.connectionsEach * s.side.targets.length);
     const before = await s.counter();
-    const counted = await load(s.side, { amount: UPSTREAM_SAMPLE, label: `${s.side.label} (upstream count)` });
+    const cpuBefore = s.server ? cpuMsOf(s.server.pid) : Number.NaN;
+    const counted = await load(s.side, { amount, label: `${s.side.label} (upstream count)` });
+    cpuPerRequest.set(s.side.label, s.server ? (cpuMsOf(s.server.pid) - cpuBefore) / counted.requests : null);
     perRequest.set(s.side.label, ((await s.counter()) - before) / counted.requests);
   }
   return new Map(
     sides.map((s) => {
       const p = pool(runs.get(s.side.label)!);
-      const cpuMsPerRequest = s.server ? cpu.get(s.side.label)! / p.requests : null;
+      const cpuMsPerRequest = cpuPerRequest.get(s.side.label)!;
       return [s.side.label, { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)!, cpuMsPerRequest }];
     }),
   );
@@ -372,14 +376,15 @@ async function main(): Promise<number> {
   // 3. Deep pages, on fresh processes (their peak RSS is this load's) -------------------
   {
     log(`3. deep pages: 1000 rows, SPP 0 ms, ${MANY} connections (fresh gateway and baseline)`);
-    const [gw, base] = await Promise.all([startGateway('gateway (1000 rows)', sim0), startBaseline('baseline (1000 rows)', sim0)]);
+    // Fresh processes, so that their peak RSS is this load's; smoke reuses the running ones (time).
+    const [gw, base] = SMOKE ? [gw0, base0] : await Promise.all([startGateway('gateway (1000 rows)', sim0), startBaseline('baseline (1000 rows)', sim0)]);
     const startRss = { gw: rssOf(gw.pid)?.rssMb ?? Number.NaN, base: rssOf(base.pid)?.rssMb ?? Number.NaN };
     const results = await compare(
       [
-        { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw), server: gw },
-        { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw), server: gw },
-        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base), server: base },
-        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base), server: base },
+        { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw), server: gw, sample: UPSTREAM_SAMPLE },
+        { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw), server: gw, sample: UPSTREAM_SAMPLE },
+        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base), server: base, sample: UPSTREAM_SAMPLE },
+        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base), server: base, sample: UPSTREAM_SAMPLE },
         { side: side('direct REST, distinct (pageSize=1001)', [direct(sim0, 'direct', sid0, 1000)], MANY) },
       ],
       PLAN.deepRoundS,
@@ -408,17 +413,19 @@ async function main(): Promise<number> {
       `- RSS at start ${fmt(startRss.gw, 0)} MiB (gateway), ${fmt(startRss.base, 0)} MiB (baseline); peak (VmHWM) after this load: ${fmt(gwPeak, 0)} MiB (gateway), ${fmt(basePeak, 0)} MiB (baseline).`,
       '',
     );
-    await retire(gw);
-    await retire(base);
+    if (!SMOKE) {
+      await retire(gw);
+      await retire(base);
+    }
   }
 
   // 4. Deep latency ------------------------------------------------------------------------
   {
     log(`4. deep latency: first:1000 vs first:25, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
     const results = await compare([
-      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
+      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20, sample: UPSTREAM_SAMPLE / 2 },
       { side: side('gateway, first: 25', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
-      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
+      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20), server: base20, sample: UPSTREAM_SAMPLE / 2 },
       { side: side('baseline, first: 25', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
       { side: side('direct REST, pageSize=1001', [direct(sim20, 'direct', sid20, 1000)], 1) },
       { side: side('direct REST, pageSize=26', [direct(sim20, 'direct', sid20, 25)], 1) },

@@ -123,6 +123,10 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: int(1).default(500),
   REDIS_LEASE_MS: int(100).default(10_000),
   SESSION_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  // Slow senders: see createGateway (src/server.ts) for why these values.
+  HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000).default(65_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -193,6 +197,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     for (const name of ['CURSOR_SECRET', 'SESSION_SECRET'] as const) {
       if (!env[name]) throw new ConfigError(`Invalid ${name}: required with REDIS_URL (every replica must use the same one)`);
     }
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`);
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }

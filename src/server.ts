@@ -172,7 +172,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const persistedQueries = state.persistedQueries();
-  const httpServer = http.createServer();
+  // Each connection holds a socket and a file descriptor, so a client that sends slowly
+  // (slowloris) must not hold one for long: headers must arrive within HTTP_HEADERS_TIMEOUT_MS
+  // (10 s: a real client sends them at once), the whole request, body included, within
+  // HTTP_REQUEST_TIMEOUT_MS (30 s: MAX_BODY_BYTES at modem speed); answering may take longer
+  // (SPP's own budgets apply). Idle keep-alive sockets close after HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  // 65 s, longer than the 60 s idle timeout of common load balancers, so the balancer closes
+  // first and never sends on a socket the gateway is closing. Node checks these every
+  // connectionsCheckingInterval (30 s by default, far coarser than the budgets): 1 s here.
+  const httpServer = http.createServer({
+    headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000,
+  });
+  httpServer.keepAliveTimeout = env.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   const corsSettings = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   // One executable schema for Apollo (queries, mutations) and graphql-js `subscribe` (live updates).

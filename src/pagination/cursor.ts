@@ -57,8 +57,11 @@ export class CursorCodec {
     const dot = cursor.indexOf('.');
     if (dot <= 0 || cursor.length > 2_048) throw notOurs();
     const payload = cursor.slice(0, dot);
-    const given = Buffer.from(cursor.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.mac(payload), 'base64url');
+    // Compared as text, not as decoded bytes: base64url decoding ignores the spare bits of the
+    // last character (and stray characters), so a cursor with a flipped bit there would pass
+    // (property-test seed -1563557430).
+    const given = Buffer.from(cursor.slice(dot + 1), 'utf8');
+    const expected = Buffer.from(this.mac(payload), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw notOurs();
     let parsed: unknown;
     try {

@@ -27,17 +27,24 @@ export function keysOf(record: SppRecord, sort: readonly SppSort[]): SortKeyValu
   return sort.slice(0, -1).map((s) => sortKeyOf(record, s.property));
 }
 
-const DIGITS = /^\d+$/;
+const NUMERIC = /^-?\d+(\.\d+)?$/;
 
-/** Compares two key values as SPP does: nulls smallest, numbers and digit strings numerically. */
+/**
+ * Compares two key values as SPP sorts them: nulls smallest, numbers and numeric strings
+ * numerically and before every other string, other strings by code unit. A total order:
+ * comparing "9" with "10_daily" by text but "9" with "10" by number would not be transitive,
+ * and the keyset levels would skip records (property-test seed 309910122).
+ */
 export function compareValues(a: SortKeyValue, b: SortKeyValue): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  const numeric = (v: SortKeyValue) => (typeof v === 'number' ? v : typeof v === 'string' && DIGITS.test(v) ? Number(v) : undefined);
+  const numeric = (v: SortKeyValue) => (typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : undefined);
   const na = numeric(a);
   const nb = numeric(b);
-  if (na !== undefined && nb !== undefined && na !== nb) return na < nb ? -1 : 1;
+  if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
+  if (na !== undefined && typeof b === 'string') return -1;
+  if (nb !== undefined && typeof a === 'string') return 1;
   const sa = String(a);
   const sb = String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;

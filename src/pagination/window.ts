@@ -148,7 +148,13 @@ export async function readWindow<R extends SppRecord>(reader: WindowReader<R>, q
 
 /** Consecutive results in order: records up to the first end seen, and the total they agree on. */
 function merge<R extends SppRecord>(results: WindowResult<R>[], offset: number): WindowResult<R> {
-  if (results.length === 1) return results[0]!;
+  if (results.length === 1) {
+    // One answer needs no copying, but the same check as below: a list seen to end at a
+    // position other than its total contradicts it (an empty answer past the end of a list
+    // whose total reads 0, APAR IT45897).
+    const only = results[0]!;
+    return only.ended && only.total !== null && only.total !== offset + only.records.length ? { ...only, total: null } : only;
+  }
   const records: R[] = [];
   let ended = false;
   let total: number | null | undefined;

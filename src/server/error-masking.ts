@@ -24,6 +24,11 @@ export function createErrorFormatter(logger: Logger) {
     }
     // Request-level errors (parse, validation, variable coercion, limits) have no path: they
     // describe the query, and Apollo has given them their code. Field errors do have one.
+    // graphql-js's own request errors that Apollo leaves uncoded are about the caller's input too:
+    // after 50 bad variable values, "Too many errors processing variables" (found by the fuzzer).
+    if (error instanceof GraphQLError && !error.originalError && formatted.path === undefined && extensions.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+      return { ...formatted, extensions: { ...extensions, code: ErrorCode.BAD_USER_INPUT } };
+    }
     const requestLevel = formatted.path === undefined && extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR;
     if (error instanceof GraphQLError && (!error.originalError || requestLevel)) return { ...formatted, extensions };
     logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving a request');

@@ -138,7 +138,8 @@ function isScalar(v: unknown): v is string | number | boolean {
 
 /**
  * Ordering for the relational operators: numerically when both sides are numeric,
- * by code unit when both are strings, false < true; undefined when not comparable
+ * numeric strings before other strings and other strings by code unit (as `sort` orders them),
+ * false < true; undefined when not comparable
  * (null/missing, objects, or mixed kinds) so that the operator does not match.
  */
 export function compareForFilter(recordValue: unknown, filterValue: unknown): number | undefined {
@@ -150,6 +151,10 @@ export function compareForFilter(recordValue: unknown, filterValue: unknown): nu
   const y = asBoolean(filterValue);
   if (x !== undefined && y !== undefined) return Number(x) - Number(y);
   if (typeof recordValue === 'string' && typeof filterValue === 'string') {
+    // Two strings of which one is numeric: the order `sort` uses (numbers before other strings),
+    // so that "after this value" filters agree with the sorted list (keyset paging relies on it).
+    if (a !== undefined) return -1;
+    if (b !== undefined) return 1;
     return recordValue < filterValue ? -1 : recordValue > filterValue ? 1 : 0;
   }
   return undefined;

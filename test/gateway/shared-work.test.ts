@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const RUNNING = '{ jobSessions(first: 20, filter: { status: [RUNNING, PENDING, HELD, CANCELING] }) { nodes { sessionId status percent } } }';
@@ -6,8 +6,9 @@ const RUNNING = '{ jobSessions(first: 20, filter: { status: [RUNNING, PENDING, H
 describe('single flight', () => {
   let h: Harness;
   beforeAll(async () => {
-    // SPP answering in 600 ms keeps the first request in flight while the others arrive, even on a loaded machine.
-    h = await startHarness({ sim: { latency: { fixedMs: 600 } } });
+    // SPP answering in 2 s keeps the first request in flight while the others arrive, even on a
+    // loaded machine (600 ms was not enough with the whole suite running on a shared 2-core machine).
+    h = await startHarness({ sim: { latency: { fixedMs: 2_000 } } });
   });
   afterAll(() => h.close());
 
@@ -19,6 +20,10 @@ describe('single flight', () => {
   it('sends identical upstream GETs in flight at the same moment once and shares the answer', async () => {
     await h.gql('{ jobSession(id: "1564688656142") { sessionId } }'); // logged in beforehand
     h.resetUpstreamCalls();
+    // 2.5 s keeps the first upstream GET in flight until all 30 requests reached the gateway, even
+    // on a machine loaded twelve times over (600 ms was not always enough there).
+    h.sim.configure({ latency: { fixedMs: 2_500 } });
+    onTestFinished(() => h.sim.configure({ latency: { fixedMs: 600 } }));
     const coalescedBefore = await metric('spp_upstream_coalesced_total');
     // 30 different GraphQL requests (each its own body: an undeclared variable, which GraphQL
     // ignores) that need the same SPP page; one document, so that a loaded machine parses and

@@ -101,6 +101,13 @@ describe('filter semantics (pure)', () => {
     expect(filterSessions(data, days, 24 * hour).map((r) => r.id)).toEqual(['1', '2', '3']);
   });
 
+  it('compares a numeric string with another string as sort orders them: numbers first (property-test seed 309910122)', () => {
+    const named = ['9', '2024', '10_daily', 'Maintenance'].map((jobName, i) => ({ id: String(i), jobName }) as unknown as SppJobSession);
+    const after2024 = compileFilters([{ property: 'jobName', value: '2024', op: '>' }]);
+    expect(named.filter((r) => after2024.test(r)).map((r) => r.jobName)).toEqual(['10_daily', 'Maintenance']);
+    expect(sortSessions(named, [{ property: 'jobName', direction: 'ASC' }]).map((r) => r.jobName)).toEqual(['9', '2024', '10_daily', 'Maintenance']);
+  });
+
   it('ignores a range without a valid rangeunit', () => {
     const f = compileFilters([{ property: 'range', value: 4 }]);
     expect(f.range).toBeUndefined();

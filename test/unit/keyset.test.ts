@@ -12,6 +12,12 @@ describe('compareValues', () => {
     expect(compareValues('Maintenance', 'vmware_Gold')).toBe(-1);
     expect(compareValues('b', 'a')).toBe(1);
   });
+
+  it('orders numeric strings before other strings, so the order stays total (property-test seed 309910122)', () => {
+    // By text "10_daily" < "9", by number "9" < "10": mixing both would make a cycle.
+    expect([compareValues('9', '10'), compareValues('10', '10_daily'), compareValues('9', '10_daily')]).toEqual([-1, -1, -1]);
+    expect(compareValues('Sauvegarde_été', '2024')).toBe(1);
+  });
 });
 
 describe('comparePositions', () => {
