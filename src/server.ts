@@ -21,6 +21,7 @@ import { createContext, type GatewayContext } from './server/context.js';
 import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
+import type { UpstreamIdentity } from './upstream/session.js';
 import { CursorCodec } from './pagination/cursor.js';
 import { createWindowReader, PageSizeMemory, readWindow } from './pagination/window.js';
 import { JOB_SESSIONS } from './lists/job-sessions.js';
@@ -199,8 +200,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
       maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
       readerFor: (identity) => {
+        // Several replicas: each runs its own feed for its own subscribers (its own diff, replays
+        // and history, so a replica that dies takes no one else's events with it), but their
+        // polls share one upstream read per SUBSCRIPTION_POLL_MS slot through the shared state:
+        // the first replica to poll in a slot reads SPP, the others read its answer. One process
+        // has one feed per key, so the slot changes nothing there.
+        const slotted = (): UpstreamIdentity => ({
+          key: `${identity.key} poll ${Math.floor(Date.now() / env.SUBSCRIPTION_POLL_MS)}`,
+          sessionId: () => identity.sessionId(),
+          renew: (stale) => identity.renew(stale),
+        });
         // The page size SPP was seen to cap at is shared with queries (contextDeps, read when a feed starts).
-        const reader = createWindowReader((params) => spp.listPage(identity, JOB_SESSIONS, params), contextDeps.pageSize, env.SPP_FANOUT_CONCURRENCY);
+        const reader = createWindowReader((params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }), contextDeps.pageSize, env.SPP_FANOUT_CONCURRENCY);
         return (query, offset, count) => readWindow(reader, query, offset, count);
       },
       onPoll: (outcome) => liveMetrics.polls.inc({ outcome }),

@@ -167,13 +167,15 @@ export class SppClient {
     identity: UpstreamIdentity,
     list: { endpoint: string; recordsKey: string; parse: (record: unknown) => R },
     params: ListPageParams,
+    /** `keepMs`: keep this answer for other replicas at least this long (live polls of one interval), beyond SPP_CACHE_TTL_MS. */
+    sharing?: { keepMs: number },
   ): Promise<SppListPage<R>> {
     const search = new URLSearchParams();
     search.set('pageStartIndex', String(params.pageStartIndex));
     search.set('pageSize', String(params.pageSize));
     if (params.filter.length > 0) search.set('filter', JSON.stringify(params.filter));
     if (params.sort.length > 0) search.set('sort', JSON.stringify(params.sort));
-    return this.getShared(identity, list.endpoint, search, (body) => parseList(body, list.recordsKey, list.parse));
+    return this.getShared(identity, list.endpoint, search, (body) => parseList(body, list.recordsKey, list.parse), sharing?.keepMs);
   }
 
   /** `GET /api/{path}` of one record (e.g. `endeavour/job/1005`), or null when SPP has no such record (404). */
@@ -243,7 +245,7 @@ export class SppClient {
     this.agents.https.destroy();
   }
 
-  private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T): Promise<T> {
+  private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T, keepMs = 0): Promise<T> {
     const query = search.toString();
     const key = `${identity.key} ${path}?${query}`;
     const cached = this.cache?.get(key);
@@ -258,7 +260,7 @@ export class SppClient {
     }
     // The answer crosses replicas as SPP's JSON text; each replica checks it with `parse` itself.
     const request = this.shared
-      .once(key, () => this.getWithSession(identity, path, query), { keepMs: this.cacheTtlMs })
+      .once(key, () => this.getWithSession(identity, path, query), { keepMs: Math.max(this.cacheTtlMs, keepMs) })
       .then((text) => {
         try {
           return parse(JSON.parse(text));
