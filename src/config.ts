@@ -70,6 +70,11 @@ const envSchema = z.object({
 
   GATEWAY_TOKENS: tokenList.optional(),
   GATEWAY_ALLOW_ANONYMOUS: bool.optional(),
+  // Actions (README "Actions"): service-account mode acts only when this is true.
+  GATEWAY_ALLOW_MUTATIONS: bool.default(false),
+  IDEMPOTENCY_WINDOW_MS: int(0, 24 * 3_600_000).default(10 * 60_000),
+  // How long startJob/rerunJobSession look for the session they created (IBM's client: 5 polls 2 s apart).
+  ACTION_SESSION_WAIT_MS: int(0, 60_000).default(10_000),
   GRAPHQL_INTROSPECTION: bool.optional(),
   GRAPHQL_LANDING_PAGE: bool.optional(),
   // Parsed, validated documents kept (estimated heap MiB); 0 turns the cache off.

@@ -25,6 +25,12 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BAD_REQUEST: 'BAD_REQUEST',
+  /** SPP does not advertise the action on this object now (no `rel: "action"` link): SPP was not asked. */
+  ACTION_NOT_AVAILABLE: 'ACTION_NOT_AVAILABLE',
+  /** SPP refused the action because of the object's state (cancel a finished session). */
+  CONFLICT: 'CONFLICT',
+  /** The same clientMutationId was already used, within the idempotency window, for another input. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -47,6 +53,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   QUERY_TOO_COMPLEX: 400,
   PAYLOAD_TOO_LARGE: 413,
   BAD_REQUEST: 400,
+  ACTION_NOT_AVAILABLE: 409,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
 };
@@ -106,3 +115,18 @@ export const untrustedTotal = (what: string): GraphQLError =>
     ErrorCode.UPSTREAM_ERROR,
     `SPP's total for ${what} contradicts the records it returned (this SPP build reports totals of 0, APAR IT45897), so the count is unknown and left null rather than wrong.`,
   );
+
+/** The action is not among the `rel: "action"` links SPP advertises on the object now. */
+export const actionNotAvailable = (action: string, what: string, available: readonly string[]): GraphQLError =>
+  gatewayError(
+    ErrorCode.ACTION_NOT_AVAILABLE,
+    `SPP does not offer ${action} on ${what} now; available: ${available.length > 0 ? available.join(', ') : 'none'}. SPP was not asked.`,
+    { details: { action, available: [...available] } },
+  );
+
+/** SPP refused the action because of the object's state; `reason` is SPP's own description (never its body). */
+export const actionConflict = (action: string, what: string, reason: string | undefined, cause?: unknown): GraphQLError =>
+  gatewayError(ErrorCode.CONFLICT, `SPP refused to ${action} ${what}${reason ? `: ${reason}` : ' in its current state'}.`, {
+    details: { action, ...(reason ? { reason } : {}) },
+    cause,
+  });

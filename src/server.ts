@@ -39,6 +39,7 @@ import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-do
 import { setupTracing, type Tracing } from './server/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createSharedState, type SharedState } from './state/index.js';
+import { Actions } from './actions/actions.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -158,6 +159,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxAgeMs: env.READY_MAX_AGE_MS,
   });
 
+  if (options.auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {
+    logger.warn('GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).');
+  }
   if (options.auth.mode === 'service-account' && options.auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
@@ -290,6 +294,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
+    actions: new Actions({
+      spp,
+      // Shared by every replica with REDIS_URL (src/state/).
+      store: state.idempotency(),
+      mode: options.auth.mode,
+      allowMutations: env.GATEWAY_ALLOW_MUTATIONS,
+      windowMs: env.IDEMPOTENCY_WINDOW_MS,
+      sessionWaitMs: env.ACTION_SESSION_WAIT_MS,
+    }),
   };
 
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';

@@ -31,6 +31,25 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** Input of `cancelJobSession`. */
+export type CancelJobSessionInput = {
+  /** Keep (catalog) what the session already backed up. SPP's default of its own UI: true. */
+  catalogCompletedObjects?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Any string of the client's: echoed back, and the idempotency key (the same one within the window acts once). */
+  clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** The session: SPP's session id or the JobSession global id. */
+  id: Scalars['ID']['input'];
+};
+
+/** What `cancelJobSession` did. */
+export type CancelJobSessionPayload = {
+  __typename?: 'CancelJobSessionPayload';
+  /** The input's clientMutationId. */
+  clientMutationId?: Maybe<Scalars['String']['output']>;
+  /** The session as SPP answered the cancel (status CANCELING), with the same global id as in queries. */
+  jobSession: JobSession;
+};
+
 /** A range of instants; each given bound applies. */
 export type DateTimeRange = {
   /** Strictly after. */
@@ -41,6 +60,25 @@ export type DateTimeRange = {
   lt?: InputMaybe<Scalars['DateTime']['input']>;
   /** At or before. */
   lte?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** Input of `expireJobSession`. */
+export type ExpireJobSessionInput = {
+  /** Any string of the client's: echoed back, and the idempotency key (the same one within the window acts once). */
+  clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** The session: SPP's session id or the JobSession global id. */
+  id: Scalars['ID']['input'];
+};
+
+/** What `expireJobSession` did. */
+export type ExpireJobSessionPayload = {
+  __typename?: 'ExpireJobSessionPayload';
+  /** The input's clientMutationId. */
+  clientMutationId?: Maybe<Scalars['String']['output']>;
+  /** The global id of the expired session (gone from SPP now): clients evict it from their caches. */
+  expiredJobSessionId: Scalars['ID']['output'];
+  /** The session as SPP answered the expire, `expired: true`. */
+  jobSession: JobSession;
 };
 
 /** A signed-in gateway session. */
@@ -57,6 +95,8 @@ export type GatewaySession = {
 /** A job definition: what SPP runs (a backup SLA, an inventory, maintenance, a restore), with its last run and next schedule. */
 export type Job = Node & {
   __typename?: 'Job';
+  /** The actions SPP offers on this job now, for this caller (its `rel: "action"` links): `START` while no session of it runs. */
+  availableActions: Array<JobAction>;
   /** A free-text description. */
   description?: Maybe<Scalars['String']['output']>;
   /** A display name, when SPP gives one. */
@@ -115,6 +155,17 @@ export type JobSessionsArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<JobSessionOrder>>;
 };
+
+/** An action on a job or a job session, as SPP advertises it (its `rel: "action"` links). */
+export type JobAction =
+  /** Cancel the running session (`cancelJobSession`). */
+  | 'CANCEL'
+  /** Expire the finished session (`expireJobSession`). */
+  | 'EXPIRE'
+  /** Run the session's job again (`rerunJobSession`). */
+  | 'RERUN'
+  /** Start the job now (`startJob`). */
+  | 'START';
 
 /** A page of job definitions (Relay connection). */
 export type JobConnection = {
@@ -286,6 +337,12 @@ export type JobSession = Node & {
   __typename?: 'JobSession';
   /** The actions SPP offers on this session, as sent. */
   actions?: Maybe<Scalars['JSON']['output']>;
+  /**
+   * The actions SPP offers on this session now, for this caller (its `rel: "action"` links: SPP
+   * offers an action only when the session's state and the caller's role allow it). A UI enables
+   * exactly these buttons; a mutation for any other fails with ACTION_NOT_AVAILABLE.
+   */
+  availableActions: Array<JobAction>;
   /** A free-text description, e.g. `Autorun - 10.4.4.1 only`. */
   description?: Maybe<Scalars['String']['output']>;
   /** A display name, when SPP gives one. */
@@ -626,9 +683,17 @@ export type Link = {
   title?: Maybe<Scalars['String']['output']>;
 };
 
-/** Signing in and out (pass-through mode: the gateway speaks to SPP as each caller). */
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Cancels a running, pending or waiting session (SPP's `cancel` action): its status becomes CANCELING at once, then CANCELED. */
+  cancelJobSession: CancelJobSessionPayload;
   /**
    * Logs a user in to SPP with their SPP username and password, and returns a token to send as
    * `Authorization: Bearer <token>`. Only in pass-through mode; wrong credentials give UNAUTHENTICATED.
@@ -636,13 +701,79 @@ export type Mutation = {
   createSession: GatewaySession;
   /** Signs out the session of the `Authorization: Bearer` token of this request, also at SPP. False when the token was not known. */
   deleteSession: Scalars['Boolean']['output'];
+  /** Expires a finished session (SPP's `expire` action): SPP removes it, its backup data and its log. */
+  expireJobSession: ExpireJobSessionPayload;
+  /** Runs a (failed or partial) session's job again (SPP's `rerun` action): a new session of the same job. */
+  rerunJobSession: RerunJobSessionPayload;
+  /**
+   * Starts a job now (SPP's `start` action). When SPP's start link has a schema, `actionName` is
+   * one of its `actionname` values (by name or value); omitted, the schema's first (default) one.
+   * SPP does not say which session a start created: the gateway looks for it for a short bounded
+   * time (ACTION_SESSION_WAIT_MS, as IBM's client polls the job's sessions), and returns
+   * `jobSession: null` when it did not appear in time; the job started all the same.
+   */
+  startJob: StartJobPayload;
 };
 
 
-/** Signing in and out (pass-through mode: the gateway speaks to SPP as each caller). */
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
+export type MutationCancelJobSessionArgs = {
+  input: CancelJobSessionInput;
+};
+
+
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
 export type MutationCreateSessionArgs = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
+};
+
+
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
+export type MutationExpireJobSessionArgs = {
+  input: ExpireJobSessionInput;
+};
+
+
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
+export type MutationRerunJobSessionArgs = {
+  input: RerunJobSessionInput;
+};
+
+
+/**
+ * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
+ * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * `clientMutationId` from the same caller within the idempotency window returns the first result
+ * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
+ * anonymous callers can never act.
+ */
+export type MutationStartJobArgs = {
+  input: StartJobInput;
 };
 
 /** An object with a global, opaque identifier that `Query.node` resolves (Relay Object Identification). */
@@ -845,6 +976,25 @@ export type RecentRange = {
   value: Scalars['Int']['input'];
 };
 
+/** Input of `rerunJobSession`. */
+export type RerunJobSessionInput = {
+  /** Any string of the client's: echoed back, and the idempotency key (the same one within the window acts once). */
+  clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** The session to run again: SPP's session id or the JobSession global id. */
+  id: Scalars['ID']['input'];
+};
+
+/** What `rerunJobSession` did. */
+export type RerunJobSessionPayload = {
+  __typename?: 'RerunJobSessionPayload';
+  /** The input's clientMutationId. */
+  clientMutationId?: Maybe<Scalars['String']['output']>;
+  /** The session that was run again, as SPP answered. */
+  jobSession: JobSession;
+  /** The new session, when it appeared within ACTION_SESSION_WAIT_MS; null otherwise (the rerun happened all the same). */
+  newJobSession?: Maybe<JobSession>;
+};
+
 /** An SPP user. */
 export type SppUser = {
   __typename?: 'SppUser';
@@ -852,6 +1002,27 @@ export type SppUser = {
   name: Scalars['String']['output'];
   /** The kind of user, e.g. `NATIVE_USER`. */
   type?: Maybe<Scalars['String']['output']>;
+};
+
+/** Input of `startJob`. */
+export type StartJobInput = {
+  /** One of the start schema's `actionname` values, by name or value (e.g. an SLA's `Backup`); omitted: the default. */
+  actionName?: InputMaybe<Scalars['String']['input']>;
+  /** Any string of the client's: echoed back, and the idempotency key (the same one within the window acts once). */
+  clientMutationId?: InputMaybe<Scalars['String']['input']>;
+  /** The job: SPP's job id (e.g. `1005`) or the Job global id. */
+  jobId: Scalars['ID']['input'];
+};
+
+/** What `startJob` did. */
+export type StartJobPayload = {
+  __typename?: 'StartJobPayload';
+  /** The input's clientMutationId. */
+  clientMutationId?: Maybe<Scalars['String']['output']>;
+  /** The job as SPP answered the start. */
+  job: Job;
+  /** The session the start created, when it appeared within ACTION_SESSION_WAIT_MS; null otherwise (the job started all the same: see `job.sessions`). */
+  jobSession?: Maybe<JobSession>;
 };
 
 /**
@@ -980,14 +1151,19 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelJobSessionInput: CancelJobSessionInput;
+  CancelJobSessionPayload: ResolverTypeWrapper<Omit<CancelJobSessionPayload, 'jobSession'> & { jobSession: ResolversTypes['JobSession'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DateTimeRange: DateTimeRange;
+  ExpireJobSessionInput: ExpireJobSessionInput;
+  ExpireJobSessionPayload: ResolverTypeWrapper<Omit<ExpireJobSessionPayload, 'jobSession'> & { jobSession: ResolversTypes['JobSession'] }>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   GatewaySession: ResolverTypeWrapper<GatewaySession>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Job: ResolverTypeWrapper<SppJob>;
+  JobAction: JobAction;
   JobConnection: ResolverTypeWrapper<JobPage>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobFilter: JobFilter;
@@ -1028,7 +1204,11 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RangeUnit: RangeUnit;
   RecentRange: RecentRange;
+  RerunJobSessionInput: RerunJobSessionInput;
+  RerunJobSessionPayload: ResolverTypeWrapper<Omit<RerunJobSessionPayload, 'jobSession' | 'newJobSession'> & { jobSession: ResolversTypes['JobSession'], newJobSession?: Maybe<ResolversTypes['JobSession']> }>;
   SppUser: ResolverTypeWrapper<SppUser>;
+  StartJobInput: StartJobInput;
+  StartJobPayload: ResolverTypeWrapper<Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversTypes['Job'], jobSession?: Maybe<ResolversTypes['JobSession']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
@@ -1036,8 +1216,12 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
+  CancelJobSessionInput: CancelJobSessionInput;
+  CancelJobSessionPayload: Omit<CancelJobSessionPayload, 'jobSession'> & { jobSession: ResolversParentTypes['JobSession'] };
   DateTime: Scalars['DateTime']['output'];
   DateTimeRange: DateTimeRange;
+  ExpireJobSessionInput: ExpireJobSessionInput;
+  ExpireJobSessionPayload: Omit<ExpireJobSessionPayload, 'jobSession'> & { jobSession: ResolversParentTypes['JobSession'] };
   Float: Scalars['Float']['output'];
   GatewaySession: GatewaySession;
   ID: Scalars['ID']['output'];
@@ -1075,14 +1259,29 @@ export type ResolversParentTypes = ResolversObject<{
   PolicySpec: SppPolicySpec;
   Query: Record<PropertyKey, never>;
   RecentRange: RecentRange;
+  RerunJobSessionInput: RerunJobSessionInput;
+  RerunJobSessionPayload: Omit<RerunJobSessionPayload, 'jobSession' | 'newJobSession'> & { jobSession: ResolversParentTypes['JobSession'], newJobSession?: Maybe<ResolversParentTypes['JobSession']> };
   SppUser: SppUser;
+  StartJobInput: StartJobInput;
+  StartJobPayload: Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversParentTypes['Job'], jobSession?: Maybe<ResolversParentTypes['JobSession']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+}>;
+
+export type CancelJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelJobSessionPayload'] = ResolversParentTypes['CancelJobSessionPayload']> = ResolversObject<{
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  jobSession?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type ExpireJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ExpireJobSessionPayload'] = ResolversParentTypes['ExpireJobSessionPayload']> = ResolversObject<{
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  expiredJobSessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobSession?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
+}>;
 
 export type GatewaySessionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewaySession'] = ResolversParentTypes['GatewaySession']> = ResolversObject<{
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1095,6 +1294,7 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 }
 
 export type JobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job']> = ResolversObject<{
+  availableActions?: Resolver<Array<ResolversTypes['JobAction']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   displayName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1171,6 +1371,7 @@ export type JobLogTypeCountResolvers<ContextType = GatewayContext, ParentType ex
 
 export type JobSessionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSession'] = ResolversParentTypes['JobSession']> = ResolversObject<{
   actions?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  availableActions?: Resolver<Array<ResolversTypes['JobAction']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   displayName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   duration?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
@@ -1277,8 +1478,12 @@ export type LinkResolvers<ContextType = GatewayContext, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelJobSession?: Resolver<ResolversTypes['CancelJobSessionPayload'], ParentType, ContextType, RequireFields<MutationCancelJobSessionArgs, 'input'>>;
   createSession?: Resolver<ResolversTypes['GatewaySession'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'password' | 'username'>>;
   deleteSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expireJobSession?: Resolver<ResolversTypes['ExpireJobSessionPayload'], ParentType, ContextType, RequireFields<MutationExpireJobSessionArgs, 'input'>>;
+  rerunJobSession?: Resolver<ResolversTypes['RerunJobSessionPayload'], ParentType, ContextType, RequireFields<MutationRerunJobSessionArgs, 'input'>>;
+  startJob?: Resolver<ResolversTypes['StartJobPayload'], ParentType, ContextType, RequireFields<MutationStartJobArgs, 'input'>>;
 }>;
 
 export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = ResolversObject<{
@@ -1341,9 +1546,21 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
 }>;
 
+export type RerunJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RerunJobSessionPayload'] = ResolversParentTypes['RerunJobSessionPayload']> = ResolversObject<{
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  jobSession?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
+  newJobSession?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
+}>;
+
 export type SppUserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SppUser'] = ResolversParentTypes['SppUser']> = ResolversObject<{
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type StartJobPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['StartJobPayload'] = ResolversParentTypes['StartJobPayload']> = ResolversObject<{
+  clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  job?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
+  jobSession?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -1352,7 +1569,9 @@ export type SubscriptionResolvers<ContextType = GatewayContext, ParentType exten
 }>;
 
 export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
+  CancelJobSessionPayload?: CancelJobSessionPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  ExpireJobSessionPayload?: ExpireJobSessionPayloadResolvers<ContextType>;
   GatewaySession?: GatewaySessionResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
@@ -1380,7 +1599,9 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PolicySourceMetadata?: PolicySourceMetadataResolvers<ContextType>;
   PolicySpec?: PolicySpecResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RerunJobSessionPayload?: RerunJobSessionPayloadResolvers<ContextType>;
   SppUser?: SppUserResolvers<ContextType>;
+  StartJobPayload?: StartJobPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

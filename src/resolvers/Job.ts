@@ -3,6 +3,7 @@ import type { SppJob } from '../upstream/types.js';
 import { toGlobalId } from './global-id.js';
 import { linksOf, num, statusOf } from './JobSession.js';
 import { readJobSessions } from '../lists/job-sessions.js';
+import { availableActions } from '../actions/links.js';
 
 const JOB_STATUSES = new Set<string>(['IDLE', 'PENDING', 'WAITING', 'RESOURCE_ACTIVE', 'ACTIVE']);
 
@@ -34,5 +35,6 @@ export const Job: JobResolvers = {
   },
   sessions: (j, args, context) => readJobSessions(context.upstream(), { ...args, filter: { ...args.filter, jobId: [j.id] } }),
   links: (j) => linksOf(j.links),
+  availableActions: (j) => availableActions(j.links),
   raw: (j: SppJob) => j,
 };

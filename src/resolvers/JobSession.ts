@@ -3,6 +3,7 @@ import type { SppJobSession, SppLinks } from '../upstream/types.js';
 import { toGlobalId } from './global-id.js';
 import { JOB_LOG, LOG_TYPES, logCount, translateLogFilter, translateLogOrder } from '../lists/job-log.js';
 import { trustedCount } from '../lists/counts.js';
+import { availableActions } from '../actions/links.js';
 
 /** Every state SPP can report (UNKNOWN excluded: it stands for the states this gateway does not know). */
 export const SESSION_STATUSES: readonly JobSessionStatus[] = [
@@ -51,6 +52,7 @@ export const JobSession: JobSessionResolvers = {
   properties: (s) => s.properties ?? null,
   actions: (s) => s.actions ?? null,
   links: (s) => linksOf(s.links),
+  availableActions: (s) => availableActions(s.links),
   policySnapshot: (s) => s.policySnapshot ?? null,
   job: (s, _args, context) => (s.jobId ? context.upstream().loaders.jobInBatch.load(String(s.jobId)) : null),
   log(s, args, context) {

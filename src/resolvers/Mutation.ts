@@ -1,5 +1,6 @@
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { badUserInput, gatewayError, ErrorCode } from '../errors.js';
+import { jobIdFrom, jobSessionIdFrom, toGlobalId } from './global-id.js';
 
 export const Mutation: MutationResolvers = {
   async createSession(_parent, { username, password }, { auth }) {
@@ -15,5 +16,34 @@ export const Mutation: MutationResolvers = {
 
   deleteSession(_parent, _args, { auth, headers }) {
     return auth.deleteSession(headers);
+  },
+
+  // Actions: thin, the rules live in src/actions/. Ids are checked before anything else happens.
+  async startJob(_parent, { input }, context) {
+    const jobId = jobIdFrom(input.jobId, 'input.jobId');
+    const result = await context.actions.startJob(context, { clientMutationId: input.clientMutationId, jobId, actionName: input.actionName });
+    return { clientMutationId: input.clientMutationId ?? null, ...result };
+  },
+
+  async cancelJobSession(_parent, { input }, context) {
+    const id = jobSessionIdFrom(input.id, 'input.id');
+    const jobSession = await context.actions.cancelJobSession(context, {
+      clientMutationId: input.clientMutationId,
+      id,
+      catalogCompletedObjects: input.catalogCompletedObjects ?? true,
+    });
+    return { clientMutationId: input.clientMutationId ?? null, jobSession };
+  },
+
+  async rerunJobSession(_parent, { input }, context) {
+    const id = jobSessionIdFrom(input.id, 'input.id');
+    const result = await context.actions.rerunJobSession(context, { clientMutationId: input.clientMutationId, id });
+    return { clientMutationId: input.clientMutationId ?? null, ...result };
+  },
+
+  async expireJobSession(_parent, { input }, context) {
+    const id = jobSessionIdFrom(input.id, 'input.id');
+    const jobSession = await context.actions.expireJobSession(context, { clientMutationId: input.clientMutationId, id });
+    return { clientMutationId: input.clientMutationId ?? null, expiredJobSessionId: toGlobalId('JobSession', id), jobSession };
   },
 };

@@ -35,7 +35,19 @@ import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIde
 
 export type AuthMode = 'service-account' | 'pass-through';
 
-export type AuthOutcome = { identity: UpstreamIdentity } | { error: GraphQLError };
+/**
+ * Who is calling, for actions (src/actions/): `key` separates idempotency keys between callers
+ * (a keyed hash, non-secret), `name` goes in audit lines (a user name, or a token's fingerprint,
+ * never a credential). In service-account mode every caller speaks to SPP as the same account,
+ * yet each gateway token is its own actor.
+ */
+export interface Actor {
+  key: string;
+  name: string;
+  anonymous: boolean;
+}
+
+export type AuthOutcome = { identity: UpstreamIdentity; actor: Actor } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
@@ -224,11 +236,11 @@ export class Authenticator {
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {
     const identity = this.serviceIdentity!;
     if (scheme === 'bearer' && credential) {
-      if (this.isGatewayToken(credential)) return { identity };
+      if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };
-    if (this.allowAnonymous) return { identity };
+    if (this.allowAnonymous) return { identity, actor: { key: 'anonymous', name: 'anonymous', anonymous: true } };
     return { error: unauthenticated('Authentication required: send "Authorization: Bearer <token>".') };
   }
 
@@ -247,17 +259,20 @@ export class Authenticator {
       }
       // One SPP session per user for the whole cluster: the login runs once across replicas and its session id is shared (sealed).
       const login = (stale?: string) => this.state.once(`login ${key}`, async () => (await this.spp.login(username, password)).sessionid, { keepMs: this.basicTtl, ...(stale ? { reject: stale } : {}) });
-      return { identity: loginIdentity(key, session, login) };
+      return { identity: loginIdentity(key, session, login), actor: { key, name: username, anonymous: false } };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
       const content = this.openToken(credential);
       if (!content || this.revoked.has(key)) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, content.s) };
+      return { identity: forwardedSessionIdentity(key, content.s), actor: { key, name: content.n, anonymous: false } };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
-    if (sessionId) return { identity: forwardedSessionIdentity(this.keyOf('session', sessionId), sessionId) };
+    if (sessionId) {
+      const key = this.keyOf('session', sessionId);
+      return { identity: forwardedSessionIdentity(key, sessionId), actor: this.actorFor('session', sessionId, key) };
+    }
     return { error: unauthenticated('Authentication required: send SPP credentials ("Authorization: Basic ..."), an SPP session ("X-Endeavour-Sessionid"), or a token from createSession ("Authorization: Bearer ...").') };
   }
 
@@ -278,6 +293,12 @@ export class Authenticator {
     let match = false;
     for (const expected of this.tokenDigests) match = timingSafeEqual(digest, expected) || match;
     return match;
+  }
+
+  /** An actor without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
+  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Actor {
+    const k = key ?? this.keyOf(kind, secret);
+    return { key: k, name: `${kind === 'token' ? 'gateway-token' : 'spp-session'}:${k.slice(kind.length + 1, kind.length + 9)}`, anonymous: false };
   }
 
   private keyOf(kind: string, secret: string): string {

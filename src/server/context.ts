@@ -20,7 +20,8 @@ import { JOBS } from '../lists/jobs.js';
 import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
 import { readByIds } from '../lists/by-id.js';
 import type { CursorCodec } from '../pagination/cursor.js';
-import type { Authenticator } from './auth.js';
+import type { Actor, Authenticator } from './auth.js';
+import type { Actions } from '../actions/actions.js';
 import type { OperationTypeHolder } from './identical-requests.js';
 import type { LiveConnection, LiveService } from '../live/service.js';
 
@@ -55,6 +56,10 @@ export interface GatewayContext extends OperationTypeHolder {
   auth: Authenticator;
   /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
   upstream(): UpstreamContext;
+  /** Start, cancel, rerun, expire (src/actions/): never through the loaders or the answer cache. */
+  actions: Actions;
+  /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
+  caller(): { identity: UpstreamIdentity; actor: Actor };
   /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
   live?: { service: LiveService; connection: LiveConnection };
 }
@@ -68,6 +73,7 @@ export interface ContextDeps {
   fanoutConcurrency: number;
   defaultPageSize: number;
   maxPageSize: number;
+  actions: Actions;
 }
 
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext {
@@ -78,6 +84,12 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
     logger,
     headers,
     auth: deps.auth,
+    actions: deps.actions,
+    caller() {
+      const outcome = deps.auth.authenticate(headers);
+      if ('error' in outcome) throw outcome.error;
+      return outcome;
+    },
     upstream() {
       // The Authenticator keeps each request's outcome: asking again costs nothing.
       const outcome = deps.auth.authenticate(headers);

@@ -106,8 +106,14 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     const checked = parsed(query);
     if ('errors' in checked) return checked;
     const { document } = checked;
-    if (!getOperationAST(document, operationName)) {
+    const operation = getOperationAST(document, operationName);
+    if (!operation) {
       return { errors: [gatewayError(ErrorCode.BAD_REQUEST, operationName ? `No operation named "${operationName}" in the document.` : 'The document holds several operations: name the one to run in "operationName".')] };
+    }
+    // Actions change SPP: they run only as POST /graphql, under CSRF prevention, the idempotency
+    // rules and HTTP semantics (README "Actions"), never over a WebSocket or an event stream (a GET).
+    if (operation.operation === 'mutation') {
+      return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Mutations are not accepted over a subscription transport: send them as POST /graphql.')] };
     }
     const costKey = `${operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${query}`;
     let cost = costs.get(costKey);

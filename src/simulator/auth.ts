@@ -12,11 +12,25 @@ export interface SimulatorUser {
   password: string;
   /** SPP RBAC stand-in: job `type`s this user may see; undefined = all */
   allowedTypes?: string[];
+  /**
+   * SPP RBAC stand-in for actions (start, cancel, rerun, expire): job `type`s this user may act
+   * on; undefined = every type it may see. Action links are advertised only where it may act.
+   */
+  actionTypes?: string[];
+}
+
+/** May `user` act on a record of job `type`? (It must also see it.) */
+export function mayAct(user: SimulatorUser, type: unknown): boolean {
+  const t = String(type);
+  if (user.allowedTypes !== undefined && !user.allowedTypes.includes(t)) return false;
+  return user.actionTypes === undefined || user.actionTypes.includes(t);
 }
 
 export const DEFAULT_USERS: readonly SimulatorUser[] = [
   { username: 'admin', password: 'admin-password' },
   { username: 'catalog-operator', password: 'catalog-password', allowedTypes: ['catalog'] },
+  // Sees every job and session, may act on none (a read-only monitoring role).
+  { username: 'monitor', password: 'monitor-password', actionTypes: [] },
 ];
 
 export const DEFAULT_SESSION_IDLE_MS = 45 * 60_000;

@@ -13,9 +13,9 @@ import type { Rng } from './generator.js';
 export const JOBSESSION_PATH = '/api/endeavour/jobsession';
 
 export type SimFault =
-  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: SppErrorBody; path?: string }
-  | { kind: 'hang'; path?: string }
-  | { kind: 'drop'; path?: string };
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: SppErrorBody; path?: string; method?: string }
+  | { kind: 'hang'; path?: string; method?: string }
+  | { kind: 'drop'; path?: string; method?: string };
 
 export interface FaultRates {
   /** fraction answered 500 or 503 (half each) */
@@ -72,8 +72,9 @@ export class FaultInjector {
    * matches (default prefix: the jobsession endpoints), otherwise a random draw for
    * jobsession paths according to the configured rates.
    */
-  take(path: string): SimFault | undefined {
-    const i = this.queue.findIndex((f) => path.startsWith(f.path ?? JOBSESSION_PATH));
+  take(path: string, method = 'GET'): SimFault | undefined {
+    // A fault with a `method` (e.g. POST: an action) matches only requests of that method.
+    const i = this.queue.findIndex((f) => path.startsWith(f.path ?? JOBSESSION_PATH) && (f.method === undefined || f.method === method));
     if (i >= 0) return this.queue.splice(i, 1)[0];
     if (!path.startsWith(JOBSESSION_PATH)) return undefined;
     const { errorRate = 0, hangRate = 0, dropRate = 0 } = this.rates;

@@ -301,7 +301,7 @@ function jobSessionFilter(id: string): string {
  * Links named as the UI and sppclient use them (spp-api.md §2.3/§4): `log` already carries the
  * jobsessionId filter; action links have rel "action" and are only offered when they apply.
  */
-export function sessionLinks(id: string, state: { active: boolean; expired: boolean; rerunnable: boolean }): SppLinks {
+export function sessionLinks(id: string, state: { active: boolean; expired: boolean; rerunnable: boolean; canceling?: boolean }): SppLinks {
   const self = `${RECORD_HREF_BASE}/api/endeavour/jobsession/${id}`;
   const filter = jobSessionFilter(id);
   const links: SppLinks = {
@@ -311,7 +311,8 @@ export function sessionLinks(id: string, state: { active: boolean; expired: bool
     csv: { href: `${RECORD_HREF_BASE}/api/endeavour/log/job/download/csv?filter=${filter}`, rel: 'download' },
   };
   if (state.active) links.cancel = { href: `${self}?action=cancel`, rel: 'action' };
-  if (!state.active && !state.expired) links.expire = { href: `${self}?action=expire`, rel: 'action' };
+  // A session being canceled offers nothing until it settles (CANCELED).
+  if (!state.active && !state.expired && !state.canceling) links.expire = { href: `${self}?action=expire`, rel: 'action' };
   if (state.rerunnable) links.rerun = { href: `${self}?action=rerun`, rel: 'action' };
   return links;
 }
@@ -319,6 +320,7 @@ export function sessionLinks(id: string, state: { active: boolean; expired: bool
 /** Builds a frozen record with SPP's field order (see SESSION_FIELDS). */
 export function materializeSession(job: JobDefinition, subPolicyType: string | null, id: string, s: SessionState, now: number): SppJobSession {
   const active = ACTIVE_STATUSES.has(s.status);
+  const canceling = s.status === 'CANCELING';
   const protection = job.type === 'protection';
   const succeeded = s.status === 'COMPLETED' || s.status === 'PARTIAL';
   const hasCatalog = protection && subPolicyType === 'BACKUP' && succeeded;
@@ -331,7 +333,7 @@ export function materializeSession(job: JobDefinition, subPolicyType: string | n
   const rerunnable = protection && (s.status === 'FAILED' || s.status === 'PARTIAL');
   // indexStatus values are not documented (spp-api.md §8 q.6); the IBM sample shows COMPLETED.
   let indexStatus: string;
-  if (active) indexStatus = 'PENDING';
+  if (active || canceling) indexStatus = 'PENDING';
   else if (hasCatalog || (job.type === 'catalog' && s.status !== 'FAILED')) indexStatus = 'COMPLETED';
   else if (job.type === 'catalog' || (protection && s.status === 'FAILED')) indexStatus = 'FAILED';
   else indexStatus = 'NONE';
@@ -347,7 +349,7 @@ export function materializeSession(job: JobDefinition, subPolicyType: string | n
   }
 
   const record: SppJobSession = {
-    links: sessionLinks(id, { active, expired, rerunnable }),
+    links: sessionLinks(id, { active, expired, rerunnable, canceling }),
     jobName: job.name,
     jobId: job.jobId,
     type: job.type,
@@ -365,7 +367,7 @@ export function materializeSession(job: JobDefinition, subPolicyType: string | n
     statusDisplayName: statusDisplayName(s.status),
     indexStatus,
     description: '',
-    results: active ? 'Started' : statusDisplayName(s.status),
+    results: active ? 'Started' : canceling ? 'Canceling' : statusDisplayName(s.status),
     properties,
     numTasks: s.numTasks,
     previousLastTask: 0,
@@ -644,4 +646,23 @@ export function advanceState(rng: Rng, job: JobDefinition, s: SessionState, now:
     stats = { total, success: total - failed, failed, skipped: 0, showSkipped: true };
   }
   return { ...s, status, end: lastUpdate, percent: 100, lastUpdate, stats };
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions (spp-api.md §4): what a POST of an action link does to a session's state.
+
+/** A manual start or a rerun: the new session runs at once (the scheduler's PENDING is skipped). */
+export function startedState(rng: Rng, job: JobDefinition, start: number): SessionState {
+  return { status: 'RUNNING', start, end: null, percent: 0, numTasks: 1, lastUpdate: start, stats: statsFor(rng, job, 'RUNNING', 0) };
+}
+
+/** Cancel moves a running, pending or waiting session to CANCELING at once (DOC-16, DOC-17b)... */
+export function cancelingState(s: SessionState, now: number): SessionState {
+  return { ...s, status: 'CANCELING', lastUpdate: Math.max(now, s.lastUpdate, s.start) };
+}
+
+/** ... and the next live step settles it as CANCELED (served as CANCELLED under that quirk). */
+export function canceledState(s: SessionState, now: number): SessionState {
+  const end = Math.max(now, s.lastUpdate, s.start);
+  return { ...s, status: 'CANCELED', end, lastUpdate: end };
 }

@@ -4,14 +4,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SppErrorBody, SppLinks, SppLoginResponse } from '../upstream/types.js';
-import type { LoginSessions, SimulatorUser } from './auth.js';
+import { mayAct, type LoginSessions, type SimulatorUser } from './auth.js';
 import { JOBSESSION_PATH, defaultFaultBody, type FaultInjector, type SimFault } from './faults.js';
 import type { Rng } from './generator.js';
 import { QueryParamError, compileFilters, normalizeSorts, pageWindow, parseIntParam, parseJsonArrayParam, sortSessions, type SimRecord } from './query.js';
 import type { SessionStore } from './store.js';
 import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
 import { SPP_BUILD, SPP_VERSION } from './version.js';
-import { JOB_FIELDS } from './jobs.js';
+import { JOB_FIELDS, startSchema } from './jobs.js';
+import { JOBS_BY_ID } from './generator.js';
+import type { SppJobSession, SppRecord } from '../upstream/types.js';
 import { IGNORED_LOG_FILTERS, LOG_FIELDS } from './logs.js';
 import { sessionStats } from './stats.js';
 
@@ -88,12 +90,12 @@ export function createRequestHandler(ctx: HandlerContext): (req: IncomingMessage
 }
 
 async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // Bodies are never needed (login ignores its body, actions are not simulated); drain them
-  // so keep-alive connections stay usable.
-  req.resume();
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://simulator.invalid');
   const path = url.pathname;
+  // Only action POSTs have a body worth reading; every other body is drained so keep-alive
+  // connections stay usable (login ignores its body).
+  const body = method === 'POST' && (JOBSESSION_RECORD.test(path) || JOB_RECORD.test(path)) ? readBody(req) : (req.resume(), Promise.resolve(''));
   const params = url.searchParams;
   const entry: SimRequestLogEntry = { method, path, query: firstValues(params), status: 0, at: ctx.clock() };
   const rawFilter = params.get('filter');
@@ -119,7 +121,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   // JOB_PATH is a prefix of JOBSESSION_PATH: both the job and the session endpoints are lists.
   const isList = path.startsWith(JOB_PATH) || path.startsWith(LOG_PATH);
   // The fault is chosen on arrival so that failNext order follows request order, whatever the latency.
-  const fault = ctx.faults.take(path);
+  const fault = ctx.faults.take(path, method);
   if (isList) {
     const { fixedMs, jitterMs } = ctx.settings.latency;
     const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
@@ -186,7 +188,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')));
       const all = ctx.store.query({ filter, sorts, allowedTypes: user.allowedTypes, now: ctx.clock() });
       // APAR IT45897: affected builds report total 0 on jobsession.
-      return listBody(ctx, req, params, JOBSESSION_PATH, 'sessions', all, ctx.settings.quirks.totalAlwaysZero, (r) => ctx.store.toJson(r));
+      return listBody(ctx, req, params, JOBSESSION_PATH, 'sessions', all, ctx.settings.quirks.totalAlwaysZero, (r) => sessionJson(ctx, user, r));
     });
   }
 
@@ -202,7 +204,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
 
   const m = JOBSESSION_RECORD.exec(path);
   if (m) {
-    if (!getOnly()) return;
+    if (method !== 'POST' && !getOnly()) return;
     const id = decodeSegment(m[1]!);
     const record = ctx.store.get(id);
     if (!record) return send(404, errorBody('XSBObjectNotFoundException', `Job session ${id} was not found.`));
@@ -210,7 +212,8 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       // Nobody shows SPP's exact 403 body (spp-api.md §1); this keeps the documented error shape.
       return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job session ${id}.`));
     }
-    return send(200, ctx.store.toJson(record));
+    if (method === 'POST') return sessionAction(ctx, user, record, params.get('action'), await body, send);
+    return send(200, sessionJson(ctx, user, record));
   }
 
   if (path === JOB_PATH || path === `${JOB_PATH}/`) {
@@ -220,18 +223,24 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       // SPP's default order of jobs is undocumented; by name is what its UI shows [INF].
       const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')), { property: 'name', direction: 'ASC' });
       const jobs = ctx.store.jobs(ctx.clock()).filter((j) => visible(j.type) && filter.test(j));
-      return listBody(ctx, req, params, JOB_PATH, 'jobs', sortSessions(jobs, sorts), false, (r) => JSON.stringify(r));
+      return listBody(ctx, req, params, JOB_PATH, 'jobs', sortSessions(jobs, sorts), false, (r) => JSON.stringify(forRole(user, r)));
     });
   }
 
   const j = JOB_RECORD.exec(path);
   if (j) {
-    if (!getOnly()) return;
+    if (method !== 'POST' && !getOnly()) return;
     const id = decodeSegment(j[1]!);
     const job = ctx.store.jobs(ctx.clock()).find((r) => r.id === id);
     if (!job) return send(404, errorBody('XSBObjectNotFoundException', `Job ${id} was not found.`));
     if (!visible(job.type)) return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job ${id}.`));
-    return send(200, JSON.stringify(job));
+    if (method === 'POST') return startJob(ctx, user, job, params, await body, send);
+    if (params.get('schema') === 'true' && params.get('action') === 'start') {
+      const schema = startSchema(JOBS_BY_ID.get(id)!);
+      if (!schema) return send(404, errorBody('XSBObjectNotFoundException', `Job ${id} has no start schema.`));
+      return send(200, JSON.stringify(schema));
+    }
+    return send(200, JSON.stringify(forRole(user, job)));
   }
 
   if (path === LOG_PATH || path === `${LOG_PATH}/`) {
@@ -258,6 +267,110 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   }
 
   return send(404, errorBody('XSBObjectNotFoundException', `No resource at ${path}.`));
+}
+
+type Send = (status: number, body?: string, headers?: Record<string, string>) => void;
+
+/** A record as `user` reads it: without the action links of types its role may not act on. */
+function forRole<R extends SppRecord & { type?: unknown; links?: SppJobSession['links'] }>(user: SimulatorUser, record: R): R {
+  if (mayAct(user, record.type) || !record.links) return record;
+  return { ...record, links: Object.fromEntries(Object.entries(record.links).filter(([, link]) => link.rel !== 'action')) };
+}
+
+function sessionJson(ctx: HandlerContext, user: SimulatorUser, record: SppJobSession): string {
+  // Records of types the user may act on are served from the store's serialisation cache.
+  return mayAct(user, record.type) ? ctx.store.toJson(record) : JSON.stringify(forRole(user, record));
+}
+
+/** The action body: a JSON object, `{}` when empty (the UI posts `{}` for actions without parameters, spp-api.md §4). */
+function actionBody(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ACTION_VERBS: Record<string, string> = { cancel: 'canceled', rerun: 'run again', expire: 'expired', start: 'started' };
+
+/** Refusals SPP's roles make (403) and those the object's state makes (409 [INF]: SPP's status code for these is not documented, spp-api.md §8 q9). */
+function refuseRole(send: Send, user: SimulatorUser, action: string, what: string): void {
+  send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to ${action} ${what}.`));
+}
+
+/**
+ * `POST /api/endeavour/jobsession/{id}?action=cancel|rerun|expire` (spp-api.md §4): 201 with
+ * the updated session. Cancel takes `{"catalogCompletedObjects": true|false}`; an action the
+ * session does not advertise now (its state) is refused with 409.
+ */
+function sessionAction(ctx: HandlerContext, user: SimulatorUser, record: SppJobSession, action: string | null, text: string, send: Send): void {
+  if (action === null || !(action in ACTION_VERBS) || action === 'start') {
+    return send(400, errorBody('XSBInvalidArgumentException', `Unknown action ${JSON.stringify(action)} on a job session: expected cancel, rerun or expire.`));
+  }
+  const body = actionBody(text);
+  if (body === undefined) return send(400, errorBody('XSBInvalidArgumentException', 'The request body must be a JSON object.'));
+  if (!mayAct(user, record.type)) return refuseRole(send, user, action, `job session ${record.id}`);
+  const now = ctx.clock();
+  const conflict = () =>
+    send(409, errorBody('XSBInvalidStateException', `Job session ${record.id} cannot be ${ACTION_VERBS[action]} while its status is ${record.status}.`));
+  if (action === 'cancel') {
+    if (body.catalogCompletedObjects !== undefined && typeof body.catalogCompletedObjects !== 'boolean') {
+      return send(400, errorBody('XSBInvalidArgumentException', 'catalogCompletedObjects must be true or false.'));
+    }
+    const updated = ctx.store.cancel(record.id, now);
+    return updated ? send(201, sessionJson(ctx, user, updated)) : conflict();
+  }
+  if (action === 'rerun') {
+    const done = ctx.store.rerun(record.id, now);
+    return done ? send(201, sessionJson(ctx, user, done.original)) : conflict();
+  }
+  const expired = ctx.store.expire(record.id);
+  return expired ? send(201, JSON.stringify(expired)) : conflict();
+}
+
+/**
+ * `POST /api/endeavour/job/{id}?action=start&actionname=start` with `{"actionname": value}` when
+ * the job's start link has a schema (spp-api.md §4): a new RUNNING session; the answer is the
+ * job JSON without the new session's id (clients poll livejobsessions for it).
+ */
+function startJob(ctx: HandlerContext, user: SimulatorUser, job: import('../upstream/types.js').SppJob, params: URLSearchParams, text: string, send: Send): void {
+  if (params.get('action') !== 'start') {
+    return send(400, errorBody('XSBInvalidArgumentException', `Unknown action ${JSON.stringify(params.get('action'))} on a job: expected start.`));
+  }
+  const body = actionBody(text);
+  if (body === undefined) return send(400, errorBody('XSBInvalidArgumentException', 'The request body must be a JSON object.'));
+  if (!mayAct(user, job.type)) return refuseRole(send, user, 'start', `job ${job.id}`);
+  if (!job.links?.start) return send(409, errorBody('XSBInvalidStateException', `Job ${job.id} is already running.`));
+  const definition = JOBS_BY_ID.get(job.id)!;
+  let subPolicyType: string | null = null;
+  if (definition.subPolicyTypes) {
+    const values = definition.subPolicyTypes.map(([value]) => value);
+    // Without an actionname the first value is taken [INF].
+    const given = body.actionname ?? values[0];
+    if (typeof given !== 'string' || !values.includes(given)) {
+      return send(400, errorBody('XSBInvalidArgumentException', `actionname ${JSON.stringify(given)} is not valid for job ${job.id}.`));
+    }
+    subPolicyType = given;
+  }
+  const now = ctx.clock();
+  ctx.store.start(definition, subPolicyType, now);
+  const updated = ctx.store.jobs(now).find((r) => r.id === job.id)!;
+  send(201, JSON.stringify(forRole(user, updated)));
+}
+
+/** An action's body, at most 64 KiB (the simulator's own bound). */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      if (text.length < 65_536) text += chunk;
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', () => resolve(''));
+  });
 }
 
 type AuthResult = { ok: true; user: SimulatorUser } | { ok: false; body: string };

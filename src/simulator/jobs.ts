@@ -39,14 +39,40 @@ export function nextFireTime(job: JobDefinition, now: number): number | null {
   return Math.floor((now - phaseMs) / everyMs) * everyMs + everyMs + phaseMs;
 }
 
-function jobLinks(jobId: string): SppLinks {
-  const self = `${RECORD_HREF_BASE}/api/endeavour/job/${jobId}`;
-  const filter = encodeURIComponent(JSON.stringify([{ property: 'jobId', value: jobId, op: '=' }]));
+/**
+ * `start` is an action link (rel "action") offered only while no session of the job is active
+ * or being canceled [INF]; it carries a `schema` when the start takes an `actionname` (an SLA's
+ * sub-policies, spp-api.md §4), else the href's `actionname=start` is the whole request.
+ */
+function jobLinks(job: JobDefinition, busy: boolean): SppLinks {
+  const self = `${RECORD_HREF_BASE}/api/endeavour/job/${job.jobId}`;
+  const filter = encodeURIComponent(JSON.stringify([{ property: 'jobId', value: job.jobId, op: '=' }]));
+  const links: SppLinks = { self: { href: self, rel: 'self' } };
+  if (!busy) {
+    links.start = { href: `${self}?action=start&actionname=start`, rel: 'action' };
+    if (job.subPolicyTypes) links.start.schema = `${self}?action=start&actionname=start&schema=true`;
+  }
+  links.jobsessions = { href: `${RECORD_HREF_BASE}/api/endeavour/jobsession?filter=${filter}`, rel: 'related' };
+  links.livejobsessions = { href: `${RECORD_HREF_BASE}/api/endeavour/jobsession?filter=${filter}&live=true`, rel: 'related' };
+  return links;
+}
+
+const SUB_POLICY_NAMES: Readonly<Record<string, string>> = { BACKUP: 'Backup', REPLICATION: 'Replication', SPPOFFLOAD: 'Offload', SPPARCHIVE: 'Archive' };
+
+/**
+ * The start schema (`GET` of `links.start.schema`): `{id, name, displayName, version,
+ * parameter: {actionname: {values: [{name, value}]}}}` as sppclient's JobAPI.run and the UI's
+ * JobSchemaModel read it. The values are the SLA's sub-policies [INF: the real values are
+ * storage-workflow ids]; null for a job whose start takes no parameter.
+ */
+export function startSchema(job: JobDefinition): unknown {
+  if (!job.subPolicyTypes) return null;
   return {
-    self: { href: self, rel: 'self' },
-    start: { href: `${self}?action=start&actionname=start`, rel: 'action', schema: `${self}?action=start&actionname=start&schema=true` },
-    jobsessions: { href: `${RECORD_HREF_BASE}/api/endeavour/jobsession?filter=${filter}`, rel: 'related' },
-    livejobsessions: { href: `${RECORD_HREF_BASE}/api/endeavour/jobsession?filter=${filter}&live=true`, rel: 'related' },
+    id: 'start',
+    name: 'start',
+    displayName: 'Start',
+    version: '1.0',
+    parameter: { actionname: { values: job.subPolicyTypes.map(([value]) => ({ name: SUB_POLICY_NAMES[value] ?? value, value })) } },
   };
 }
 
@@ -55,7 +81,8 @@ export function latestSessions(sessions: readonly SppJobSession[]): Map<string, 
   const out = new Map<string, { latest: SppJobSession; active: boolean }>();
   for (const s of sessions) {
     const seen = out.get(s.jobId);
-    const active = ACTIVE_STATUSES.has(s.status) || (seen?.active ?? false);
+    // A session being canceled keeps its job busy until it settles.
+    const active = ACTIVE_STATUSES.has(s.status) || s.status === 'CANCELING' || (seen?.active ?? false);
     if (!seen || s.start > seen.latest.start || (s.start === seen.latest.start && Number(s.id) > Number(seen.latest.id))) {
       out.set(s.jobId, { latest: s, active });
     } else if (active !== seen.active) {
@@ -115,7 +142,7 @@ export function materializeJob(job: JobDefinition, last: { latest: SppJobSession
     script: null,
     statistics: null,
     actions: [],
-    links: jobLinks(job.jobId),
+    links: jobLinks(job, last?.active ?? false),
   };
   return deepFreeze(record);
 }

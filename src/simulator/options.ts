@@ -50,7 +50,7 @@ const SETTINGS = {
   liveInterval: { env: 'SIM_LIVE_INTERVAL_MS', flag: 'live-interval-ms', arg: 'MS', help: 'live mode: insert/progress sessions every MS (default off)' },
   liveInsert: { env: 'SIM_LIVE_INSERT', flag: 'live-insert', arg: 'N', help: 'live mode: sessions inserted per tick (default 1)' },
   liveExpire: { env: 'SIM_LIVE_EXPIRE', flag: 'live-expire', arg: 'N', help: 'live mode: oldest sessions removed per tick (default 0)' },
-  users: { env: 'SIM_USERS', flag: 'users', arg: 'LIST', help: 'name:password[:type1|type2],... (default admin:admin-password,catalog-operator:catalog-password:catalog)' },
+  users: { env: 'SIM_USERS', flag: 'users', arg: 'LIST', help: 'name:password[:type1|type2],... (default admin:admin-password,catalog-operator:catalog-password:catalog, and monitor:monitor-password who acts on nothing)' },
   tlsKey: { env: 'SIM_TLS_KEY_FILE', flag: 'tls-key-file', arg: 'PATH', help: 'PEM private key: serve HTTPS (needs the cert too)' },
   tlsCert: { env: 'SIM_TLS_CERT_FILE', flag: 'tls-cert-file', arg: 'PATH', help: 'PEM certificate for HTTPS' },
 } satisfies Record<string, Setting>;

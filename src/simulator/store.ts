@@ -11,12 +11,16 @@ import {
   ACTIVE_STATUSES,
   JOBS_BY_ID,
   advanceState,
+  canceledState,
+  cancelingState,
   materializeSession,
   newLiveState,
   pickJob,
   pickSubPolicyType,
+  startedState,
   statusDisplayName,
   stateOf,
+  type JobDefinition,
   type Rng,
 } from './generator.js';
 import { rangeCutoff, sortSessions, type CompiledFilter } from './query.js';
@@ -129,32 +133,85 @@ export class SessionStore {
 
     for (let i = 0; i < this.records.length; i++) {
       const r = this.records[i]!;
-      if (!ACTIVE_STATUSES.has(r.status)) continue;
+      const canceling = r.status === 'CANCELING';
+      if (!ACTIVE_STATUSES.has(r.status) && !canceling) continue;
       const job = JOBS_BY_ID.get(r.jobId);
       if (!job) continue;
-      const next = advanceState(this.rng, job, stateOf(r), now);
+      const next = canceling ? canceledState(stateOf(r), now) : advanceState(this.rng, job, stateOf(r), now);
       this.records[i] = materializeSession(job, r.subPolicyType ?? null, r.id, next, now);
       this.logs.advance(this.records[i]!);
     }
 
     const inserted: string[] = [];
     for (let i = 0; i < insert; i++) {
-      const start = Math.max(Math.floor(now), this.maxStart + 1);
-      const id = Math.max(this.maxId + 1, start, 1_000_000_000_000);
       const job = pickJob(this.rng);
       const spt = pickSubPolicyType(this.rng, job);
-      const record = materializeSession(job, spt, String(id), newLiveState(this.rng, job, start), now);
-      this.records.push(record);
-      this.logs.track(record);
-      this.maxId = id;
-      this.maxStart = start;
-      inserted.push(record.id);
+      inserted.push(this.insert(job, spt, now, (start) => newLiveState(this.rng, job, start)).id);
     }
 
     const expired = this.records.splice(0, Math.min(expire, this.records.length)).map((r) => r.id);
     for (const id of expired) this.logs.forget(id);
     this.invalidate();
     return { inserted, expired };
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Actions (spp-api.md §4). Each returns the record SPP answers with; the HTTP layer checks
+  // visibility, role and the advertised link first.
+
+  /** `POST job/{id}?action=start`: a new RUNNING session of the job (of `subPolicyType` for an SLA). */
+  start(job: JobDefinition, subPolicyType: string | null, now: number): SppJobSession {
+    const record = this.insert(job, subPolicyType, now, (start) => startedState(this.rng, job, start));
+    this.invalidate();
+    return this.get(record.id)!;
+  }
+
+  /** `POST jobsession/{id}?action=cancel`: RUNNING/PENDING/WAITING → CANCELING; undefined when the state does not allow it. */
+  cancel(id: string, now: number): SppJobSession | undefined {
+    const i = this.indexOf(id);
+    const r = i < 0 ? undefined : this.records[i]!;
+    const job = r && JOBS_BY_ID.get(r.jobId);
+    if (!r || !job || !ACTIVE_STATUSES.has(r.status)) return undefined;
+    this.records[i] = materializeSession(job, r.subPolicyType ?? null, r.id, cancelingState(stateOf(r), now), now);
+    this.invalidate();
+    return this.get(id);
+  }
+
+  /** `POST jobsession/{id}?action=rerun`: a new RUNNING session of the same job and sub-policy; the original is answered. */
+  rerun(id: string, now: number): { original: SppJobSession; created: SppJobSession } | undefined {
+    const r = this.records[this.indexOf(id)];
+    const job = r && JOBS_BY_ID.get(r.jobId);
+    if (!r || !job || !r.rerunnable) return undefined;
+    const created = this.start(job, r.subPolicyType ?? null, now);
+    return { original: this.get(id)!, created };
+  }
+
+  /** `POST jobsession/{id}?action=expire`: the session and its log are gone; answers the session as it was, `expired: true`. */
+  expire(id: string): SppJobSession | undefined {
+    const i = this.indexOf(id);
+    const r = i < 0 ? undefined : this.records[i]!;
+    if (!r || r.links?.expire === undefined) return undefined;
+    const last = this.get(id)!;
+    this.records.splice(i, 1);
+    this.logs.forget(id);
+    this.invalidate();
+    return { ...last, expired: true, links: { self: last.links!.self! } };
+  }
+
+  private indexOf(id: string): number {
+    return this.records.findIndex((r) => r.id === id);
+  }
+
+  /** A new session at `now` (ids and starts strictly above every existing one, so it goes last). */
+  private insert(job: JobDefinition, subPolicyType: string | null, now: number, state: (start: number) => ReturnType<typeof stateOf>): SppJobSession {
+    const start = Math.max(Math.floor(now), this.maxStart + 1);
+    const id = Math.max(this.maxId + 1, start, 1_000_000_000_000);
+    const record = materializeSession(job, subPolicyType, String(id), state(start), now);
+    this.records.push(record);
+    this.logs.track(record);
+    this.maxId = id;
+    this.maxStart = start;
+    return record;
   }
 
   private invalidate(): void {

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
+import { InMemoryIdempotencyStore, type IdempotencyStore } from '../actions/idempotency.js';
 
 export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;
@@ -43,6 +44,10 @@ export class InMemoryState implements SharedState {
 
   persistedQueries(): KeyValueCache<string> | undefined {
     return undefined;
+  }
+
+  idempotency(): IdempotencyStore {
+    return new InMemoryIdempotencyStore();
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
+import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from '../actions/idempotency.js';
 import { keyHasher, Sealer } from './sealing.js';
 import type { Counter, Gauge } from 'prom-client';
 
@@ -87,6 +88,9 @@ export class RedisState implements SharedState {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
   private readonly localLeases = new Map<string, number>();
+  /** Claims waiting for another replica's outcome, by hashed key. */
+  private readonly settling = new Map<string, Set<(outcome: StoredOutcome) => void>>();
+  private readonly idempotencyChannel: string;
   private degraded = false;
   private closed = false;
 
@@ -95,6 +99,7 @@ export class RedisState implements SharedState {
     this.hash = keyHasher(options.secret, 'redis keys');
     this.sealer = new Sealer(options.secret, 'redis values');
     this.flightChannel = `${this.prefix}flight`;
+    this.idempotencyChannel = `${this.prefix}idempotency`;
     const common: RedisOptions = {
       // Reconnect forever, at most every 2 s: Redis coming back is noticed without a restart.
       retryStrategy: (times) => Math.min(100 * times, 2_000),
@@ -120,7 +125,7 @@ export class RedisState implements SharedState {
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
   async start(): Promise<void> {
-    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() => this.subscriber.subscribe(this.flightChannel));
+    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() => this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel));
     const budget = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref());
     try {
       await Promise.race([connect, budget]);
@@ -249,6 +254,61 @@ export class RedisState implements SharedState {
     };
   }
 
+  /**
+   * Idempotency keys in Redis: a claim is SET NX PX (sealed fingerprint), the outcome replaces it
+   * for the window and is announced to claims waiting on other replicas. A claim whose first
+   * replica died before settling resolves, when it expires, to an error that says the outcome is
+   * unknown: never to a second submission. With Redis unreachable, claims fall back to this
+   * process's store (a repeated submission then acts once per replica).
+   */
+  idempotency(): IdempotencyStore {
+    const local = new InMemoryIdempotencyStore();
+    const localKeys = new Set<string>();
+    const name = (key: string) => `${this.prefix}idempotency:${this.hash(key)}`;
+    return {
+      claim: async (key, fingerprint, ttlMs): Promise<Claim> => {
+        const id = name(key);
+        if (localKeys.has(key)) return local.claim(key, fingerprint, ttlMs);
+        const claimed = await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'));
+        if (claimed === undefined) {
+          localKeys.add(key);
+          return local.claim(key, fingerprint, ttlMs);
+        }
+        if (claimed === 'OK') return { first: true };
+        let resolveOutcome!: (outcome: StoredOutcome) => void;
+        const outcome = new Promise<StoredOutcome>((resolve) => (resolveOutcome = resolve));
+        let waiting = this.settling.get(id);
+        if (!waiting) this.settling.set(id, (waiting = new Set()));
+        const timer = setTimeout(
+          () => finish({ ok: false, error: { message: 'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.', extensions: { code: 'UPSTREAM_UNAVAILABLE' } } }),
+          Math.max(1, ttlMs),
+        );
+        timer.unref();
+        const finish = (settled: StoredOutcome) => {
+          clearTimeout(timer);
+          this.settling.get(id)?.delete(finish);
+          if (this.settling.get(id)?.size === 0) this.settling.delete(id);
+          resolveOutcome(settled);
+        };
+        waiting.add(finish);
+        // Registered first, read second: an outcome settled in between is read here, one settled after is announced.
+        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
+        const stored = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string; o?: StoredOutcome }) : {};
+        if (stored.o) finish(stored.o);
+        return { first: false, fingerprint: stored.f ?? fingerprint, outcome };
+      },
+      settle: async (key, outcome, keepMs) => {
+        if (localKeys.delete(key)) return local.settle(key, outcome, keepMs);
+        const id = name(key);
+        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
+        const fingerprint = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string }).f : undefined;
+        if (keepMs > 0) await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
+        else await this.attempt('idempotency', () => this.commands.del(id));
+        await this.attempt('idempotency', () => this.commands.publish(this.idempotencyChannel, `${id} ${this.sealer.seal(JSON.stringify(outcome), id)}`));
+      },
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.releaseWaiters();
@@ -309,6 +369,14 @@ export class RedisState implements SharedState {
       // '+': the answer is kept for the waiters to read; '-': the leader failed.
       const value = message.slice(space + 1) === '+' ? '+' : null;
       for (const waiter of [...waiting]) waiter(value);
+      return;
+    }
+    if (channel === this.idempotencyChannel) {
+      const space = message.indexOf(' ');
+      const id = message.slice(0, space);
+      const waiting = this.settling.get(id);
+      const opened = waiting ? this.sealer.open(message.slice(space + 1), id) : null;
+      if (waiting && opened !== null) for (const finish of [...waiting]) finish(JSON.parse(opened) as StoredOutcome);
       return;
     }
     const entry = this.handlers.get(channel);

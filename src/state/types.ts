@@ -10,6 +10,7 @@
  *   callers may hand it secrets (SPP session ids) and identity keys.
  */
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { IdempotencyStore } from '../actions/idempotency.js';
 
 export interface OnceOptions {
   /**
@@ -48,5 +49,7 @@ export interface SharedState {
   lease(name: string, ttlMs: number): Promise<Lease | null>;
   /** Apollo's store of automatic persisted queries; undefined keeps Apollo's in-memory default. */
   persistedQueries(): KeyValueCache<string> | undefined;
+  /** Where actions' idempotency keys live (src/actions/idempotency.ts): a repeated submission acts once on any replica. */
+  idempotency(): IdempotencyStore;
   close(): Promise<void>;
 }

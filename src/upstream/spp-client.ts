@@ -200,6 +200,55 @@ export class SppClient {
     return this.getRecord(identity, `endeavour/jobsession/${encodeURIComponent(id)}`, parseJobSession);
   }
 
+  /**
+   * A read for an action's decision (src/actions/): neither the answer cache nor another
+   * request's read in flight answers it, since a stale record would offer a stale action.
+   * `pathAndQuery` is under /api (e.g. `endeavour/job/1005?action=start&schema=true`). Null on 404.
+   */
+  async readFresh<T>(identity: UpstreamIdentity, pathAndQuery: string, parse: (body: unknown) => T): Promise<T | null> {
+    const [path = '', query = ''] = splitQuery(pathAndQuery);
+    try {
+      return this.parseAnswer(await this.getWithSession(identity, path, query), parse, path);
+    } catch (error) {
+      if ((error as GraphQLError).extensions?.code === ErrorCode.NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * An action: one `POST /api/{pathAndQuery}` with a JSON body, never retried (not even after a
+   * 401: a new login would be a second submission), never shared with another request, never
+   * cached. Any HTTP answer is returned for the caller to interpret (src/actions/); a request
+   * that got no answer throws in the gateway's vocabulary.
+   */
+  async act(identity: UpstreamIdentity, pathAndQuery: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const sessionId = await identity.sessionId();
+    const endpoint = endpointOf(pathAndQuery);
+    const timer = this.metrics.upstreamDuration.startTimer({ endpoint });
+    try {
+      const response = await this.http.post(pathAndQuery, {
+        headers: { 'x-endeavour-sessionid': sessionId },
+        json: body,
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        responseType: 'text',
+      });
+      this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.statusCode) });
+      let parsed: unknown = null;
+      try {
+        parsed = response.body ? JSON.parse(response.body) : null;
+      } catch {
+        parsed = null;
+      }
+      return { status: response.statusCode, body: parsed };
+    } catch (error) {
+      this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
+      throw this.translate(error, 'action');
+    } finally {
+      timer();
+    }
+  }
+
   /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
   async login(username: string, password: string): Promise<SppLoginResponse> {
     try {
@@ -261,13 +310,7 @@ export class SppClient {
     // The answer crosses replicas as SPP's JSON text; each replica checks it with `parse` itself.
     const request = this.shared
       .once(key, () => this.getWithSession(identity, path, query), { keepMs: Math.max(this.cacheTtlMs, keepMs) })
-      .then((text) => {
-        try {
-          return parse(JSON.parse(text));
-        } catch (error) {
-          throw this.translate(error instanceof SyntaxError ? Object.assign(new Error('the answer was not valid JSON'), { name: 'ParseError' }) : error, path);
-        }
-      })
+      .then((text) => this.parseAnswer(text, parse, path))
       .then(
       (value) => {
         this.inflight.delete(key);
@@ -281,6 +324,17 @@ export class SppClient {
     );
     this.inflight.set(key, request);
     return request;
+  }
+
+  /** SPP's answer text parsed and checked by `parse`; failures in the gateway's vocabulary. */
+  private parseAnswer<T>(text: string, parse: (body: unknown) => T, path: string): T {
+    try {
+      return parse(JSON.parse(text));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw this.translate(error, path);
+      this.logger.warn({ upstream: { name: 'ParseError', path }, what: path }, 'SPP request failed');
+      throw upstreamError('the answer was not valid JSON', { name: 'ParseError', path });
+    }
   }
 
   /** SPP's answer text (checked by the caller once shared). */
@@ -336,6 +390,11 @@ export class SppClient {
     }
     return upstreamError('the answer did not have the expected shape', detail);
   }
+}
+
+function splitQuery(pathAndQuery: string): [string, string] {
+  const q = pathAndQuery.indexOf('?');
+  return q < 0 ? [pathAndQuery, ''] : [pathAndQuery.slice(0, q), pathAndQuery.slice(q + 1)];
 }
 
 /** How many records a cached answer holds: a list page's (`records`); none for a single record. */

@@ -149,6 +149,26 @@ describe.skipIf(!redisServerPath)('Redis state', () => {
     expect(heard.sort()).toEqual(['a:hello', 'b:hello']);
   });
 
+  it('lets one replica act on an idempotency key; another replica waits for and receives its outcome, then anyone within the window', async () => {
+    const [a, b] = [(await make(redis.url)).state.idempotency(), (await make(redis.url)).state.idempotency()];
+    expect(await a.claim('caller\u0000START\u0000id:42', 'input-fingerprint', 60_000)).toEqual({ first: true });
+    const waiting = await b.claim('caller\u0000START\u0000id:42', 'input-fingerprint', 60_000);
+    expect(waiting).toMatchObject({ first: false, fingerprint: 'input-fingerprint' });
+    await a.settle('caller\u0000START\u0000id:42', { ok: true, value: { jobId: '1005' } }, 60_000);
+    expect(await (waiting as { outcome: Promise<unknown> }).outcome).toEqual({ ok: true, value: { jobId: '1005' } });
+    const later = await b.claim('caller\u0000START\u0000id:42', 'another-input', 60_000);
+    expect(later).toMatchObject({ first: false, fingerprint: 'input-fingerprint' });
+    expect(await (later as { outcome: Promise<unknown> }).outcome).toEqual({ ok: true, value: { jobId: '1005' } });
+    for (const { key, value } of await redis.dump()) expect(`${key} ${value}`).not.toMatch(/fingerprint|1005|caller/);
+  });
+
+  it('frees an idempotency key settled with nothing to keep (a refusal): the next claim acts', async () => {
+    const [a, b] = [(await make(redis.url)).state.idempotency(), (await make(redis.url)).state.idempotency()];
+    expect(await a.claim('refused key', 'f', 60_000)).toEqual({ first: true });
+    await a.settle('refused key', { ok: false, error: { message: 'no', extensions: { code: 'CONFLICT' } } }, 0);
+    expect(await b.claim('refused key', 'f', 60_000)).toEqual({ first: true });
+  });
+
   it('starts degraded when Redis is not there, and still runs the work, counting the failures', async () => {
     const { state, m } = await make(`redis://127.0.0.1:${await freePort()}`, { timeoutMs: 100 });
     expect(await state.once('k', async () => 'local', { keepMs: 1_000 })).toBe('local');
