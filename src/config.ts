@@ -117,6 +117,17 @@ const envSchema = z.object({
   SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
   SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
   SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
+
+  // Several replicas (README "Running several replicas").
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^rediss?:\/\/[^\s]+$/i.test(v), { message: 'expected a redis:// or rediss:// URL such as redis://redis:6379' })
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().trim().min(1).default('spp-gw:'),
+  REDIS_TIMEOUT_MS: int(1).default(500),
+  REDIS_LEASE_MS: int(100).default(10_000),
+  SESSION_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
   // Slow senders: see createGateway (src/server.ts) for why these values.
   HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
@@ -167,7 +178,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const given = cleaned[name];
-    throw new ConfigError(`Invalid ${name}${given !== undefined && !/PASSWORD|TOKEN|SECRET/.test(name) ? ` (${JSON.stringify(given)})` : ''}: ${issue.message}`);
+    throw new ConfigError(`Invalid ${name}${given !== undefined && !/PASSWORD|TOKEN|SECRET|REDIS_URL/.test(name) ? ` (${JSON.stringify(given)})` : ''}: ${issue.message}`);
   }
   const env = parsed.data;
   if (env.SPP_USERNAME && env.SPP_PASSWORD === undefined) {
@@ -185,6 +196,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
   if (env.SUBSCRIPTION_BUFFER < 2 * env.SUBSCRIPTION_WINDOW) {
     // One poll can bring about two windows of events at once (sessions added and removed): a smaller buffer would cut off readers that keep up.
     throw new ConfigError(`Invalid SUBSCRIPTION_BUFFER (${env.SUBSCRIPTION_BUFFER}): must be at least twice SUBSCRIPTION_WINDOW (${env.SUBSCRIPTION_WINDOW})`);
+  }
+  if (env.REDIS_URL) {
+    // Replicas must agree on these keys: a cursor or a token from one must work on the others.
+    for (const name of ['CURSOR_SECRET', 'SESSION_SECRET'] as const) {
+      if (!env[name]) throw new ConfigError(`Invalid ${name}: required with REDIS_URL (every replica must use the same one)`);
+    }
   }
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`);

@@ -21,6 +21,7 @@ import { createContext, type GatewayContext } from './server/context.js';
 import { createErrorFormatter } from './server/error-masking.js';
 import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type Route } from './server/http.js';
 import { SppClient } from './upstream/spp-client.js';
+import type { UpstreamIdentity } from './upstream/session.js';
 import { CursorCodec } from './pagination/cursor.js';
 import { createWindowReader, PageSizeMemory, readWindow } from './pagination/window.js';
 import { JOB_SESSIONS } from './lists/job-sessions.js';
@@ -37,8 +38,8 @@ import { createExplorer } from './server/explorer.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './server/trusted-documents.js';
 import { setupTracing, type Tracing } from './server/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createSharedState, type SharedState } from './state/index.js';
 import { Actions } from './actions/actions.js';
-import { InMemoryIdempotencyStore } from './actions/idempotency.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -81,6 +82,8 @@ export interface Gateway {
   checkUpstream(): Promise<boolean>;
   /** Apollo's store of parsed, validated documents (null when GRAPHQL_DOCUMENT_CACHE_MB=0). */
   documents: DocumentCache | null;
+  /** What replicas share: memory (one process) or Redis (REDIS_URL), chosen here once. */
+  state: SharedState;
   /** Live updates: the feeds behind subscriptions (tests wait on `live.registry.nextPolls()`). */
   live: LiveService;
   /** Stops accepting, lets in-flight requests finish, logs out of SPP, closes upstream sockets. */
@@ -98,8 +101,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const tracing: Tracing | undefined = setupTracing({ serviceName: env.OTEL_SERVICE_NAME, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   if (tracing && env.OTEL_EXPORTER_OTLP_ENDPOINT) logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing: spans are exported over OTLP/HTTP');
+  const allowArbitrary = allowArbitraryOf(env);
+  let trustedDocuments: TrustedDocuments | undefined;
+  if (env.PERSISTED_DOCUMENTS_FILE) {
+    trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
+    logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
+  }
+  const sessionSecret = env.SESSION_SECRET ? Buffer.from(env.SESSION_SECRET, 'utf8') : undefined;
+  // The one place that decides between one process and several replicas (design.md "state/").
+  const state = await createSharedState({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_KEY_PREFIX,
+    // config.ts refuses REDIS_URL without SESSION_SECRET; memory never seals anything.
+    secret: sessionSecret ?? randomBytes(32),
+    leaseMs: env.REDIS_LEASE_MS,
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+    logger: logger.child({ component: 'shared-state' }),
+    metrics: { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights },
+  });
   const spp = new SppClient({
     metrics,
+    shared: state,
     baseUrl: options.sppUrl,
     connectTimeoutMs: env.SPP_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: env.SPP_RESPONSE_TIMEOUT_MS,
@@ -120,19 +142,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const codec = new CursorCodec(secret);
 
-  const auth = new Authenticator({ ...options.auth, spp, sppSessionIdleMs: env.SPP_SESSION_IDLE_MS, logger: logger.child({ component: 'auth' }) });
+  const auth = new Authenticator({
+    ...options.auth,
+    spp,
+    state,
+    ...(sessionSecret ? { secret: sessionSecret } : {}),
+    sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
+    logger: logger.child({ component: 'auth' }),
+  });
+  if (!sessionSecret && options.auth.mode === 'pass-through') {
+    logger.warn('SESSION_SECRET is not set: createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.');
+  }
   const readiness = new Readiness({
     ping: () => spp.ping(Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000)),
     ensureLoggedIn: () => auth.ensureServiceSession(),
     maxAgeMs: env.READY_MAX_AGE_MS,
   });
 
-  const allowArbitrary = allowArbitraryOf(env);
-  let trustedDocuments: TrustedDocuments | undefined;
-  if (env.PERSISTED_DOCUMENTS_FILE) {
-    trustedDocuments = loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary);
-    logger.info({ file: env.PERSISTED_DOCUMENTS_FILE, operations: trustedDocuments.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
-  }
   if (options.auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {
     logger.warn('GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).');
   }
@@ -150,6 +176,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxPageSize: env.PAGE_MAX_SIZE,
   };
 
+  const persistedQueries = state.persistedQueries();
   // Each connection holds a socket and a file descriptor, so a client that sends slowly
   // (slowloris) must not hold one for long: headers must arrive within HTTP_HEADERS_TIMEOUT_MS
   // (10 s: a real client sends them at once), the whole request, body included, within
@@ -177,8 +204,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
       maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
       readerFor: (identity) => {
+        // Several replicas: each runs its own feed for its own subscribers (its own diff, replays
+        // and history, so a replica that dies takes no one else's events with it), but their
+        // polls share one upstream read per SUBSCRIPTION_POLL_MS slot through the shared state:
+        // the first replica to poll in a slot reads SPP, the others read its answer. One process
+        // has one feed per key, so the slot changes nothing there.
+        const slotted = (): UpstreamIdentity => ({
+          key: `${identity.key} poll ${Math.floor(Date.now() / env.SUBSCRIPTION_POLL_MS)}`,
+          sessionId: () => identity.sessionId(),
+          renew: (stale) => identity.renew(stale),
+        });
         // The page size SPP was seen to cap at is shared with queries (contextDeps, read when a feed starts).
-        const reader = createWindowReader((params) => spp.listPage(identity, JOB_SESSIONS, params), contextDeps.pageSize, env.SPP_FANOUT_CONCURRENCY);
+        const reader = createWindowReader((params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }), contextDeps.pageSize, env.SPP_FANOUT_CONCURRENCY);
         return (query, offset, count) => readWindow(reader, query, offset, count);
       },
       onPoll: (outcome) => liveMetrics.polls.inc({ outcome }),
@@ -226,7 +263,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Field suggestions ("Did you mean ...?") reveal the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     // Automatic persisted queries (Apollo's default) are kept, except when only trusted documents may run.
-    ...(allowArbitrary ? {} : { persistedQueries: false as const }),
+    // Registered APQ documents are shared by replicas when the state is shared (Redis).
+    ...(allowArbitrary ? (persistedQueries ? { persistedQueries: { cache: persistedQueries } } : {}) : { persistedQueries: false as const }),
     plugins: [
       ...(documents ? [documents.plugin<GatewayContext>()] : []),
       costLimitPlugin(limits),
@@ -259,7 +297,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxPageSize: env.PAGE_MAX_SIZE,
     actions: new Actions({
       spp,
-      store: new InMemoryIdempotencyStore(),
+      // Shared by every replica with REDIS_URL (src/state/).
+      store: state.idempotency(),
       mode: options.auth.mode,
       allowMutations: env.GATEWAY_ALLOW_MUTATIONS,
       windowMs: env.IDEMPOTENCY_WINDOW_MS,
@@ -338,6 +377,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await apollo.stop();
     await auth.close(env.SHUTDOWN_LOGOUT_MS);
     spp.close();
+    await state.close();
     if (metricsServer) {
       metricsServer.closeAllConnections();
       await new Promise((resolve) => metricsServer!.close(resolve));
@@ -354,6 +394,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     auth,
     metrics,
     documents,
+    state,
     live,
     readiness,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { drainMsOf, loadConfig } from '../src/config.js';
 import { DEFAULT_USERS, optionsFromEnv } from '../src/simulator/index.js';
+import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from './support/redis.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(`${root}${path}`, 'utf8');
@@ -29,9 +30,12 @@ interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   stop_grace_period?: string;
   depends_on?: string[] | Record<string, { condition?: string }>;
+  profiles?: string[];
+  volumes?: string[];
 }
 
-const compose = parse(read('docker-compose.yml')) as { services?: Record<string, ComposeService> };
+// merge: the replicas of the scale profile share one definition through a YAML merge key, as Compose reads it.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services?: Record<string, ComposeService> };
 const services = compose.services ?? {};
 const SIMULATOR = 'spp-simulator';
 const GATEWAY = 'gateway';
@@ -177,7 +181,7 @@ interface Started {
 }
 
 /** Variables of the test process that would leak into a child's configuration. */
-const CONFIG_PREFIXES = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_)/;
+const CONFIG_PREFIXES = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_)/;
 
 /** Starts `node --import tsx <entry>` with `env`; resolves once stdout matches `ready` (group 1: the URL). */
 function start(entry: string, env: Env, ready: RegExp): Promise<Started> {
@@ -488,5 +492,96 @@ describe('.dockerignore', () => {
       expect(ignored.some((pattern) => !pattern.startsWith('!') && !/[*?]/.test(pattern) && path.startsWith(`${pattern}/`)), `${path} is not under an ignored directory`).toBe(false);
     }
     expect(ignored.some((p) => /__generated__/.test(p) && !p.startsWith('!')), 'the committed codegen output is sent').toBe(false);
+  });
+});
+
+// ---- profile "scale" ------------------------------------------------------------------
+
+const REPLICAS = ['gateway-1', 'gateway-2'];
+const SCALE = ['redis', ...REPLICAS, 'load-balancer'];
+warnIfNoRedis('test/compose.test.ts (the scale profile started as processes)');
+
+describe('docker-compose.yml, profile "scale": Redis, two gateway replicas, a load balancer', () => {
+  it('puts Redis, both replicas and the load balancer in the scale profile only, and leaves the default services outside it', () => {
+    for (const name of SCALE) expect(service(name).profiles, name).toEqual(['scale']);
+    for (const name of [SIMULATOR, GATEWAY]) expect(service(name).profiles, name).toBeUndefined();
+  });
+
+  it('runs Redis without persistence and health-checks it', () => {
+    expect(service('redis').image).toMatch(/^(redis|valkey\/valkey):\d/);
+    expect(commandOf('redis')).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
+    expect(healthcheckArgv('redis')).toEqual(['redis-cli', 'ping']);
+  });
+
+  it('builds both replicas from the Dockerfile with settings loadConfig accepts: the same Redis and the same secrets, pass-through mode', () => {
+    const envs = REPLICAS.map(environmentOf);
+    expect(envs[1]).toEqual(envs[0]);
+    for (const [i, name] of REPLICAS.entries()) {
+      const build = service(name).build;
+      expect(typeof build === 'object' ? build.context : build, name).toMatch(/^\.\/?$/);
+      const config = loadConfig(envs[i]!);
+      for (const key of Object.keys(envs[i]!)) expect(Object.keys(config.env), `${key} is read by src/config.ts`).toContain(key);
+      expect(new URL(config.env.REDIS_URL!).hostname).toBe('redis');
+      expect(config.auth.mode).toBe('pass-through');
+      expect(config.env.SESSION_SECRET, 'SESSION_SECRET says it is for development').toMatch(/dev/i);
+      expect(config.env.CURSOR_SECRET, 'CURSOR_SECRET says it is for development').toMatch(/dev/i);
+      expect(new URL(config.sppUrl!).hostname).toBe(SIMULATOR);
+      expect(service(name).depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, [SIMULATOR]: { condition: 'service_healthy' } });
+      expect(healthcheckArgv(name).join(' ')).toContain(`:${config.env.PORT}/readyz`);
+      expect(portsOf(name), 'replicas are reached through the load balancer only').toEqual([]);
+    }
+  });
+
+  it("sends the load balancer's traffic to both replicas on the port their PORT sets, WebSocket upgrades and unbuffered SSE included", () => {
+    const mount = (service('load-balancer').volumes ?? []).find((v) => v.includes('/etc/nginx/conf.d/'));
+    expect(mount).toBeDefined();
+    const file = mount!.split(':')[0]!.replace(/^\.\//, '');
+    const conf = read(file);
+    for (const name of REPLICAS) expect(conf).toContain(`server ${name}:${loadConfig(environmentOf(name)).env.PORT}`);
+    expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(conf).toMatch(/proxy_buffering off;/);
+    expect(conf, 'a request that reached a gateway is never sent to the other').toMatch(/proxy_next_upstream error;/);
+    const listen = Number(/listen (\d+);/.exec(conf)?.[1]);
+    expect(portsOf('load-balancer')).toContainEqual({ published: 4100, target: listen });
+    expect(service('load-balancer').depends_on).toMatchObject({ 'gateway-1': { condition: 'service_healthy' }, 'gateway-2': { condition: 'service_healthy' } });
+  });
+});
+
+describe.skipIf(!redisServerPath)('the scale profile started as processes: Redis and both replicas with their compose settings', () => {
+  let redis: RedisServer;
+  let simulator: Started;
+  const replicas: Started[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    simulator = await start('src/simulator/cli.ts', { ...environmentOf(SIMULATOR), SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, /listening on (http:\/\/\S+)/);
+    for (const name of REPLICAS) {
+      replicas.push(await start('src/main.ts', { ...environmentOf(name), PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, /Gateway ready at (http:\/\/[^\s"]+)/));
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const replica of replicas) await replica.stop();
+    await simulator?.stop();
+    await redis?.stop();
+  });
+
+  it("passes each replica's compose healthcheck", async () => {
+    for (const [i, name] of REPLICAS.entries()) {
+      const port = loadConfig(environmentOf(name)).env.PORT;
+      const argv = healthcheckArgv(name).join('\u0000').split(`:${port}/`).join(`:${replicas[i]!.port}/`).split('\u0000');
+      expect(await runNodeCommand(argv)).toBe(0);
+    }
+  });
+
+  it('accepts on the second replica a createSession token the first issued', async () => {
+    const users = optionsFromEnv(environmentOf(SIMULATOR)).users ?? DEFAULT_USERS;
+    const post = async (url: string, query: string, headers: Record<string, string> = {}) =>
+      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) })).json()) as any;
+    const created = await post(replicas[0]!.url, `mutation { createSession(username: "${users[0]!.username}", password: "${users[0]!.password}") { token } }`);
+    const token = created.data.createSession.token as string;
+    const read = await post(replicas[1]!.url, '{ jobSessions(first: 2) { nodes { sessionId } } }', { authorization: `Bearer ${token}` });
+    expect(read.errors).toBeUndefined();
+    expect(read.data.jobSessions.nodes).toHaveLength(2);
   });
 });

@@ -10,10 +10,21 @@
  *   and reuses the SPP session), `X-Endeavour-Sessionid` (forwarded), or a Bearer token from
  *   the `createSession` mutation.
  *
- * Identities are keyed by an HMAC of the credential under a per-process random key: the key
- * separates caches and in-flight sharing between callers, and no secret is kept in clear.
+ * Identities are keyed by an HMAC of the credential under a key derived from SESSION_SECRET (a
+ * per-process random key without it): the key separates caches and in-flight sharing between
+ * callers, is the same on every replica, and no secret is kept in clear.
+ *
+ * createSession tokens are sealed, not looked up: the token is the SPP session id and user,
+ * encrypted and authenticated (AES-256-GCM) with a sub-key of SESSION_SECRET. Every replica
+ * and every restart with the same secret opens it, without asking Redis on each request (the
+ * check stays synchronous, costs no round trip and keeps working while Redis is down), and the
+ * caller cannot read the SPP session id inside. SPP stays the judge of expiry: a token lives as
+ * long as its SPP session. deleteSession logs the session out at SPP (so no replica can use it
+ * again) and announces the revocation to every replica through the shared state, so none
+ * serves a cached answer for it meanwhile.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deriveKey, Sealer, type SharedState } from '../state/index.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
@@ -54,6 +65,10 @@ export interface AuthenticatorOptions {
   logger?: Logger;
   /** After SPP rejected the service account, callers fail fast for this long without another login attempt. */
   rejectionBackoffMs?: number;
+  /** SESSION_SECRET: identity keys and sealed tokens that every replica (and restart) shares. Random per process without it. */
+  secret?: Buffer;
+  /** Where pass-through logins and token revocations are shared (src/state/). */
+  state: SharedState;
 }
 
 export interface GatewaySessionInfo {
@@ -62,16 +77,26 @@ export interface GatewaySessionInfo {
   user: { name: string; type: string | null };
 }
 
-interface TokenEntry {
-  sppSessionId: string;
-  user: { name: string; type: string | null };
+/** What a createSession token holds, sealed. */
+interface TokenContent {
+  /** SPP session id. */
+  s: string;
+  /** User name and type as SPP reported them. */
+  n: string;
+  t: string | null;
 }
+
+const TOKEN_PREFIX = 'v1.';
+const TOKEN_AAD = 'gateway-token';
+const REVOKED_CHANNEL = 'session revoked';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 export class Authenticator {
   readonly mode: AuthMode;
-  private readonly hmacKey = randomBytes(32);
+  private readonly hmacKey: Buffer;
+  private readonly sealer: Sealer;
+  private readonly state: SharedState;
   private readonly spp: SppClient;
   private readonly serviceSession = new LoginSession();
   private readonly serviceIdentity: UpstreamIdentity | undefined;
@@ -80,12 +105,13 @@ export class Authenticator {
   private readonly idleMs: number;
   /** Pass-through Basic users: HMAC(user, password) → their shared SPP session. */
   private readonly basicSessions: LRUCache<string, LoginSession>;
-  /** Gateway session tokens from createSession: HMAC(token) → SPP session. */
-  private readonly gatewayTokens: LRUCache<string, TokenEntry>;
+  /** Identity keys of createSession tokens signed out with deleteSession (on any replica). */
+  private readonly revoked: LRUCache<string, true>;
   /** Each request's outcome, keyed by its headers object (one per request). */
   private readonly outcomes = new WeakMap<IncomingHttpHeaders, AuthOutcome>();
   private readonly logger: Logger | undefined;
   private readonly rejectionBackoffMs: number;
+  private readonly basicTtl: number;
   /** When SPP last rejected the service account, and the error callers get meanwhile. */
   private rejection: { at: number; error: GraphQLError } | undefined;
 
@@ -101,7 +127,14 @@ export class Authenticator {
     const max = options.maxCachedSessions ?? 10_000;
     // updateAgeOnGet mirrors SPP's idle (not absolute) expiry: each use extends the session.
     this.basicSessions = new LRUCache({ max, ttl, updateAgeOnGet: true });
-    this.gatewayTokens = new LRUCache({ max, ttl: options.sppSessionIdleMs, updateAgeOnGet: true });
+    // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
+    this.revoked = new LRUCache({ max, ttl: options.sppSessionIdleMs });
+    const secret = options.secret ?? randomBytes(32);
+    this.hmacKey = deriveKey(secret, 'identity keys');
+    this.sealer = new Sealer(secret, 'gateway tokens');
+    this.state = options.state;
+    this.basicTtl = ttl;
+    this.state.subscribe(REVOKED_CHANNEL, (key) => this.revoked.set(key, true));
     if (options.mode === 'service-account') {
       const account = options.serviceAccount;
       if (!account) throw new Error('service-account mode needs an SPP account');
@@ -163,9 +196,9 @@ export class Authenticator {
   /** createSession: logs the user in to SPP and returns a gateway token for it (pass-through mode). */
   async createSession(username: string, password: string): Promise<GatewaySessionInfo> {
     const login = await this.spp.login(username, password);
-    const token = randomBytes(32).toString('base64url');
     const user = { name: typeof login.user?.name === 'string' ? login.user.name : username, type: typeof login.user?.type === 'string' ? login.user.type : null };
-    this.gatewayTokens.set(this.keyOf('token', token), { sppSessionId: login.sessionid, user });
+    const content: TokenContent = { s: login.sessionid, n: user.name, t: user.type };
+    const token = TOKEN_PREFIX + this.sealer.seal(JSON.stringify(content), TOKEN_AAD);
     return { token, expiresAt: Date.now() + this.idleMs, user };
   }
 
@@ -175,10 +208,11 @@ export class Authenticator {
     const match = /^bearer\s+(\S+)$/i.exec(authorization);
     if (!match) return false;
     const key = this.keyOf('token', match[1]!);
-    const entry = this.gatewayTokens.get(key);
-    if (!entry) return false;
-    this.gatewayTokens.delete(key);
-    await this.spp.logout(entry.sppSessionId);
+    const content = this.openToken(match[1]!);
+    if (!content || this.revoked.has(key)) return false;
+    this.revoked.set(key, true);
+    await this.state.publish(REVOKED_CHANNEL, key);
+    await this.spp.logout(content.s);
     return true;
   }
 
@@ -223,16 +257,15 @@ export class Authenticator {
         session = new LoginSession();
         this.basicSessions.set(key, session);
       }
-      return {
-        identity: loginIdentity(key, session, async () => (await this.spp.login(username, password)).sessionid),
-        actor: { key, name: username, anonymous: false },
-      };
+      // One SPP session per user for the whole cluster: the login runs once across replicas and its session id is shared (sealed).
+      const login = (stale?: string) => this.state.once(`login ${key}`, async () => (await this.spp.login(username, password)).sessionid, { keepMs: this.basicTtl, ...(stale ? { reject: stale } : {}) });
+      return { identity: loginIdentity(key, session, login), actor: { key, name: username, anonymous: false } };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
-      const entry = this.gatewayTokens.get(key);
-      if (!entry) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, entry.sppSessionId), actor: { key, name: entry.user.name, anonymous: false } };
+      const content = this.openToken(credential);
+      if (!content || this.revoked.has(key)) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
+      return { identity: forwardedSessionIdentity(key, content.s), actor: { key, name: content.n, anonymous: false } };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
@@ -241,6 +274,17 @@ export class Authenticator {
       return { identity: forwardedSessionIdentity(key, sessionId), actor: this.actorFor('session', sessionId, key) };
     }
     return { error: unauthenticated('Authentication required: send SPP credentials ("Authorization: Basic ..."), an SPP session ("X-Endeavour-Sessionid"), or a token from createSession ("Authorization: Bearer ...").') };
+  }
+
+  /** The content of a createSession token, or null when this gateway's SESSION_SECRET did not seal it. */
+  private openToken(token: string): TokenContent | null {
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
+    const opened = this.sealer.open(token.slice(TOKEN_PREFIX.length), TOKEN_AAD);
+    if (opened === null) {
+      this.logger?.info('a createSession token did not open: it was sealed with another SESSION_SECRET (another gateway, or this one before a restart without SESSION_SECRET) or altered; the caller gets UNAUTHENTICATED and must log in again');
+      return null;
+    }
+    return JSON.parse(opened) as TokenContent;
   }
 
   private isGatewayToken(token: string): boolean {

@@ -3,7 +3,7 @@
  * and how much of it shared upstream work saved. Each gateway has its own registry, so
  * several gateways in one process (tests) do not mix their figures.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -23,6 +23,12 @@ export class GatewayMetrics {
   readonly graphqlDuration: Histogram<'operation' | 'type'>;
   /** GraphQL errors sent, by operation name and `extensions.code`. */
   readonly graphqlErrors: Counter<'operation' | 'code'>;
+  /** Shared state (REDIS_URL): Redis operations that failed and fell back to per-process behaviour. */
+  readonly sharedStateErrors: Counter<'operation'>;
+  /** 1 while Redis is unreachable (each replica on its own). */
+  readonly sharedStateDegraded: Gauge;
+  /** Cross-replica single flights by outcome: led, joined, kept, local. */
+  readonly sharedFlights: Counter<'outcome'>;
 
   constructor(options: { collectDefaults?: boolean } = {}) {
     if (options.collectDefaults ?? true) collectDefaultMetrics({ register: this.registry });
@@ -46,6 +52,9 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    this.sharedStateErrors = new Counter({ name: 'shared_state_errors_total', help: 'Redis operations that failed or timed out; each fell back to per-process behaviour.', labelNames: ['operation'], registers: [this.registry] });
+    this.sharedStateDegraded = new Gauge({ name: 'shared_state_degraded', help: '1 while Redis (REDIS_URL) is unreachable and each replica works on its own.', registers: [this.registry] });
+    this.sharedFlights = new Counter({ name: 'shared_flights_total', help: 'Upstream GETs and logins through the cross-replica single flight, by outcome: led (this replica called SPP), joined (another replica\'s answer), kept (a stored answer), local (Redis unavailable or the leader failed).', labelNames: ['outcome'], registers: [this.registry] });
     this.graphqlErrors = new Counter({ name: 'graphql_errors_total', help: 'GraphQL errors sent to clients, by extensions.code.', labelNames: ['operation', 'code'], registers: [this.registry] });
   }
 }

@@ -66,11 +66,15 @@ export class LoginSession {
   }
 }
 
-export function loginIdentity(key: string, session: LoginSession, login: () => Promise<string>): UpstreamIdentity {
+/**
+ * `login` is told the session id SPP just refused, if any: a login shared by several replicas
+ * (src/state/) must not hand back that one.
+ */
+export function loginIdentity(key: string, session: LoginSession, login: (stale?: string) => Promise<string>): UpstreamIdentity {
   return {
     key,
-    sessionId: () => session.sessionId(login),
-    renew: (stale) => session.renew(stale, login),
+    sessionId: () => session.sessionId(() => login()),
+    renew: (stale) => session.renew(stale, () => login(stale)),
   };
 }
 

@@ -99,7 +99,7 @@ describe('pass-through mode', () => {
     const created = await h.gql('mutation { createSession(username: "catalog-operator", password: "catalog-password") { token expiresAt user { name type } } }');
     expect(created.status).toBe(200);
     const session = created.body.data.createSession;
-    expect(session).toEqual({ token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String), user: { name: 'catalog-operator', type: 'NATIVE_USER' } });
+    expect(session).toEqual({ token: expect.stringMatching(/^v1\.[A-Za-z0-9_-]{60,}$/), expiresAt: expect.any(String), user: { name: 'catalog-operator', type: 'NATIVE_USER' } });
     const minutesLeft = (Date.parse(session.expiresAt) - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(40);
     expect(minutesLeft).toBeLessThanOrEqual(45);

@@ -1,0 +1,56 @@
+/**
+ * Shared state of one process (no REDIS_URL): nothing leaves memory.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { Lease, OnceOptions, SharedState } from './types.js';
+import { InMemoryIdempotencyStore, type IdempotencyStore } from '../actions/idempotency.js';
+
+export class InMemoryState implements SharedState {
+  readonly kind = 'memory' as const;
+  private readonly bus = new EventEmitter().setMaxListeners(0);
+  private readonly leases = new Map<string, { token: string; until: number }>();
+
+  once(_key: string, compute: () => Promise<string>, _options: OnceOptions): Promise<string> {
+    return compute();
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    this.bus.emit(channel, message);
+  }
+
+  subscribe(channel: string, handler: (message: string) => void): void {
+    this.bus.on(channel, handler);
+  }
+
+  async lease(name: string, ttlMs: number): Promise<Lease | null> {
+    const held = this.leases.get(name);
+    if (held && held.until > Date.now()) return null;
+    const token = randomBytes(8).toString('hex');
+    this.leases.set(name, { token, until: Date.now() + ttlMs });
+    return {
+      renew: async () => {
+        const current = this.leases.get(name);
+        if (current?.token !== token) return false;
+        current.until = Date.now() + ttlMs;
+        return true;
+      },
+      release: async () => {
+        if (this.leases.get(name)?.token === token) this.leases.delete(name);
+      },
+    };
+  }
+
+  persistedQueries(): KeyValueCache<string> | undefined {
+    return undefined;
+  }
+
+  idempotency(): IdempotencyStore {
+    return new InMemoryIdempotencyStore();
+  }
+
+  async close(): Promise<void> {
+    this.bus.removeAllListeners();
+  }
+}

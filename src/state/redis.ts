@@ -1,0 +1,423 @@
+/**
+ * Shared state in Redis (REDIS_URL): what lets several replicas behind a load balancer act
+ * as one gateway towards SPP.
+ *
+ * - Keys are `REDIS_KEY_PREFIX` + a kind + an HMAC of the caller's name (an identity key, an
+ *   upstream path with its filter): nothing in a key says who asked what, and two gateways
+ *   with different prefixes share one Redis without meeting.
+ * - Values and pub/sub messages are sealed (AES-256-GCM, src/state/sealing.ts) with a sub-key of
+ *   SESSION_SECRET, bound to their key: SPP session ids and answers are never stored in clear.
+ * - Single flight across replicas (`once`): a lease (SET NX PX, the pattern of Redis's own
+ *   SET documentation) elects the replica that calls SPP; the others join (counted in Redis)
+ *   and wait for its notice on one pub/sub channel, at most REDIS_LEASE_MS, then read the kept
+ *   answer, or run the work themselves. Taking-or-joining is one script, and the leader's
+ *   release, the kept answer and the notice another, so a joined waiter cannot miss the answer;
+ *   a leader nobody joined publishes nothing and, with no cache, stores nothing.
+ * - Redis down or slow (no answer within REDIS_TIMEOUT_MS) never fails a request: every
+ *   operation falls back to the per-process behaviour, the first failure is logged as a warning,
+ *   `shared_state_degraded` turns 1 and `shared_state_errors_total` counts; the first success
+ *   after it logs the recovery. ioredis reconnects by itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import type { Lease, OnceOptions, SharedState } from './types.js';
+import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from '../actions/idempotency.js';
+import { keyHasher, Sealer } from './sealing.js';
+import type { Counter, Gauge } from 'prom-client';
+
+export interface StateMetrics {
+  /** Redis operations that failed or timed out (each fell back to per-process behaviour). */
+  errors: Counter<'operation'>;
+  /** 1 while Redis is unreachable. */
+  degraded: Gauge;
+  /** Cross-replica single flights by outcome: led (called SPP), joined (another replica's answer), kept (stored answer), local (fallback). */
+  flights: Counter<'outcome'>;
+}
+
+export interface RedisStateOptions {
+  url: string;
+  prefix: string;
+  /** SESSION_SECRET. */
+  secret: Buffer;
+  /** How long a single-flight leader holds its lease and others wait for its answer. */
+  leaseMs: number;
+  /** Budget of one Redis command before falling back. */
+  timeoutMs: number;
+  logger: Logger;
+  metrics: StateMetrics;
+}
+
+/**
+ * Takes the lease, or joins the flight that holds it (counted, so that its leader keeps the
+ * answer for the waiters). One script: a caller either joined before the leader finished, or
+ * finds the lease gone and leads itself.
+ */
+const ACQUIRE = `
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+redis.call('incr', KEYS[2])
+redis.call('pexpire', KEYS[2], ARGV[2])
+return 0`;
+/**
+ * Releases the leader's lease (if still its own), keeps the answer when one is given (the answer
+ * cache), and notifies the callers that joined, if any: atomically. Returns how many joined.
+ * The notice carries no answer: a large page crosses Redis only when someone reads it.
+ */
+const FINISH = `
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+local joined = tonumber(redis.call('get', KEYS[3]) or '0')
+redis.call('del', KEYS[3])
+if ARGV[3] ~= '' then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
+if joined > 0 and ARGV[5] ~= '' then redis.call('publish', ARGV[2], ARGV[5]) end
+return joined`;
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** Resolved with '+' when the leader's answer is kept for reading, null when the waiter must run the work itself. */
+type Waiter = (value: string | null) => void;
+
+export class RedisState implements SharedState {
+  readonly kind = 'redis' as const;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly hash: (name: string) => string;
+  private readonly sealer: Sealer;
+  private readonly prefix: string;
+  private readonly flightChannel: string;
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
+  private readonly localLeases = new Map<string, number>();
+  /** Claims waiting for another replica's outcome, by hashed key. */
+  private readonly settling = new Map<string, Set<(outcome: StoredOutcome) => void>>();
+  private readonly idempotencyChannel: string;
+  private degraded = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisStateOptions) {
+    this.prefix = options.prefix;
+    this.hash = keyHasher(options.secret, 'redis keys');
+    this.sealer = new Sealer(options.secret, 'redis values');
+    this.flightChannel = `${this.prefix}flight`;
+    this.idempotencyChannel = `${this.prefix}idempotency`;
+    const common: RedisOptions = {
+      // Reconnect forever, at most every 2 s: Redis coming back is noticed without a restart.
+      retryStrategy: (times) => Math.min(100 * times, 2_000),
+      connectTimeout: Math.max(options.timeoutMs, 1_000),
+      lazyConnect: true,
+    };
+    // Commands never queue while disconnected and never wait past the budget: they fall back at once.
+    this.commands = new Redis(options.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: options.timeoutMs });
+    this.commands.defineCommand('acquireFlight', { numberOfKeys: 2, lua: ACQUIRE });
+    this.commands.defineCommand('finishFlight', { numberOfKeys: 3, lua: FINISH });
+    this.commands.defineCommand('renewLease', { numberOfKeys: 1, lua: RENEW });
+    this.commands.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE });
+    // The subscriber keeps its subscriptions across reconnects (ioredis resubscribes).
+    this.subscriber = new Redis(options.url, { ...common, maxRetriesPerRequest: null });
+    this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    for (const connection of [this.commands, this.subscriber]) {
+      connection.on('error', (error: Error) => this.failed('connection', error));
+      // A connection lost: waiters would never hear their answer; they run the work themselves now.
+      connection.on('close', () => this.releaseWaiters());
+    }
+    this.commands.on('ready', () => this.recovered());
+  }
+
+  /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
+  async start(): Promise<void> {
+    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() => this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel));
+    const budget = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref());
+    try {
+      await Promise.race([connect, budget]);
+      this.options.logger.info({ prefix: this.prefix }, 'shared state: Redis connected; sessions, upstream single flight, answer cache and persisted queries are shared with every replica');
+    } catch (error) {
+      connect.catch(() => undefined);
+      this.failed('connect', error);
+    }
+  }
+
+  async once(key: string, compute: () => Promise<string>, options: OnceOptions): Promise<string> {
+    const id = this.hash(key);
+    const answerKey = `${this.prefix}answer:${id}`;
+    const leaseKey = `${this.prefix}lease:${id}`;
+    const joinKey = `${this.prefix}joined:${id}`;
+    if (options.keepMs > 0) {
+      const kept = await this.attempt('get', () => this.commands.get(answerKey));
+      const value = kept ? this.sealer.open(kept, answerKey) : null;
+      if (value !== null && value !== options.reject) {
+        this.options.metrics.flights.inc({ outcome: 'kept' });
+        return value;
+      }
+    }
+    // Waiting starts before the lease is tried: an answer published in between is not missed.
+    const answer = this.waitFor(id);
+    const token = randomBytes(12).toString('base64url');
+    const acquired = await this.attempt('lease', () =>
+      (this.commands as unknown as { acquireFlight(...args: Array<string | number>): Promise<number> }).acquireFlight(leaseKey, joinKey, token, this.options.leaseMs),
+    );
+    if (acquired !== 0) answer.cancel();
+    if (acquired === undefined) {
+      this.options.metrics.flights.inc({ outcome: 'local' });
+      return compute();
+    }
+    if (acquired === 1) {
+      this.options.metrics.flights.inc({ outcome: 'led' });
+      let value: string;
+      try {
+        value = await compute();
+      } catch (error) {
+        void this.finish([leaseKey, answerKey, joinKey], token, id, null, 0);
+        throw error;
+      }
+      void this.finish([leaseKey, answerKey, joinKey], token, id, value, options.keepMs);
+      return value;
+    }
+    const notice = await answer.promise;
+    const kept = notice === null ? undefined : await this.attempt('get', () => this.commands.get(answerKey));
+    const published = kept ? this.sealer.open(kept, answerKey) : null;
+    if (published !== null && published !== options.reject) {
+      this.options.metrics.flights.inc({ outcome: 'joined' });
+      return published;
+    }
+    this.options.metrics.flights.inc({ outcome: 'local' });
+    return compute();
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    const name = `${this.prefix}channel:${this.hash(channel)}`;
+    const sent = await this.attempt('publish', () => this.commands.publish(name, this.sealer.seal(message, name)));
+    // Unreachable Redis: at least this replica hears it.
+    if (sent === undefined) this.handlers.get(name)?.handlers.forEach((handler) => handler(message));
+  }
+
+  subscribe(channel: string, handler: (message: string) => void): void {
+    const name = `${this.prefix}channel:${this.hash(channel)}`;
+    let entry = this.handlers.get(name);
+    if (!entry) {
+      this.handlers.set(name, (entry = { name, handlers: new Set() }));
+      this.subscriber.subscribe(name).catch((error: unknown) => this.failed('subscribe', error));
+    }
+    entry.handlers.add(handler);
+  }
+
+  async lease(name: string, ttlMs: number): Promise<Lease | null> {
+    const key = `${this.prefix}lease:${this.hash(`lease ${name}`)}`;
+    const token = randomBytes(12).toString('base64url');
+    const acquired = await this.attempt('lease', () => this.commands.set(key, token, 'PX', ttlMs, 'NX'));
+    if (acquired === null) return null;
+    if (acquired === undefined) {
+      // Per-process behaviour while Redis is unreachable: one holder in this process.
+      if ((this.localLeases.get(name) ?? 0) > Date.now()) return null;
+      this.localLeases.set(name, Date.now() + ttlMs);
+    }
+    return {
+      renew: async () => {
+        const renewed = await this.attempt('lease', () => (this.commands as unknown as { renewLease(k: string, t: string, ms: number): Promise<number> }).renewLease(key, token, ttlMs));
+        // Unreachable Redis: keep working rather than let every replica stop.
+        return renewed === undefined ? true : renewed === 1;
+      },
+      release: async () => {
+        this.localLeases.delete(name);
+        await this.attempt('lease', () => (this.commands as unknown as { releaseLease(k: string, t: string): Promise<number> }).releaseLease(key, token));
+      },
+    };
+  }
+
+  /**
+   * Apollo's APQ store: a document registered on one replica runs on the others. Documents are
+   * kept in this process too, so an unreachable Redis costs nothing for those already seen.
+   */
+  persistedQueries(): KeyValueCache<string> {
+    const local = new InMemoryLRUCache<string>();
+    return {
+      get: async (key) => {
+        const here = await local.get(key);
+        if (here !== undefined) return here;
+        const name = `${this.prefix}apq:${this.hash(key)}`;
+        const sealed = await this.attempt('apq', () => this.commands.get(name));
+        const value = sealed ? this.sealer.open(sealed, name) : null;
+        if (value === null) return undefined;
+        await local.set(key, value);
+        return value;
+      },
+      set: async (key, value, options?: KeyValueCacheSetOptions) => {
+        await local.set(key, value, options);
+        const name = `${this.prefix}apq:${this.hash(key)}`;
+        const sealed = this.sealer.seal(value, name);
+        await this.attempt('apq', () => (options?.ttl ? this.commands.set(name, sealed, 'EX', Math.ceil(options.ttl)) : this.commands.set(name, sealed)));
+      },
+      delete: async (key) => {
+        await local.delete(key);
+        await this.attempt('apq', () => this.commands.del(`${this.prefix}apq:${this.hash(key)}`));
+        return true;
+      },
+    };
+  }
+
+  /**
+   * Idempotency keys in Redis: a claim is SET NX PX (sealed fingerprint), the outcome replaces it
+   * for the window and is announced to claims waiting on other replicas. A claim whose first
+   * replica died before settling resolves, when it expires, to an error that says the outcome is
+   * unknown: never to a second submission. With Redis unreachable, claims fall back to this
+   * process's store (a repeated submission then acts once per replica).
+   */
+  idempotency(): IdempotencyStore {
+    const local = new InMemoryIdempotencyStore();
+    const localKeys = new Set<string>();
+    const name = (key: string) => `${this.prefix}idempotency:${this.hash(key)}`;
+    return {
+      claim: async (key, fingerprint, ttlMs): Promise<Claim> => {
+        const id = name(key);
+        if (localKeys.has(key)) return local.claim(key, fingerprint, ttlMs);
+        const claimed = await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'));
+        if (claimed === undefined) {
+          localKeys.add(key);
+          return local.claim(key, fingerprint, ttlMs);
+        }
+        if (claimed === 'OK') return { first: true };
+        let resolveOutcome!: (outcome: StoredOutcome) => void;
+        const outcome = new Promise<StoredOutcome>((resolve) => (resolveOutcome = resolve));
+        let waiting = this.settling.get(id);
+        if (!waiting) this.settling.set(id, (waiting = new Set()));
+        const timer = setTimeout(
+          () => finish({ ok: false, error: { message: 'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.', extensions: { code: 'UPSTREAM_UNAVAILABLE' } } }),
+          Math.max(1, ttlMs),
+        );
+        timer.unref();
+        const finish = (settled: StoredOutcome) => {
+          clearTimeout(timer);
+          this.settling.get(id)?.delete(finish);
+          if (this.settling.get(id)?.size === 0) this.settling.delete(id);
+          resolveOutcome(settled);
+        };
+        waiting.add(finish);
+        // Registered first, read second: an outcome settled in between is read here, one settled after is announced.
+        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
+        const stored = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string; o?: StoredOutcome }) : {};
+        if (stored.o) finish(stored.o);
+        return { first: false, fingerprint: stored.f ?? fingerprint, outcome };
+      },
+      settle: async (key, outcome, keepMs) => {
+        if (localKeys.delete(key)) return local.settle(key, outcome, keepMs);
+        const id = name(key);
+        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
+        const fingerprint = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string }).f : undefined;
+        if (keepMs > 0) await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
+        else await this.attempt('idempotency', () => this.commands.del(id));
+        await this.attempt('idempotency', () => this.commands.publish(this.idempotencyChannel, `${id} ${this.sealer.seal(JSON.stringify(outcome), id)}`));
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.releaseWaiters();
+    // No QUIT: with Redis unreachable it would wait for a reconnection that shutdown must not wait for.
+    this.commands.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  /**
+   * Ends a flight. With a cache (keepMs) the answer is stored and the joined notified in one
+   * script; without, the answer is sealed and stored (briefly) only when someone joined, then
+   * announced: a replica alone pays one small script per upstream GET.
+   */
+  private async finish(keys: [string, string, string], token: string, id: string, value: string | null, keepMs: number): Promise<void> {
+    const run = (sealed: string, ms: number, notice: string) =>
+      this.attempt('publish', () => (this.commands as unknown as { finishFlight(...args: Array<string | number>): Promise<number> }).finishFlight(...keys, token, this.flightChannel, sealed, ms, notice));
+    if (value === null) {
+      await run('', 0, `${id} -`);
+      return;
+    }
+    if (keepMs > 0) {
+      await run(this.sealer.seal(value, keys[1]), keepMs, `${id} +`);
+      return;
+    }
+    const joined = await run('', 0, '');
+    if (!joined) return;
+    // Joined callers read it within moments of the notice (sent after it on this connection, so after it is stored).
+    const briefly = Math.min(this.options.leaseMs, 5_000);
+    void this.attempt('set', () => this.commands.set(keys[1], this.sealer.seal(value, keys[1]), 'PX', briefly));
+    await this.attempt('publish', () => this.commands.publish(this.flightChannel, `${id} +`));
+  }
+
+  private waitFor(id: string): { promise: Promise<string | null>; cancel(): void } {
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    let done: Waiter = () => undefined;
+    const promise = new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => finish(null), this.options.leaseMs);
+      const finish: Waiter = (value) => {
+        clearTimeout(timer);
+        const waiting = this.waiters.get(id);
+        waiting?.delete(finish);
+        if (waiting?.size === 0) this.waiters.delete(id);
+        resolve(value);
+      };
+      done = finish;
+      set.add(finish);
+    });
+    return { promise, cancel: () => done(null) };
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.flightChannel) {
+      const space = message.indexOf(' ');
+      const id = message.slice(0, space);
+      const waiting = this.waiters.get(id);
+      if (!waiting) return;
+      // '+': the answer is kept for the waiters to read; '-': the leader failed.
+      const value = message.slice(space + 1) === '+' ? '+' : null;
+      for (const waiter of [...waiting]) waiter(value);
+      return;
+    }
+    if (channel === this.idempotencyChannel) {
+      const space = message.indexOf(' ');
+      const id = message.slice(0, space);
+      const waiting = this.settling.get(id);
+      const opened = waiting ? this.sealer.open(message.slice(space + 1), id) : null;
+      if (waiting && opened !== null) for (const finish of [...waiting]) finish(JSON.parse(opened) as StoredOutcome);
+      return;
+    }
+    const entry = this.handlers.get(channel);
+    if (!entry) return;
+    const value = this.sealer.open(message, channel);
+    if (value !== null) entry.handlers.forEach((handler) => handler(value));
+  }
+
+  private releaseWaiters(): void {
+    for (const waiting of [...this.waiters.values()]) for (const waiter of [...waiting]) waiter(null);
+  }
+
+  /** Runs one Redis command; undefined when Redis failed (logged once per outage, counted every time). */
+  private async attempt<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
+    if (this.closed) return undefined;
+    try {
+      const result = await command();
+      if (this.degraded) this.recovered();
+      return result;
+    } catch (error) {
+      this.failed(operation, error);
+      return undefined;
+    }
+  }
+
+  private failed(operation: string, error: unknown): void {
+    if (this.closed) return;
+    this.options.metrics.errors.inc({ operation });
+    if (this.degraded) return;
+    this.degraded = true;
+    this.options.metrics.degraded.set(1);
+    this.options.logger.warn(
+      { operation, err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+      'shared state: Redis is unreachable or slow; each replica works on its own (own SPP logins, single flight and cache) until it answers again',
+    );
+  }
+
+  private recovered(): void {
+    if (!this.degraded) return;
+    this.degraded = false;
+    this.options.metrics.degraded.set(0);
+    this.options.logger.info('shared state: Redis answers again; replicas share sessions, single flight and cache again');
+  }
+}
