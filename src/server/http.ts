@@ -288,7 +288,9 @@ export async function sendBody(req: IncomingMessage, res: ServerResponse, status
   let encoding: string | undefined;
   if (body.length >= threshold) {
     res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
-    encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
+    // No Accept-Encoding: identity, as Negotiator would answer, without parsing anything
+    // (most API clients send none; this runs once per response above the threshold).
+    if (req.headers['accept-encoding']) encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
   }
   if (encoding !== 'br' && encoding !== 'gzip') {
     // Small, or not accepted compressed: written as it came (Node sets Content-Length).

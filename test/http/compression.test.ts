@@ -32,6 +32,8 @@ describe('response compression', () => {
   it('compresses a large page with br when the client accepts br and gzip, and the body decodes to the same answer', async () => {
     const plain = await post(LARGE);
     expect(plain.headers['content-encoding']).toBeUndefined();
+    // No Accept-Encoding: sent as is, still marked as varying with it (caches must not reuse it for br clients).
+    expect(plain.headers.vary).toMatch(/Accept-Encoding/);
     const expected = JSON.parse(plain.raw.toString('utf8'));
     expect(expected.data.jobSessions.nodes).toHaveLength(100);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capFromAnswers, classifyAnswer, createWindowReader, PageSizeMemory, planChunks, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
+import { boundedLimit, capFromAnswers, classifyAnswer, createWindowReader, PageSizeMemory, planChunks, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
 import type { SppJobSession } from '../../src/upstream/types.js';
 
 const records = Array.from({ length: 250 }, (_, i) => ({ id: String(1000 + i), start: i }) as unknown as SppJobSession);
@@ -233,5 +233,59 @@ describe('totalIsConsistent', () => {
     expect(totalIsConsistent(250, 300, 0)).toBe(true);
     expect(totalIsConsistent(250, 100, 0)).toBe(false);
     expect(totalIsConsistent(120, 100, 30)).toBe(false);
+  });
+});
+
+describe('boundedLimit', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('runs `concurrency` tasks at once, starts the next when one ends, and answers each with its own result', async () => {
+    for (const concurrency of [1, 2, 4]) {
+      const limit = boundedLimit(concurrency);
+      let active = 0;
+      let peak = 0;
+      const releases: Array<() => void> = [];
+      const results = Array.from({ length: 9 }, (_, i) =>
+        limit(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise<void>((resolve) => releases.push(resolve));
+          active--;
+          return i;
+        }),
+      );
+      const running: number[] = [];
+      for (let done = 0; done < 9; done++) {
+        await settle();
+        running.push(active);
+        releases.shift()!();
+      }
+      expect({ concurrency, peak, values: await Promise.all(results) }).toEqual({ concurrency, peak: concurrency, values: [0, 1, 2, 3, 4, 5, 6, 7, 8] });
+      // Full while enough tasks wait, then draining one by one.
+      expect(running).toEqual(Array.from({ length: 9 }, (_, i) => Math.min(concurrency, 9 - i)));
+    }
+  });
+
+  it('frees the slot of a task that failed, synchronously or not, and passes the error on', async () => {
+    const limit = boundedLimit(2);
+    await expect(limit(() => { throw new Error('sync'); })).rejects.toThrow('sync');
+    await expect(limit(async () => { throw new Error('async'); })).rejects.toThrow('async');
+    await settle();
+    let active = 0;
+    let peak = 0;
+    const task = (value: string) => async () => {
+      active++;
+      peak = Math.max(peak, active);
+      await settle();
+      active--;
+      return value;
+    };
+    await expect(Promise.all([limit(task('a')), limit(task('b')), limit(task('c'))])).resolves.toEqual(['a', 'b', 'c']);
+    expect(peak).toBe(2);
+  });
+
+  it('refuses a concurrency that is not a positive integer', () => {
+    expect(() => boundedLimit(0)).toThrow('Expected a positive integer concurrency, got 0.');
+    expect(() => boundedLimit(1.5)).toThrow('Expected a positive integer concurrency, got 1.5.');
   });
 });
