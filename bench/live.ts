@@ -17,7 +17,8 @@
  * `-- --smoke` runs 100 subscribers for a few seconds and writes nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeResultsSection } from './results.js';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -29,7 +30,6 @@ import { canonicalFilter } from '../src/live/service.js';
 import type { JobSessionFilter } from '../src/__generated__/resolvers-types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = new URL('./RESULTS.md', import.meta.url);
 const smoke = process.argv.includes('--smoke');
 const POLL_MS = 1_000;
 const MEASURE_INTERVALS = smoke ? 3 : 12;
@@ -296,7 +296,6 @@ async function main(): Promise<void> {
   const row = (f: Figures) =>
     `| ${f.subscribers.toLocaleString('en')} | ${f.connections} | ${f.requestsPerFilterPerInterval.toFixed(2)} (${f.requests} requests, ${f.polls} polls in ${f.intervals.toFixed(1)} intervals: ${(f.requests / f.polls).toFixed(2)} per poll) | ${f.events.toLocaleString('en')} | ${f.latency.p50.toFixed(0)} / ${f.latency.p99.toFixed(0)} ms | ${f.rss.toFixed(0)} MiB; ${f.rssSettled.toFixed(0)} MiB after a full GC (${f.rssIdle.toFixed(0)} MiB before the subscribers) |`;
   const section = [
-    '<!-- live:start (written by `npm run bench:live`, bench/live.ts) -->',
     '## Live updates',
     '',
     `Produced by \`npm run bench:live\` (bench/live.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round((Date.now() - began) / 1000)} s;`,
@@ -321,14 +320,9 @@ async function main(): Promise<void> {
     '- Latency runs from the moment the poll\'s request reached SPP to the moment a subscriber in the benchmark process',
     '  holds the event: SPP\'s answer, the diff, one GraphQL execution per event and document (shared by the',
     '  subscribers of a filter), one message per subscriber on its socket, and the client\'s parsing, all on two cores.',
-    '<!-- live:end -->',
     '',
   ].join('\n');
-  const current = readFileSync(RESULTS, 'utf8');
-  const start = current.indexOf('<!-- live:start');
-  const end = current.indexOf('<!-- live:end -->');
-  const next = start >= 0 && end > start ? `${current.slice(0, start)}${section}${current.slice(end + '<!-- live:end -->\n'.length)}` : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(RESULTS, next);
+  writeResultsSection('live', '`npm run bench:live`, bench/live.ts', section);
   console.log('bench/RESULTS.md: "Live updates" section written');
 }
 

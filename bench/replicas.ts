@@ -15,7 +15,7 @@
  * port. Results replace the "Several replicas" section at the end of bench/RESULTS.md.
  * `-- --smoke` runs a few rounds and writes nothing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeResultsSection } from './results.js';
 import os from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { createGateway, type Gateway } from '../src/server.js';
@@ -24,7 +24,6 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { redisServerPath, startRedis } from '../test/support/redis.js';
 
 const smoke = process.argv.includes('--smoke');
-const RESULTS = new URL('./RESULTS.md', import.meta.url);
 const ROUNDS = smoke ? 3 : 30;
 const DISTINCT = 10;
 const COPIES = 6;
@@ -173,11 +172,7 @@ the shared path adds to each upstream GET.
     if (sharedLoadFigures.upstream > oneLoad.upstream * 2) throw new Error('two replicas on Redis sent more than twice the upstream requests of one');
     return;
   }
-  const current = readFileSync(RESULTS, 'utf8');
-  const start = current.indexOf('<!-- replicas:start');
-  const end = current.indexOf('<!-- replicas:end -->');
-  const next = start >= 0 && end > start ? current.slice(0, start) + section.trimEnd() + current.slice(end + '<!-- replicas:end -->'.length) : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(RESULTS, next);
+  writeResultsSection('replicas', '`npm run bench:replicas`, bench/replicas.ts', section.replace(/^<!-- replicas:start[^\n]*\n/, '').replace(/<!-- replicas:end -->\s*$/, ''));
 }
 
 main().then(

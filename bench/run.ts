@@ -36,8 +36,8 @@
  * side, so drift on a noisy machine lands on every side. Everything shares the machine's
  * cores: ratios side by side are the figures, absolute numbers are not.
  */
+import { RESULTS_FILE, writeResultsSection } from './results.js';
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { burst, load, pool, problems, request, side, upstreamCounters, type LoadRun, type Side, type Stats, type Target } from './load.js';
 import { cpuMsOf, rssOf, startBaseline, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
@@ -536,9 +536,8 @@ async function main(): Promise<number> {
     '',
     ...sections,
   ].join('\n');
-  const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-  writeFileSync(file, `${md}\n`);
-  log(`wrote ${file}`);
+  writeResultsSection('bench', '`npm run bench`, bench/run.ts', md);
+  log(`wrote the "bench" section of ${fileURLToPath(RESULTS_FILE)}`);
   return 0;
 }
 
