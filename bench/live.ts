@@ -86,7 +86,7 @@ async function startGateway(sppUrl: string): Promise<{ child: ChildProcess; url:
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       text += chunk.toString();
-      const match = /Gateway ready at (\S+)/.exec(text);
+      const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(text);
       if (match) resolve(match[1]!);
     };
     child.stdout!.on('data', onData);
