@@ -18,8 +18,8 @@
 import { writeResultsSection } from './results.js';
 import os from 'node:os';
 import { loadConfig } from '../src/config.js';
-import { createGateway, type Gateway } from '../src/server.js';
-import { createLogger } from '../src/server/logger.js';
+import { createGateway, type Gateway } from '../src/gateway.js';
+import { createLogger } from '../src/observability/logger.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { redisServerPath, startRedis } from '../test/support/redis.js';
 

@@ -128,7 +128,7 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: int(1).default(500),
   REDIS_LEASE_MS: int(100).default(10_000),
   SESSION_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
-  // Slow senders: see createGateway (src/server.ts) for why these values.
+  // Slow senders: see createGateway (src/gateway.ts) for why these values.
   HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000).default(65_000),

@@ -4,7 +4,7 @@
  * Every error a client can see is raised through one of these constructors, so its
  * `extensions.code` and HTTP status are chosen here and nowhere else. Anything else
  * thrown during a request is masked to INTERNAL_SERVER_ERROR by the error formatter
- * (src/server/error-masking.ts), which logs the original.
+ * (src/graphql/error-masking.ts), which logs the original.
  *
  * Messages say what was expected and what arrived (as graphql-js and dataloader do),
  * and never carry upstream bodies, URLs, credentials or session ids.

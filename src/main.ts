@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, drainMsOf, loadConfig } from './config.js';
-import { createGateway, type Gateway, type GatewayOptions } from './server.js';
-import { createLogger } from './server/logger.js';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+import { createLogger } from './observability/logger.js';
 import { optionsFromEnv, startSimulator, type Simulator } from './simulator/index.js';
 
 const DEFAULT_SIMULATOR_ADMIN = { username: 'admin', password: 'admin-password' };

@@ -442,8 +442,8 @@ describe('Dockerfile', () => {
     expect(builder.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)), 'an earlier stage runs npm run build').toBe(true);
   });
 
-  it('puts dist/ and schema/ side by side, where src/server.ts looks for the schema', () => {
-    expect(read('src/server.ts'), 'the schema is read relative to the compiled module').toMatch(/new URL\(\s*'\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/);
+  it('puts dist/ and schema/ side by side, where src/graphql/schema.ts looks for the schema', () => {
+    expect(read('src/graphql/schema.ts'), 'the schema is read relative to the compiled module').toMatch(/new URL\(\s*'\.\.\/\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/);
     const workdir = lastOf('WORKDIR')?.args;
     expect(workdir, 'the final stage sets a WORKDIR').toBeDefined();
     const copies = (finalStage?.body ?? []).filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')));

@@ -26,13 +26,13 @@ import {
   isDeliberate,
   upstreamError,
 } from '../errors.js';
-import type { Actor, AuthMode } from '../server/auth.js';
+import type { Actor, AuthMode } from '../identity/auth.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import type { SppErrorBody, SppJob, SppJobSession } from '../upstream/types.js';
+import type { SppErrorBody, SppJob, SppJobSession } from '../spp-api/types.js';
 import { parseJob, parseJobSession, parseList } from '../upstream/validate.js';
 import { audit } from './audit.js';
-import type { IdempotencyStore, StoredOutcome } from './idempotency.js';
+import type { IdempotencyStore, StoredOutcome } from '../state/idempotency.js';
 import { actionLink, apiPathOf, availableActions } from './links.js';
 
 export interface ActionsOptions {

@@ -4,7 +4,7 @@
  * UI's buttons follow, and what a mutation checks before it asks SPP anything else.
  */
 import type { JobAction } from '../__generated__/resolvers-types.js';
-import type { SppLink, SppLinks } from '../upstream/types.js';
+import type { SppLink, SppLinks } from '../spp-api/types.js';
 
 /** SPP's link names of the actions this gateway performs. */
 export const ACTION_LINKS: Readonly<Record<JobAction, string>> = { START: 'start', CANCEL: 'cancel', RERUN: 'rerun', EXPIRE: 'expire' };

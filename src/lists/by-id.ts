@@ -7,7 +7,7 @@
  */
 import type { ListDescription } from '../pagination/list.js';
 import { readWindow, type WindowReader } from '../pagination/window.js';
-import type { SppRecord } from '../upstream/types.js';
+import type { SppRecord } from '../spp-api/types.js';
 
 export async function readByIds<R extends SppRecord>(
   reader: WindowReader<R>,

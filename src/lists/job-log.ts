@@ -10,7 +10,7 @@
 import type { JobLogFilter, JobLogOrder, JobLogOrderField, JobLogType } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
 import type { LocalCondition, Page, Paginator } from '../pagination/paginator.js';
-import type { SppFilter, SppJobLogEntry, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJobLogEntry, SppSort } from '../spp-api/types.js';
 import { parseJobLogEntry } from '../upstream/validate.js';
 import { addIn, rangeFilters } from '../translate/filter.js';
 import { translateOrderOf } from '../translate/order.js';

@@ -4,11 +4,10 @@
  */
 import type { JobSessionFilter, JobSessionOrder } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
-import type { Page, PageArgs } from '../pagination/paginator.js';
-import type { UpstreamContext } from '../server/context.js';
+import type { Page, PageArgs, Paginator } from '../pagination/paginator.js';
 import { translateFilter } from '../translate/filter.js';
 import { translateOrder } from '../translate/order.js';
-import type { SppJobSession } from '../upstream/types.js';
+import type { SppJobSession } from '../spp-api/types.js';
 import { parseJobSession } from '../upstream/validate.js';
 
 export const JOB_SESSIONS: ListDescription<SppJobSession> = {
@@ -30,6 +29,16 @@ export const JOB_SESSIONS: ListDescription<SppJobSession> = {
   parse: parseJobSession,
 };
 
+/** What reading job sessions for a connection needs of the caller's upstream access. */
+export interface JobSessionReader {
+  paginator: Paginator;
+  /**
+   * Registers a list read of this operation: the records it returns answer jobSession/node
+   * lookups, including lookups that sibling fields started while the list was in flight.
+   */
+  trackList(list: Promise<readonly SppJobSession[]>): void;
+}
+
 /** What a JobSessionConnection resolves to. */
 export type JobSessionPage = Page<SppJobSession>;
 
@@ -39,7 +48,7 @@ export type JobSessionPage = Page<SppJobSession>;
  * lookups in the same operation are answered from them.
  */
 export function readJobSessions(
-  upstream: UpstreamContext,
+  upstream: JobSessionReader,
   args: PageArgs & { filter?: JobSessionFilter | null; orderBy?: readonly JobSessionOrder[] | null },
 ): Promise<JobSessionPage> {
   const { filter, empty } = translateFilter(args.filter);

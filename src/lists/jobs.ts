@@ -5,7 +5,7 @@
 import type { JobFilter, JobOrder, JobOrderField } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
 import type { Page } from '../pagination/paginator.js';
-import type { SppFilter, SppJob, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJob, SppSort } from '../spp-api/types.js';
 import { parseJob } from '../upstream/validate.js';
 import { badUserInput } from '../errors.js';
 import { addIn, type TranslatedFilter } from '../translate/filter.js';

@@ -12,7 +12,7 @@
  *   ahead of the new edge, or it was asked for by id): it left the filter, or SPP expired it.
  *   A finished session that slid past the edge merely left the window: no event.
  */
-import type { SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppJobSession, SppSort } from '../spp-api/types.js';
 import { comparePositions, keysOf } from '../pagination/keyset.js';
 
 export type JobSessionEventKind = 'ADDED' | 'CHANGED' | 'REMOVED';

@@ -21,7 +21,7 @@
  * with that error.
  */
 import type { GraphQLError } from 'graphql';
-import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJobSession, SppSort } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { ListQuery } from '../pagination/window.js';
 import { ErrorCode } from '../errors.js';
@@ -55,7 +55,7 @@ export interface FeedTiming {
 
 /**
  * Reads records [offset, offset + count) of one job-session list query as `identity`: the list
- * engine's `readWindow` over the SPP client, as queries read (wired in server.ts).
+ * engine's `readWindow` over the SPP client, as queries read (wired in gateway.ts).
  */
 export type SessionWindowReader = (query: ListQuery, offset: number, count: number) => Promise<{ records: SppJobSession[] }>;
 

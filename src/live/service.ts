@@ -2,11 +2,11 @@
  * What the Subscription resolvers call: turns a subscription into a bounded event queue fed
  * by the shared feed of (identity, filter), and enforces the per-identity limit.
  *
- * Transport-agnostic: the graphql-ws and graphql-sse adapters (src/server/) hand in a
+ * Transport-agnostic: the graphql-ws and graphql-sse adapters (src/transports/) hand in a
  * `LiveConnection`, which is told when one of its subscribers reads too slowly.
  */
 import type { GraphQLError } from 'graphql';
-import type { SppFilter, SppJobSession } from '../upstream/types.js';
+import type { SppFilter, SppJobSession } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import { badUserInput, gatewayError, ErrorCode } from '../errors.js';
 import { isFinal, type JobSessionEventValue } from './events.js';

@@ -12,7 +12,7 @@
  * value, as SPP's simulator does; comparison operators never match null, so nulls get levels
  * of their own, for the properties the list description marks nullable.
  */
-import type { SppFilter, SppRecord, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppRecord, SppSort } from '../spp-api/types.js';
 import type { SortKeyValue } from './cursor.js';
 
 export function sortKeyOf(record: SppRecord, property: string): SortKeyValue {

@@ -3,7 +3,7 @@
  * any list from this description alone (job sessions, job log entries, jobs: src/lists/),
  * so a new list is a description plus its resolvers, never a copy of paging code.
  */
-import type { SppRecord, SppSort } from '../upstream/types.js';
+import type { SppRecord, SppSort } from '../spp-api/types.js';
 
 export interface SortKey {
   /** Whether records may lack a value (a running session's `end`, a job without schedule's `nextFireTime`): nulls sort smallest. */

@@ -8,7 +8,7 @@
  * Reading is bounded (LOCAL_READ_LIMIT); each distinct filter and sort is read once per reader.
  */
 import { badUserInput } from '../errors.js';
-import type { SppFilter, SppRecord, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppRecord, SppSort } from '../spp-api/types.js';
 import { createWindowReader, readWindow, type WindowReader } from './window.js';
 
 export interface LocalCondition<R extends SppRecord> {

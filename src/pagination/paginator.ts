@@ -18,7 +18,7 @@
  *   since) it is found again by keyset, and reading continues right after it (or where it
  *   would have been, when it is gone).
  */
-import type { SppFilter, SppRecord, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppRecord, SppSort } from '../spp-api/types.js';
 import type { CursorCodec, CursorPosition } from './cursor.js';
 import { queryFingerprint } from './cursor.js';
 import { comparePositions, keysOf, levelsAfter, reverseSort } from './keyset.js';

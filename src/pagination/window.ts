@@ -20,7 +20,7 @@
  * `capFromAnswers`), so a list that merely ends, or grows while it is read, teaches nothing.
  */
 import pLimit from 'p-limit';
-import type { SppFilter, SppListPage, SppRecord, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppListPage, SppRecord, SppSort } from '../spp-api/types.js';
 
 /** One upstream page of a list: `{total, records}` whatever key SPP put the records under. */
 export type PageFetcher<R extends SppRecord = SppRecord> = (params: { pageStartIndex: number; pageSize: number; filter: SppFilter[]; sort: SppSort[] }) => Promise<SppListPage<R>>;

@@ -1,5 +1,5 @@
 import type { JobResolvers, JobStatus } from '../__generated__/resolvers-types.js';
-import type { SppJob } from '../upstream/types.js';
+import type { SppJob } from '../spp-api/types.js';
 import { toGlobalId } from './global-id.js';
 import { linksOf, num, statusOf } from './JobSession.js';
 import { readJobSessions } from '../lists/job-sessions.js';

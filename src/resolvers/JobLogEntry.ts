@@ -1,5 +1,5 @@
 import type { JobLogEntryResolvers } from '../__generated__/resolvers-types.js';
-import type { SppJobLogEntry } from '../upstream/types.js';
+import type { SppJobLogEntry } from '../spp-api/types.js';
 import { toGlobalId } from './global-id.js';
 import { logTypeOf } from '../lists/job-log.js';
 

@@ -1,5 +1,5 @@
 import type { JobSessionResolvers, JobSessionStatus, JobSessionStatisticResolvers } from '../__generated__/resolvers-types.js';
-import type { SppJobSession, SppLinks } from '../upstream/types.js';
+import type { SppJobSession, SppLinks } from '../spp-api/types.js';
 import { toGlobalId } from './global-id.js';
 import { JOB_LOG, LOG_TYPES, logCount, translateLogFilter, translateLogOrder } from '../lists/job-log.js';
 import { trustedCount } from '../lists/counts.js';

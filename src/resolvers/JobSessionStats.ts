@@ -1,5 +1,5 @@
 import type { JobSessionStatsResolvers } from '../__generated__/resolvers-types.js';
-import type { SppJobSessionStats } from '../upstream/types.js';
+import type { SppJobSessionStats } from '../spp-api/types.js';
 import { num } from './JobSession.js';
 
 /** The status keys of SPP's statistics (UI JobSessionStatsModel, spp-api.md §4): note `CANCELLED` and `OTHER`. */

@@ -1,5 +1,5 @@
 import type { JobSessionEventResolvers, SubscriptionResolvers } from '../__generated__/resolvers-types.js';
-import type { GatewayContext } from '../server/context.js';
+import type { GatewayContext } from './context.js';
 import { translateFilter } from '../translate/filter.js';
 import { gatewayError, ErrorCode } from '../errors.js';
 import { LiveFailure } from '../live/service.js';

@@ -9,7 +9,7 @@ import { JobLogEntry } from './JobLogEntry.js';
 import { JobSessionStats } from './JobSessionStats.js';
 import { JobSessionEvent, Subscription } from './Subscription.js';
 import type { Page } from '../pagination/paginator.js';
-import type { SppRecord } from '../upstream/types.js';
+import type { SppRecord } from '../spp-api/types.js';
 
 /** Every connection resolves `nodes` and `totalCount` the same way, whatever its list. */
 const connection = {

@@ -7,7 +7,7 @@
  * Random faults only hit `/api/endeavour/jobsession*` so login and the healthcheck stay usable;
  * `failNext` faults are deterministic (FIFO) and may target any path prefix.
  */
-import type { SppErrorBody } from '../upstream/types.js';
+import type { SppErrorBody } from '../spp-api/types.js';
 import type { Rng } from './generator.js';
 
 export const JOBSESSION_PATH = '/api/endeavour/jobsession';

@@ -10,7 +10,7 @@
  * mutating it, so cached query results and cached JSON never go stale silently, and callers
  * of `list()`/`get()` cannot corrupt the data set.
  */
-import type { SppJobSession, SppLinks, SppPolicySnapshot, SppStatistic } from '../upstream/types.js';
+import type { SppJobSession, SppLinks, SppPolicySnapshot, SppStatistic } from '../spp-api/types.js';
 
 /**
  * Base of the hrefs *inside* records (`links`, `policySnapshot.spec.source[].href`).

@@ -3,7 +3,7 @@
  * list/record responses (spp-api.md §1, §2, §5).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SppErrorBody, SppLinks, SppLoginResponse } from '../upstream/types.js';
+import type { SppErrorBody, SppLinks, SppLoginResponse } from '../spp-api/types.js';
 import { mayAct, type LoginSessions, type SimulatorUser } from './auth.js';
 import { JOBSESSION_PATH, defaultFaultBody, type FaultInjector, type SimFault } from './faults.js';
 import type { Rng } from './generator.js';
@@ -13,7 +13,7 @@ import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
 import { SPP_BUILD, SPP_VERSION } from './version.js';
 import { JOB_FIELDS, startSchema } from './jobs.js';
 import { JOBS_BY_ID } from './generator.js';
-import type { SppJobSession, SppRecord } from '../upstream/types.js';
+import type { SppJobSession, SppRecord } from '../spp-api/types.js';
 import { IGNORED_LOG_FILTERS, LOG_FIELDS } from './logs.js';
 import { sessionStats } from './stats.js';
 
@@ -335,7 +335,7 @@ function sessionAction(ctx: HandlerContext, user: SimulatorUser, record: SppJobS
  * the job's start link has a schema (spp-api.md §4): a new RUNNING session; the answer is the
  * job JSON without the new session's id (clients poll livejobsessions for it).
  */
-function startJob(ctx: HandlerContext, user: SimulatorUser, job: import('../upstream/types.js').SppJob, params: URLSearchParams, text: string, send: Send): void {
+function startJob(ctx: HandlerContext, user: SimulatorUser, job: import('../spp-api/types.js').SppJob, params: URLSearchParams, text: string, send: Send): void {
   if (params.get('action') !== 'start') {
     return send(400, errorBody('XSBInvalidArgumentException', `Unknown action ${JSON.stringify(params.get('action'))} on a job: expected start.`));
   }

@@ -9,7 +9,7 @@
  * while a session of the job is active (ECX's value), `PENDING` when it waits for its
  * schedule, `IDLE` without one (sppclient treats PENDING and IDLE as "not running").
  */
-import type { SppJob, SppJobSession, SppLinks } from '../upstream/types.js';
+import type { SppJob, SppJobSession, SppLinks } from '../spp-api/types.js';
 import { ACTIVE_STATUSES, JOBS, RECORD_HREF_BASE, deepFreeze, statusDisplayName, type JobDefinition } from './generator.js';
 
 /** Top-level fields of a job record, in SPP's order (UI JobModel); the simulator's filterable properties. */

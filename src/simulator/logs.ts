@@ -16,7 +16,7 @@
  * Entry ids are `sessionId × 4096 + sequence` (unique, increasing within a session, and
  * below 2^53 for any 13-digit session id), so a session's log holds at most 4,096 entries.
  */
-import type { SppJobLogEntry, SppJobSession } from '../upstream/types.js';
+import type { SppJobLogEntry, SppJobSession } from '../spp-api/types.js';
 import { ACTIVE_STATUSES, JOBS_BY_ID, mulberry32, type JobDefinition, type Rng } from './generator.js';
 import { SPP_BUILD } from './version.js';
 

@@ -11,7 +11,7 @@
  *  - what the server cannot understand (unknown properties, an `IN` whose value is not an
  *    array, unknown operators) is ignored rather than rejected (SPPMon changelog, commit 037ff1a).
  */
-import type { SppFilter, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJobSession, SppSort } from '../spp-api/types.js';
 
 /** Any record of a simulated list (sessions, jobs, log entries): an id and named fields. */
 export interface SimRecord {

@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { SppJobSession } from '../upstream/types.js';
+import type { SppJobSession } from '../spp-api/types.js';
 import { DEFAULT_SESSION_IDLE_MS, DEFAULT_USERS, LoginSessions } from './auth.js';
 import { FaultInjector, type SimFault } from './faults.js';
 import { generateSessions, mulberry32 } from './generator.js';

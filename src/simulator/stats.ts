@@ -8,7 +8,7 @@
  * as OTHER; `running` = RUNNING + WAITING; `successful` = COMPLETED, `failed` = FAILED;
  * `successPercent` = successful / totalRuns, rounded to a whole percent (0 without runs).
  */
-import type { SppJobSession, SppJobSessionStats } from '../upstream/types.js';
+import type { SppJobSession, SppJobSessionStats } from '../spp-api/types.js';
 import { rangeCutoff, type RangeUnit } from './query.js';
 
 export const STATS_KEYS = ['WAITING', 'RUNNING', 'CANCELLED', 'STOPPED', 'ABORTED', 'FAILED', 'PARTIAL', 'COMPLETED', 'OTHER'] as const;

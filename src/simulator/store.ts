@@ -6,7 +6,7 @@
  * sort) and each record's JSON is serialised once. Any change to the data (live step) or to
  * how records read (the CANCELLED quirk) drops both caches.
  */
-import type { SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppJobSession, SppSort } from '../spp-api/types.js';
 import {
   ACTIVE_STATUSES,
   JOBS_BY_ID,
@@ -26,7 +26,7 @@ import {
 import { rangeCutoff, sortSessions, type CompiledFilter } from './query.js';
 import { LogBook } from './logs.js';
 import { buildJobs, latestSessions } from './jobs.js';
-import type { SppJob } from '../upstream/types.js';
+import type { SppJob } from '../spp-api/types.js';
 
 export interface StoreQuery {
   filter: CompiledFilter;

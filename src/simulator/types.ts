@@ -1,5 +1,5 @@
 /** Public types of the SPP simulator (re-exported by index.ts). */
-import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppSort } from '../upstream/types.js';
+import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppSort } from '../spp-api/types.js';
 import type { SimulatorUser } from './auth.js';
 import type { FaultRates, SimFault } from './faults.js';
 

@@ -1,7 +1,8 @@
 /**
- * Chooses the shared state once, at start-up (server.ts): Redis with REDIS_URL, memory otherwise.
+ * Chooses the shared state once, at start-up (gateway.ts): Redis with REDIS_URL, memory otherwise.
  */
-import type { Logger } from 'pino';
+import { randomBytes } from 'node:crypto';
+import type { Env } from '../config.js';
 import { InMemoryState } from './memory.js';
 import { RedisState, type RedisStateOptions } from './redis.js';
 import type { SharedState } from './types.js';
@@ -9,9 +10,20 @@ import type { SharedState } from './types.js';
 export type { SharedState, Lease, OnceOptions } from './types.js';
 export { Sealer, keyHasher, deriveKey } from './sealing.js';
 
-export async function createSharedState(options: Omit<RedisStateOptions, 'url'> & { redisUrl: string | undefined }): Promise<SharedState> {
-  if (!options.redisUrl) return new InMemoryState();
-  const state = new RedisState({ ...options, url: options.redisUrl });
+export async function createSharedState(
+  env: Pick<Env, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_LEASE_MS' | 'REDIS_TIMEOUT_MS'>,
+  options: Pick<RedisStateOptions, 'logger' | 'metrics'> & { secret: Buffer | undefined },
+): Promise<SharedState> {
+  if (!env.REDIS_URL) return new InMemoryState();
+  const state = new RedisState({
+    ...options,
+    url: env.REDIS_URL,
+    prefix: env.REDIS_KEY_PREFIX,
+    // config.ts refuses REDIS_URL without SESSION_SECRET; memory never seals anything.
+    secret: options.secret ?? randomBytes(32),
+    leaseMs: env.REDIS_LEASE_MS,
+    timeoutMs: env.REDIS_TIMEOUT_MS,
+  });
   await state.start();
   return state;
 }

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
-import { InMemoryIdempotencyStore, type IdempotencyStore } from '../actions/idempotency.js';
+import { InMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 
 export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;

@@ -23,7 +23,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
-import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from '../actions/idempotency.js';
+import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 import { keyHasher, Sealer } from './sealing.js';
 import type { Counter, Gauge } from 'prom-client';
 

@@ -1,6 +1,6 @@
 /**
  * The shared-state seam (design.md "state/"): what replicas of the gateway share, behind one
- * interface. `server.ts` chooses the implementation once: in memory (one process, the default)
+ * interface. `gateway.ts` chooses the implementation once: in memory (one process, the default)
  * or Redis (REDIS_URL). Feature code never asks which one it has.
  *
  * Contract common to both:
@@ -10,7 +10,7 @@
  *   callers may hand it secrets (SPP session ids) and identity keys.
  */
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { IdempotencyStore } from '../actions/idempotency.js';
+import type { IdempotencyStore } from './idempotency.js';
 
 export interface OnceOptions {
   /**
@@ -49,7 +49,7 @@ export interface SharedState {
   lease(name: string, ttlMs: number): Promise<Lease | null>;
   /** Apollo's store of automatic persisted queries; undefined keeps Apollo's in-memory default. */
   persistedQueries(): KeyValueCache<string> | undefined;
-  /** Where actions' idempotency keys live (src/actions/idempotency.ts): a repeated submission acts once on any replica. */
+  /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */
   idempotency(): IdempotencyStore;
   close(): Promise<void>;
 }

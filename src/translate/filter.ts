@@ -8,7 +8,7 @@
  */
 import { badUserInput } from '../errors.js';
 import type { JobSessionFilter, JobSessionStatus } from '../__generated__/resolvers-types.js';
-import type { SppFilter } from '../upstream/types.js';
+import type { SppFilter } from '../spp-api/types.js';
 
 /** SPP's spellings of each status; `CANCELED` is also written `CANCELLED` (UI, stats; spp-api.md §2.4). */
 const UPSTREAM_STATUS: Partial<Record<JobSessionStatus, string[]>> = {

@@ -7,7 +7,7 @@
  */
 import { badUserInput } from '../errors.js';
 import type { JobSessionOrder, JobSessionOrderField } from '../__generated__/resolvers-types.js';
-import type { SppSort } from '../upstream/types.js';
+import type { SppSort } from '../spp-api/types.js';
 
 export const SORT_PROPERTY: Record<JobSessionOrderField, string> = {
   START: 'start',

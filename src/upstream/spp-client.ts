@@ -36,9 +36,20 @@ import {
 import type { UpstreamIdentity } from './session.js';
 import type { SharedState } from '../state/index.js';
 import { InMemoryState } from '../state/memory.js';
-import type { GatewayMetrics } from '../server/metrics.js';
-import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from './types.js';
+import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from '../spp-api/types.js';
 import { parseJobSession, parseList } from './validate.js';
+
+/**
+ * What the client reports about its upstream requests. Declared here so that upstream/ imports
+ * nothing above it; src/observability/metrics.ts implements it with prom-client.
+ */
+export interface UpstreamMetrics {
+  upstreamRequests: { inc(labels: { endpoint: string; outcome: string }): void };
+  upstreamDuration: { startTimer(labels: { endpoint: string }): () => unknown };
+  upstreamLogins: { inc(labels: { outcome: 'ok' | 'rejected' | 'failed' }): void };
+  upstreamCacheHits: { inc(): void };
+  upstreamCoalesced: { inc(): void };
+}
 
 export interface SppClientOptions {
   baseUrl: string;
@@ -54,8 +65,8 @@ export interface SppClientOptions {
   cacheTtlMs?: number;
   cacheMaxEntries?: number;
   logger: Logger;
-  metrics: GatewayMetrics;
-  /** Extra got options merged last, e.g. the tracing hooks (src/server/tracing.ts). */
+  metrics: UpstreamMetrics;
+  /** Extra got options merged last, e.g. the tracing hooks (src/observability/tracing.ts). */
   extend?: import('got').ExtendOptions;
   /** Single flight and answer cache shared with other replicas (in memory, i.e. this process only, by default). */
   shared?: SharedState;
@@ -81,7 +92,7 @@ export class SppClient {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly cache: LRUCache<string, { value: unknown }> | undefined;
   private readonly logger: Logger;
-  private readonly metrics: GatewayMetrics;
+  private readonly metrics: UpstreamMetrics;
   private readonly shared: SharedState;
   private readonly cacheTtlMs: number;
 

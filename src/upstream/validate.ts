@@ -9,7 +9,7 @@
  * 2 MB of JSON, and copying 40 keys per record was a tenth of the gateway's CPU (bench/).
  * A failure throws an ordinary Error, which the client turns into UPSTREAM_ERROR.
  */
-import type { SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppListPage, SppRecord } from './types.js';
+import type { SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppListPage, SppRecord } from '../spp-api/types.js';
 
 function fail(what: string): never {
   throw new Error(`unexpected SPP answer: ${what}`);

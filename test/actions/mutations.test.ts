@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, basic, CATALOG_OPERATOR, startHarness, type Harness } from '../support/harness.js';
 import { toGlobalId } from '../../src/resolvers/global-id.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 
 /** The answer as JSON: these tests assert whole shapes, errors included. */
 const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> => h.gql(query, variables, headers);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveApp } from '../../examples/job-monitor/serve.mjs';
-import type { SppFilter, SppJobSession } from '../../src/upstream/types.js';
+import type { SppFilter, SppJobSession } from '../../src/spp-api/types.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 import { chromium, launchChromium } from './chromium.js';
 

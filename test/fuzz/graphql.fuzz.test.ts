@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeDefs } from '../../src/server.js';
+import { typeDefs } from '../../src/gateway.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { fuzzSchema, rawRequestArb, requestArb, type RawRequest } from './generators.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
-import { documentHeapBytes, documentShape, HEAP_BYTES_PER_TOKEN, textShape } from '../../src/server/document-cache.js';
+import { documentHeapBytes, documentShape, HEAP_BYTES_PER_TOKEN, textShape } from '../../src/graphql/document-cache.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** A distinct document per `bound`, as clients that inline their filter write them. */

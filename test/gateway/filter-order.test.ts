@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import { compareValues } from '../../src/pagination/keyset.js';
 
 const QUERY = `

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import type { SppSort } from '../../src/upstream/types.js';
+import type { SppSort } from '../../src/spp-api/types.js';
 
 const PAGE = `query($first: Int, $after: String, $last: Int, $before: String, $orderBy: [JobSessionOrder!]) {
   jobSessions(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy) {

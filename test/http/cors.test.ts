@@ -7,7 +7,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 import { loadConfig } from '../../src/config.js';
-import { corsSettingsFor, LOCALHOST_ORIGINS } from '../../src/server/cors.js';
+import { corsSettingsFor, LOCALHOST_ORIGINS } from '../../src/http/cors.js';
 
 interface Answer {
   status: number;

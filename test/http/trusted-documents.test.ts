@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowArbitraryOf, loadConfig } from '../../src/config.js';
-import { parseManifest } from '../../src/server/trusted-documents.js';
+import { parseManifest } from '../../src/graphql/trusted-documents.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const RUNNING = 'query Running { jobSessions(first: 2, filter: { status: [RUNNING] }) { nodes { sessionId status } } }';

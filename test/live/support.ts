@@ -7,7 +7,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import { expect } from 'vitest';
 import type { Harness } from '../support/harness.js';
-import type { SppFilter, SppJobSession } from '../../src/upstream/types.js';
+import type { SppFilter, SppJobSession } from '../../src/spp-api/types.js';
 
 export const LIVE_ENV = { SUBSCRIPTION_POLL_MS: '20', SUBSCRIPTION_IDLE_POLL_MS: '20', SUBSCRIPTION_MAX_BACKOFF_MS: '100' };
 

@@ -5,8 +5,8 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway } from '../../src/server.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { ADMIN, NOW } from '../support/harness.js';
 

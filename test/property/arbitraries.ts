@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import type { JobSessionFilter, JobSessionOrder, JobSessionOrderField, JobSessionStatus } from '../../src/__generated__/resolvers-types.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 
 /** How many runs a property gets: bounded in `npm test`, many more in `npm run test:deep`. */
 export function runs(normal: number): number {

@@ -7,7 +7,7 @@
 import { compileFilters, compareSortValues } from '../../src/simulator/query.js';
 import { mulberry32 } from '../../src/simulator/generator.js';
 import type { PageFetcher } from '../../src/pagination/window.js';
-import type { SppFilter, SppJobSession, SppSort } from '../../src/upstream/types.js';
+import type { SppFilter, SppJobSession, SppSort } from '../../src/spp-api/types.js';
 import { idFor, type Mutation, type Quirks } from './arbitraries.js';
 
 /** Compares two records under an SPP sort whose last key is the id tie-breaker. */

@@ -16,7 +16,7 @@ import { createWindowReader } from '../../src/pagination/window.js';
 import { translateFilter } from '../../src/translate/filter.js';
 import { translateOrder } from '../../src/translate/order.js';
 import type { JobSessionFilter, JobSessionOrder } from '../../src/__generated__/resolvers-types.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import { filterArb, listArb, mutationArb, orderArb, quirksArb, readerArb, runs, stepArb, type Mutation, type Quirks, type Step } from './arbitraries.js';
 import { ModelList, compareUnder } from './model.js';
 

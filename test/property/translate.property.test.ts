@@ -12,7 +12,7 @@ import { translateFilter } from '../../src/translate/filter.js';
 import { translateOrder } from '../../src/translate/order.js';
 import { compileFilters, sortSessions } from '../../src/simulator/query.js';
 import type { JobSessionFilter, JobSessionOrder } from '../../src/__generated__/resolvers-types.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import { filterArb, listArb, orderArb, runs } from './arbitraries.js';
 import { ModelList } from './model.js';
 

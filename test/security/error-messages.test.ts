@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema, parse, validate } from 'graphql';
 import { ErrorCode, httpStatusOf } from '../../src/errors.js';
-import { typeDefs } from '../../src/server.js';
+import { typeDefs } from '../../src/gateway.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;

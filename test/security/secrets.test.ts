@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { ADMIN, basic, startHarness, type Harness } from '../support/harness.js';
-import { createErrorFormatter } from '../../src/server/error-masking.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createErrorFormatter } from '../../src/graphql/error-masking.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { badUserInput } from '../../src/errors.js';
 
 describe('secrets in responses and logs', () => {

@@ -1,5 +1,5 @@
 /**
- * The HTTP server's timeouts (src/server.ts): a client that sends its headers or its body
+ * The HTTP server's timeouts (src/gateway.ts): a client that sends its headers or its body
  * slowly (slowloris) is cut off with 408, an idle keep-alive connection is closed, and other
  * clients are served all the while. No assertion is on timing: each test waits for the cut.
  */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { ADMIN, CATALOG_OPERATOR, getJson, login } from './helpers.js';
-import type { SppJob, SppJobSession } from '../../src/upstream/types.js';
+import type { SppJob, SppJobSession } from '../../src/spp-api/types.js';
 
 const MONITOR = { username: 'monitor', password: 'monitor-password' };
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IBM_SAMPLE_SESSION_ID, startSimulator, type Simulator } from '../../src/simulator/index.js';
-import type { SppErrorBody, SppJobSession, SppJobSessionList, SppLoginResponse } from '../../src/upstream/types.js';
+import type { SppErrorBody, SppJobSession, SppJobSessionList, SppLoginResponse } from '../../src/spp-api/types.js';
 import { ADMIN, CATALOG_OPERATOR, basic, getJson, list, login } from './helpers.js';
 
 const NOW = Date.UTC(2024, 5, 30, 12, 0, 0);

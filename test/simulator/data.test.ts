@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IBM_SAMPLE_SESSION_ID, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { generateSessions } from '../../src/simulator/generator.js';
 import { SESSION_FIELDS } from '../../src/simulator/query.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import { getJson, login } from './helpers.js';
 
 const NOW = Date.UTC(2024, 5, 30, 12, 0, 0);

@@ -1,4 +1,4 @@
-import type { SppErrorBody, SppJobSession, SppJobSessionList } from '../../src/upstream/types.js';
+import type { SppErrorBody, SppJobSession, SppJobSessionList } from '../../src/spp-api/types.js';
 import type { Simulator } from '../../src/simulator/index.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password' } as const;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import type { SppJob, SppJobLogEntry, SppJobSessionStats } from '../../src/upstream/types.js';
+import type { SppJob, SppJobLogEntry, SppJobSessionStats } from '../../src/spp-api/types.js';
 import { CATALOG_OPERATOR, getJson, login } from './helpers.js';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import type { SppJobSession, SppJobSessionList } from '../../src/upstream/types.js';
+import type { SppJobSession, SppJobSessionList } from '../../src/spp-api/types.js';
 import { getJson, ids, list, login } from './helpers.js';
 
 const NOW = Date.UTC(2024, 5, 30, 12, 0, 0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import type { SppFilter, SppJobSession, SppSort } from '../../src/upstream/types.js';
+import type { SppFilter, SppJobSession, SppSort } from '../../src/spp-api/types.js';
 import { ids, list, listError, login } from './helpers.js';
 
 const NOW = Date.UTC(2024, 5, 30, 12, 0, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import {
   QueryParamError,
   compareSortValues,

@@ -4,8 +4,8 @@
  */
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/server.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-password' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryIdempotencyStore } from '../../src/actions/idempotency.js';
+import { InMemoryIdempotencyStore } from '../../src/state/idempotency.js';
 import { actionLink, apiPathOf, availableActions } from '../../src/actions/links.js';
 import { reasonOf } from '../../src/actions/actions.js';
 

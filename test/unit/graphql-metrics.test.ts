@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { graphqlMetricsPlugin } from '../../src/server/graphql-metrics.js';
-import { GatewayMetrics } from '../../src/server/metrics.js';
+import { graphqlMetricsPlugin } from '../../src/graphql/graphql-metrics.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
 
 describe('graphqlMetricsPlugin', () => {
   it('bounds the operation label: past the limit, and for names that are not GraphQL names, it counts (other)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparePositions, compareValues, levelsAfter, reverseSort } from '../../src/pagination/keyset.js';
-import type { SppSort } from '../../src/upstream/types.js';
+import type { SppSort } from '../../src/spp-api/types.js';
 
 describe('compareValues', () => {
   it('orders nulls first, numbers and digit strings numerically, other strings by code unit', () => {

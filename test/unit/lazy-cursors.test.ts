@@ -3,7 +3,7 @@ import { CursorCodec } from '../../src/pagination/cursor.js';
 import { fingerprintOf, Paginator } from '../../src/pagination/paginator.js';
 import { JOB_SESSIONS } from '../../src/lists/job-sessions.js';
 import { createWindowReader, type PageFetcher } from '../../src/pagination/window.js';
-import type { SppJobSession, SppSort } from '../../src/upstream/types.js';
+import type { SppJobSession, SppSort } from '../../src/spp-api/types.js';
 
 const sort: SppSort[] = [
   { property: 'start', direction: 'DESC' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costKey } from '../../src/server/limits.js';
+import { costKey } from '../../src/graphql/limits.js';
 
 describe('costKey', () => {
   it('keeps the operation and the variables a cost can depend on (numbers, booleans, null), and leaves filters and cursors out', () => {

@@ -7,7 +7,7 @@ import { totalOrder } from '../../src/pagination/list.js';
 import { withLocalCondition } from '../../src/pagination/local.js';
 import { createWindowReader, readWindow, type PageFetcher } from '../../src/pagination/window.js';
 import { jobStatusOf } from '../../src/resolvers/Job.js';
-import type { SppFilter, SppJob, SppJobLogEntry } from '../../src/upstream/types.js';
+import type { SppFilter, SppJob, SppJobLogEntry } from '../../src/spp-api/types.js';
 
 const jobs = Array.from({ length: 30 }, (_, i) => ({ id: String(1000 + i), name: `job-${i}` }) as SppJob);
 

@@ -3,7 +3,7 @@ import { catchUp, diff, replay, trackedPastEdge, vanished, type Observation, typ
 import { EventQueue } from '../../src/live/queue.js';
 import { WATCH_ORDER } from '../../src/live/feed.js';
 import { canonicalFilter } from '../../src/live/service.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 
 /** A session with start = id (so newest first is id DESC), as the simulator numbers them. */
 const s = (id: number, status = 'RUNNING', percent = 10, lastUpdate = id): SppJobSession =>

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Feed, type FeedListener } from '../../src/live/feed.js';
 import { unauthenticated, upstreamUnavailable } from '../../src/errors.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
 
 const identity: UpstreamIdentity = { key: 'test', sessionId: async () => 's', renew: async () => null };

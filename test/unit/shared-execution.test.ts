@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { subscribeShared } from '../../src/server/shared-execution.js';
+import { subscribeShared } from '../../src/graphql/shared-execution.js';
 import { EventQueue } from '../../src/live/queue.js';
 
 describe('subscribeShared', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boundedLimit, capFromAnswers, classifyAnswer, createWindowReader, PageSizeMemory, planChunks, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
-import type { SppJobSession } from '../../src/upstream/types.js';
+import type { SppJobSession } from '../../src/spp-api/types.js';
 
 const records = Array.from({ length: 250 }, (_, i) => ({ id: String(1000 + i), start: i }) as unknown as SppJobSession);
 const query = { filter: [], sort: [] };

@@ -10,6 +10,7 @@
  * stops sending traffic before the port closes.
  */
 import type { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
 import { ErrorCode } from '../errors.js';
 
 export interface ReadinessOptions {
@@ -70,5 +71,14 @@ export class Readiness {
               : 'SPP answered with an error';
       return { ready: false, reason, ...(code ? { code } : {}) };
     }
+  }
+
+  /** Checks SPP (and the service account) once at start-up and logs the outcome for the operator; never throws. */
+  async report(serviceAccount: boolean, logger: Logger): Promise<boolean> {
+    const state = await this.check();
+    if (state.ready) logger.info(serviceAccount ? 'SPP answered and the service account is logged in' : 'SPP answered');
+    else if (state.code === 'UPSTREAM_MISCONFIGURED') logger.error({ reason: state.reason }, 'SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD; /readyz answers 503 and callers get UPSTREAM_MISCONFIGURED until then');
+    else logger.warn({ reason: state.reason }, 'SPP is not answering yet; the gateway runs and /readyz answers 503 until it does');
+    return state.ready;
   }
 }

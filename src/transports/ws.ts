@@ -16,13 +16,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { GatewayContext } from './context.js';
-import type { Authenticator } from './auth.js';
+import type { RequestContext } from '../graphql/context.js';
+import type { Authenticator } from '../identity/auth.js';
 import type { LiveService } from '../live/service.js';
 import type { LiveMetrics } from '../live/metrics.js';
 import { ErrorCode, gatewayError } from '../errors.js';
-import { subscribeShared } from './shared-execution.js';
-import { closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './subscription-guard.js';
+import { subscribeShared } from '../graphql/shared-execution.js';
+import { closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './guard.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -33,8 +33,8 @@ export interface TransportOptions {
   limits: SubscriptionLimits & { perConnection: number; maxConnections: number; maxPayloadBytes: number };
   allowedOrigins: ReadonlyArray<string | RegExp>;
   /** The per-operation context, as for queries. */
-  context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext;
-  /** The error masking of queries (src/server/error-masking.ts). */
+  context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext;
+  /** The error masking of queries (src/graphql/error-masking.ts). */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /** The document checks (one cache for both transports). */
   check(params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation;
@@ -120,7 +120,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         if ('errors' in checked) return checked.errors;
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
-        const contextValue: GatewayContext = {
+        const contextValue: RequestContext = {
           ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log),
           live: {
             service: options.live,

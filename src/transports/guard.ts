@@ -1,12 +1,12 @@
 /**
  * What both subscription transports (graphql-ws, graphql-sse) check before a subscription
  * runs, so that a WebSocket or an event stream is held to the same rules as a POST:
- * - the caller's credentials, with exactly the modes queries have (src/server/auth.ts), taken
+ * - the caller's credentials, with exactly the modes queries have (src/identity/auth.ts), taken
  *   from the upgrade/stream request headers and, for graphql-ws, from `connection_init`;
  * - the Origin of browser requests (cross-site WebSocket hijacking is CSRF for sockets);
  * - the document: size, token count, validation with the depth and alias rules, and cost
- *   (src/server/limits.ts), all before any upstream call;
- * - trusted documents (src/server/trusted-documents.ts), as for queries: a `documentId` or
+ *   (src/graphql/limits.ts), all before any upstream call;
+ * - trusted documents (src/graphql/trusted-documents.ts), as for queries: a `documentId` or
  *   `extensions.persistedQuery.sha256Hash` names a manifest document, and while only trusted
  *   documents run, text outside the manifest is refused. graphql-ws requires a `query` string
  *   in every subscribe message, so a client naming a document there sends `""` (or the text).
@@ -17,8 +17,8 @@ import { GraphQLError, parse, specifiedRules, validate, getOperationAST, type Do
 import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
 import { LRUCache } from 'lru-cache';
-import { costEstimator, validationRules, type QueryLimits } from './limits.js';
-import { TrustedDocumentError, type TrustedDocuments } from './trusted-documents.js';
+import { costEstimator, validationRules, type QueryLimits } from '../graphql/limits.js';
+import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
 const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };

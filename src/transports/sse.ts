@@ -13,10 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { createHandler } from 'graphql-sse/lib/use/http';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
-import type { GatewayContext } from './context.js';
-import { originAllowed, originRefusal, subscriptionHeaders } from './subscription-guard.js';
-import type { TransportOptions } from './ws-transport.js';
-import { subscribeShared } from './shared-execution.js';
+import type { RequestContext } from '../graphql/context.js';
+import { originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import type { TransportOptions } from './ws.js';
+import { subscribeShared } from '../graphql/shared-execution.js';
 
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
@@ -29,7 +29,7 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
 
 export function createEventStreamHandler(options: TransportOptions & { streams: Set<ServerResponse> }) {
   const { metrics, limits, logger } = options;
-  const handler = createHandler<GatewayContext & Record<PropertyKey, unknown>>({
+  const handler = createHandler<RequestContext & Record<PropertyKey, unknown>>({
     schema: options.schema,
     subscribe: subscribeShared,
     // Distinct connections only: no reservations, so no stream token to guess or leak.
@@ -52,7 +52,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
             },
           },
         },
-      } as GatewayContext & Record<PropertyKey, unknown>;
+      } as RequestContext & Record<PropertyKey, unknown>;
       return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
     },
     onNext(_ctx, _req, result) {

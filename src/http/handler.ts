@@ -23,10 +23,10 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ErrorCode, httpStatusOf } from '../errors.js';
-import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from './identical-requests.js';
+import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
-import { TrustedDocumentError, type TrustedDocuments } from './trusted-documents.js';
+import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 
 /** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => void | Promise<void>;
@@ -71,7 +71,7 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
-  /** GraphQL over SSE (src/server/sse-transport.ts): requests to the GraphQL path that accept `text/event-stream`. */
+  /** GraphQL over SSE (src/transports/sse.ts): requests to the GraphQL path that accept `text/event-stream`. */
   eventStream?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 

@@ -10,7 +10,7 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats, SppRecord } from '../upstream/types.js';
+import type { SppJobSession, SppRecord } from '../spp-api/types.js';
 import { Paginator, type ReaderFactory } from '../pagination/paginator.js';
 import { createWindowReader, readWindow, type PageSizeMemory, type WindowReader } from '../pagination/window.js';
 import type { ListDescription } from '../pagination/list.js';
@@ -20,49 +20,13 @@ import { JOBS } from '../lists/jobs.js';
 import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
 import { readByIds } from '../lists/by-id.js';
 import type { CursorCodec } from '../pagination/cursor.js';
-import type { Actor, Authenticator } from './auth.js';
+import type { Authenticator } from '../identity/auth.js';
 import type { Actions } from '../actions/actions.js';
 import type { OperationTypeHolder } from './identical-requests.js';
-import type { LiveConnection, LiveService } from '../live/service.js';
+import type { GatewayContext, UpstreamContext } from '../resolvers/context.js';
 
-export interface UpstreamContext {
-  identity: UpstreamIdentity;
-  paginator: Paginator;
-  loaders: {
-    /** By SPP session id; null for ids SPP does not know. */
-    jobSession: DataLoader<string, SppJobSession | null>;
-    /** By SPP job id, one GET each: FORBIDDEN when SPP's roles deny the job. */
-    job: DataLoader<string, SppJob | null>;
-    /** By SPP job id, a batch in one `IN` read (JobSession.job over a page); null for jobs SPP does not return. */
-    jobInBatch: DataLoader<string, SppJob | null>;
-    /** By SPP session id, a batch in one `IN` read (Job.lastRun over a page). */
-    jobSessionInBatch: DataLoader<string, SppJobSession | null>;
-    /** By `sessionId.entryId` (a JobLogEntry global id). */
-    logEntry: DataLoader<string, SppJobLogEntry | null>;
-  };
-  /** SPP's session statistics (`jobsession/stats`) for a filter. */
-  stats(filter: SppFilter[]): Promise<SppJobSessionStats>;
-  /**
-   * Registers a list read of this operation: the records it returns answer jobSession/node
-   * lookups, including lookups that sibling fields started while the list was in flight.
-   */
-  trackList(list: Promise<readonly SppJobSession[]>): void;
-}
-
-export interface GatewayContext extends OperationTypeHolder {
-  requestId: string;
-  logger: Logger;
-  headers: IncomingHttpHeaders;
-  auth: Authenticator;
-  /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
-  upstream(): UpstreamContext;
-  /** Start, cancel, rerun, expire (src/actions/): never through the loaders or the answer cache. */
-  actions: Actions;
-  /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
-  caller(): { identity: UpstreamIdentity; actor: Actor };
-  /** Subscriptions only (WebSocket and SSE, src/server/subscriptions.ts): the live feeds and the connection. */
-  live?: { service: LiveService; connection: LiveConnection };
-}
+/** What the pipeline hands Apollo: the resolvers' context and the operation's type (identical-request sharing). */
+export type RequestContext = GatewayContext & OperationTypeHolder;
 
 export interface ContextDeps {
   spp: SppClient;
@@ -76,7 +40,7 @@ export interface ContextDeps {
   actions: Actions;
 }
 
-export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): GatewayContext {
+export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext {
   let upstream: UpstreamContext | undefined;
   return {
     operation: {},

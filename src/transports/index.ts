@@ -10,10 +10,12 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { gatewayError, ErrorCode } from '../errors.js';
-import { attachWebSocketTransport, type TransportOptions } from './ws-transport.js';
-import { createEventStreamHandler } from './sse-transport.js';
-import { createOperationChecker } from './subscription-guard.js';
-import type { TrustedDocuments } from './trusted-documents.js';
+import { attachWebSocketTransport, type TransportOptions } from './ws.js';
+import { createEventStreamHandler } from './sse.js';
+import { createOperationChecker } from './guard.js';
+import type { QueryLimits } from '../graphql/limits.js';
+import type { Env } from '../config.js';
+import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 
 export interface SubscriptionTransports {
   /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
@@ -21,6 +23,11 @@ export interface SubscriptionTransports {
   /** Refuses subscriptions over plain HTTP; closes both transports when Apollo drains. */
   plugin<T extends BaseContext>(): ApolloServerPlugin<T>;
   close(): Promise<void>;
+}
+
+/** The query limits plus the subscription transports' own (SUBSCRIPTION_*, MAX_BODY_BYTES). */
+export function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOptions['limits'] {
+  return { ...limits, maxDocumentBytes: env.MAX_DOCUMENT_BYTES, perConnection: env.SUBSCRIPTIONS_PER_CONNECTION, maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS, maxPayloadBytes: env.MAX_BODY_BYTES };
 }
 
 export function createSubscriptionTransports(

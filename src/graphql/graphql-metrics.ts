@@ -6,7 +6,7 @@
  * resolved to an operation (parse or validation errors) are `(invalid)`.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { GatewayMetrics } from './metrics.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 
 const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 

@@ -14,6 +14,7 @@
  * cannot register anything new. When they are allowed, unknown hashes fall through to
  * Apollo's automatic persisted queries (PERSISTED_QUERY_NOT_FOUND, then the client resends the text).
  */
+import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { ErrorCode } from '../errors.js';
 import { ConfigError } from '../config.js';
@@ -68,7 +69,13 @@ export function parseManifest(text: string, file = 'the manifest'): Map<string, 
 }
 
 /** Reads the manifest; a file that cannot be read or parsed stops the start with one line naming the variable. */
-export function loadTrustedDocuments(file: string, allowArbitrary: boolean): TrustedDocuments {
+export function loadTrustedDocuments(file: string, allowArbitrary: boolean, logger?: Logger): TrustedDocuments {
+  const documents = readTrustedDocuments(file, allowArbitrary);
+  logger?.info({ file, operations: documents.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
+  return documents;
+}
+
+function readTrustedDocuments(file: string, allowArbitrary: boolean): TrustedDocuments {
   const variable = `Invalid PERSISTED_DOCUMENTS_FILE (${JSON.stringify(file)})`;
   let text: string;
   try {

@@ -1,0 +1,46 @@
+/**
+ * Live updates: the feeds behind `jobSessionEvents`, built once per gateway. Knows no transport:
+ * src/transports/ hands subscribers in, this room polls SPP, diffs and queues events.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Env } from '../config.js';
+import { JOB_SESSIONS } from '../lists/job-sessions.js';
+import { createWindowReader, readWindow, type PageSizeMemory } from '../pagination/window.js';
+import type { UpstreamIdentity } from '../upstream/session.js';
+import type { SppClient } from '../upstream/spp-client.js';
+import { LiveMetrics } from './metrics.js';
+import { InMemoryFeedRegistry } from './registry.js';
+import { LiveService } from './service.js';
+
+export function createLiveService(env: Env, deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger }): { live: LiveService; metrics: LiveMetrics } {
+  const { spp } = deps;
+  const metrics = new LiveMetrics(deps.registry);
+  const feeds = new InMemoryFeedRegistry({
+    window: env.SUBSCRIPTION_WINDOW,
+    intervalMs: env.SUBSCRIPTION_POLL_MS,
+    idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
+    maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
+    maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
+    readerFor: (identity) => {
+      // Several replicas: each runs its own feed for its own subscribers (its own diff, replays
+      // and history, so a replica that dies takes no one else's events with it), but their
+      // polls share one upstream read per SUBSCRIPTION_POLL_MS slot through the shared state:
+      // the first replica to poll in a slot reads SPP, the others read its answer. One process
+      // has one feed per key, so the slot changes nothing there.
+      const slotted = (): UpstreamIdentity => ({
+        key: `${identity.key} poll ${Math.floor(Date.now() / env.SUBSCRIPTION_POLL_MS)}`,
+        sessionId: () => identity.sessionId(),
+        renew: (stale) => identity.renew(stale),
+      });
+      // The page size SPP was seen to cap at is shared with queries (read when a feed starts).
+      const reader = createWindowReader((params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }), deps.pageSize, env.SPP_FANOUT_CONCURRENCY);
+      return (query, offset, count) => readWindow(reader, query, offset, count);
+    },
+    onPoll: (outcome) => metrics.polls.inc({ outcome }),
+    onSizeChange: (size) => metrics.pollers.set(size),
+    logger: deps.logger,
+  });
+  const live = new LiveService(feeds, { perIdentity: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics);
+  return { live, metrics };
+}
