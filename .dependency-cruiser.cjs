@@ -32,14 +32,17 @@ const either = (patterns) => `(${patterns.join('|')})`;
 
 const upward = LAYERS.slice(1).map(([name, path], index) => ({
   name: `no-upward-from-${name}`,
-  comment: `${name} may import only its own room and the rooms below it (${LAYERS.slice(index + 2).map(([n]) => n).join(', ') || 'none'}).`,
+  comment: `${name} may import only its own room and the rooms below it (${
+    LAYERS.slice(index + 2)
+      .map(([n]) => n)
+      .join(', ') || 'none'
+  }).`,
   severity: 'error',
   from: { path },
   to: { path: either(LAYERS.slice(0, index + 1).map(([, p]) => p)) },
 }));
 
 module.exports = {
-
   forbidden: [
     ...upward,
     {
@@ -88,6 +91,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.json'],
+    },
   },
 };

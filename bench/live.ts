@@ -48,11 +48,13 @@ const FILTERS: JobSessionFilter[] = [
   {},
   { type: ['protection'], status: ['RUNNING'] },
 ];
-const QUERY = 'subscription($filter: JobSessionFilter) { jobSessionEvents(filter: $filter) { kind sessionId at session { sessionId status percent lastUpdate } } }';
+const QUERY =
+  'subscription($filter: JobSessionFilter) { jobSessionEvents(filter: $filter) { kind sessionId at session { sessionId status percent lastUpdate } } }';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const keyOf = (filter: JobSessionFilter) => canonicalFilter(translateFilter(filter).filter);
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -199,7 +201,11 @@ async function scenario(subscribers: number): Promise<Figures> {
   const wsUrl = gateway.url.replace(/^http/, 'ws');
   try {
     // One query first, so that the idle figure includes a warmed-up gateway.
-    await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 25) { nodes { sessionId } } }' }) });
+    await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ jobSessions(first: 25) { nodes { sessionId } } }' }),
+    });
     const rssIdle = await settledRss(gateway.child);
     const started = Date.now();
     const worker = startSubscribers(wsUrl, subscribers);
@@ -317,9 +323,9 @@ async function main(): Promise<void> {
     '  runs of the same code); after a full GC with every subscriber still connected it is what they hold.',
     '- The p99 is the tail of a burst: a poll of the unfiltered filter brings about 20 events to each of its',
     '  subscribers (500 at 5,000), so the gateway writes thousands of messages in turn, and the last wait.',
-    '- Latency runs from the moment the poll\'s request reached SPP to the moment a subscriber in the benchmark process',
-    '  holds the event: SPP\'s answer, the diff, one GraphQL execution per event and document (shared by the',
-    '  subscribers of a filter), one message per subscriber on its socket, and the client\'s parsing, all on two cores.',
+    "- Latency runs from the moment the poll's request reached SPP to the moment a subscriber in the benchmark process",
+    "  holds the event: SPP's answer, the diff, one GraphQL execution per event and document (shared by the",
+    "  subscribers of a filter), one message per subscriber on its socket, and the client's parsing, all on two cores.",
     '',
   ].join('\n');
   writeResultsSection('live', '`npm run bench:live`, bench/live.ts', section);

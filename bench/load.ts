@@ -72,7 +72,14 @@ export function side(label: string, targets: Target[], connectionsEach = 1): Sid
 export async function load(s: Side, opts: { durationS?: number; amount?: number; label?: string }): Promise<LoadRun> {
   const share = opts.amount === undefined ? undefined : Math.ceil(opts.amount / s.targets.length);
   const runs = await Promise.all(
-    s.targets.map((t) => cannon(t, { connections: s.connectionsEach, ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}), ...(share !== undefined ? { amount: share } : {}), label: opts.label ?? s.label })),
+    s.targets.map((t) =>
+      cannon(t, {
+        connections: s.connectionsEach,
+        ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
+        ...(share !== undefined ? { amount: share } : {}),
+        label: opts.label ?? s.label,
+      }),
+    ),
   );
   if (runs.length === 1) return runs[0]!;
   return {
@@ -164,7 +171,10 @@ export function pool(runs: LoadRun[]): { latency: Stats; requests: number; durat
 }
 
 /** A plain HTTP request (no retries), for set-up, sanity checks and /metrics. */
-export function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; agent?: http.Agent } = {}): Promise<{ status: number; body: string }> {
+export function request(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; agent?: http.Agent } = {},
+): Promise<{ status: number; body: string }> {
   assertLoopback(url);
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: init.agent, timeout: 15_000 }, (res) => {
@@ -234,7 +244,9 @@ export async function burst(target: Target, n: number, healthUrl: string): Promi
   try {
     await Promise.all(Array.from({ length: n }, () => request(healthUrl, { agent })));
     const started = performance.now();
-    const answers = await Promise.all(Array.from({ length: n }, () => request(target.url, { method: target.method, headers: target.headers, body: target.body, agent })));
+    const answers = await Promise.all(
+      Array.from({ length: n }, () => request(target.url, { method: target.method, headers: target.headers, body: target.body, agent })),
+    );
     const wallMs = performance.now() - started;
     const bad = answers.filter((a) => a.status !== 200 || !target.verify(a.body)).map((a) => `${a.status} ${a.body.slice(0, 200)}`);
     return { ok: answers.length - bad.length, bad, wallMs };

@@ -39,14 +39,23 @@ process.on('exit', () => {
 /** The environment for a child: ours minus anything that would configure a gateway or simulator, plus `env`. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(SPP_|SIM_|GATEWAY_|PAGE_|CURSOR_|MAX_|GRAPHQL_|SHUTDOWN_|BENCH_|NODE_OPTIONS$|PORT$|HOST$|LOG_LEVEL$|NODE_ENV$)/.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(SPP_|SIM_|GATEWAY_|PAGE_|CURSOR_|MAX_|GRAPHQL_|SHUTDOWN_|BENCH_|NODE_OPTIONS$|PORT$|HOST$|LOG_LEVEL$|NODE_ENV$)/.test(key),
+    ),
   );
   return { ...inherited, ...env };
 }
 
 const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).href;
 
-async function startServer(name: string, entry: string, env: Record<string, string>, ready: RegExp, timeoutMs: number, extraArgs: string[] = []): Promise<Server> {
+async function startServer(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs: number,
+  extraArgs: string[] = [],
+): Promise<Server> {
   const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', '--import', GUARD, entry], {
     cwd: ROOT,
     env: childEnv(env),
@@ -160,9 +169,7 @@ export async function stop(server: Server, graceMs = 3_000): Promise<void> {
 }
 
 export async function stopAll(): Promise<void> {
-  await Promise.all(
-    [...children].map((child) => stop({ name: '', pid: child.pid!, base: '', child, output: () => '' })),
-  );
+  await Promise.all([...children].map((child) => stop({ name: '', pid: child.pid!, base: '', child, output: () => '' })));
 }
 
 /** Asks a gateway started with `gcOnSignal` for a full GC and gives it time to finish. */
@@ -184,7 +191,14 @@ export function rssOf(pid: number): { rssMb: number; hwmMb: number } | null {
 
 /** The baseline gateway (bench/baseline/gateway.ts): Apollo Server + got, no extras; NODE_ENV=production like the gateway (graphql-js's development checks alone cost it about 4 % of CPU). */
 export async function startBaseline(name: string, upstream: Server, nodeArgs: string[] = []): Promise<Server & { counter: string }> {
-  const server = await startServer(name, 'bench/baseline/gateway.ts', { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base }, /Baseline ready at (http:\/\/[^\s/]+)\/graphql/, 60_000, nodeArgs);
+  const server = await startServer(
+    name,
+    'bench/baseline/gateway.ts',
+    { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base },
+    /Baseline ready at (http:\/\/[^\s/]+)\/graphql/,
+    60_000,
+    nodeArgs,
+  );
   const counter = /counter (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1];
   if (!counter) throw new Error(`${name} printed no counter address:\n${server.output()}`);
   return { ...server, counter };

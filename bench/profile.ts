@@ -37,7 +37,13 @@ interface ProfileNode {
 
 /** Self time per function and per package, in % of the profile's samples. */
 function summarise(file: string, lastS: number, top = 22): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+    endTime: number;
+  };
   // Only the measured load and the shutdown after it: start-up (module loading) is not the request path.
   const from = profile.endTime - lastS * 1e6;
   const hits = new Map<number, number>();
@@ -57,7 +63,17 @@ function summarise(file: string, lastS: number, top = 22): string {
     if (n === 0 || node.callFrame.functionName === '(idle)') continue;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
-    const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? 'gateway src/' : url.startsWith('node:') ? 'node: core' : url === '' ? functionName.startsWith('(') ? functionName : 'V8 builtins (JSON.parse, ...)' : 'other');
+    const pkg =
+      /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+      (url.includes('/src/')
+        ? 'gateway src/'
+        : url.startsWith('node:')
+          ? 'node: core'
+          : url === ''
+            ? functionName.startsWith('(')
+              ? functionName
+              : 'V8 builtins (JSON.parse, ...)'
+            : 'other');
     const key = `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + n);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);
@@ -66,7 +82,8 @@ function summarise(file: string, lastS: number, top = 22): string {
   // even when the function recurses.
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const inclusive = new Map<string, number>();
-  const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  const keyOf = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
   const walk = (id: number, open: Set<string>): number => {
     const n = nodes.get(id)!;
     const key = keyOf(n);
@@ -83,7 +100,11 @@ function summarise(file: string, lastS: number, top = 22): string {
   walk(profile.nodes[0]!.id, new Set());
   const busy = total - idle;
   const pct = (n: number) => `${((100 * n) / busy).toFixed(1).padStart(5)} %`;
-  const rows = (m: Map<string, number>, k: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, n]) => `  ${pct(n)}  ${name}`);
+  const rows = (m: Map<string, number>, k: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, n]) => `  ${pct(n)}  ${name}`);
   return [
     `busy samples ${busy} of ${total} (${((100 * busy) / total).toFixed(0)} % of wall time); shares below are of busy time`,
     'by package:',
@@ -91,7 +112,17 @@ function summarise(file: string, lastS: number, top = 22): string {
     'by function (self):',
     ...rows(byFunction, top),
     'by function (inclusive, gateway and library frames):',
-    ...rows(new Map([...inclusive].filter(([k]) => !/^\((root|program|garbage)|^(processTicksAndRejections|runMicrotasks|emit|listOnTimeout|processTimers|onStreamRead|Module\.|socketOnData|parserOnIncoming|parserOnHeadersComplete|parserOnBody|parserOnMessageComplete|(anonymous) :0)/.test(k))), top + 10),
+    ...rows(
+      new Map(
+        [...inclusive].filter(
+          ([k]) =>
+            !/^\((root|program|garbage)|^(processTicksAndRejections|runMicrotasks|emit|listOnTimeout|processTimers|onStreamRead|Module\.|socketOnData|parserOnIncoming|parserOnHeadersComplete|parserOnBody|parserOnMessageComplete|(anonymous) :0)/.test(
+              k,
+            ),
+        ),
+      ),
+      top + 10,
+    ),
   ].join('\n');
 }
 
@@ -102,7 +133,8 @@ async function main() {
   for (const rows of ROWS) {
     const dir = `${DIR}rows-${rows}`;
     const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-    const gw = TARGET === 'baseline' ? await startBaseline(`baseline profile ${rows}`, sim, nodeArgs) : await startGateway(`gw profile ${rows}`, sim, { nodeArgs });
+    const gw =
+      TARGET === 'baseline' ? await startBaseline(`baseline profile ${rows}`, sim, nodeArgs) : await startGateway(`gw profile ${rows}`, sim, { nodeArgs });
     const query = `query Page($filter: JobSessionFilter) { jobSessions(first: ${rows}, filter: $filter) { ${FIELDS} } }`;
     let i = 0;
     const target: Target = {
@@ -124,7 +156,9 @@ async function main() {
     await stop(gw, 10_000);
     const lastS = SECONDS + (Date.now() - stopping) / 1000;
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    process.stdout.write(`\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${cpuPerRequest.toFixed(2)} ms of ${TARGET} CPU per request, ${run.non2xx + run.errors + run.mismatches} bad\n`);
+    process.stdout.write(
+      `\n## ${TARGET}, first: ${rows}, distinct ${SHAPE}, 10 connections, SPP 0 ms: ${(run.requests / run.durationS).toFixed(0)} req/s, ${cpuPerRequest.toFixed(2)} ms of ${TARGET} CPU per request, ${run.non2xx + run.errors + run.mismatches} bad\n`,
+    );
     process.stdout.write(file ? `${summarise(`${dir}/${file}`, lastS)}\n` : `no profile written in ${dir}\n`);
   }
   await stopAll();

@@ -42,7 +42,12 @@ async function gateway(sim: Simulator, extra: Record<string, string>): Promise<G
     GRAPHQL_DOCUMENT_CACHE_MB: '16',
     ...extra,
   });
-  return createGateway({ env, sppUrl: sim.url, auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [], allowAnonymous: true }, logger: createLogger('silent') });
+  return createGateway({
+    env,
+    sppUrl: sim.url,
+    auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [], allowAnonymous: true },
+    logger: createLogger('silent'),
+  });
 }
 
 async function post(g: Gateway, query: string): Promise<void> {
@@ -82,7 +87,10 @@ async function p50s(gateways: Gateway[]): Promise<number[]> {
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     for (const [g, gateway] of gateways.entries()) {
       const started = performance.now();
-      await post(gateway, `{ jobSessions(first: ${1 + (i % 50)}, filter: { start: { gte: "${new Date(Date.UTC(2021, 0, 1) + (g * LATENCY_SAMPLES + i) * 1000).toISOString()}" } }) { nodes { sessionId } } }`);
+      await post(
+        gateway,
+        `{ jobSessions(first: ${1 + (i % 50)}, filter: { start: { gte: "${new Date(Date.UTC(2021, 0, 1) + (g * LATENCY_SAMPLES + i) * 1000).toISOString()}" } }) { nodes { sessionId } } }`,
+      );
       samples[g]!.push(performance.now() - started);
     }
   }
@@ -172,7 +180,11 @@ the shared path adds to each upstream GET.
     if (sharedLoadFigures.upstream > oneLoad.upstream * 2) throw new Error('two replicas on Redis sent more than twice the upstream requests of one');
     return;
   }
-  writeResultsSection('replicas', '`npm run bench:replicas`, bench/replicas.ts', section.replace(/^<!-- replicas:start[^\n]*\n/, '').replace(/<!-- replicas:end -->\s*$/, ''));
+  writeResultsSection(
+    'replicas',
+    '`npm run bench:replicas`, bench/replicas.ts',
+    section.replace(/^<!-- replicas:start[^\n]*\n/, '').replace(/<!-- replicas:end -->\s*$/, ''),
+  );
 }
 
 main().then(

@@ -108,13 +108,23 @@ const graphqlOk = (body: string) => body.startsWith('{"data":{') && !body.includ
 type Shape = 'variables' | 'literals' | 'same';
 
 function graphql(server: Server, label: string, first: number, shape: Shape): Target {
-  const base = { label, url: `${server.base}/graphql`, method: 'POST' as const, headers: { 'content-type': 'application/json', accept: 'application/json' }, verify: graphqlOk };
+  const base = {
+    label,
+    url: `${server.base}/graphql`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    verify: graphqlOk,
+  };
   if (shape === 'same') return { ...base, body: JSON.stringify({ query: SAME_QUERY(first) }) };
   if (shape === 'variables') {
     const query = VARIABLES_QUERY(first);
     return { ...base, body: JSON.stringify({ query }), nextBody: () => JSON.stringify({ query, variables: { filter: { start: { lt: nextBound() } } } }) };
   }
-  return { ...base, body: JSON.stringify({ query: LITERAL_QUERY(first, FAR_FUTURE) }), nextBody: () => JSON.stringify({ query: LITERAL_QUERY(first, nextBound()) }) };
+  return {
+    ...base,
+    body: JSON.stringify({ query: LITERAL_QUERY(first, FAR_FUTURE) }),
+    nextBody: () => JSON.stringify({ query: LITERAL_QUERY(first, nextBound()) }),
+  };
 }
 
 /** Each connection walks its own list (its own bound) page by page with the last endCursor; after 40 pages it starts a new list. */
@@ -140,7 +150,8 @@ function walk(server: Server, label: string): Target {
         onResponse: (_status, body, context) => {
           const c = context as Walker;
           try {
-            const info = (JSON.parse(body) as { data: { jobSessions: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).data.jobSessions.pageInfo;
+            const info = (JSON.parse(body) as { data: { jobSessions: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }).data.jobSessions
+              .pageInfo;
             c.after = info.hasNextPage ? info.endCursor : null;
             c.pages = (c.pages ?? 0) + 1;
           } catch {
@@ -185,8 +196,14 @@ function direct(sim: Server, label: string, sessionId: string, first: number, sa
 
 /** How a side's upstream requests are counted: the gateway's /metrics, the baseline's counter, nothing for direct REST. */
 type Counter = () => Promise<number>;
-const gatewayCounter = (gw: Server): Counter => async () => (await upstreamCounters(gw.base)).jobsessionCalls;
-const baselineCounter = (b: Server & { counter: string }): Counter => async () => (JSON.parse((await request(`${b.counter}/`)).body) as { upstreamRequests: number }).upstreamRequests;
+const gatewayCounter =
+  (gw: Server): Counter =>
+  async () =>
+    (await upstreamCounters(gw.base)).jobsessionCalls;
+const baselineCounter =
+  (b: Server & { counter: string }): Counter =>
+  async () =>
+    (JSON.parse((await request(`${b.counter}/`)).body) as { upstreamRequests: number }).upstreamRequests;
 
 interface Measured {
   label: string;
@@ -200,7 +217,10 @@ interface Measured {
 }
 
 /** Warm-up, then alternating rounds (A B C, C B A, ...), pooled per side. */
-async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Server; sample?: number }>, roundS = PLAN.roundS): Promise<Map<string, Measured>> {
+async function compare(
+  sides: Array<{ side: Side; counter?: Counter; server?: Server; sample?: number }>,
+  roundS = PLAN.roundS,
+): Promise<Map<string, Measured>> {
   if (PLAN.warmS > 0) for (const s of sides) await load(s.side, { durationS: PLAN.warmS, label: `${s.side.label} (warm-up)` });
   const runs = new Map<string, LoadRun[]>(sides.map((s) => [s.side.label, []]));
   for (let round = 0; round < PLAN.rounds; round++) {
@@ -231,7 +251,10 @@ async function compare(sides: Array<{ side: Side; counter?: Counter; server?: Se
     sides.map((s) => {
       const p = pool(runs.get(s.side.label)!);
       const cpuMsPerRequest = cpuPerRequest.get(s.side.label)!;
-      return [s.side.label, { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)!, cpuMsPerRequest }];
+      return [
+        s.side.label,
+        { label: s.side.label, latency: p.latency, rps: p.rps, requests: p.requests, upstreamPerRequest: perRequest.get(s.side.label)!, cpuMsPerRequest },
+      ];
     }),
   );
 }
@@ -280,7 +303,12 @@ async function main(): Promise<number> {
     await stop(server);
   };
 
-  log(`${SMOKE ? 'SMOKE run (tiny durations; RESULTS.md not written)' : 'full run'} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `${SMOKE ? 'SMOKE run (tiny durations; RESULTS.md not written)' : 'full run'} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const [sim20, sim0] = await Promise.all([startSimulator('sim-20ms', { latencyMs: SIM_LATENCY_MS }), startSimulator('sim-0ms', { latencyMs: 0 })]);
   const [gw20, base20, gw0, base0] = await Promise.all([
     startGateway('gateway (SPP 20 ms)', sim20),
@@ -307,13 +335,14 @@ async function main(): Promise<number> {
       if (g.status !== 200 || !graphqlOk(g.body)) throw new Error(`${gw.name} first:${first}: ${g.status} ${g.body.slice(0, 300)}`);
       // Cursors differ (the gateway's are signed and carry keys); everything else is the same JSON.
       const withoutCursor = (text: string) => text.replace(/"endCursor":"[^"]*"/, '"endCursor":"…"');
-      if (withoutCursor(g.body) !== withoutCursor(b.body)) throw new Error(`${gw.name} and ${base.name} answer first:${first} differently:\n${g.body.slice(0, 300)}\n${b.body.slice(0, 300)}`);
+      if (withoutCursor(g.body) !== withoutCursor(b.body))
+        throw new Error(`${gw.name} and ${base.name} answer first:${first} differently:\n${g.body.slice(0, 300)}\n${b.body.slice(0, 300)}`);
       const ids = (JSON.parse(d.body) as { sessions: Array<{ id: string }> }).sessions.slice(0, first).map((s) => String(s.id));
       const gwIds = (JSON.parse(g.body) as { data: { jobSessions: { nodes: Array<{ sessionId: string }> } } }).data.jobSessions.nodes.map((n) => n.sessionId);
       if (ids.join() !== gwIds.join()) throw new Error(`${gw.name} first:${first} does not match direct REST`);
     }
   }
-  log('sanity ok: gateway and baseline answer the same JSON, with direct REST\'s sessions');
+  log("sanity ok: gateway and baseline answer the same JSON, with direct REST's sessions");
 
   // 1. Overhead --------------------------------------------------------------------------
   {
@@ -339,7 +368,9 @@ async function main(): Promise<number> {
       ...TABLE_HEADER,
       ...tableRows(results, baselineLabel),
       '',
-      ...[...results.values()].filter((m) => !m.label.startsWith('direct')).map((m) => `- ${m.label}: p50 ${signed(m.latency.p50 - d.p50)} ms, p99 ${signed(m.latency.p99 - d.p99)} ms over direct REST.`),
+      ...[...results.values()]
+        .filter((m) => !m.label.startsWith('direct'))
+        .map((m) => `- ${m.label}: p50 ${signed(m.latency.p50 - d.p50)} ms, p99 ${signed(m.latency.p99 - d.p99)} ms over direct REST.`),
       '',
     );
   }
@@ -383,8 +414,18 @@ async function main(): Promise<number> {
       [
         { side: side('gateway, variables', [graphql(gw, 'gw', 1000, 'variables')], MANY), counter: gatewayCounter(gw), server: gw, sample: UPSTREAM_SAMPLE },
         { side: side('gateway, literals', [graphql(gw, 'gw', 1000, 'literals')], MANY), counter: gatewayCounter(gw), server: gw, sample: UPSTREAM_SAMPLE },
-        { side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY), counter: baselineCounter(base), server: base, sample: UPSTREAM_SAMPLE },
-        { side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY), counter: baselineCounter(base), server: base, sample: UPSTREAM_SAMPLE },
+        {
+          side: side('baseline, variables', [graphql(base, 'base', 1000, 'variables')], MANY),
+          counter: baselineCounter(base),
+          server: base,
+          sample: UPSTREAM_SAMPLE,
+        },
+        {
+          side: side('baseline, literals', [graphql(base, 'base', 1000, 'literals')], MANY),
+          counter: baselineCounter(base),
+          server: base,
+          sample: UPSTREAM_SAMPLE,
+        },
         { side: side('direct REST, distinct (pageSize=1001)', [direct(sim0, 'direct', sid0, 1000)], MANY) },
       ],
       PLAN.deepRoundS,
@@ -423,9 +464,19 @@ async function main(): Promise<number> {
   {
     log(`4. deep latency: first:1000 vs first:25, SPP ${SIM_LATENCY_MS} ms, 1 connection`);
     const results = await compare([
-      { side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20, sample: UPSTREAM_SAMPLE / 2 },
+      {
+        side: side('gateway, first: 1000', [graphql(gw20, 'gw', 1000, 'variables')], 1),
+        counter: gatewayCounter(gw20),
+        server: gw20,
+        sample: UPSTREAM_SAMPLE / 2,
+      },
       { side: side('gateway, first: 25', [graphql(gw20, 'gw', 25, 'variables')], 1), counter: gatewayCounter(gw20), server: gw20 },
-      { side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1), counter: baselineCounter(base20), server: base20, sample: UPSTREAM_SAMPLE / 2 },
+      {
+        side: side('baseline, first: 1000', [graphql(base20, 'base', 1000, 'variables')], 1),
+        counter: baselineCounter(base20),
+        server: base20,
+        sample: UPSTREAM_SAMPLE / 2,
+      },
       { side: side('baseline, first: 25', [graphql(base20, 'base', 25, 'variables')], 1), counter: baselineCounter(base20), server: base20 },
       { side: side('direct REST, pageSize=1001', [direct(sim20, 'direct', sid20, 1000)], 1) },
       { side: side('direct REST, pageSize=26', [direct(sim20, 'direct', sid20, 25)], 1) },
@@ -438,7 +489,13 @@ async function main(): Promise<number> {
       target: `≤ ${TARGETS.deepLatencyRatio}`,
       pass: ratio <= TARGETS.deepLatencyRatio,
     });
-    sections.push(`### 4. Deep latency (SPP latency ${SIM_LATENCY_MS} ms, 1 connection, distinct queries with variables)`, '', ...TABLE_HEADER, ...tableRows(results, (label) => (label.startsWith('gateway') ? label.replace(/^gateway/, 'baseline') : undefined)), '');
+    sections.push(
+      `### 4. Deep latency (SPP latency ${SIM_LATENCY_MS} ms, 1 connection, distinct queries with variables)`,
+      '',
+      ...TABLE_HEADER,
+      ...tableRows(results, (label) => (label.startsWith('gateway') ? label.replace(/^gateway/, 'baseline') : undefined)),
+      '',
+    );
   }
 
   // 5. Cursor walk -------------------------------------------------------------------------
@@ -461,7 +518,7 @@ async function main(): Promise<number> {
       ...TABLE_HEADER,
       ...tableRows(results, baselineLabel),
       '',
-      '- The gateway re-reads the cursor\'s own record with each page (pageStartIndex = its offset, pageSize 27) to check that it has not moved; the baseline trusts the offset.',
+      "- The gateway re-reads the cursor's own record with each page (pageStartIndex = its offset, pageSize 27) to check that it has not moved; the baseline trusts the offset.",
       '',
     );
   }
@@ -470,28 +527,57 @@ async function main(): Promise<number> {
   {
     const n = PLAN.burst;
     log(`6. sharing: ${n} simultaneous identical running-jobs queries, SPP ${SIM_LATENCY_MS} ms`);
-    sections.push(`### 6. Sharing (${n} simultaneous identical running-jobs queries on ${n} pre-opened connections, SPP latency ${SIM_LATENCY_MS} ms)`, '', '| side | answers OK | upstream requests | burst wall time ms |', '|---|---:|---:|---:|');
+    sections.push(
+      `### 6. Sharing (${n} simultaneous identical running-jobs queries on ${n} pre-opened connections, SPP latency ${SIM_LATENCY_MS} ms)`,
+      '',
+      '| side | answers OK | upstream requests | burst wall time ms |',
+      '|---|---:|---:|---:|',
+    );
     for (const [server, counter] of [
       [gw20, gatewayCounter(gw20)],
       [base20, baselineCounter(base20)],
     ] as const) {
-      const target: Target = { label: server.name, url: `${server.base}/graphql`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: RUNNING_QUERY }), verify: graphqlOk };
+      const target: Target = {
+        label: server.name,
+        url: `${server.base}/graphql`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: RUNNING_QUERY }),
+        verify: graphqlOk,
+      };
       const before = await counter();
       const result = await burst(target, n, `${server.base}/healthz`);
       const calls = (await counter()) - before;
       if (result.bad.length > 0) problems.push(`sharing ${server.name}: ${result.bad.length} bad answers, e.g. ${result.bad[0]}`);
       sections.push(`| ${server.name} | ${result.ok}/${n} | ${calls} | ${fmt(result.wallMs, 0)} |`);
-      if (server === gw20) rows.push({ figure: `6. Sharing: upstream requests for ${n} simultaneous identical queries`, measured: `${calls}`, target: `≤ ${TARGETS.sharedCalls}`, pass: calls <= TARGETS.sharedCalls });
+      if (server === gw20)
+        rows.push({
+          figure: `6. Sharing: upstream requests for ${n} simultaneous identical queries`,
+          measured: `${calls}`,
+          target: `≤ ${TARGETS.sharedCalls}`,
+          pass: calls <= TARGETS.sharedCalls,
+        });
     }
     sections.push('');
   }
 
   for (const server of [gw20, base20, gw0, base0]) await retire(server);
   await stopAll();
-  sections.push('### Peak RSS (VmHWM) of every gateway process over its whole life', '', '| process | peak RSS MiB |', '|---|---:|', ...peaks.map((p) => `| ${p.name} | ${fmt(p.hwmMb, 0)} |`), '');
+  sections.push(
+    '### Peak RSS (VmHWM) of every gateway process over its whole life',
+    '',
+    '| process | peak RSS MiB |',
+    '|---|---:|',
+    ...peaks.map((p) => `| ${p.name} | ${fmt(p.hwmMb, 0)} |`),
+    '',
+  );
 
   // Report ------------------------------------------------------------------------------
-  const table = ['| figure | measured | target | result |', '|---|---|---|---|', ...rows.map((r) => `| ${r.figure} | ${r.measured} | ${r.target} | ${verdict(r.pass)} |`)];
+  const table = [
+    '| figure | measured | target | result |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.figure} | ${r.measured} | ${r.target} | ${verdict(r.pass)} |`),
+  ];
   process.stdout.write(`\n${table.join('\n')}\n\n${sections.join('\n')}\n`);
 
   if (problems.length > 0) {
@@ -541,7 +627,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const startLoad = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+const startLoad = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(', ');
 
 main().then(
   async (code) => {

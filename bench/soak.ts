@@ -152,7 +152,12 @@ async function post(op: string, body: string): Promise<{ outcome: Outcome; json:
   let status = 0;
   let json: any;
   try {
-    const response = await fetch(`${gateway.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${gateway.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
     status = response.status;
     const text = await response.text();
     try {
@@ -184,7 +189,16 @@ function randomFilter(): JobSessionFilter {
 }
 
 function randomOrder(): JobSessionOrder[] | undefined {
-  return pick([undefined, [{ field: 'START', direction: 'ASC' }], [{ field: 'JOB_NAME', direction: 'ASC' }, { field: 'START', direction: 'DESC' }], [{ field: 'STATUS', direction: 'DESC' }], [{ field: 'DURATION', direction: 'DESC' }]] as const) as JobSessionOrder[] | undefined;
+  return pick([
+    undefined,
+    [{ field: 'START', direction: 'ASC' }],
+    [
+      { field: 'JOB_NAME', direction: 'ASC' },
+      { field: 'START', direction: 'DESC' },
+    ],
+    [{ field: 'STATUS', direction: 'DESC' }],
+    [{ field: 'DURATION', direction: 'DESC' }],
+  ] as const) as JobSessionOrder[] | undefined;
 }
 
 const PAGE = `query Page($first: Int, $after: String, $last: Int, $before: String, $filter: JobSessionFilter, $orderBy: [JobSessionOrder!]) {
@@ -249,7 +263,11 @@ interface BadInput {
 }
 
 const BAD_INPUTS: BadInput[] = [
-  { name: 'forged cursor', body: JSON.stringify({ query: '{ jobSessions(first: 5, after: "bm90LWEtY3Vyc29y.AAAA") { edges { cursor } } }' }), expect: 'BAD_USER_INPUT' },
+  {
+    name: 'forged cursor',
+    body: JSON.stringify({ query: '{ jobSessions(first: 5, after: "bm90LWEtY3Vyc29y.AAAA") { edges { cursor } } }' }),
+    expect: 'BAD_USER_INPUT',
+  },
   { name: 'negative first', body: JSON.stringify({ query: '{ jobSessions(first: -1) { edges { cursor } } }' }), expect: 'BAD_USER_INPUT' },
   { name: 'unknown field', body: JSON.stringify({ query: '{ jobSessions { edges { node { nope } } } }' }), expect: 'GRAPHQL_VALIDATION_FAILED' },
   { name: 'truncated JSON', body: '{"query":"{ jobSessions', expect: 'BAD_REQUEST' },
@@ -261,13 +279,21 @@ const OPERATIONS: Array<{ weight: number; run: Operation }> = [
   {
     weight: 5,
     run: async () => {
-      await gql('distinct filter', 'query F($f: JobSessionFilter) { jobSessions(first: 20, filter: $f) { totalCount edges { node { id jobName start status } } } }', { f: randomFilter() });
+      await gql(
+        'distinct filter',
+        'query F($f: JobSessionFilter) { jobSessions(first: 20, filter: $f) { totalCount edges { node { id jobName start status } } } }',
+        { f: randomFilter() },
+      );
     },
   },
   {
     weight: 2,
     run: async () => {
-      await gql('deep page', PAGE, Math.random() < 0.5 ? { last: 50, orderBy: randomOrder() } : { first: 500, orderBy: randomOrder(), filter: { start: { gte: NOW - 200 * DAY } } });
+      await gql(
+        'deep page',
+        PAGE,
+        Math.random() < 0.5 ? { last: 50, orderBy: randomOrder() } : { first: 500, orderBy: randomOrder(), filter: { start: { gte: NOW - 200 * DAY } } },
+      );
     },
   },
   { weight: 1, run: () => walk('forward') },
@@ -331,7 +357,8 @@ async function sample(): Promise<Sample> {
   return { at: Date.now(), rssMb: rssOf(gateway.pid)?.rssMb ?? Number.NaN, ...fdsOf(gateway.pid), heapMb, loopP99Ms };
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 const samples: Sample[] = [];
@@ -344,7 +371,10 @@ function report(index: number, batch: Outcome[], calls: number, s: Sample): void
     byOutcome.set(key, (byOutcome.get(key) ?? 0) + 1);
   }
   const latencies = batch.map((o) => o.ms).sort((a, b) => a - b);
-  const outcomesText = [...byOutcome].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  const outcomesText = [...byOutcome]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   process.stdout.write(
     `| ${index} | ${batch.length} | ${outcomesText} | ${calls} | ${fmt(percentile(latencies, 50))} | ${fmt(percentile(latencies, 99))} | ${fmt(s.rssMb)} | ${fmt(s.heapMb)} | ${s.sockets} | ${s.fds} | ${fmt(s.loopP99Ms, 1)} |\n`,
   );
@@ -427,7 +457,11 @@ async function main(): Promise<void> {
 
   const criteria: Array<[string, boolean, string]> = [
     ['no INTERNAL_SERVER_ERROR (nor a 5xx without a code)', internal.length === 0, `${internal.length} of ${all.length} requests`],
-    ['no error but UPSTREAM_* during injected faults, none outside them (bad input gets its own code)', unexpected.length === 0 && !failures.some((f) => f.startsWith('bad input')), `${unexpected.length} unexpected${unexpected[0] ? `, e.g. ${unexpected[0].op}: ${unexpected[0].codes.join(',')}` : ''}`],
+    [
+      'no error but UPSTREAM_* during injected faults, none outside them (bad input gets its own code)',
+      unexpected.length === 0 && !failures.some((f) => f.startsWith('bad input')),
+      `${unexpected.length} unexpected${unexpected[0] ? `, e.g. ${unexpected[0].op}: ${unexpected[0].codes.join(',')}` : ''}`,
+    ],
     ['every cursor walk complete and exact', walksExact === walksDone && walksDone > 0, `${walksExact} of ${walksDone} walks exact`],
     [
       `RSS and fds flat after warm-up (end ≤ lowest after the first interval + ${RSS_BOUND_MB} MB / + ${FD_BOUND})`,
@@ -435,7 +469,9 @@ async function main(): Promise<void> {
       afterWarmup.length === 0 ? 'one interval only' : `RSS ${fmt(minRss)} → ${fmt(last.rssMb)} MB, fds ${minFds} → ${last.fds}`,
     ],
   ];
-  process.stdout.write(`\nFault windows: ${windows.length} (${[...new Set(windows.map((w) => w.kind))].join(', ')}); requests: ${all.length}; walks: ${walksDone}\n`);
+  process.stdout.write(
+    `\nFault windows: ${windows.length} (${[...new Set(windows.map((w) => w.kind))].join(', ')}); requests: ${all.length}; walks: ${walksDone}\n`,
+  );
   process.stdout.write('\nPass criteria:\n');
   for (const [name, ok, detail] of criteria) process.stdout.write(`  ${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}\n`);
   for (const failure of failures.slice(0, 10)) process.stdout.write(`  - ${failure}\n`);

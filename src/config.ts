@@ -144,8 +144,7 @@ export const drainMsOf = (env: Env): number => env.SHUTDOWN_DRAIN_MS ?? (env.NOD
  * ALLOW_ARBITRARY_OPERATIONS=true; development runs anything unless it says false.
  * Without a manifest, anything runs (under the query limits).
  */
-export const allowArbitraryOf = (env: Env): boolean =>
-  env.ALLOW_ARBITRARY_OPERATIONS ?? !(env.PERSISTED_DOCUMENTS_FILE && env.NODE_ENV === 'production');
+export const allowArbitraryOf = (env: Env): boolean => env.ALLOW_ARBITRARY_OPERATIONS ?? !(env.PERSISTED_DOCUMENTS_FILE && env.NODE_ENV === 'production');
 
 export type AuthConfig =
   | {
@@ -178,7 +177,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const given = cleaned[name];
-    throw new ConfigError(`Invalid ${name}${given !== undefined && !/PASSWORD|TOKEN|SECRET|REDIS_URL/.test(name) ? ` (${JSON.stringify(given)})` : ''}: ${issue.message}`);
+    throw new ConfigError(
+      `Invalid ${name}${given !== undefined && !/PASSWORD|TOKEN|SECRET|REDIS_URL/.test(name) ? ` (${JSON.stringify(given)})` : ''}: ${issue.message}`,
+    );
   }
   const env = parsed.data;
   if (env.SPP_USERNAME && env.SPP_PASSWORD === undefined) {
@@ -204,7 +205,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
     }
   }
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError(`Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`);
+    throw new ConfigError(
+      `Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
 }
@@ -230,7 +233,9 @@ function authConfig(env: Env): AuthConfig {
     return { mode: 'service-account', serviceAccount: { username: env.SPP_USERNAME, password: env.SPP_PASSWORD ?? '' }, tokens, allowAnonymous };
   }
   if (env.GATEWAY_TOKENS || env.GATEWAY_ALLOW_ANONYMOUS) {
-    throw new ConfigError(`Invalid ${env.GATEWAY_TOKENS ? 'GATEWAY_TOKENS' : 'GATEWAY_ALLOW_ANONYMOUS'}: only meaningful with SPP_USERNAME; without it the gateway is in pass-through mode and callers bring their own SPP credentials`);
+    throw new ConfigError(
+      `Invalid ${env.GATEWAY_TOKENS ? 'GATEWAY_TOKENS' : 'GATEWAY_ALLOW_ANONYMOUS'}: only meaningful with SPP_USERNAME; without it the gateway is in pass-through mode and callers bring their own SPP credentials`,
+    );
   }
   return { mode: 'pass-through' };
 }

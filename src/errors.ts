@@ -87,17 +87,16 @@ export function isDeliberate(error: unknown): error is GraphQLError {
 export const badUserInput = (message: string, argumentName?: string): GraphQLError =>
   gatewayError(ErrorCode.BAD_USER_INPUT, message, argumentName ? { details: { argumentName } } : {});
 
-export const unauthenticated = (message: string, cause?: unknown): GraphQLError =>
-  gatewayError(ErrorCode.UNAUTHENTICATED, message, { cause });
+export const unauthenticated = (message: string, cause?: unknown): GraphQLError => gatewayError(ErrorCode.UNAUTHENTICATED, message, { cause });
 
-export const forbidden = (message: string, cause?: unknown): GraphQLError =>
-  gatewayError(ErrorCode.FORBIDDEN, message, { cause });
+export const forbidden = (message: string, cause?: unknown): GraphQLError => gatewayError(ErrorCode.FORBIDDEN, message, { cause });
 
 export const upstreamUnavailable = (cause?: unknown): GraphQLError =>
-  gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'SPP is unavailable: the gateway could not reach it or it refused the request for now. Try again shortly.', { cause });
+  gatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'SPP is unavailable: the gateway could not reach it or it refused the request for now. Try again shortly.', {
+    cause,
+  });
 
-export const upstreamTimeout = (cause?: unknown): GraphQLError =>
-  gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'SPP did not answer in time.', { cause });
+export const upstreamTimeout = (cause?: unknown): GraphQLError => gatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'SPP did not answer in time.', { cause });
 
 export const upstreamError = (detail: string, cause?: unknown): GraphQLError =>
   gatewayError(ErrorCode.UPSTREAM_ERROR, `SPP answered with an error: ${detail}.`, { cause });

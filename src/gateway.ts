@@ -78,9 +78,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const trustedDocuments = env.PERSISTED_DOCUMENTS_FILE ? loadTrustedDocuments(env.PERSISTED_DOCUMENTS_FILE, allowArbitrary, logger) : undefined;
   const sessionSecret = env.SESSION_SECRET ? Buffer.from(env.SESSION_SECRET, 'utf8') : undefined;
   // The one place that decides between one process and several replicas (src/state/).
-  const state = await createSharedState(env, { secret: sessionSecret, logger: logger.child({ component: 'shared-state' }), metrics: { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights } });
-  const spp = createSppClient(env, { baseUrl: options.sppUrl, ca: options.ca, metrics, shared: state, logger: logger.child({ component: 'spp-client' }), ...(tracing ? { extend: tracing.upstreamHooks } : {}) });
-  if (!env.CURSOR_SECRET) logger.warn('CURSOR_SECRET is not set: cursors are signed with a random per-process key, so they do not survive a restart or work across replicas.');
+  const state = await createSharedState(env, {
+    secret: sessionSecret,
+    logger: logger.child({ component: 'shared-state' }),
+    metrics: { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights },
+  });
+  const spp = createSppClient(env, {
+    baseUrl: options.sppUrl,
+    ca: options.ca,
+    metrics,
+    shared: state,
+    logger: logger.child({ component: 'spp-client' }),
+    ...(tracing ? { extend: tracing.upstreamHooks } : {}),
+  });
+  if (!env.CURSOR_SECRET)
+    logger.warn('CURSOR_SECRET is not set: cursors are signed with a random per-process key, so they do not survive a restart or work across replicas.');
   const codec = new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32));
   const auth = createAuthenticator(env, options.auth, { spp, state, secret: sessionSecret, logger });
   const readiness = new Readiness({
@@ -90,10 +102,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const limits = queryLimitsOf(env);
   const pageSize = new PageSizeMemory(env.SPP_PAGE_SIZE_CAP, (cap, max) =>
-    logger.warn({ cap, max }, `SPP answered ${cap} records where more were asked and exist: it caps pages at ${cap}, so larger windows are read as parallel pages of ${cap} from now on.`),
+    logger.warn(
+      { cap, max },
+      `SPP answered ${cap} records where more were asked and exist: it caps pages at ${cap}, so larger windows are read as parallel pages of ${cap} from now on.`,
+    ),
   );
-  const actions = new Actions({ spp, store: state.idempotency(), mode: options.auth.mode, allowMutations: env.GATEWAY_ALLOW_MUTATIONS, windowMs: env.IDEMPOTENCY_WINDOW_MS, sessionWaitMs: env.ACTION_SESSION_WAIT_MS });
-  const contextDeps: ContextDeps = { spp, auth, codec, pageSize, fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY, defaultPageSize: env.PAGE_DEFAULT_SIZE, maxPageSize: env.PAGE_MAX_SIZE, actions };
+  const actions = new Actions({
+    spp,
+    store: state.idempotency(),
+    mode: options.auth.mode,
+    allowMutations: env.GATEWAY_ALLOW_MUTATIONS,
+    windowMs: env.IDEMPOTENCY_WINDOW_MS,
+    sessionWaitMs: env.ACTION_SESSION_WAIT_MS,
+  });
+  const contextDeps: ContextDeps = {
+    spp,
+    auth,
+    codec,
+    pageSize,
+    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
+    defaultPageSize: env.PAGE_DEFAULT_SIZE,
+    maxPageSize: env.PAGE_MAX_SIZE,
+    actions,
+  };
   const { live, metrics: liveMetrics } = createLiveService(env, { spp, pageSize, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 
   const httpServer = createHttpServer(env);
@@ -115,7 +146,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     trustedDocuments,
   });
   const plugins = [...(tracing ? [tracing.plugin<RequestContext>()] : []), subscriptions.plugin<RequestContext>()];
-  const apollo = await startApollo({ env, schema, httpServer, limits, documents, formatError, metrics, persistedQueries: state.persistedQueries(), allowArbitrary, plugins });
+  const apollo = await startApollo({
+    env,
+    schema,
+    httpServer,
+    limits,
+    documents,
+    formatError,
+    metrics,
+    persistedQueries: state.persistedQueries(),
+    allowArbitrary,
+    plugins,
+  });
   const front = await serveHttp(httpServer, {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors: corsSettings, mode: options.auth.mode },
     context: async (req, requestId, log) => createContext(contextDeps, req.headers, requestId, log),

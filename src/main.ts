@@ -30,7 +30,9 @@ async function main(): Promise<void> {
     try {
       ca = readFileSync(env.SPP_CA_FILE);
     } catch (error) {
-      process.stderr.write(`Invalid SPP_CA_FILE (${JSON.stringify(env.SPP_CA_FILE)}): cannot read it: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+      process.stderr.write(
+        `Invalid SPP_CA_FILE (${JSON.stringify(env.SPP_CA_FILE)}): cannot read it: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`,
+      );
       process.exit(1);
     }
   }

@@ -283,7 +283,7 @@ describe('docker-compose.yml', () => {
     expect(config.env.CURSOR_SECRET, 'CURSOR_SECRET says it is for development').toMatch(/dev/i);
   });
 
-  it("gives the gateway a stop_grace_period above its whole shutdown budget (drain + grace + logout + 1 s)", () => {
+  it('gives the gateway a stop_grace_period above its whole shutdown budget (drain + grace + logout + 1 s)', () => {
     const { env } = loadConfig(gatewayEnv);
     const budgetMs = drainMsOf(env) + env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_LOGOUT_MS + 1_000;
     const period = /^(\d+)(ms|s|m)$/.exec(service(GATEWAY).stop_grace_period ?? '');
@@ -342,7 +342,11 @@ describe('the healthcheck commands, run against the compose settings started as 
 
   beforeAll(async () => {
     simulator = await start('src/simulator/cli.ts', { ...simulatorEnv, SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, /listening on (http:\/\/\S+)/);
-    gateway = await start('src/main.ts', { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' }, /Gateway ready at (http:\/\/[^\s"]+)/);
+    gateway = await start(
+      'src/main.ts',
+      { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' },
+      /Gateway ready at (http:\/\/[^\s"]+)/,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -409,7 +413,11 @@ describe('Dockerfile', () => {
   });
 
   it('keeps build and development tools out of the runtime dependencies', () => {
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(read('package.json')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     for (const tool of ['tsx', 'typescript', 'vitest', '@graphql-codegen/cli']) {
       expect(Object.keys(pkg.dependencies), `${tool} is not a runtime dependency`).not.toContain(tool);
       expect(Object.keys(pkg.devDependencies)).toContain(tool);
@@ -432,23 +440,44 @@ describe('Dockerfile', () => {
   it('compiles in an earlier stage and ships only dist/, schema/ and production dependencies', () => {
     const body = finalStage?.body ?? [];
     const runs = body.filter((i) => i.keyword === 'RUN').map((i) => i.args);
-    expect(runs.some((r) => /\bnpm ci\b/.test(r) && /--omit[= ]dev\b/.test(r)), 'final stage runs npm ci --omit=dev').toBe(true);
-    expect(runs.some((r) => /\bnpm (run )?build\b|\btsc\b/.test(r)), 'the final stage does not compile').toBe(false);
+    expect(
+      runs.some((r) => /\bnpm ci\b/.test(r) && /--omit[= ]dev\b/.test(r)),
+      'final stage runs npm ci --omit=dev',
+    ).toBe(true);
+    expect(
+      runs.some((r) => /\bnpm (run )?build\b|\btsc\b/.test(r)),
+      'the final stage does not compile',
+    ).toBe(false);
     const copies = body.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-    expect(copies.some((c) => /--from=\S+/.test(c) && /\bdist\b/.test(c)), 'dist/ comes from the build stage').toBe(true);
-    expect(copies.some((c) => /\bschema\b/.test(c)), 'schema/ is copied (read at run time)').toBe(true);
-    expect(copies.some((c) => /\bsrc\b/.test(c)), 'src/ stays out of the final image').toBe(false);
+    expect(
+      copies.some((c) => /--from=\S+/.test(c) && /\bdist\b/.test(c)),
+      'dist/ comes from the build stage',
+    ).toBe(true);
+    expect(
+      copies.some((c) => /\bschema\b/.test(c)),
+      'schema/ is copied (read at run time)',
+    ).toBe(true);
+    expect(
+      copies.some((c) => /\bsrc\b/.test(c)),
+      'src/ stays out of the final image',
+    ).toBe(false);
     const builder = stages.slice(0, -1).flatMap((s) => s.body);
-    expect(builder.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)), 'an earlier stage runs npm run build').toBe(true);
+    expect(
+      builder.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)),
+      'an earlier stage runs npm run build',
+    ).toBe(true);
   });
 
   it('puts dist/ and schema/ side by side, where src/graphql/schema.ts looks for the schema', () => {
-    expect(read('src/graphql/schema.ts'), 'the schema is read relative to the compiled module').toMatch(/new URL\(\s*'\.\.\/\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/);
+    expect(read('src/graphql/schema.ts'), 'the schema is read relative to the compiled module').toMatch(
+      /new URL\(\s*'\.\.\/\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/,
+    );
     const workdir = lastOf('WORKDIR')?.args;
     expect(workdir, 'the final stage sets a WORKDIR').toBeDefined();
     const copies = (finalStage?.body ?? []).filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')));
     const destOf = (source: RegExp) => copies.find((words) => words.slice(0, -1).some((w) => source.test(w)))?.at(-1);
-    const resolve = (dest: string | undefined) => (dest === undefined ? undefined : (dest.startsWith('/') ? dest : `${workdir}/${dest.replace(/^\.\//, '')}`).replace(/\/+$/, ''));
+    const resolve = (dest: string | undefined) =>
+      dest === undefined ? undefined : (dest.startsWith('/') ? dest : `${workdir}/${dest.replace(/^\.\//, '')}`).replace(/\/+$/, '');
     expect(resolve(destOf(/(^|\/)dist\/?$/))).toBe(`${workdir}/dist`);
     expect(resolve(destOf(/(^|\/)schema\/?$/))).toBe(`${workdir}/schema`);
   });
@@ -484,14 +513,25 @@ describe('.dockerignore', () => {
   it('keeps what the build copies in the build context', () => {
     const copied = dockerfile
       .filter((i) => i.keyword === 'COPY' && !/--from=/.test(i.args))
-      .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((w) => !w.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(copied).toEqual(expect.arrayContaining(['package-lock.json', 'src', 'schema']));
     for (const path of copied) {
       const top = path.replace(/^\.\//, '').split('/')[0]!;
       expect(ignored, `${path} is not ignored`).not.toContain(top);
-      expect(ignored.some((pattern) => !pattern.startsWith('!') && !/[*?]/.test(pattern) && path.startsWith(`${pattern}/`)), `${path} is not under an ignored directory`).toBe(false);
+      expect(
+        ignored.some((pattern) => !pattern.startsWith('!') && !/[*?]/.test(pattern) && path.startsWith(`${pattern}/`)),
+        `${path} is not under an ignored directory`,
+      ).toBe(false);
     }
-    expect(ignored.some((p) => /__generated__/.test(p) && !p.startsWith('!')), 'the committed codegen output is sent').toBe(false);
+    expect(
+      ignored.some((p) => /__generated__/.test(p) && !p.startsWith('!')),
+      'the committed codegen output is sent',
+    ).toBe(false);
   });
 });
 
@@ -554,9 +594,19 @@ describe.skipIf(!redisServerPath)('the scale profile started as processes: Redis
 
   beforeAll(async () => {
     redis = await startRedis();
-    simulator = await start('src/simulator/cli.ts', { ...environmentOf(SIMULATOR), SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, /listening on (http:\/\/\S+)/);
+    simulator = await start(
+      'src/simulator/cli.ts',
+      { ...environmentOf(SIMULATOR), SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' },
+      /listening on (http:\/\/\S+)/,
+    );
     for (const name of REPLICAS) {
-      replicas.push(await start('src/main.ts', { ...environmentOf(name), PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, REDIS_URL: redis.url, LOG_LEVEL: 'silent' }, /Gateway ready at (http:\/\/[^\s"]+)/));
+      replicas.push(
+        await start(
+          'src/main.ts',
+          { ...environmentOf(name), PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, REDIS_URL: redis.url, LOG_LEVEL: 'silent' },
+          /Gateway ready at (http:\/\/[^\s"]+)/,
+        ),
+      );
     }
   }, 90_000);
 
@@ -577,7 +627,9 @@ describe.skipIf(!redisServerPath)('the scale profile started as processes: Redis
   it('accepts on the second replica a createSession token the first issued', async () => {
     const users = optionsFromEnv(environmentOf(SIMULATOR)).users ?? DEFAULT_USERS;
     const post = async (url: string, query: string, headers: Record<string, string> = {}) =>
-      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) })).json()) as any;
+      (await (
+        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) })
+      ).json()) as any;
     const created = await post(replicas[0]!.url, `mutation { createSession(username: "${users[0]!.username}", password: "${users[0]!.password}") { token } }`);
     const token = created.data.createSession.token as string;
     const read = await post(replicas[1]!.url, '{ jobSessions(first: 2) { nodes { sessionId } } }', { authorization: `Bearer ${token}` });

@@ -56,7 +56,14 @@ function sppFilter(filter: Filter | null | undefined) {
 
 async function page(start: number, size: number, filter: unknown[]): Promise<Session[]> {
   upstreamRequests++;
-  const searchParams: Record<string, string> = { pageStartIndex: String(start), pageSize: String(size), sort: JSON.stringify([{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }]) };
+  const searchParams: Record<string, string> = {
+    pageStartIndex: String(start),
+    pageSize: String(size),
+    sort: JSON.stringify([
+      { property: 'start', direction: 'DESC' },
+      { property: 'id', direction: 'DESC' },
+    ]),
+  };
   if (filter.length > 0) searchParams.filter = JSON.stringify(filter);
   const body = await spp.get('endeavour/jobsession', { searchParams, headers: { 'x-endeavour-sessionid': await login } }).json<{ sessions: Session[] }>();
   return body.sessions.slice(0, size);
@@ -68,7 +75,24 @@ const DateTime = new GraphQLScalarType({
   parseValue: (v) => (typeof v === 'string' ? Date.parse(v) : (v as number)),
   parseLiteral: (ast) => (ast.kind === Kind.INT ? Number(ast.value) : ast.kind === Kind.STRING ? Date.parse(ast.value) : null),
 });
-const STATUSES = new Set(['RUNNING', 'PENDING', 'HELD', 'WAITING', 'PAUSING', 'PAUSED', 'STOPPING', 'STOPPED', 'CANCELING', 'CANCELED', 'SUSPENDING', 'SUSPENDED', 'FAILED', 'PARTIAL', 'COMPLETED', 'ABORTED']);
+const STATUSES = new Set([
+  'RUNNING',
+  'PENDING',
+  'HELD',
+  'WAITING',
+  'PAUSING',
+  'PAUSED',
+  'STOPPING',
+  'STOPPED',
+  'CANCELING',
+  'CANCELED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'FAILED',
+  'PARTIAL',
+  'COMPLETED',
+  'ABORTED',
+]);
 const cursorOf = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64');
 
 const resolvers = {
@@ -85,7 +109,12 @@ const resolvers = {
       return {
         edges,
         nodes: edges.map((e) => e.node),
-        pageInfo: { hasNextPage: records.length > first, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        pageInfo: {
+          hasNextPage: records.length > first,
+          hasPreviousPage: offset > 0,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
         totalCount: null,
       };
     },
@@ -104,5 +133,7 @@ const { url } = await startStandaloneServer(server, {
 // The standalone server answers every path with GraphQL; the counter is a second, tiny server.
 const counter = http.createServer((_req, res) => res.end(JSON.stringify({ upstreamRequests })));
 await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
-process.stdout.write(`Baseline ready at ${url.replace('localhost', '127.0.0.1').replace(/\/$/, '')}/graphql counter http://127.0.0.1:${(counter.address() as { port: number }).port}\n`);
+process.stdout.write(
+  `Baseline ready at ${url.replace('localhost', '127.0.0.1').replace(/\/$/, '')}/graphql counter http://127.0.0.1:${(counter.address() as { port: number }).port}\n`,
+);
 process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));

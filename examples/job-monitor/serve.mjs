@@ -9,8 +9,14 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
 };
 
 export const DIST = fileURLToPath(new URL('./dist/', import.meta.url));
@@ -38,12 +44,24 @@ export async function serveApp({ gatewayUrl, token, port = 0, host = '127.0.0.1'
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}/`;
   return {
     url,
-    close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : fallback; };
-  const app = await serveApp({ gatewayUrl: arg('gateway', 'http://localhost:4000/graphql'), token: process.env.GATEWAY_TOKEN, port: Number(arg('port', '5173')), host: arg('host', 'localhost') });
+  const arg = (name, fallback) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : fallback;
+  };
+  const app = await serveApp({
+    gatewayUrl: arg('gateway', 'http://localhost:4000/graphql'),
+    token: process.env.GATEWAY_TOKEN,
+    port: Number(arg('port', '5173')),
+    host: arg('host', 'localhost'),
+  });
   console.log(`Job monitor at ${app.url} (gateway ${arg('gateway', 'http://localhost:4000/graphql')})`);
 }

@@ -16,16 +16,7 @@ import { createHash } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { JobAction } from '../__generated__/resolvers-types.js';
-import {
-  actionConflict,
-  actionNotAvailable,
-  badUserInput,
-  ErrorCode,
-  forbidden,
-  gatewayError,
-  isDeliberate,
-  upstreamError,
-} from '../errors.js';
+import { actionConflict, actionNotAvailable, badUserInput, ErrorCode, forbidden, gatewayError, isDeliberate, upstreamError } from '../errors.js';
 import type { Actor, AuthMode } from '../identity/auth.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
@@ -154,9 +145,12 @@ export class Actions {
       audit(who.logger, { ...line, outcome: 'refused', code: ErrorCode.FORBIDDEN });
       throw refusal;
     }
-    const fingerprint = createHash('sha256').update(JSON.stringify([action, input])).digest('base64url');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([action, input]))
+      .digest('base64url');
     // Without a clientMutationId, identical submissions are one while the first is in flight (a double-click).
-    const key = clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
+    const key =
+      clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
     const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
     const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS));
     if (!claim.first) {
@@ -186,7 +180,11 @@ export class Actions {
       // it, then the key is free. An uncertain failure (5xx, no answer) is kept as the first
       // outcome, so a retry with the same key cannot act a second time.
       const nothingHappened = !reached || REFUSALS.has(code);
-      await this.options.store.settle(key, { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } }, nothingHappened ? 0 : keepMs);
+      await this.options.store.settle(
+        key,
+        { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } },
+        nothingHappened ? 0 : keepMs,
+      );
       audit(who.logger, { ...line, outcome: nothingHappened ? 'refused' : 'failed', code });
       throw deliberate;
     }
@@ -235,7 +233,10 @@ export class Actions {
         if (given === undefined) return { actionname: schema.values[0]!.value };
         const match = schema.values.find((v) => v.name === given || v.value === given);
         if (match) return { actionname: match.value };
-        throw badUserInput(`Argument "actionName" must be one of ${schema.values.map((v) => JSON.stringify(v.name)).join(', ')} for this job, got ${JSON.stringify(given)}.`, 'actionName');
+        throw badUserInput(
+          `Argument "actionName" must be one of ${schema.values.map((v) => JSON.stringify(v.name)).join(', ')} for this job, got ${JSON.stringify(given)}.`,
+          'actionName',
+        );
       }
     }
     const own = new URL(link.href, 'https://spp.invalid').searchParams.get('actionname') ?? 'start';
@@ -283,7 +284,9 @@ export class Actions {
       filter: JSON.stringify([{ property: 'jobId', value: jobId, op: '=' }]),
       sort: JSON.stringify([{ property: 'start', direction: 'DESC' }]),
     });
-    const page = await this.options.spp.readFresh(identity, `endeavour/jobsession?${search.toString()}`, (body) => parseList(body, 'sessions', parseJobSession));
+    const page = await this.options.spp.readFresh(identity, `endeavour/jobsession?${search.toString()}`, (body) =>
+      parseList(body, 'sessions', parseJobSession),
+    );
     return page?.records ?? [];
   }
 
@@ -301,7 +304,9 @@ export class Actions {
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       // SPP acted already: nothing here may turn the outcome into an error.
       const sessions = await this.newestSessions(identity, jobId).catch(() => []);
-      const created = sessions.find((s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))));
+      const created = sessions.find(
+        (s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))),
+      );
       if (created) return created;
     }
   }
@@ -338,7 +343,11 @@ function tryParse<T>(body: unknown, parse: (body: unknown) => T): T | undefined 
 export function reasonOf(body: unknown): string | undefined {
   const description = (body as SppErrorBody | null)?.description;
   if (typeof description !== 'string') return undefined;
-  const text = description.replace(/https?:\/\/\S+/g, '[url]').replace(/\s+/g, ' ').trim().replace(/\.$/, '');
+  const text = description
+    .replace(/https?:\/\/\S+/g, '[url]')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\.$/, '');
   if (text === '') return undefined;
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }

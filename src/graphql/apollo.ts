@@ -70,7 +70,11 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
     hideSchemaDetailsFromClientErrors: env.NODE_ENV === 'production',
     // Automatic persisted queries (Apollo's default) are kept, except when only trusted documents may run.
     // Registered APQ documents are shared by replicas when the state is shared (Redis).
-    ...(options.allowArbitrary ? (options.persistedQueries ? { persistedQueries: { cache: options.persistedQueries } } : {}) : { persistedQueries: false as const }),
+    ...(options.allowArbitrary
+      ? options.persistedQueries
+        ? { persistedQueries: { cache: options.persistedQueries } }
+        : {}
+      : { persistedQueries: false as const }),
     plugins: [
       ...(documents ? [documents.plugin<RequestContext>()] : []),
       costLimitPlugin(limits),

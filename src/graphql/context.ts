@@ -78,7 +78,11 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
   }) as ReaderFactory;
   const pendingLists = new Set<Promise<unknown>>();
   /** A loader that reads a batch of ids in one IN request; ids `known` answers (records this operation already read) cost nothing. */
-  const inBatch = <R extends SppRecord>(list: ListDescription<R>, readOne: (id: string) => Promise<R | null>, known: (id: string) => R | undefined = () => undefined) =>
+  const inBatch = <R extends SppRecord>(
+    list: ListDescription<R>,
+    readOne: (id: string) => Promise<R | null>,
+    known: (id: string) => R | undefined = () => undefined,
+  ) =>
     // 100 ids keep the URL short (about 2 KB) and cover any page's distinct jobs.
     new DataLoader<string, R | null>(
       async (ids) => {
@@ -107,14 +111,25 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     paginator: new Paginator(readerFor, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
     stats: (filter) => spp.getFiltered(identity, 'endeavour/jobsession/stats', filter, parseJobSessionStats),
     loaders: {
-      job: new DataLoader((ids) => Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))))),
+      job: new DataLoader((ids) =>
+        Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))))),
+      ),
       jobInBatch: inBatch(JOBS, getJob),
-      jobSessionInBatch: inBatch(JOB_SESSIONS, (id) => spp.getJobSession(identity, id), (id) => (lists.length > 0 ? fromLists(id) : undefined)),
+      jobSessionInBatch: inBatch(
+        JOB_SESSIONS,
+        (id) => spp.getJobSession(identity, id),
+        (id) => (lists.length > 0 ? fromLists(id) : undefined),
+      ),
       logEntry: new DataLoader((keys) =>
         Promise.all(
           keys.map(async (key) => {
             const [sessionId, entryId] = key.split('.') as [string, string];
-            const window = await readWindow(readerFor(JOB_LOG), { filter: [sessionCondition(sessionId), { property: 'id', value: entryId, op: '=' }], sort: [{ property: 'id', direction: 'ASC' }] }, 0, 1);
+            const window = await readWindow(
+              readerFor(JOB_LOG),
+              { filter: [sessionCondition(sessionId), { property: 'id', value: entryId, op: '=' }], sort: [{ property: 'id', direction: 'ASC' }] },
+              0,
+              1,
+            );
             return window.records[0] ?? null;
           }),
         ),
@@ -127,8 +142,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
           return Promise.all(
             ids.map(
-              (id) =>
-                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+              (id) => fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
             ),
           );
         },

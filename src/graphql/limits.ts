@@ -16,7 +16,17 @@
  * and each per-item count (`logCounts`, `jobSessionCounts`), whose every item is a read.
  * Batched fields (`JobSession.job`, `Job.lastRun`: one read per page) cost only their objects.
  */
-import { GraphQLError, type DocumentNode, type ValidationContext, getNamedType, isCompositeType, isListType, getNullableType, getOperationAST, getVariableValues } from 'graphql';
+import {
+  GraphQLError,
+  type DocumentNode,
+  type ValidationContext,
+  getNamedType,
+  isCompositeType,
+  isListType,
+  getNullableType,
+  getOperationAST,
+  getVariableValues,
+} from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { createRequire } from 'node:module';
 import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
@@ -58,7 +68,10 @@ export function validationRules(limits: QueryLimits) {
     exposeLimits: true,
     propagateOnRejection: false,
     // graphql-armor words its rejections as "Syntax Error: ..."; the document's syntax is fine.
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { nodes: error.nodes ?? null }))],
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { nodes: error.nodes ?? null })),
+    ],
   };
   return [
     maxDepthRule({ n: limits.maxDepth, ...onRejectCode, ignoreIntrospection: true, flattenFragments: true }),
@@ -121,7 +134,13 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
             const operation = getOperationAST(document, operationName);
             if (operation && getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 0 }).errors) return;
             try {
-              cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator] });
+              cost = getComplexity({
+                schema,
+                query: document,
+                variables: request.variables ?? {},
+                operationName: operationName ?? undefined,
+                estimators: [estimator],
+              });
             } catch {
               // Variables that do not coerce: execution rejects them next with BAD_USER_INPUT and the
               // exact reason, before any resolver (so before any upstream call) runs.

@@ -60,7 +60,8 @@ export function parseManifest(text: string, file = 'the manifest'): Map<string, 
   }
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [id, body] of Object.entries(value)) {
-      if (typeof body !== 'string') throw new Error(`${file}: expected { "<hash>": "<document>" } (graphql-codegen) or an Apollo persisted-query manifest; "${id}" is not a string`);
+      if (typeof body !== 'string')
+        throw new Error(`${file}: expected { "<hash>": "<document>" } (graphql-codegen) or an Apollo persisted-query manifest; "${id}" is not a string`);
       documents.set(id, body);
     }
     return documents;
@@ -71,7 +72,10 @@ export function parseManifest(text: string, file = 'the manifest'): Map<string, 
 /** Reads the manifest; a file that cannot be read or parsed stops the start with one line naming the variable. */
 export function loadTrustedDocuments(file: string, allowArbitrary: boolean, logger?: Logger): TrustedDocuments {
   const documents = readTrustedDocuments(file, allowArbitrary);
-  logger?.info({ file, operations: documents.size, allowArbitraryOperations: allowArbitrary }, allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run');
+  logger?.info(
+    { file, operations: documents.size, allowArbitraryOperations: allowArbitrary },
+    allowArbitrary ? 'trusted documents loaded; other operations run too' : 'trusted documents loaded; only they run',
+  );
   return documents;
 }
 
@@ -112,10 +116,16 @@ export function createTrustedDocuments(documents: Map<string, string>, allowArbi
         }
         // Automatic persisted queries: Apollo answers PERSISTED_QUERY_NOT_FOUND, the client resends the text.
         if (allowArbitrary && typeof hash === 'string' && typeof operation.documentId !== 'string') return;
-        throw new TrustedDocumentError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, `No trusted document has the id ${JSON.stringify(id.slice(0, 100))}: the app and the gateway's PERSISTED_DOCUMENTS_FILE are out of step.`);
+        throw new TrustedDocumentError(
+          ErrorCode.PERSISTED_QUERY_NOT_FOUND,
+          `No trusted document has the id ${JSON.stringify(id.slice(0, 100))}: the app and the gateway's PERSISTED_DOCUMENTS_FILE are out of step.`,
+        );
       }
       if (!allowArbitrary && typeof operation.query === 'string' && !bodies.has(operation.query)) {
-        throw new TrustedDocumentError(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This gateway runs only trusted documents: send the "documentId" of an operation in its manifest (PERSISTED_DOCUMENTS_FILE).');
+        throw new TrustedDocumentError(
+          ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
+          'This gateway runs only trusted documents: send the "documentId" of an operation in its manifest (PERSISTED_DOCUMENTS_FILE).',
+        );
       }
     },
   };

@@ -37,7 +37,11 @@ const ALLOWED_HEADERS = [
 
 export type CorsHandler = (req: IncomingMessage, res: ServerResponse) => Promise<'answered' | 'continue'>;
 
-export function corsSettingsFor(env: { CORS_ORIGINS?: string[] | undefined; CORS_CREDENTIALS: boolean; CORS_MAX_AGE_S: number }, embeddedSimulator: boolean, production: boolean): CorsSettings {
+export function corsSettingsFor(
+  env: { CORS_ORIGINS?: string[] | undefined; CORS_CREDENTIALS: boolean; CORS_MAX_AGE_S: number },
+  embeddedSimulator: boolean,
+  production: boolean,
+): CorsSettings {
   const origins = env.CORS_ORIGINS ?? (embeddedSimulator && !production ? LOCALHOST_ORIGINS : []);
   return { origins, credentials: env.CORS_CREDENTIALS, maxAgeSeconds: env.CORS_MAX_AGE_S };
 }

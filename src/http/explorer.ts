@@ -47,7 +47,8 @@ const ASSETS = new Map<string, Asset>([
 ]);
 
 /** Everything the page may load comes from here; inline styles are GraphiQL's own (its editors set them). */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function page(graphqlPath: string): string {
   const endpoint = graphqlPath.replace(/^\//, '');
@@ -96,14 +97,21 @@ export function createExplorer(graphqlPath: string, send: Send): Explorer {
       return (req.method === 'GET' || req.method === 'HEAD') && url.search === '' && /\btext\/html\b/i.test(accept);
     },
     servePage(req, res) {
-      return reply(req, res, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }, html);
+      return reply(
+        req,
+        res,
+        { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+        html,
+      );
     },
     serveAsset(name, req, res) {
       const asset = ASSETS.get(name);
       if (!asset) return false;
       let body = loaded.get(name);
       if (!body) loaded.set(name, (body = asset.read()));
-      void reply(req, res, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' }, body).catch(() => res.destroy());
+      void reply(req, res, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' }, body).catch(() =>
+        res.destroy(),
+      );
       return true;
     },
   };

@@ -114,7 +114,16 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
     res.setHeader('x-request-id', requestId);
     const logged: { operation?: string | undefined } = {};
     res.on('finish', () => {
-      log.info({ method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...(logged.operation ? { operation: logged.operation } : {}) }, 'request');
+      log.info(
+        {
+          method: req.method,
+          path: req.url?.split('?')[0],
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(logged.operation ? { operation: logged.operation } : {}),
+        },
+        'request',
+      );
     });
 
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -142,7 +151,10 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         }
         const query = (operation as { query?: unknown } | null)?.query;
         if (typeof query === 'string' && Buffer.byteLength(query) > limits.maxDocumentBytes) {
-          throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${Buffer.byteLength(query)} bytes; at most ${limits.maxDocumentBytes} are accepted.`);
+          throw new HttpProblem(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            `The GraphQL document is ${Buffer.byteLength(query)} bytes; at most ${limits.maxDocumentBytes} are accepted.`,
+          );
         }
       }
       const requestedName = operations.length === 1 ? (operations[0] as { operationName?: unknown } | null)?.operationName : undefined;
@@ -283,14 +295,21 @@ function notFound(res: ServerResponse, graphqlPath: string): void {
  * `threshold` bytes (smaller ones cost more to compress than they save). Brotli at quality 4:
  * close to gzip's speed with a better ratio; the default 11 costs far more CPU than it saves.
  */
-export async function sendBody(req: IncomingMessage, res: ServerResponse, status: number, body: string | Buffer, threshold = Number.POSITIVE_INFINITY): Promise<void> {
+export async function sendBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  threshold = Number.POSITIVE_INFINITY,
+): Promise<void> {
   res.statusCode = status;
   let encoding: string | undefined;
   if (body.length >= threshold) {
     res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
     // No Accept-Encoding: identity, as Negotiator would answer, without parsing anything
     // (most API clients send none; this runs once per response above the threshold).
-    if (req.headers['accept-encoding']) encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
+    if (req.headers['accept-encoding'])
+      encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
   }
   if (encoding !== 'br' && encoding !== 'gzip') {
     // Small, or not accepted compressed: written as it came (Node sets Content-Length).

@@ -23,9 +23,7 @@ export interface ReadinessOptions {
   now?: () => number;
 }
 
-export type ReadinessState =
-  | { ready: true; checkedAt: string }
-  | { ready: false; reason: string; code?: string };
+export type ReadinessState = { ready: true; checkedAt: string } | { ready: false; reason: string; code?: string };
 
 export class Readiness {
   private lastOk = Number.NEGATIVE_INFINITY;
@@ -77,7 +75,11 @@ export class Readiness {
   async report(serviceAccount: boolean, logger: Logger): Promise<boolean> {
     const state = await this.check();
     if (state.ready) logger.info(serviceAccount ? 'SPP answered and the service account is logged in' : 'SPP answered');
-    else if (state.code === 'UPSTREAM_MISCONFIGURED') logger.error({ reason: state.reason }, 'SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD; /readyz answers 503 and callers get UPSTREAM_MISCONFIGURED until then');
+    else if (state.code === 'UPSTREAM_MISCONFIGURED')
+      logger.error(
+        { reason: state.reason },
+        'SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD; /readyz answers 503 and callers get UPSTREAM_MISCONFIGURED until then',
+      );
     else logger.warn({ reason: state.reason }, 'SPP is not answering yet; the gateway runs and /readyz answers 503 until it does');
     return state.ready;
   }

@@ -14,7 +14,16 @@ import type { GatewayMetrics, Tracing } from '../observability/index.js';
 import type { CorsSettings } from './cors.js';
 import { createCorsHandler } from './cors.js';
 import { createExplorer } from './explorer.js';
-import { createHttpHandler, createRoutesHandler, healthRoute, metricsRoute, sendBody, sendJsonResponse, type HttpHandlerOptions, type Route } from './handler.js';
+import {
+  createHttpHandler,
+  createRoutesHandler,
+  healthRoute,
+  metricsRoute,
+  sendBody,
+  sendJsonResponse,
+  type HttpHandlerOptions,
+  type Route,
+} from './handler.js';
 import type { Readiness } from './readiness.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -30,7 +39,11 @@ const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * connectionsCheckingInterval (30 s by default, far coarser than the budgets): 1 s here.
  */
 export function createHttpServer(env: Env): http.Server {
-  const server = http.createServer({ headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 });
+  const server = http.createServer({
+    headersTimeout: env.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000,
+  });
   server.keepAliveTimeout = env.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   return server;
 }
@@ -68,7 +81,13 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       '/readyz',
       async (_req, res) => {
         const state = await readiness.check();
-        sendJsonResponse(res, state.ready ? 200 : 503, state.ready ? { status: 'ready', checkedAt: state.checkedAt } : { status: 'not ready', reason: state.reason, ...(state.code ? { code: state.code } : {}) });
+        sendJsonResponse(
+          res,
+          state.ready ? 200 : 503,
+          state.ready
+            ? { status: 'ready', checkedAt: state.checkedAt }
+            : { status: 'not ready', reason: state.reason, ...(state.code ? { code: state.code } : {}) },
+        );
       },
     ],
   ]);
@@ -84,11 +103,16 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
       routes,
       ...(cors ? { cors } : {}),
-      ...(explorerOn ? { explorer: createExplorer('/graphql', (req, res, status, body) => sendBody(req, res, status, body, env.COMPRESSION_THRESHOLD_BYTES)) } : {}),
+      ...(explorerOn
+        ? { explorer: createExplorer('/graphql', (req, res, status, body) => sendBody(req, res, status, body, env.COMPRESSION_THRESHOLD_BYTES)) }
+        : {}),
       ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
       compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
       // RFC 9110 §11.6.1: the schemes a 401 accepts.
-      wwwAuthenticate: options.mode === 'service-account' ? 'Bearer realm="spp-jobsession-gateway"' : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
+      wwwAuthenticate:
+        options.mode === 'service-account'
+          ? 'Bearer realm="spp-jobsession-gateway"'
+          : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
       // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
       ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
       identityOf: (req) => {

@@ -161,7 +161,7 @@ export class Authenticator {
       this.logger?.error(
         { username: account.username, upstreamCode: code },
         code === ErrorCode.NOT_FOUND
-          ? 'SPP has no login endpoint at SPP_URL: check that SPP_URL is SPP\'s base URL (https://spp.example.com); callers get 503 UPSTREAM_MISCONFIGURED'
+          ? "SPP has no login endpoint at SPP_URL: check that SPP_URL is SPP's base URL (https://spp.example.com); callers get 503 UPSTREAM_MISCONFIGURED"
           : 'SPP rejected the service account: check SPP_USERNAME and SPP_PASSWORD; callers get 503 UPSTREAM_MISCONFIGURED',
       );
       const misconfigured = upstreamMisconfigured(error);
@@ -196,7 +196,10 @@ export class Authenticator {
   /** createSession: logs the user in to SPP and returns a gateway token for it (pass-through mode). */
   async createSession(username: string, password: string): Promise<GatewaySessionInfo> {
     const login = await this.spp.login(username, password);
-    const user = { name: typeof login.user?.name === 'string' ? login.user.name : username, type: typeof login.user?.type === 'string' ? login.user.type : null };
+    const user = {
+      name: typeof login.user?.name === 'string' ? login.user.name : username,
+      type: typeof login.user?.type === 'string' ? login.user.type : null,
+    };
     const content: TokenContent = { s: login.sessionid, n: user.name, t: user.type };
     const token = TOKEN_PREFIX + this.sealer.seal(JSON.stringify(content), TOKEN_AAD);
     return { token, expiresAt: Date.now() + this.idleMs, user };
@@ -258,7 +261,11 @@ export class Authenticator {
         this.basicSessions.set(key, session);
       }
       // One SPP session per user for the whole cluster: the login runs once across replicas and its session id is shared (sealed).
-      const login = (stale?: string) => this.state.once(`login ${key}`, async () => (await this.spp.login(username, password)).sessionid, { keepMs: this.basicTtl, ...(stale ? { reject: stale } : {}) });
+      const login = (stale?: string) =>
+        this.state.once(`login ${key}`, async () => (await this.spp.login(username, password)).sessionid, {
+          keepMs: this.basicTtl,
+          ...(stale ? { reject: stale } : {}),
+        });
       return { identity: loginIdentity(key, session, login), actor: { key, name: username, anonymous: false } };
     }
     if (scheme === 'bearer' && credential) {
@@ -273,7 +280,11 @@ export class Authenticator {
       const key = this.keyOf('session', sessionId);
       return { identity: forwardedSessionIdentity(key, sessionId), actor: this.actorFor('session', sessionId, key) };
     }
-    return { error: unauthenticated('Authentication required: send SPP credentials ("Authorization: Basic ..."), an SPP session ("X-Endeavour-Sessionid"), or a token from createSession ("Authorization: Bearer ...").') };
+    return {
+      error: unauthenticated(
+        'Authentication required: send SPP credentials ("Authorization: Basic ..."), an SPP session ("X-Endeavour-Sessionid"), or a token from createSession ("Authorization: Bearer ...").',
+      ),
+    };
   }
 
   /** The content of a createSession token, or null when this gateway's SESSION_SECRET did not seal it. */
@@ -281,7 +292,9 @@ export class Authenticator {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const opened = this.sealer.open(token.slice(TOKEN_PREFIX.length), TOKEN_AAD);
     if (opened === null) {
-      this.logger?.info('a createSession token did not open: it was sealed with another SESSION_SECRET (another gateway, or this one before a restart without SESSION_SECRET) or altered; the caller gets UNAUTHENTICATED and must log in again');
+      this.logger?.info(
+        'a createSession token did not open: it was sealed with another SESSION_SECRET (another gateway, or this one before a restart without SESSION_SECRET) or altered; the caller gets UNAUTHENTICATED and must log in again',
+      );
       return null;
     }
     return JSON.parse(opened) as TokenContent;

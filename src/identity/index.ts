@@ -11,16 +11,23 @@ import { Authenticator, type AuthenticatorOptions } from './auth.js';
 export { Authenticator } from './auth.js';
 
 export type AuthSettings =
-  | { mode: 'service-account'; serviceAccount: { username: string; password: string }; tokens: string[]; allowAnonymous: boolean }
-  | { mode: 'pass-through' };
+  { mode: 'service-account'; serviceAccount: { username: string; password: string }; tokens: string[]; allowAnonymous: boolean } | { mode: 'pass-through' };
 
-export function createAuthenticator(env: Env, auth: AuthSettings, deps: { spp: SppClient; state: SharedState; secret: Buffer | undefined; logger: Logger }): Authenticator {
+export function createAuthenticator(
+  env: Env,
+  auth: AuthSettings,
+  deps: { spp: SppClient; state: SharedState; secret: Buffer | undefined; logger: Logger },
+): Authenticator {
   const { logger } = deps;
   if (!deps.secret && auth.mode === 'pass-through') {
-    logger.warn('SESSION_SECRET is not set: createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.');
+    logger.warn(
+      'SESSION_SECRET is not set: createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.',
+    );
   }
   if (auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {
-    logger.warn('GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).');
+    logger.warn(
+      'GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).',
+    );
   }
   if (auth.mode === 'service-account' && auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');

@@ -16,7 +16,12 @@ export async function readByIds<R extends SppRecord>(
   readOne: (id: string) => Promise<R | null>,
 ): Promise<Array<R | null>> {
   const wanted = [...new Set(ids)];
-  const window = await readWindow(reader, { filter: [{ property: list.id, value: wanted, op: 'IN' }], sort: [{ property: list.id, direction: 'ASC' }] }, 0, wanted.length);
+  const window = await readWindow(
+    reader,
+    { filter: [{ property: list.id, value: wanted, op: 'IN' }], sort: [{ property: list.id, direction: 'ASC' }] },
+    0,
+    wanted.length,
+  );
   const asked = new Set(wanted);
   const found = new Map<string, R>();
   let ignored = false;

@@ -54,7 +54,15 @@ export function translateLogFilter(sessionId: string, input: JobLogFilter | null
   let empty = false;
   if (!input) return { filter, empty };
   // UNKNOWN names no value SPP could match: only known types are sent.
-  if (input.type && addIn(filter, 'type', input.type.filter((t) => t !== 'UNKNOWN'))) empty = true;
+  if (
+    input.type &&
+    addIn(
+      filter,
+      'type',
+      input.type.filter((t) => t !== 'UNKNOWN'),
+    )
+  )
+    empty = true;
   filter.push(...rangeFilters('logTime', input.logTime));
   if (input.messageId) {
     if (input.messageId.length === 0) empty = true;
@@ -76,7 +84,8 @@ export function translateLogOrder(orderBy: readonly JobLogOrder[] | null | undef
  * types (the identical reads of the known types' own counts are shared in flight).
  */
 export async function logCount(paginator: Paginator, sessionId: string, type: JobLogType): Promise<number | null> {
-  const count = (t?: string) => paginator.count(JOB_LOG, t === undefined ? [sessionCondition(sessionId)] : [sessionCondition(sessionId), { property: 'type', value: t, op: '=' }]);
+  const count = (t?: string) =>
+    paginator.count(JOB_LOG, t === undefined ? [sessionCondition(sessionId)] : [sessionCondition(sessionId), { property: 'type', value: t, op: '=' }]);
   if (type !== 'UNKNOWN') return count(type);
   const [all, ...known] = await Promise.all([count(), ...LOG_TYPES.map((t) => count(t))]);
   if (all === null || known.some((n) => n === null)) return null;

@@ -111,7 +111,8 @@ export function diff(
   for (const session of seen.values()) {
     const before = previous.seen.get(session.id);
     if (before) {
-      if (changed(before, session)) events.push({ kind: 'CHANGED', sessionId: session.id, session, previousStatus: before.status, at: session.lastUpdate ?? noticedAt });
+      if (changed(before, session))
+        events.push({ kind: 'CHANGED', sessionId: session.id, session, previousStatus: before.status, at: session.lastUpdate ?? noticedAt });
     } else if (insideEdge(session, previous.edge, sort)) {
       events.push({ kind: 'ADDED', sessionId: session.id, session, previousStatus: null, at: session.lastUpdate ?? session.start ?? noticedAt });
     }
@@ -135,7 +136,13 @@ export function replay(state: WatchState, removedHistory: readonly JobSessionEve
   for (const session of state.seen.values()) {
     const at = session.lastUpdate ?? session.start;
     if (typeof at === 'number' && at > since) {
-      events.push({ kind: typeof session.start === 'number' && session.start > since ? 'ADDED' : 'CHANGED', sessionId: session.id, session, previousStatus: null, at });
+      events.push({
+        kind: typeof session.start === 'number' && session.start > since ? 'ADDED' : 'CHANGED',
+        sessionId: session.id,
+        session,
+        previousStatus: null,
+        at,
+      });
     }
   }
   for (const removed of removedHistory) {
@@ -159,7 +166,12 @@ export const MUTABLE_PROPERTIES: ReadonlySet<string> = new Set(['status', 'hasCa
  * current state. Sessions the feed saw SPP delete after `since` follow as REMOVED with no
  * session. Each session once, oldest change first.
  */
-export function catchUp(changed: readonly SppJobSession[], matching: ReadonlySet<string>, removedHistory: readonly JobSessionEventValue[], since: number): JobSessionEventValue[] {
+export function catchUp(
+  changed: readonly SppJobSession[],
+  matching: ReadonlySet<string>,
+  removedHistory: readonly JobSessionEventValue[],
+  since: number,
+): JobSessionEventValue[] {
   const events: JobSessionEventValue[] = [];
   const seen = new Set<string>();
   for (const session of changed) {

@@ -25,7 +25,18 @@ import type { SppFilter, SppJobSession, SppSort } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { ListQuery } from '../pagination/window.js';
 import { ErrorCode } from '../errors.js';
-import { catchUp, diff, isFinal, MUTABLE_PROPERTIES, replay, trackedPastEdge, vanished, type JobSessionEventValue, type Observation, type WatchState } from './events.js';
+import {
+  catchUp,
+  diff,
+  isFinal,
+  MUTABLE_PROPERTIES,
+  replay,
+  trackedPastEdge,
+  vanished,
+  type JobSessionEventValue,
+  type Observation,
+  type WatchState,
+} from './events.js';
 
 /** SPP's own order for job sessions (newest first), with the id as tie-breaker (src/translate/order.ts). */
 export const WATCH_ORDER: readonly SppSort[] = [
@@ -226,7 +237,7 @@ export class Feed {
     try {
       events = await this.changesSince(since);
     } catch (error) {
-      this.options.logger?.warn({ code: (error as GraphQLError).extensions?.code }, 'live catch-up failed; replaying the poller\'s own view');
+      this.options.logger?.warn({ code: (error as GraphQLError).extensions?.code }, "live catch-up failed; replaying the poller's own view");
       if (!this.state) await this.nextPoll();
       events = this.state ? replay(this.state, this.removed, since) : [];
     }
@@ -243,13 +254,18 @@ export class Feed {
     const { filter } = this.spec;
     const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
     const changed = await this.read(
-      { filter: [...fixed, { property: 'lastUpdate', value: since, op: '>' }], sort: [{ property: 'lastUpdate', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] },
+      {
+        filter: [...fixed, { property: 'lastUpdate', value: since, op: '>' }],
+        sort: [
+          { property: 'lastUpdate', direction: 'DESC' },
+          { property: 'id', direction: 'DESC' },
+        ],
+      },
       0,
       this.options.window,
     );
     const ids = changed.records.map((s) => s.id);
-    const matching =
-      fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
+    const matching = fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
     // Bounded like a poll: the newest `window` changes and at most `window` deletions.
     return catchUp(changed.records, matching, this.removed.slice(-this.options.window), since);
   }

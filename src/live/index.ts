@@ -13,7 +13,10 @@ import { LiveMetrics } from './metrics.js';
 import { InMemoryFeedRegistry } from './registry.js';
 import { LiveService } from './service.js';
 
-export function createLiveService(env: Env, deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger }): { live: LiveService; metrics: LiveMetrics } {
+export function createLiveService(
+  env: Env,
+  deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger },
+): { live: LiveService; metrics: LiveMetrics } {
   const { spp } = deps;
   const metrics = new LiveMetrics(deps.registry);
   const feeds = new InMemoryFeedRegistry({
@@ -34,7 +37,11 @@ export function createLiveService(env: Env, deps: { spp: SppClient; pageSize: Pa
         renew: (stale) => identity.renew(stale),
       });
       // The page size SPP was seen to cap at is shared with queries (read when a feed starts).
-      const reader = createWindowReader((params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }), deps.pageSize, env.SPP_FANOUT_CONCURRENCY);
+      const reader = createWindowReader(
+        (params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }),
+        deps.pageSize,
+        env.SPP_FANOUT_CONCURRENCY,
+      );
       return (query, offset, count) => readWindow(reader, query, offset, count);
     },
     onPoll: (outcome) => metrics.polls.inc({ outcome }),

@@ -24,7 +24,11 @@ export class LiveMetrics {
     this.pollers = new Gauge({ name: 'live_pollers', help: 'SPP pollers running (one per identity and filter).', registers });
     this.polls = new Counter({ name: 'live_polls_total', help: 'Polls of SPP by the live pollers.', labelNames: ['outcome'], registers });
     this.eventsSent = new Counter({ name: 'live_events_sent_total', help: 'Subscription events sent to clients.', registers });
-    this.slowConsumerDisconnects = new Counter({ name: 'live_slow_consumer_disconnects_total', help: 'Connections closed because the client read too slowly.', registers });
+    this.slowConsumerDisconnects = new Counter({
+      name: 'live_slow_consumer_disconnects_total',
+      help: 'Connections closed because the client read too slowly.',
+      registers,
+    });
     this.refused = new Counter({ name: 'live_refused_total', help: 'Subscriptions or connections refused by a limit.', labelNames: ['limit'], registers });
   }
 }

@@ -31,9 +31,7 @@ export interface FeedRegistry {
 export class InMemoryFeedRegistry implements FeedRegistry {
   private readonly feeds = new Map<string, Feed>();
 
-  constructor(
-    private readonly options: FeedOptions & { maxFeeds: number; onSizeChange?: (size: number) => void },
-  ) {}
+  constructor(private readonly options: FeedOptions & { maxFeeds: number; onSizeChange?: (size: number) => void }) {}
 
   get size(): number {
     return this.feeds.size;

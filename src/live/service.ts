@@ -46,7 +46,12 @@ export class LiveService {
    * The events of `filter` (SPP filter objects; null: a filter that matches nothing, which
    * needs no poller) for `identity`.
    */
-  jobSessionEvents(identity: UpstreamIdentity, filter: SppFilter[] | null, since: number | undefined, connection: LiveConnection): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
+  jobSessionEvents(
+    identity: UpstreamIdentity,
+    filter: SppFilter[] | null,
+    since: number | undefined,
+    connection: LiveConnection,
+  ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
     const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection);
     if (filter === null) return queue.iterator;
     const listener: FeedListener = {
@@ -103,7 +108,10 @@ export class LiveService {
     const held = this.perIdentity.get(identity.key) ?? 0;
     if (held >= this.limits.perIdentity) {
       this.metrics.refused.inc({ limit: 'per-identity' });
-      throw gatewayError(ErrorCode.LIMIT_EXCEEDED, `This identity already holds ${held} subscriptions, the most allowed (SUBSCRIPTIONS_PER_IDENTITY): end one before starting another.`);
+      throw gatewayError(
+        ErrorCode.LIMIT_EXCEEDED,
+        `This identity already holds ${held} subscriptions, the most allowed (SUBSCRIPTIONS_PER_IDENTITY): end one before starting another.`,
+      );
     }
     this.perIdentity.set(identity.key, held + 1);
     this.metrics.subscriptions.inc();

@@ -32,7 +32,12 @@ export class GatewayMetrics {
 
   constructor(options: { collectDefaults?: boolean } = {}) {
     if (options.collectDefaults ?? true) collectDefaultMetrics({ register: this.registry });
-    this.upstreamRequests = new Counter({ name: 'spp_upstream_requests_total', help: 'Requests sent to SPP, retries included.', labelNames: ['endpoint', 'outcome'], registers: [this.registry] });
+    this.upstreamRequests = new Counter({
+      name: 'spp_upstream_requests_total',
+      help: 'Requests sent to SPP, retries included.',
+      labelNames: ['endpoint', 'outcome'],
+      registers: [this.registry],
+    });
     this.upstreamDuration = new Histogram({
       name: 'spp_upstream_request_duration_seconds',
       help: 'Time from sending a request to SPP to having its parsed answer, retries included.',
@@ -40,11 +45,24 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
-    this.upstreamCoalesced = new Counter({ name: 'spp_upstream_coalesced_total', help: 'GETs that joined an identical GET already in flight.', registers: [this.registry] });
+    this.upstreamCoalesced = new Counter({
+      name: 'spp_upstream_coalesced_total',
+      help: 'GETs that joined an identical GET already in flight.',
+      registers: [this.registry],
+    });
     this.upstreamCacheHits = new Counter({ name: 'spp_upstream_cache_hits_total', help: 'GETs answered from the answer cache.', registers: [this.registry] });
-    this.requestsJoined = new Counter({ name: 'graphql_requests_joined_total', help: 'Requests answered with the response of an identical request in flight.', registers: [this.registry] });
+    this.requestsJoined = new Counter({
+      name: 'graphql_requests_joined_total',
+      help: 'Requests answered with the response of an identical request in flight.',
+      registers: [this.registry],
+    });
     this.upstreamLogins = new Counter({ name: 'spp_upstream_logins_total', help: 'Logins to SPP.', labelNames: ['outcome'], registers: [this.registry] });
-    this.graphqlRequests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL operations executed (identical requests that joined one in flight are counted in graphql_requests_joined_total).', labelNames: ['operation', 'type', 'outcome'], registers: [this.registry] });
+    this.graphqlRequests = new Counter({
+      name: 'graphql_requests_total',
+      help: 'GraphQL operations executed (identical requests that joined one in flight are counted in graphql_requests_joined_total).',
+      labelNames: ['operation', 'type', 'outcome'],
+      registers: [this.registry],
+    });
     this.graphqlDuration = new Histogram({
       name: 'graphql_request_duration_seconds',
       help: 'Time from receiving a GraphQL operation to having its response, by operation.',
@@ -52,9 +70,28 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
-    this.sharedStateErrors = new Counter({ name: 'shared_state_errors_total', help: 'Redis operations that failed or timed out; each fell back to per-process behaviour.', labelNames: ['operation'], registers: [this.registry] });
-    this.sharedStateDegraded = new Gauge({ name: 'shared_state_degraded', help: '1 while Redis (REDIS_URL) is unreachable and each replica works on its own.', registers: [this.registry] });
-    this.sharedFlights = new Counter({ name: 'shared_flights_total', help: 'Upstream GETs and logins through the cross-replica single flight, by outcome: led (this replica called SPP), joined (another replica\'s answer), kept (a stored answer), local (Redis unavailable or the leader failed).', labelNames: ['outcome'], registers: [this.registry] });
-    this.graphqlErrors = new Counter({ name: 'graphql_errors_total', help: 'GraphQL errors sent to clients, by extensions.code.', labelNames: ['operation', 'code'], registers: [this.registry] });
+    this.sharedStateErrors = new Counter({
+      name: 'shared_state_errors_total',
+      help: 'Redis operations that failed or timed out; each fell back to per-process behaviour.',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    this.sharedStateDegraded = new Gauge({
+      name: 'shared_state_degraded',
+      help: '1 while Redis (REDIS_URL) is unreachable and each replica works on its own.',
+      registers: [this.registry],
+    });
+    this.sharedFlights = new Counter({
+      name: 'shared_flights_total',
+      help: "Upstream GETs and logins through the cross-replica single flight, by outcome: led (this replica called SPP), joined (another replica's answer), kept (a stored answer), local (Redis unavailable or the leader failed).",
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.graphqlErrors = new Counter({
+      name: 'graphql_errors_total',
+      help: 'GraphQL errors sent to clients, by extensions.code.',
+      labelNames: ['operation', 'code'],
+      registers: [this.registry],
+    });
   }
 }

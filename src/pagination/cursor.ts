@@ -53,7 +53,10 @@ export class CursorCodec {
    */
   decode(fingerprint: string, cursor: string, argumentName: 'after' | 'before', listName = 'jobSessions'): CursorPosition {
     const notOurs = () =>
-      badUserInput(`Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`, argumentName);
+      badUserInput(
+        `Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`,
+        argumentName,
+      );
     const dot = cursor.indexOf('.');
     if (dot <= 0 || cursor.length > 2_048) throw notOurs();
     const payload = cursor.slice(0, dot);

@@ -53,7 +53,10 @@ async function readAll<R extends SppRecord>(reader: WindowReader<R>, filter: Spp
     const window = await readWindow(reader, { filter, sort }, records.length, count);
     for (const record of window.records) records.push(record);
     if (records.length > limit) {
-      throw badUserInput(`The list has more than ${limit} records to search for a condition SPP cannot apply (messageId): narrow the filter (type, logTime) first.`, 'filter');
+      throw badUserInput(
+        `The list has more than ${limit} records to search for a condition SPP cannot apply (messageId): narrow the filter (type, logTime) first.`,
+        'filter',
+      );
     }
     if (window.ended || window.records.length < count || (window.total !== null && records.length >= window.total)) return records;
     const rest = window.total !== null ? window.total - records.length : records.length;

@@ -281,7 +281,13 @@ class ListReader<R extends SppRecord> {
    * in parallel, concatenated. `levelTotal` is how many records all levels hold, when every
    * answer's total was consistent (APAR IT45897 builds answer 0: then null).
    */
-  private async keysetRead(base: ListQuery, sort: SppSort[], cursor: CursorPosition, count: number, inclusive = false): Promise<{ records: R[]; levelTotal: number | null }> {
+  private async keysetRead(
+    base: ListQuery,
+    sort: SppSort[],
+    cursor: CursorPosition,
+    count: number,
+    inclusive = false,
+  ): Promise<{ records: R[]; levelTotal: number | null }> {
     const levels = levelsAfter(cursor, sort, inclusive, (property) => isNullable(this.list, property));
     const windows = await Promise.all(levels.map((level) => readWindow(this.reader, { filter: [...base.filter, ...level], sort }, 0, count)));
     const records = windows.flatMap((w) => w.records).slice(0, count);
@@ -292,7 +298,12 @@ class ListReader<R extends SppRecord> {
 
 /** What a cursor is bound to: the list, its filter, its total order and any local condition. */
 export function fingerprintOf(list: ListDescription<SppRecord>, query: { filter: SppFilter[]; sort: SppSort[]; local?: { key: string } }): string {
-  return queryFingerprint({ list: list.endpoint, filter: query.filter, sort: totalOrder(list, query.sort), ...(query.local ? { local: query.local.key } : {}) });
+  return queryFingerprint({
+    list: list.endpoint,
+    filter: query.filter,
+    sort: totalOrder(list, query.sort),
+    ...(query.local ? { local: query.local.key } : {}),
+  });
 }
 
 /** The record's id under the list's id property (validated to a digit string by the list's parse). */

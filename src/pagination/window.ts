@@ -23,7 +23,12 @@ import pLimit from 'p-limit';
 import type { SppFilter, SppListPage, SppRecord, SppSort } from '../spp-api/types.js';
 
 /** One upstream page of a list: `{total, records}` whatever key SPP put the records under. */
-export type PageFetcher<R extends SppRecord = SppRecord> = (params: { pageStartIndex: number; pageSize: number; filter: SppFilter[]; sort: SppSort[] }) => Promise<SppListPage<R>>;
+export type PageFetcher<R extends SppRecord = SppRecord> = (params: {
+  pageStartIndex: number;
+  pageSize: number;
+  filter: SppFilter[];
+  sort: SppSort[];
+}) => Promise<SppListPage<R>>;
 
 /** One filtered, ordered SPP list. */
 export interface ListQuery {

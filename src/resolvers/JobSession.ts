@@ -7,8 +7,22 @@ import { availableActions } from '../actions/links.js';
 
 /** Every state SPP can report (UNKNOWN excluded: it stands for the states this gateway does not know). */
 export const SESSION_STATUSES: readonly JobSessionStatus[] = [
-  'RUNNING', 'PENDING', 'HELD', 'WAITING', 'PAUSING', 'PAUSED', 'STOPPING', 'STOPPED', 'CANCELING',
-  'CANCELED', 'SUSPENDING', 'SUSPENDED', 'FAILED', 'PARTIAL', 'COMPLETED', 'ABORTED',
+  'RUNNING',
+  'PENDING',
+  'HELD',
+  'WAITING',
+  'PAUSING',
+  'PAUSED',
+  'STOPPING',
+  'STOPPED',
+  'CANCELING',
+  'CANCELED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'FAILED',
+  'PARTIAL',
+  'COMPLETED',
+  'ABORTED',
 ];
 const KNOWN_STATUSES = new Set<JobSessionStatus>([...SESSION_STATUSES, 'UNKNOWN']);
 

@@ -20,7 +20,10 @@ export const Query: QueryResolvers = {
   async node(_parent, { id }, context) {
     const decoded = fromGlobalId(id);
     if (!decoded) {
-      throw badUserInput(`Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`, 'id');
+      throw badUserInput(
+        `Argument "id" is not a global id: expected an id returned in an \`id\` field, got ${id.length > 40 ? `a ${id.length}-character string` : JSON.stringify(id)}.`,
+        'id',
+      );
     }
     const { loaders } = context.upstream();
     if (decoded.type === 'Job') return loaders.job.load(decoded.id);
@@ -53,7 +56,8 @@ export const Query: QueryResolvers = {
     const statuses: readonly JobSessionStatus[] = filter?.status ? [...new Set(filter.status)] : SESSION_STATUSES;
     return statuses.map((status) => ({
       status,
-      count: () => trustedCount(upstream.paginator.count(JOB_SESSIONS, translateFilter({ ...filter, status: [status] }).filter), `sessions with status ${status}`),
+      count: () =>
+        trustedCount(upstream.paginator.count(JOB_SESSIONS, translateFilter({ ...filter, status: [status] }).filter), `sessions with status ${status}`),
     }));
   },
 };

@@ -18,7 +18,10 @@ function identityOf(context: GatewayContext) {
 
 function liveOf(context: GatewayContext): NonNullable<GatewayContext['live']> {
   if (!context.live) {
-    throw gatewayError(ErrorCode.BAD_REQUEST, 'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.');
+    throw gatewayError(
+      ErrorCode.BAD_REQUEST,
+      'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+    );
   }
   return context.live;
 }

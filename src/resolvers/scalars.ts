@@ -15,7 +15,9 @@ function parseDateTime(value: unknown): number {
     if (!Number.isNaN(ms)) return ms;
   }
   // BAD_USER_INPUT whether the value came as a literal or a variable (error-masking.ts keeps the code).
-  throw badUserInput(`DateTime cannot represent ${JSON.stringify(value)}: expected an ISO-8601 date-time with a time zone (e.g. "2020-01-01T12:20:34.123Z") or epoch milliseconds.`);
+  throw badUserInput(
+    `DateTime cannot represent ${JSON.stringify(value)}: expected an ISO-8601 date-time with a time zone (e.g. "2020-01-01T12:20:34.123Z") or epoch milliseconds.`,
+  );
 }
 
 const DAY_MS = 86_400_000;

@@ -40,9 +40,7 @@ interface LoginSession {
   lastSeen: number;
 }
 
-export type SessionLookup =
-  | { ok: true; user: SimulatorUser }
-  | { ok: false; reason: 'missing' | 'unknown' };
+export type SessionLookup = { ok: true; user: SimulatorUser } | { ok: false; reason: 'missing' | 'unknown' };
 
 export class LoginSessions {
   private readonly sessions = new Map<string, LoginSession>();

@@ -29,7 +29,10 @@ export interface FaultRates {
 export function defaultFaultBody(status: number): SppErrorBody {
   switch (status) {
     case 500:
-      return { id: 'XSBInternalServerErrorException', description: 'An unrecoverable error occurred while processing the request. See the server log for details.' };
+      return {
+        id: 'XSBInternalServerErrorException',
+        description: 'An unrecoverable error occurred while processing the request. See the server log for details.',
+      };
     case 503:
       return { id: 'XSBServiceUnavailableException', description: 'Too many requests are going to the same controller. Try again later.' };
     case 502:

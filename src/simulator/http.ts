@@ -262,7 +262,16 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
         if (!session || !visible(session.type)) continue;
         for (const e of ctx.store.logs.entriesOf(session)) if (filter.test(e)) entries.push(e);
       }
-      return listBody(ctx, req, params, LOG_PATH, 'logs', sessionIds.length === 1 && isDefaultLogOrder(sorts) ? entries : sortSessions(entries, sorts), false, (r) => JSON.stringify(r));
+      return listBody(
+        ctx,
+        req,
+        params,
+        LOG_PATH,
+        'logs',
+        sessionIds.length === 1 && isDefaultLogOrder(sorts) ? entries : sortSessions(entries, sorts),
+        false,
+        (r) => JSON.stringify(r),
+      );
     });
   }
 
@@ -335,7 +344,14 @@ function sessionAction(ctx: HandlerContext, user: SimulatorUser, record: SppJobS
  * the job's start link has a schema (spp-api.md §4): a new RUNNING session; the answer is the
  * job JSON without the new session's id (clients poll livejobsessions for it).
  */
-function startJob(ctx: HandlerContext, user: SimulatorUser, job: import('../spp-api/types.js').SppJob, params: URLSearchParams, text: string, send: Send): void {
+function startJob(
+  ctx: HandlerContext,
+  user: SimulatorUser,
+  job: import('../spp-api/types.js').SppJob,
+  params: URLSearchParams,
+  text: string,
+  send: Send,
+): void {
   if (params.get('action') !== 'start') {
     return send(400, errorBody('XSBInvalidArgumentException', `Unknown action ${JSON.stringify(params.get('action'))} on a job: expected start.`));
   }
@@ -380,7 +396,10 @@ function authenticate(ctx: HandlerContext, req: IncomingMessage): AuthResult {
   const lookup = ctx.logins.touch(headerValue(req.headers['x-endeavour-sessionid']));
   if (lookup.ok) return lookup;
   return lookup.reason === 'missing'
-    ? { ok: false, body: errorBody('XSBMissingSessionidException', 'The request has no X-Endeavour-Sessionid header. Log in with POST /api/endeavour/session first.') }
+    ? {
+        ok: false,
+        body: errorBody('XSBMissingSessionidException', 'The request has no X-Endeavour-Sessionid header. Log in with POST /api/endeavour/session first.'),
+      }
     : { ok: false, body: errorBody('XSBSessionDoesNotExistException', 'The session does not exist or has expired. Log in again.') };
 }
 
@@ -447,9 +466,7 @@ function listBody<R extends SimRecord>(
 ): string {
   const { quirks, maxPageSize } = ctx.settings;
   const pageStartIndex = parseIntParam('pageStartIndex', params.get('pageStartIndex'), 0, 0);
-  const pageSize = quirks.ignorePageSize
-    ? DEFAULT_PAGE_SIZE
-    : Math.min(parseIntParam('pageSize', params.get('pageSize'), DEFAULT_PAGE_SIZE, 1), maxPageSize);
+  const pageSize = quirks.ignorePageSize ? DEFAULT_PAGE_SIZE : Math.min(parseIntParam('pageSize', params.get('pageSize'), DEFAULT_PAGE_SIZE, 1), maxPageSize);
   const page = all.slice(pageStartIndex, pageStartIndex + pageSize);
   const w = pageWindow(all.length, pageStartIndex, pageSize);
 

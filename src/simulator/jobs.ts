@@ -14,10 +14,34 @@ import { ACTIVE_STATUSES, JOBS, RECORD_HREF_BASE, deepFreeze, statusDisplayName,
 
 /** Top-level fields of a job record, in SPP's order (UI JobModel); the simulator's filterable properties. */
 export const JOB_FIELDS: readonly string[] = [
-  'id', 'name', 'description', 'displayName', 'tenantId', 'policyId', 'policyName', 'type', 'typeDisplayName', 'subType',
-  'subTypeDisplayName', 'serviceId', 'status', 'statusDisplayName', 'lastSessionStatus', 'lastSessionStatusDisplayName',
-  'lastRunTime', 'nextFireTime', 'lastSessionDuration', 'lastrun', 'triggerIds', 'triggerData', 'trigger', 'spec', 'script',
-  'statistics', 'actions', 'links',
+  'id',
+  'name',
+  'description',
+  'displayName',
+  'tenantId',
+  'policyId',
+  'policyName',
+  'type',
+  'typeDisplayName',
+  'subType',
+  'subTypeDisplayName',
+  'serviceId',
+  'status',
+  'statusDisplayName',
+  'lastSessionStatus',
+  'lastSessionStatusDisplayName',
+  'lastRunTime',
+  'nextFireTime',
+  'lastSessionDuration',
+  'lastrun',
+  'triggerIds',
+  'triggerData',
+  'trigger',
+  'spec',
+  'script',
+  'statistics',
+  'actions',
+  'links',
 ];
 
 const HOUR = 3_600_000;
@@ -136,7 +160,9 @@ export function materializeJob(job: JobDefinition, last: { latest: SppJobSession
         }
       : { start: 0 },
     triggerIds: scheduleOf(job) ? [`${job.jobId}0`] : [],
-    triggerData: scheduleOf(job) ? [{ triggerId: `${job.jobId}0`, triggerInfo: { frequency: job.type === 'catalog' ? 6 : 1, type: job.type === 'catalog' ? 'HOURLY' : 'DAILY' } }] : [],
+    triggerData: scheduleOf(job)
+      ? [{ triggerId: `${job.jobId}0`, triggerInfo: { frequency: job.type === 'catalog' ? 6 : 1, type: job.type === 'catalog' ? 'HOURLY' : 'DAILY' } }]
+      : [],
     trigger: null,
     spec: job.policySnapshot.spec ?? null,
     script: null,

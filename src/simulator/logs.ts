@@ -22,7 +22,19 @@ import { SPP_BUILD } from './version.js';
 
 /** Top-level fields of a log entry, in SPP's order (UI JobLogModel); the filterable properties, except `messageId`. */
 export const LOG_FIELDS: readonly string[] = [
-  'id', 'jobsessionId', 'jobsessionTaskId', 'logTime', 'type', 'category', 'modName', 'threadId', 'message', 'messageId', 'messageParams', 'detail', 'name',
+  'id',
+  'jobsessionId',
+  'jobsessionTaskId',
+  'logTime',
+  'type',
+  'category',
+  'modName',
+  'threadId',
+  'message',
+  'messageId',
+  'messageParams',
+  'detail',
+  'name',
 ];
 
 /** SPPMon: `messageId IN [...]` on this endpoint "does NOT work yet, nothing filtered" (spp-api.md §3). */
@@ -82,8 +94,18 @@ function plan(job: JobDefinition, session: SppJobSession, rng: Rng): { total: nu
 
 function openingLines(job: JobDefinition, session: SppJobSession): Line[] {
   return [
-    { type: 'INFO', messageId: 'CTGGA2399', template: 'Starting job for policy {0} (ID:{1}). id -> {2}. IBM Spectrum Protect Plus version {3}.', params: [job.name, job.jobId, session.id, SPP_BUILD] },
-    { type: 'INFO', messageId: 'CTGGA0071', template: 'Job options: maxtasks = {0}, retention = {1} {2}.', params: ['50', String(session.retention ?? 0), String(session.retentionUnit ?? 'DAYS')] },
+    {
+      type: 'INFO',
+      messageId: 'CTGGA2399',
+      template: 'Starting job for policy {0} (ID:{1}). id -> {2}. IBM Spectrum Protect Plus version {3}.',
+      params: [job.name, job.jobId, session.id, SPP_BUILD],
+    },
+    {
+      type: 'INFO',
+      messageId: 'CTGGA0071',
+      template: 'Job options: maxtasks = {0}, retention = {1} {2}.',
+      params: ['50', String(session.retention ?? 0), String(session.retentionUnit ?? 'DAYS')],
+    },
     { type: 'DEBUG', messageId: 'CTGGA2406', template: 'Job {0} runs on service {1}.', params: [job.name, job.serviceId] },
   ];
 }
@@ -94,19 +116,52 @@ function resourceLines(job: JobDefinition, rng: Rng, k: number, outcome: 'succes
   const task = k + 1;
   const lines: Line[] = [{ type: 'INFO', messageId: 'CTGGA2384', template: 'Processing {0} {1}.', params: [type, name], task }];
   if (outcome === 'skipped') {
-    lines.push({ type: 'WARN', messageId: 'CTGGA2411', template: '{0} {1} was skipped: {2}.', params: [type, name, SKIPS[Math.floor(rng() * SKIPS.length)]!], task });
+    lines.push({
+      type: 'WARN',
+      messageId: 'CTGGA2411',
+      template: '{0} {1} was skipped: {2}.',
+      params: [type, name, SKIPS[Math.floor(rng() * SKIPS.length)]!],
+      task,
+    });
     return lines;
   }
-  if (rng() < 0.7) lines.push({ type: 'DETAIL', messageId: 'CTGGA2386', template: '{0} {1}: snapshot {2} created.', params: [type, name, `snap-${Math.floor(rng() * 1e6)}`], task });
+  if (rng() < 0.7)
+    lines.push({
+      type: 'DETAIL',
+      messageId: 'CTGGA2386',
+      template: '{0} {1}: snapshot {2} created.',
+      params: [type, name, `snap-${Math.floor(rng() * 1e6)}`],
+      task,
+    });
   if (type === 'mailbox') {
     for (const folder of ['Inbox', 'Sent Items', 'Calendar']) {
-      lines.push({ type: 'DETAIL', messageId: 'CTGGA2388', template: 'Mailbox {0}: folder {1}, {2} items.', params: [name, folder, String(Math.floor(rng() * 5000))], task });
+      lines.push({
+        type: 'DETAIL',
+        messageId: 'CTGGA2388',
+        template: 'Mailbox {0}: folder {1}, {2} items.',
+        params: [name, folder, String(Math.floor(rng() * 5000))],
+        task,
+      });
     }
   }
-  if (rng() < 0.5) lines.push({ type: 'DEBUG', messageId: 'CTGGA2390', template: '{0} {1}: transferred {2} MB in {3} s.', params: [type, name, String(Math.floor(rng() * 20_000)), String(1 + Math.floor(rng() * 600))], task });
+  if (rng() < 0.5)
+    lines.push({
+      type: 'DEBUG',
+      messageId: 'CTGGA2390',
+      template: '{0} {1}: transferred {2} MB in {3} s.',
+      params: [type, name, String(Math.floor(rng() * 20_000)), String(1 + Math.floor(rng() * 600))],
+      task,
+    });
   if (outcome === 'failed') {
     const reason = FAILURES[Math.floor(rng() * FAILURES.length)]!;
-    lines.push({ type: 'ERROR', messageId: 'CTGGA2402', template: 'Processing of {0} {1} failed: {2}.', params: [type, name, reason], detail: `com.ibm.spp.jobs.TaskFailedException: ${reason}`, task });
+    lines.push({
+      type: 'ERROR',
+      messageId: 'CTGGA2402',
+      template: 'Processing of {0} {1} failed: {2}.',
+      params: [type, name, reason],
+      detail: `com.ibm.spp.jobs.TaskFailedException: ${reason}`,
+      task,
+    });
   } else {
     lines.push({ type: 'INFO', messageId: 'CTGGA2385', template: '{0} {1} completed successfully.', params: [type, name], task });
   }
@@ -116,12 +171,28 @@ function resourceLines(job: JobDefinition, rng: Rng, k: number, outcome: 'succes
 function closingLines(job: JobDefinition, session: SppJobSession, total: number, failed: number, skipped: number): Line[] {
   const duration = session.duration ?? 0;
   const lines: Line[] = [
-    { type: 'SUMMARY', messageId: 'CTGGA2398', template: 'Resources: {0} total, {1} succeeded, {2} failed, {3} skipped.', params: [String(total), String(total - failed - skipped), String(failed), String(skipped)] },
+    {
+      type: 'SUMMARY',
+      messageId: 'CTGGA2398',
+      template: 'Resources: {0} total, {1} succeeded, {2} failed, {3} skipped.',
+      params: [String(total), String(total - failed - skipped), String(failed), String(skipped)],
+    },
   ];
-  if (session.status === 'FAILED') lines.push({ type: 'ERROR', messageId: 'CTGGA2405', template: 'Job {0} failed: {1} of {2} resources failed.', params: [job.name, String(failed), String(total)] });
+  if (session.status === 'FAILED')
+    lines.push({
+      type: 'ERROR',
+      messageId: 'CTGGA2405',
+      template: 'Job {0} failed: {1} of {2} resources failed.',
+      params: [job.name, String(failed), String(total)],
+    });
   // The canonical spelling, so that a log reads the same with or without the CANCELLED quirk (logs are cached by session).
   const status = session.status === 'CANCELLED' ? 'CANCELED' : session.status;
-  lines.push({ type: 'SUMMARY', messageId: 'CTGGA2401', template: 'Job {0} finished with status {1} in {2} s.', params: [job.name, status, String(Math.round(duration / 1000))] });
+  lines.push({
+    type: 'SUMMARY',
+    messageId: 'CTGGA2401',
+    template: 'Job {0} finished with status {1} in {2} s.',
+    params: [job.name, status, String(Math.round(duration / 1000))],
+  });
   return lines;
 }
 

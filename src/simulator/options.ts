@@ -39,7 +39,12 @@ const SETTINGS = {
   seed: { env: 'SIM_SEED', flag: 'seed', arg: 'N', help: 'data generator seed (default 1)' },
   size: { env: 'SIM_SIZE', flag: 'size', arg: 'N', help: 'number of job sessions (default 4877)' },
   now: { env: 'SIM_NOW', flag: 'now', arg: 'MS|ISO', help: 'instant the generated history ends at (default: start time)' },
-  latency: { env: 'SIM_LATENCY_MS', flag: 'latency-ms', arg: 'MS', help: 'fixed latency added to list and record responses: jobsession, job, log/job (default 0)' },
+  latency: {
+    env: 'SIM_LATENCY_MS',
+    flag: 'latency-ms',
+    arg: 'MS',
+    help: 'fixed latency added to list and record responses: jobsession, job, log/job (default 0)',
+  },
   jitter: { env: 'SIM_JITTER_MS', flag: 'jitter-ms', arg: 'MS', help: 'random extra latency, 0..MS (default 0)' },
   errorRate: { env: 'SIM_ERROR_RATE', flag: 'error-rate', arg: '0..1', help: 'fraction of jobsession requests answered 500/503 (default 0)' },
   hangRate: { env: 'SIM_HANG_RATE', flag: 'hang-rate', arg: '0..1', help: 'fraction of jobsession requests never answered (default 0)' },
@@ -50,7 +55,12 @@ const SETTINGS = {
   liveInterval: { env: 'SIM_LIVE_INTERVAL_MS', flag: 'live-interval-ms', arg: 'MS', help: 'live mode: insert/progress sessions every MS (default off)' },
   liveInsert: { env: 'SIM_LIVE_INSERT', flag: 'live-insert', arg: 'N', help: 'live mode: sessions inserted per tick (default 1)' },
   liveExpire: { env: 'SIM_LIVE_EXPIRE', flag: 'live-expire', arg: 'N', help: 'live mode: oldest sessions removed per tick (default 0)' },
-  users: { env: 'SIM_USERS', flag: 'users', arg: 'LIST', help: 'name:password[:type1|type2],... (default admin:admin-password,catalog-operator:catalog-password:catalog, and monitor:monitor-password who acts on nothing)' },
+  users: {
+    env: 'SIM_USERS',
+    flag: 'users',
+    arg: 'LIST',
+    help: 'name:password[:type1|type2],... (default admin:admin-password,catalog-operator:catalog-password:catalog, and monitor:monitor-password who acts on nothing)',
+  },
   tlsKey: { env: 'SIM_TLS_KEY_FILE', flag: 'tls-key-file', arg: 'PATH', help: 'PEM private key: serve HTTPS (needs the cert too)' },
   tlsCert: { env: 'SIM_TLS_CERT_FILE', flag: 'tls-cert-file', arg: 'PATH', help: 'PEM certificate for HTTPS' },
 } satisfies Record<string, Setting>;
@@ -96,7 +106,10 @@ function parseNow(name: string, raw: string): number {
 
 function parseQuirks(name: string, raw: string): SimulatorQuirks {
   const quirks: SimulatorQuirks = {};
-  for (const token of raw.split(',').map((t) => t.trim()).filter((t) => t !== '')) {
+  for (const token of raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')) {
     const key = QUIRK_NAMES[token];
     if (!key) fail(name, raw, `unknown quirk "${token}"; expected a comma list of ${Object.keys(QUIRK_NAMES).join(', ')}`);
     quirks[key] = true;
@@ -116,7 +129,10 @@ export function parseUsers(name: string, raw: string): SimulatorUser[] {
     if (users.some((u) => u.username === parts[0])) fail(name, raw, `user "${parts[0]}" is listed twice`);
     const user: SimulatorUser = { username: parts[0], password: parts[1] };
     if (parts.length === 3) {
-      const types = parts[2]!.split('|').map((t) => t.trim()).filter((t) => t !== '');
+      const types = parts[2]!
+        .split('|')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
       if (types.length === 0) fail(name, raw, `user "${parts[0]}" has an empty type list`);
       user.allowedTypes = types;
     }

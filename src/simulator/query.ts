@@ -88,7 +88,10 @@ export function parseJsonArrayParam(param: string, raw: string | null | undefine
     throw new QueryParamError(param, `Invalid ${param} parameter: not valid JSON (${(error as Error).message}).`);
   }
   if (!Array.isArray(parsed)) {
-    throw new QueryParamError(param, `Invalid ${param} parameter: expected a JSON array of ${param === 'sort' ? '{property, direction}' : '{property, value, op}'} objects.`);
+    throw new QueryParamError(
+      param,
+      `Invalid ${param} parameter: expected a JSON array of ${param === 'sort' ? '{property, direction}' : '{property, value, op}'} objects.`,
+    );
   }
   return parsed;
 }
@@ -251,7 +254,11 @@ function parseRangeUnit(v: unknown): RangeUnit | undefined {
  * Turns the parsed `filter` array into one predicate. Never throws: elements it cannot use
  * are counted in `ignored`, which is what SPP does with filters it does not understand.
  */
-export function compileFilters(filters: readonly unknown[], knownProperties: ReadonlySet<string> = DEFAULT_KNOWN, ignoredProperties: ReadonlySet<string> = NONE): CompiledFilter {
+export function compileFilters(
+  filters: readonly unknown[],
+  knownProperties: ReadonlySet<string> = DEFAULT_KNOWN,
+  ignoredProperties: ReadonlySet<string> = NONE,
+): CompiledFilter {
   const predicates: Predicate[] = [];
   const effective: SppFilter[] = [];
   let ignored = 0;
@@ -327,8 +334,7 @@ function compileOne(property: string, op: string | undefined, value: unknown): P
     case '<=':
     case '>=': {
       if (!isScalar(value)) return undefined;
-      const accept =
-        op === '<' ? (c: number) => c < 0 : op === '>' ? (c: number) => c > 0 : op === '<=' ? (c: number) => c <= 0 : (c: number) => c >= 0;
+      const accept = op === '<' ? (c: number) => c < 0 : op === '>' ? (c: number) => c > 0 : op === '<=' ? (c: number) => c <= 0 : (c: number) => c >= 0;
       return (r) => {
         const c = compareForFilter(get(r), value);
         return c !== undefined && accept(c);

@@ -223,7 +223,9 @@ export class SessionStore {
   private currentView(): { records: SppJobSession[]; byId: Map<string, SppJobSession> } {
     if (this.view === undefined) {
       const records = this.cancelledSpelling
-        ? this.records.map((r) => (r.status === 'CANCELED' ? Object.freeze({ ...r, status: 'CANCELLED', statusDisplayName: statusDisplayName('CANCELLED') }) : r))
+        ? this.records.map((r) =>
+            r.status === 'CANCELED' ? Object.freeze({ ...r, status: 'CANCELLED', statusDisplayName: statusDisplayName('CANCELLED') }) : r,
+          )
         : this.records;
       this.view = { records, byId: new Map(records.map((r) => [r.id, r])) };
     }

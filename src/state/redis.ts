@@ -125,11 +125,18 @@ export class RedisState implements SharedState {
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
   async start(): Promise<void> {
-    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() => this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel));
-    const budget = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref());
+    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() =>
+      this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel),
+    );
+    const budget = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref(),
+    );
     try {
       await Promise.race([connect, budget]);
-      this.options.logger.info({ prefix: this.prefix }, 'shared state: Redis connected; sessions, upstream single flight, answer cache and persisted queries are shared with every replica');
+      this.options.logger.info(
+        { prefix: this.prefix },
+        'shared state: Redis connected; sessions, upstream single flight, answer cache and persisted queries are shared with every replica',
+      );
     } catch (error) {
       connect.catch(() => undefined);
       this.failed('connect', error);
@@ -153,7 +160,12 @@ export class RedisState implements SharedState {
     const answer = this.waitFor(id);
     const token = randomBytes(12).toString('base64url');
     const acquired = await this.attempt('lease', () =>
-      (this.commands as unknown as { acquireFlight(...args: Array<string | number>): Promise<number> }).acquireFlight(leaseKey, joinKey, token, this.options.leaseMs),
+      (this.commands as unknown as { acquireFlight(...args: Array<string | number>): Promise<number> }).acquireFlight(
+        leaseKey,
+        joinKey,
+        token,
+        this.options.leaseMs,
+      ),
     );
     if (acquired !== 0) answer.cancel();
     if (acquired === undefined) {
@@ -212,7 +224,9 @@ export class RedisState implements SharedState {
     }
     return {
       renew: async () => {
-        const renewed = await this.attempt('lease', () => (this.commands as unknown as { renewLease(k: string, t: string, ms: number): Promise<number> }).renewLease(key, token, ttlMs));
+        const renewed = await this.attempt('lease', () =>
+          (this.commands as unknown as { renewLease(k: string, t: string, ms: number): Promise<number> }).renewLease(key, token, ttlMs),
+        );
         // Unreachable Redis: keep working rather than let every replica stop.
         return renewed === undefined ? true : renewed === 1;
       },
@@ -269,7 +283,9 @@ export class RedisState implements SharedState {
       claim: async (key, fingerprint, ttlMs): Promise<Claim> => {
         const id = name(key);
         if (localKeys.has(key)) return local.claim(key, fingerprint, ttlMs);
-        const claimed = await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'));
+        const claimed = await this.attempt('idempotency', () =>
+          this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'),
+        );
         if (claimed === undefined) {
           localKeys.add(key);
           return local.claim(key, fingerprint, ttlMs);
@@ -280,7 +296,15 @@ export class RedisState implements SharedState {
         let waiting = this.settling.get(id);
         if (!waiting) this.settling.set(id, (waiting = new Set()));
         const timer = setTimeout(
-          () => finish({ ok: false, error: { message: 'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.', extensions: { code: 'UPSTREAM_UNAVAILABLE' } } }),
+          () =>
+            finish({
+              ok: false,
+              error: {
+                message:
+                  'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.',
+                extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+              },
+            }),
           Math.max(1, ttlMs),
         );
         timer.unref();
@@ -302,7 +326,8 @@ export class RedisState implements SharedState {
         const id = name(key);
         const sealed = await this.attempt('idempotency', () => this.commands.get(id));
         const fingerprint = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string }).f : undefined;
-        if (keepMs > 0) await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
+        if (keepMs > 0)
+          await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
         else await this.attempt('idempotency', () => this.commands.del(id));
         await this.attempt('idempotency', () => this.commands.publish(this.idempotencyChannel, `${id} ${this.sealer.seal(JSON.stringify(outcome), id)}`));
       },
@@ -324,7 +349,16 @@ export class RedisState implements SharedState {
    */
   private async finish(keys: [string, string, string], token: string, id: string, value: string | null, keepMs: number): Promise<void> {
     const run = (sealed: string, ms: number, notice: string) =>
-      this.attempt('publish', () => (this.commands as unknown as { finishFlight(...args: Array<string | number>): Promise<number> }).finishFlight(...keys, token, this.flightChannel, sealed, ms, notice));
+      this.attempt('publish', () =>
+        (this.commands as unknown as { finishFlight(...args: Array<string | number>): Promise<number> }).finishFlight(
+          ...keys,
+          token,
+          this.flightChannel,
+          sealed,
+          ms,
+          notice,
+        ),
+      );
     if (value === null) {
       await run('', 0, `${id} -`);
       return;

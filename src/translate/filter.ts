@@ -31,7 +31,10 @@ export function addIn(filter: SppFilter[], property: string, values: readonly st
 }
 
 /** A `DateTimeRange` on `property` (epoch ms) → one SPP filter per given bound. */
-export function rangeFilters(property: string, range: { gt?: number | null; gte?: number | null; lt?: number | null; lte?: number | null } | null | undefined): SppFilter[] {
+export function rangeFilters(
+  property: string,
+  range: { gt?: number | null; gte?: number | null; lt?: number | null; lte?: number | null } | null | undefined,
+): SppFilter[] {
   if (!range) return [];
   const out: SppFilter[] = [];
   const { gt, gte, lt, lte } = range;
@@ -52,7 +55,11 @@ export function translateFilter(input: JobSessionFilter | null | undefined): Tra
     if (addIn(filter, property, values)) empty = true;
   };
 
-  if (input.status) list('status', input.status.flatMap((s) => UPSTREAM_STATUS[s] ?? [s]));
+  if (input.status)
+    list(
+      'status',
+      input.status.flatMap((s) => UPSTREAM_STATUS[s] ?? [s]),
+    );
   list('jobId', input.jobId);
   if (input.jobName !== null && input.jobName !== undefined) {
     if (input.jobName.length === 0) throw badUserInput('Field "filter.jobName" must not be empty: expected a job name, optionally with * wildcards.', 'filter');

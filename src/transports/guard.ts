@@ -110,10 +110,13 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
       }
     }
     const { query } = params;
-    if (typeof query !== 'string' || query.length === 0) return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
+    if (typeof query !== 'string' || query.length === 0)
+      return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Expected a "query" string holding a GraphQL document.')] };
     const bytes = Buffer.byteLength(query);
     if (bytes > limits.maxDocumentBytes) {
-      return { errors: [gatewayError(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${bytes} bytes; at most ${limits.maxDocumentBytes} are accepted.`)] };
+      return {
+        errors: [gatewayError(ErrorCode.PAYLOAD_TOO_LARGE, `The GraphQL document is ${bytes} bytes; at most ${limits.maxDocumentBytes} are accepted.`)],
+      };
     }
     const variables = params.variables ?? {};
     if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
@@ -125,7 +128,16 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     const { document } = checked;
     const operation = getOperationAST(document, operationName);
     if (!operation) {
-      return { errors: [gatewayError(ErrorCode.BAD_REQUEST, operationName ? `No operation named "${operationName}" in the document.` : 'The document holds several operations: name the one to run in "operationName".')] };
+      return {
+        errors: [
+          gatewayError(
+            ErrorCode.BAD_REQUEST,
+            operationName
+              ? `No operation named "${operationName}" in the document.`
+              : 'The document holds several operations: name the one to run in "operationName".',
+          ),
+        ],
+      };
     }
     // Actions change SPP: they run only as POST /graphql, under CSRF prevention, the idempotency
     // rules and HTTP semantics (README "Actions"), never over a WebSocket or an event stream (a GET).

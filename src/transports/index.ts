@@ -27,7 +27,13 @@ export interface SubscriptionTransports {
 
 /** The query limits plus the subscription transports' own (SUBSCRIPTION_*, MAX_BODY_BYTES). */
 export function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOptions['limits'] {
-  return { ...limits, maxDocumentBytes: env.MAX_DOCUMENT_BYTES, perConnection: env.SUBSCRIPTIONS_PER_CONNECTION, maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS, maxPayloadBytes: env.MAX_BODY_BYTES };
+  return {
+    ...limits,
+    maxDocumentBytes: env.MAX_DOCUMENT_BYTES,
+    perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnections: env.SUBSCRIPTION_MAX_CONNECTIONS,
+    maxPayloadBytes: env.MAX_BODY_BYTES,
+  };
 }
 
 export function createSubscriptionTransports(

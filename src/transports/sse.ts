@@ -24,7 +24,10 @@ type Refusal = readonly [string, { status: number; statusText: string; headers: 
 
 const refusal = (errors: readonly GraphQLError[], format: TransportOptions['formatError']): Refusal => {
   const status = Number((errors[0]?.extensions?.http as { status?: number } | undefined)?.status ?? 400);
-  return [JSON.stringify({ errors: errors.map((e) => format(e.toJSON(), e)) }), { status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } }];
+  return [
+    JSON.stringify({ errors: errors.map((e) => format(e.toJSON(), e)) }),
+    { status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } },
+  ];
 };
 
 export function createEventStreamHandler(options: TransportOptions & { streams: Set<ServerResponse> }) {
@@ -75,14 +78,22 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       return send(res, 400, ErrorCode.BAD_REQUEST, 'An event-stream POST must have "Content-Type: application/json" (CSRF prevention).');
     }
     if (method === 'GET' && !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
-      return send(res, 400, ErrorCode.BAD_REQUEST, `An event-stream GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`);
+      return send(
+        res,
+        400,
+        ErrorCode.BAD_REQUEST,
+        `An event-stream GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
+      );
     }
     if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
     const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
     if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
     if (options.connections.count >= limits.maxConnections) {
       metrics.refused.inc({ limit: 'connections' });
-      const error = gatewayError(ErrorCode.LIMIT_EXCEEDED, `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`);
+      const error = gatewayError(
+        ErrorCode.LIMIT_EXCEEDED,
+        `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`,
+      );
       return send(res, 503, ErrorCode.LIMIT_EXCEEDED, error.message);
     }
     // graphql-sse recognises the exact media type only.

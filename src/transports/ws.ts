@@ -54,7 +54,9 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
 
   const refuse = (socket: Duplex, status: number, text: string, message: string) => {
     const body = JSON.stringify({ errors: [{ message }] });
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -63,7 +65,12 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
     if (!originAllowed(request, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden', originRefusal(request));
     if (options.connections.count >= limits.maxConnections) {
       metrics.refused.inc({ limit: 'connections' });
-      return refuse(socket, 503, 'Service Unavailable', `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`);
+      return refuse(
+        socket,
+        503,
+        'Service Unavailable',
+        `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`,
+      );
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   };
@@ -114,7 +121,12 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         const active = Object.keys(ctx.subscriptions).length;
         if (active > limits.perConnection) {
           metrics.refused.inc({ limit: 'per-connection' });
-          return [gatewayError(ErrorCode.LIMIT_EXCEEDED, `This connection already holds ${active - 1} subscriptions, the most allowed (SUBSCRIPTIONS_PER_CONNECTION): end one, or open another connection.`)];
+          return [
+            gatewayError(
+              ErrorCode.LIMIT_EXCEEDED,
+              `This connection already holds ${active - 1} subscriptions, the most allowed (SUBSCRIPTIONS_PER_CONNECTION): end one, or open another connection.`,
+            ),
+          ];
         }
         const checked = options.check(payload);
         if ('errors' in checked) return checked.errors;

@@ -11,7 +11,17 @@ import { SppClient, type SppClientOptions, type UpstreamMetrics } from './spp-cl
 export { SppClient, type UpstreamMetrics } from './spp-client.js';
 
 /** An SPP client with the per-server settings of the environment (SPP_*). */
-export function createSppClient(env: Env, deps: { baseUrl: string; ca: string | Buffer | undefined; metrics: UpstreamMetrics; shared: SharedState; logger: Logger; extend?: SppClientOptions['extend'] }): SppClient {
+export function createSppClient(
+  env: Env,
+  deps: {
+    baseUrl: string;
+    ca: string | Buffer | undefined;
+    metrics: UpstreamMetrics;
+    shared: SharedState;
+    logger: Logger;
+    extend?: SppClientOptions['extend'];
+  },
+): SppClient {
   return new SppClient({
     metrics: deps.metrics,
     shared: deps.shared,

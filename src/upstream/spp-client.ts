@@ -24,15 +24,7 @@ import got, { HTTPError, RequestError, TimeoutError, type Got } from 'got';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GraphQLError } from 'graphql';
-import {
-  forbidden,
-  gatewayError,
-  ErrorCode,
-  unauthenticated,
-  upstreamError,
-  upstreamTimeout,
-  upstreamUnavailable,
-} from '../errors.js';
+import { forbidden, gatewayError, ErrorCode, unauthenticated, upstreamError, upstreamTimeout, upstreamUnavailable } from '../errors.js';
 import type { UpstreamIdentity } from './session.js';
 import type { SharedState } from '../state/index.js';
 import { InMemoryState } from '../state/memory.js';
@@ -323,16 +315,16 @@ export class SppClient {
       .once(key, () => this.getWithSession(identity, path, query), { keepMs: Math.max(this.cacheTtlMs, keepMs) })
       .then((text) => this.parseAnswer(text, parse, path))
       .then(
-      (value) => {
-        this.inflight.delete(key);
-        this.cache?.set(key, { value });
-        return value;
-      },
-      (error: unknown) => {
-        this.inflight.delete(key);
-        throw error;
-      },
-    );
+        (value) => {
+          this.inflight.delete(key);
+          this.cache?.set(key, { value });
+          return value;
+        },
+        (error: unknown) => {
+          this.inflight.delete(key);
+          throw error;
+        },
+      );
     this.inflight.set(key, request);
     return request;
   }

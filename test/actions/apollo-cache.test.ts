@@ -5,18 +5,35 @@ import { ADMIN, basic, startHarness, type Harness } from '../support/harness.js'
 const SESSIONS = gql`
   query Running($filter: JobSessionFilter) {
     jobSessions(first: 5, filter: $filter) {
-      nodes { id sessionId status availableActions }
+      nodes {
+        id
+        sessionId
+        status
+        availableActions
+      }
     }
   }
 `;
 const SESSION = gql`
   query One($id: ID!) {
-    jobSession(id: $id) { id sessionId status availableActions }
+    jobSession(id: $id) {
+      id
+      sessionId
+      status
+      availableActions
+    }
   }
 `;
 const CANCEL = gql`
   mutation Cancel($input: CancelJobSessionInput!) {
-    cancelJobSession(input: $input) { clientMutationId jobSession { id status availableActions } }
+    cancelJobSession(input: $input) {
+      clientMutationId
+      jobSession {
+        id
+        status
+        availableActions
+      }
+    }
   }
 `;
 

@@ -29,7 +29,11 @@ describe('actions seen by subscribers', () => {
     await h.gateway.live.registry.nextPolls();
     await h.gateway.live.registry.nextPolls();
 
-    const started = await h.gql(`mutation($input: StartJobInput!) { startJob(input: $input) { jobSession { sessionId } } }`, { input: { jobId: job.id } }, auth);
+    const started = await h.gql(
+      `mutation($input: StartJobInput!) { startJob(input: $input) { jobSession { sessionId } } }`,
+      { input: { jobId: job.id } },
+      auth,
+    );
     const sessionId = (started.body.data as any).startJob.jobSession.sessionId as string;
     await h.gateway.live.registry.nextPolls();
     const added = { kind: 'ADDED', sessionId, previousStatus: null, session: { sessionId, jobId: job.id, status: 'RUNNING', availableActions: ['CANCEL'] } };

@@ -4,7 +4,8 @@ import { toGlobalId } from '../../src/resolvers/global-id.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 
 /** The answer as JSON: these tests assert whole shapes, errors included. */
-const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> => h.gql(query, variables, headers);
+const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> =>
+  h.gql(query, variables, headers);
 
 const MONITOR = { username: 'monitor', password: 'monitor-password' };
 const ADMIN_AUTH = basic(ADMIN);
@@ -25,7 +26,11 @@ const EXPIRE = `mutation Expire($input: ExpireJobSessionInput!) {
 /** The action POSTs SPP received (logins are POSTs too, and are not actions). */
 const actionPosts = (h: Harness) => h.sim.requests.filter((r) => r.method === 'POST' && r.path !== '/api/endeavour/session');
 const upstreamOf = (h: Harness) => h.sim.requests.filter((r) => r.path !== '/api/endeavour/session').map((r) => `${r.method} ${r.path}`);
-const auditLines = (h: Harness) => h.logs.map((l) => JSON.parse(l)).filter((l) => l.audit).map((l) => l.audit);
+const auditLines = (h: Harness) =>
+  h.logs
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.audit)
+    .map((l) => l.audit);
 
 /** Sessions as admin sees them, by what actions they advertise. */
 function sessions(h: Harness, test: (s: SppJobSession) => boolean): SppJobSession[] {
@@ -76,7 +81,12 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(b.body).toEqual(a.body);
     expect(later.body).toEqual(a.body);
     expect(actionPosts(h)).toHaveLength(1);
-    expect(auditLines(h).filter((l) => l.clientMutationId === 'double-click-1').map((l) => l.outcome).sort()).toEqual(['ok', 'replayed', 'replayed']);
+    expect(
+      auditLines(h)
+        .filter((l) => l.clientMutationId === 'double-click-1')
+        .map((l) => l.outcome)
+        .sort(),
+    ).toEqual(['ok', 'replayed', 'replayed']);
   });
 
   it('acts once on a double-click without a clientMutationId', async () => {
@@ -169,8 +179,17 @@ describe('actions in pass-through mode: SPP roles decide', () => {
 
   it("maps SPP's 403 and 404 to the action's POST to FORBIDDEN and NOT_FOUND, without SPP's body", async () => {
     const [a, b] = running(h, 'protection');
-    for (const [target, status, code] of [[a!, 403, 'FORBIDDEN'], [b!, 404, 'NOT_FOUND']] as const) {
-      h.sim.failNext({ kind: 'status', status, method: 'POST', path: `/api/endeavour/jobsession/${target.id}`, body: { id: 'XSBSecretException', description: 'internal detail' } });
+    for (const [target, status, code] of [
+      [a!, 403, 'FORBIDDEN'],
+      [b!, 404, 'NOT_FOUND'],
+    ] as const) {
+      h.sim.failNext({
+        kind: 'status',
+        status,
+        method: 'POST',
+        path: `/api/endeavour/jobsession/${target.id}`,
+        body: { id: 'XSBSecretException', description: 'internal detail' },
+      });
       const { status: http, body } = await gql(h, CANCEL, { input: { id: target.id } }, ADMIN_AUTH);
       expect(http).toBe(status);
       expect(body.errors[0].extensions).toEqual({ code });
@@ -218,11 +237,28 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(body.data.startJob).toEqual({
       clientMutationId: 's-1',
       job: { id: toGlobalId('Job', job.id), jobId: job.id, availableActions: [] },
-      jobSession: { id: toGlobalId('JobSession', created.sessionId), sessionId: created.sessionId, jobId: job.id, status: 'RUNNING', subPolicyType: 'BACKUP', availableActions: ['CANCEL'] },
+      jobSession: {
+        id: toGlobalId('JobSession', created.sessionId),
+        sessionId: created.sessionId,
+        jobId: job.id,
+        status: 'RUNNING',
+        subPolicyType: 'BACKUP',
+        availableActions: ['CANCEL'],
+      },
     });
-    expect(upstreamOf(h)).toEqual([`GET /api/endeavour/job/${job.id}`, `GET /api/endeavour/job/${job.id}`, `POST /api/endeavour/job/${job.id}`, 'GET /api/endeavour/jobsession']);
+    expect(upstreamOf(h)).toEqual([
+      `GET /api/endeavour/job/${job.id}`,
+      `GET /api/endeavour/job/${job.id}`,
+      `POST /api/endeavour/job/${job.id}`,
+      'GET /api/endeavour/jobsession',
+    ]);
     expect(actionPosts(h)[0]!.query).toMatchObject({ action: 'start' });
-    const listed = await gql(h, `query($f: JobSessionFilter) { jobSessions(first: 1, filter: $f) { nodes { sessionId status } } }`, { f: { jobId: [job.id] } }, ADMIN_AUTH);
+    const listed = await gql(
+      h,
+      `query($f: JobSessionFilter) { jobSessions(first: 1, filter: $f) { nodes { sessionId status } } }`,
+      { f: { jobId: [job.id] } },
+      ADMIN_AUTH,
+    );
     expect(listed.body.data.jobSessions.nodes).toEqual([{ sessionId: created.sessionId, status: 'RUNNING' }]);
   });
 
@@ -263,7 +299,13 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(h.sim.logOf(done.id).length).toBeGreaterThan(0);
     const { body } = await gql(h, EXPIRE, { input: { id: done.id, clientMutationId: 'e-1' } }, ADMIN_AUTH);
     expect(body).toEqual({
-      data: { expireJobSession: { clientMutationId: 'e-1', expiredJobSessionId: toGlobalId('JobSession', done.id), jobSession: { id: toGlobalId('JobSession', done.id), sessionId: done.id, expired: true } } },
+      data: {
+        expireJobSession: {
+          clientMutationId: 'e-1',
+          expiredJobSessionId: toGlobalId('JobSession', done.id),
+          jobSession: { id: toGlobalId('JobSession', done.id), sessionId: done.id, expired: true },
+        },
+      },
     });
     expect(h.sim.get(done.id)).toBeUndefined();
     expect(h.sim.logOf(done.id)).toEqual([]);
@@ -274,7 +316,9 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     const before = auditLines(h).length;
     await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'audited' } }, ADMIN_AUTH);
     const lines = auditLines(h).slice(before);
-    expect(lines).toEqual([{ actor: 'admin', action: 'CANCEL', objectId: target.id, outcome: 'ok', requestId: expect.any(String), clientMutationId: 'audited' }]);
+    expect(lines).toEqual([
+      { actor: 'admin', action: 'CANCEL', objectId: target.id, outcome: 'ok', requestId: expect.any(String), clientMutationId: 'audited' },
+    ]);
     const text = h.logs.join('\n');
     expect(text).not.toContain(ADMIN.password);
     expect(text).not.toContain(ADMIN_AUTH.authorization.split(' ')[1]);
@@ -323,10 +367,16 @@ describe('actions in service-account mode', () => {
     const target = running(open)[0]!;
     const job = open.sim.jobs().find((j) => j.links?.start !== undefined)!;
     const token = { authorization: `Bearer ${TOKEN}` };
-    expect((await gql(open, read, { id: target.id, job: job.id }, token)).body.data).toEqual({ jobSession: { availableActions: ['CANCEL'] }, job: { availableActions: ['START'] } });
+    expect((await gql(open, read, { id: target.id, job: job.id }, token)).body.data).toEqual({
+      jobSession: { availableActions: ['CANCEL'] },
+      job: { availableActions: ['START'] },
+    });
     expect((await gql(open, read, { id: target.id, job: job.id })).body.data).toEqual({ jobSession: { availableActions: [] }, job: { availableActions: [] } });
     const closedJob = closed.sim.jobs().find((j) => j.links?.start !== undefined)!;
-    expect((await gql(closed, read, { id: running(closed)[0]!.id, job: closedJob.id }, token)).body.data).toEqual({ jobSession: { availableActions: [] }, job: { availableActions: [] } });
+    expect((await gql(closed, read, { id: running(closed)[0]!.id, job: closedJob.id }, token)).body.data).toEqual({
+      jobSession: { availableActions: [] },
+      job: { availableActions: [] },
+    });
   });
 
   it('acts for a token holder with GATEWAY_ALLOW_MUTATIONS=true, never for an anonymous caller', async () => {

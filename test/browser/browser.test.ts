@@ -58,7 +58,10 @@ describe.skipIf(!chromium)('in Chromium', () => {
 
       await page.goto(h.gateway.url, { waitUntil: 'load' });
       await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
-      const run = page.waitForResponse((r) => r.url() === h.gateway.url && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('Newest'), { timeout: 20_000 });
+      const run = page.waitForResponse(
+        (r) => r.url() === h.gateway.url && r.request().method() === 'POST' && (r.request().postData() ?? '').includes('Newest'),
+        { timeout: 20_000 },
+      );
       await page.click('.graphiql-execute-button');
       const response = await run;
       expect(response.status()).toBe(200);
@@ -81,7 +84,12 @@ describe.skipIf(!chromium)('in Chromium', () => {
     const h = await startHarness({
       sim: { size: 12 },
       env: { CORS_ORIGINS: listed.origin },
-      auth: { mode: 'service-account', serviceAccount: { username: 'admin', password: 'admin-password' }, tokens: ['browser-test-token'], allowAnonymous: false },
+      auth: {
+        mode: 'service-account',
+        serviceAccount: { username: 'admin', password: 'admin-password' },
+        tokens: ['browser-test-token'],
+        allowAnonymous: false,
+      },
     });
     // Authorization and a JSON content type make the browser send a preflight first.
     const html = `<!doctype html><html><body><script>
@@ -114,4 +122,3 @@ describe.skipIf(!chromium)('in Chromium', () => {
     }
   });
 });
-

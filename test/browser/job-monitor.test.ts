@@ -90,7 +90,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     );
   };
 
-  it('Running now shows exactly the simulator\'s running sessions; one the simulator starts appears and one that finishes leaves, without a reload', async () => {
+  it("Running now shows exactly the simulator's running sessions; one the simulator starts appears and one that finishes leaves, without a reload", async () => {
     await page.goto(`${app.url}#/running`);
     await page.waitForSelector('[data-testid="running-table"]', WAIT);
     await page.evaluate(() => ((window as any).__sameDocument = true));
@@ -117,7 +117,10 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     await showsExactly('running-table', simRunning);
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     // Progress bars and status words, not colour alone.
-    const firstRow = await page.$eval('[data-testid="running-table"] tbody tr', (row) => ({ status: row.querySelector('[data-status]')?.textContent, progress: row.querySelector('progress')?.getAttribute('aria-label') }));
+    const firstRow = await page.$eval('[data-testid="running-table"] tbody tr', (row) => ({
+      status: row.querySelector('[data-status]')?.textContent,
+      progress: row.querySelector('progress')?.getAttribute('aria-label'),
+    }));
     expect(firstRow.status).toMatch(/^. (Running|Pending|Waiting|Held|Canceling)$/);
     expect(firstRow.progress).toMatch(/progress$/);
     await page.screenshot({ path: `${ARTIFACTS}running.png` });
@@ -130,11 +133,16 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     const button = `[data-testid="running-table"] tr[data-session-id="${target.id}"] button`;
     await page.waitForFunction((b: string) => !document.querySelector(b)?.disabled, WAIT, button);
     const canceling = h.sim.list({ filter: RUNNING }).filter((s) => s.status === 'CANCELING');
-    for (const s of canceling) expect(await page.$eval(`[data-testid="running-table"] tr[data-session-id="${s.id}"] button`, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    for (const s of canceling)
+      expect(await page.$eval(`[data-testid="running-table"] tr[data-session-id="${s.id}"] button`, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
 
     posted.length = 0;
     await page.click(button);
-    await page.waitForFunction((b: string) => document.querySelector(`${b.replace(' button', '')} [data-status]`)?.getAttribute('data-status') === 'CANCELING', WAIT, button);
+    await page.waitForFunction(
+      (b: string) => document.querySelector(`${b.replace(' button', '')} [data-status]`)?.getAttribute('data-status') === 'CANCELING',
+      WAIT,
+      button,
+    );
     expect(h.sim.get(target.id)!.status).toBe('CANCELING');
     // The screen changed from the mutation's answer in the cache: the one request was the mutation.
     expect(posted.map((p) => p.operationName)).toEqual(['CancelJobSession']);
@@ -150,7 +158,10 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     await page.goto(`${app.url}#/history?status=COMPLETED&status=FAILED&status=PARTIAL`);
     await page.waitForSelector('[data-testid="history-table"] tbody tr', WAIT);
     const filter: SppFilter[] = [{ property: 'status', value: ['COMPLETED', 'FAILED', 'PARTIAL'], op: 'IN' }];
-    const newestFirst = [{ property: 'start', direction: 'DESC' as const }, { property: 'id', direction: 'DESC' as const }];
+    const newestFirst = [
+      { property: 'start', direction: 'DESC' as const },
+      { property: 'id', direction: 'DESC' as const },
+    ];
     const initial = h.sim.list({ filter, sort: newestFirst }).map((s) => s.id);
     expect(initial.length).toBeGreaterThan(50); // more than two pages of 25
     const seen = new Set(initial);
@@ -161,7 +172,12 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
       for (const s of h.sim.list({ filter })) seen.add(s.id);
       inserted.forEach((id) => seen.add(id));
       await page.$eval('[data-testid="history-end"]', (end) => end.scrollIntoView());
-      await page.waitForFunction((n: number) => document.querySelectorAll('[data-testid="history-table"] tbody tr').length > n || !!document.querySelector('[data-testid="history-complete"]'), WAIT, shown);
+      await page.waitForFunction(
+        (n: number) =>
+          document.querySelectorAll('[data-testid="history-table"] tbody tr').length > n || !!document.querySelector('[data-testid="history-complete"]'),
+        WAIT,
+        shown,
+      );
     }
     await page.waitForSelector('[data-testid="history-complete"]', WAIT);
     const shown = await idsOnScreen('history-table');
@@ -180,7 +196,11 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     const errors = h.sim.logOf(failed.id).filter((e) => e.type === 'ERROR');
     await page.goto(`${app.url}#/session/${failed.id}`);
     await page.waitForSelector('[data-testid="log-table"] tbody tr', WAIT);
-    await page.waitForFunction((n: number) => document.querySelectorAll('[data-testid="log-table"] tr[data-log-type="ERROR"]').length >= Math.min(n, 50), WAIT, errors.length);
+    await page.waitForFunction(
+      (n: number) => document.querySelectorAll('[data-testid="log-table"] tr[data-log-type="ERROR"]').length >= Math.min(n, 50),
+      WAIT,
+      errors.length,
+    );
     const shownErrors = await page.$$eval('[data-testid="log-table"] tr[data-log-type="ERROR"] td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
     expect(shownErrors).toEqual(errors.slice(0, 50).map((e) => `${e.messageId ? `${e.messageId} ` : ''}${e.message}`));
     expect(await page.$eval('h1', (h1) => h1.textContent)).toBe(failed.jobName);
@@ -188,9 +208,15 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}session.png`, fullPage: true });
   });
 
-  it('the dashboard tiles show the gateway\'s statistics for 12 hours and 7 days', async () => {
-    const [hash] = Object.entries(JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>).find(([, body]) => body.includes('query DashboardTiles'))!;
-    const response = await fetch(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ documentId: hash }) });
+  it("the dashboard tiles show the gateway's statistics for 12 hours and 7 days", async () => {
+    const [hash] = Object.entries(JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string>).find(([, body]) =>
+      body.includes('query DashboardTiles'),
+    )!;
+    const response = await fetch(h.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ documentId: hash }),
+    });
     const stats = ((await response.json()) as any).data;
     await page.goto(`${app.url}#/dashboard`);
     await page.waitForSelector('[data-testid="tiles-last-7-days"] .tile-value', WAIT);
@@ -199,14 +225,14 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
   });
 
-  it('is usable by keyboard: a tab link followed with Enter moves focus to the new screen\'s heading', async () => {
+  it("is usable by keyboard: a tab link followed with Enter moves focus to the new screen's heading", async () => {
     await page.focus('nav a[href="#/history"]');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'History', WAIT);
     expect(await page.$eval('nav a[aria-current="page"]', (a) => a.textContent)).toBe('History');
   });
 
-  it('shows the gateway\'s error message and code when a request fails', async () => {
+  it("shows the gateway's error message and code when a request fails", async () => {
     await page.goto(`${app.url}#/session/not-an-id`);
     await page.waitForSelector('[role="alert"]', WAIT);
     const alert = await page.$eval('[role="alert"]', (a) => a.textContent);

@@ -49,20 +49,31 @@ const hostileStrings = ['', ' ', '*', '**', '\u0000', '\uD800', 'Ã©\u0301', 'ðŸ˜
 /** A JSON value for a GraphQL input type: mostly valid, sometimes not. */
 export function inputValueArb(type: GraphQLInputType, argName: string, cursors: readonly string[], depth = 0): fc.Arbitrary<unknown> {
   const invalid = fc.constantFrom<unknown>(null, 'NOT_A_VALUE', 42, true, {}, []);
-  if (isNonNullType(type)) return fc.oneof({ weight: 12, arbitrary: inputValueArb(type.ofType, argName, cursors, depth) }, { weight: 1, arbitrary: fc.constant(null) });
-  const nullable = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: invalid });
+  if (isNonNullType(type))
+    return fc.oneof({ weight: 12, arbitrary: inputValueArb(type.ofType, argName, cursors, depth) }, { weight: 1, arbitrary: fc.constant(null) });
+  const nullable = <T>(arb: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 8, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: invalid });
   if (isListType(type)) {
     const item = inputValueArb(type.ofType, argName, cursors, depth + 1);
     return nullable(
       fc.oneof(
         { weight: 10, arbitrary: fc.array(item, { maxLength: 4 }) },
         // Huge lists: within the body limit, far beyond any real filter.
-        { weight: 1, arbitrary: item.map((v) => Array.from({ length: Math.min(5000, Math.floor(400_000 / ((JSON.stringify(v)?.length ?? 4) + 1))) }, () => v)) },
+        {
+          weight: 1,
+          arbitrary: item.map((v) => Array.from({ length: Math.min(5000, Math.floor(400_000 / ((JSON.stringify(v)?.length ?? 4) + 1))) }, () => v)),
+        },
         { weight: 1, arbitrary: item },
       ),
     );
   }
-  if (isEnumType(type)) return nullable(fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.name)) }, { weight: 1, arbitrary: fc.constantFrom('completed', 'NOPE', '') }));
+  if (isEnumType(type))
+    return nullable(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.name)) },
+        { weight: 1, arbitrary: fc.constantFrom('completed', 'NOPE', '') },
+      ),
+    );
   if (isInputObjectType(type)) {
     if (depth > 4) return fc.constant(null);
     const fields = Object.values(type.getFields());
@@ -72,18 +83,34 @@ export function inputValueArb(type: GraphQLInputType, argName: string, cursors: 
   if (isScalarType(type)) {
     switch (type.name) {
       case 'Int':
-        return nullable(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -2, max: 60 }) }, { weight: 2, arbitrary: fc.constantFrom(...edgeInts) }, { weight: 1, arbitrary: fc.constantFrom('5', '1e3') }));
+        return nullable(
+          fc.oneof(
+            { weight: 6, arbitrary: fc.integer({ min: -2, max: 60 }) },
+            { weight: 2, arbitrary: fc.constantFrom(...edgeInts) },
+            { weight: 1, arbitrary: fc.constantFrom('5', '1e3') },
+          ),
+        );
       case 'Float':
         return nullable(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...edgeInts)));
       case 'Boolean':
         return nullable(fc.oneof({ weight: 6, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom('true', 0) }));
       case 'DateTime':
-        return nullable(fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }), fc.constantFrom(...edgeInts), fc.constantFrom('2026-11-01T12:00:00Z', 'yesterday', '')));
+        return nullable(
+          fc.oneof(
+            fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }),
+            fc.constantFrom(...edgeInts),
+            fc.constantFrom('2026-11-01T12:00:00Z', 'yesterday', ''),
+          ),
+        );
       case 'ID':
-        return nullable(fc.oneof(fc.constantFrom('1564688656142', '1', '0', '-1', '99999999999999999999', 'Sm9iU2Vzc2lvbjox'), fc.string({ maxLength: 40 }), fc.nat()));
+        return nullable(
+          fc.oneof(fc.constantFrom('1564688656142', '1', '0', '-1', '99999999999999999999', 'Sm9iU2Vzc2lvbjox'), fc.string({ maxLength: 40 }), fc.nat()),
+        );
       case 'String':
         if (argName === 'after' || argName === 'before') return nullable(cursorArb(cursors));
-        return nullable(fc.oneof(fc.constantFrom(...hostileStrings), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 })));
+        return nullable(
+          fc.oneof(fc.constantFrom(...hostileStrings), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 })),
+        );
       default:
         return nullable(fc.jsonValue({ maxDepth: 2 }));
     }
@@ -110,7 +137,12 @@ function selectionArb(schema: GraphQLSchema, type: GraphQLNamedType, depth: numb
     const possible = schema.getPossibleTypes(type);
     return fc
       .constantFrom(...possible)
-      .chain((t) => selectionArb(schema, t, depth, cursors, counter).map((inner) => ({ text: `{ __typename ... on ${t.name} ${inner.text} }`, variables: inner.variables })));
+      .chain((t) =>
+        selectionArb(schema, t, depth, cursors, counter).map((inner) => ({
+          text: `{ __typename ... on ${t.name} ${inner.text} }`,
+          variables: inner.variables,
+        })),
+      );
   }
   if (!isObjectType(type)) return fc.constant({ text: '', variables: [] });
   const fields = Object.values((type as GraphQLObjectType).getFields()).filter((f) => depth > 0 || isLeafType(getNamedType(f.type)));
@@ -122,7 +154,13 @@ function selectionArb(schema: GraphQLSchema, type: GraphQLNamedType, depth: numb
     .map((parts) => ({ text: `{ ${parts.map((p) => p.text).join(' ')} }`, variables: parts.flatMap((p) => p.variables) }));
 }
 
-function fieldArb(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>, depth: number, cursors: readonly string[], counter: { n: number }): fc.Arbitrary<Built> {
+function fieldArb(
+  schema: GraphQLSchema,
+  field: GraphQLField<unknown, unknown>,
+  depth: number,
+  cursors: readonly string[],
+  counter: { n: number },
+): fc.Arbitrary<Built> {
   const args = field.args;
   const argsArb = fc.tuple(
     ...args.map((arg) =>
@@ -135,11 +173,13 @@ function fieldArb(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>, 
   const inner = selectionArb(schema, getNamedType(field.type), depth - 1, cursors, counter);
   return fc.tuple(argsArb, inner).map(([given, sub]) => {
     const variables: Built['variables'] = [];
-    const used = given.filter((g) => g.present).map((g) => {
-      const name = `v${counter.n++}`;
-      variables.push({ name, type: String(g.arg.type), value: g.value });
-      return `${g.arg.name}: $${name}`;
-    });
+    const used = given
+      .filter((g) => g.present)
+      .map((g) => {
+        const name = `v${counter.n++}`;
+        variables.push({ name, type: String(g.arg.type), value: g.value });
+        return `${g.arg.name}: $${name}`;
+      });
     const text = `${field.name}${used.length ? `(${used.join(', ')})` : ''} ${sub.text}`;
     return { text, variables: [...variables, ...sub.variables] };
   });
@@ -167,7 +207,11 @@ export function requestArb(schema: GraphQLSchema, cursors: readonly string[]): f
       arbitrary: fc.tuple(generated, fc.nat(), fc.constantFrom('drop', 'typo', 'type')).map(([r, at, how]) => {
         const i = at % r.query.length;
         const query =
-          how === 'drop' ? r.query.slice(0, i) + r.query.slice(i + 1) : how === 'typo' ? r.query.replace(/\b(edges|node|id|jobName|status)\b/, '$1x') : r.query.replace(/: (Int|String|ID)\b/, ': Boolean');
+          how === 'drop'
+            ? r.query.slice(0, i) + r.query.slice(i + 1)
+            : how === 'typo'
+              ? r.query.replace(/\b(edges|node|id|jobName|status)\b/, '$1x')
+              : r.query.replace(/: (Int|String|ID)\b/, ': Boolean');
         return { query, variables: r.variables, kind: 'broken' as const };
       }),
     },
@@ -199,15 +243,26 @@ export interface RawRequest {
 
 export function rawRequestArb(valid: string): fc.Arbitrary<RawRequest> {
   const json = { 'content-type': 'application/json' };
-  const post = (body: string | Buffer, headers: Record<string, string> = json): RawRequest => ({ method: 'POST', headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
+  const post = (body: string | Buffer, headers: Record<string, string> = json): RawRequest => ({
+    method: 'POST',
+    headers,
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+  });
   return fc.oneof(
     fc.nat().map((n) => post(valid.slice(0, n % valid.length))),
     fc.jsonValue({ maxDepth: 3 }).map((v) => post(JSON.stringify(v))),
-    fc.record({ query: fc.jsonValue({ maxDepth: 2 }), variables: fc.jsonValue({ maxDepth: 2 }), operationName: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }).map((v) => post(JSON.stringify(v))),
+    fc
+      .record(
+        { query: fc.jsonValue({ maxDepth: 2 }), variables: fc.jsonValue({ maxDepth: 2 }), operationName: fc.jsonValue({ maxDepth: 1 }) },
+        { requiredKeys: [] },
+      )
+      .map((v) => post(JSON.stringify(v))),
     fc.array(fc.constant(JSON.parse(valid) as unknown), { minLength: 0, maxLength: 14 }).map((batch) => post(JSON.stringify(batch))),
     fc.uint8Array({ maxLength: 200 }).map((bytes) => post(Buffer.from(bytes))),
     fc.integer({ min: 100, max: 20_000 }).map((n) => post('['.repeat(n) + ']'.repeat(n))),
-    fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', '').map((type) => post(valid, type ? { 'content-type': type } : {})),
+    fc
+      .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', '')
+      .map((type) => post(valid, type ? { 'content-type': type } : {})),
     fc.constant(post(valid, { ...json, 'x-giant': 'g'.repeat(20_000) })),
     fc.constant(post(`{"query":"${'x'.repeat(300_000)}"}`)),
     fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS').map((method) => ({ method, headers: json, body: Buffer.from(valid) })),

@@ -28,7 +28,15 @@ const heapAfterGc = () => {
 let h: Harness;
 let cursors: string[];
 const VALID = JSON.stringify({ query: '{ jobSessions(first: 2) { edges { cursor node { id jobName } } } }' });
-const REFUSAL_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'OPERATION_RESOLUTION_FAILURE']);
+const REFUSAL_CODES = new Set([
+  'BAD_USER_INPUT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'QUERY_TOO_COMPLEX',
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 beforeAll(async () => {
   h = await startHarness();
@@ -85,7 +93,11 @@ describe('fuzzed input', () => {
     await fc.assert(
       fc.asyncProperty(requestArb(schema, cursors), async (request) => {
         h.resetUpstreamCalls();
-        const answer = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })) });
+        const answer = await send({
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })),
+        });
         checkAnswer(answer, h.upstreamCalls().length);
       }),
       { numRuns: runs(60) },
@@ -112,7 +124,11 @@ describe('fuzzed input', () => {
       await fc.assert(
         fc.asyncProperty(requestArb(schema, cursors), async (request) => {
           h.resetUpstreamCalls();
-          const answer = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })) });
+          const answer = await send({
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: Buffer.from(JSON.stringify({ query: request.query, variables: request.variables })),
+          });
           checkAnswer(answer, h.upstreamCalls().length, true);
         }),
         { numRuns: runs(20) },
@@ -124,7 +140,9 @@ describe('fuzzed input', () => {
 
   it('reports more than 50 invalid variable values as BAD_USER_INPUT, not as an internal error, with no SPP call (fuzz seed -1776024534)', async () => {
     h.resetUpstreamCalls();
-    const { status, body } = await h.gql('query F($f: JobSessionFilter) { jobSessions(last: 0, filter: $f) { edges { cursor } } }', { f: { status: Array(60).fill('completed') } });
+    const { status, body } = await h.gql('query F($f: JobSessionFilter) { jobSessions(last: 0, filter: $f) { edges { cursor } } }', {
+      f: { status: Array(60).fill('completed') },
+    });
     expect(status).toBe(400);
     expect(body.errors).toHaveLength(51);
     expect(new Set(body.errors!.map((e) => e.extensions?.code))).toEqual(new Set(['BAD_USER_INPUT']));
@@ -137,11 +155,17 @@ describe('fuzzed input', () => {
     // One fixed set of fuzzed bodies, sent round after round: after the first round every
     // bounded cache (Apollo's documents, the simulator's queries) holds what it will hold,
     // so growth over the later rounds is a leak, not a cache filling up.
-    const bodies = fc.sample(fc.oneof(requestArb(schema, cursors).map((r) => JSON.stringify({ query: r.query, variables: r.variables })), fc.constant(VALID)), {
-      numRuns: 40,
-      // One known set in `npm test` (a bounded, repeatable cost); a new one each deep run.
-      ...(factor === 1 ? { seed: 15 } : {}),
-    });
+    const bodies = fc.sample(
+      fc.oneof(
+        requestArb(schema, cursors).map((r) => JSON.stringify({ query: r.query, variables: r.variables })),
+        fc.constant(VALID),
+      ),
+      {
+        numRuns: 40,
+        // One known set in `npm test` (a bounded, repeatable cost); a new one each deep run.
+        ...(factor === 1 ? { seed: 15 } : {}),
+      },
+    );
     const round = async () => {
       for (const body of bodies) await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
     };

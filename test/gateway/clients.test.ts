@@ -7,8 +7,20 @@ import { startHarness, type Harness } from '../support/harness.js';
 const QUERY = gql`
   query Sessions($first: Int, $after: String, $last: Int, $before: String, $filter: JobSessionFilter) {
     jobSessions(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
-      edges { cursor node { id sessionId jobName } }
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges {
+        cursor
+        node {
+          id
+          sessionId
+          jobName
+        }
+      }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
     }
   }
 `;
@@ -17,7 +29,14 @@ let h: Harness;
 let expected: string[];
 beforeAll(async () => {
   h = await startHarness({ sim: { size: 300 } });
-  expected = h.sim.list({ sort: [{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] }).map((s) => s.id);
+  expected = h.sim
+    .list({
+      sort: [
+        { property: 'start', direction: 'DESC' },
+        { property: 'id', direction: 'DESC' },
+      ],
+    })
+    .map((s) => s.id);
 });
 afterAll(() => h.close());
 

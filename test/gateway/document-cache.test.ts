@@ -35,7 +35,12 @@ describe('the document cache', () => {
 
   it('serves documents that differ only in literals from one validated shape, storing one document, with each its own values', async () => {
     h = await startHarness();
-    const sessions = h.sim.list({ sort: [{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] });
+    const sessions = h.sim.list({
+      sort: [
+        { property: 'start', direction: 'DESC' },
+        { property: 'id', direction: 'DESC' },
+      ],
+    });
     for (let i = 0; i < 30; i++) {
       // start < the i-th newest session's start: the page begins after it
       const { status, body } = await h.gql(literalQuery(sessions[i]!.start));
@@ -53,7 +58,10 @@ describe('the document cache', () => {
     const { status, body } = await h.gql(query('yesterday'));
     expect(status).toBe(400);
     expect(body.errors).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/DateTime cannot represent "yesterday"/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      expect.objectContaining({
+        message: expect.stringMatching(/DateTime cannot represent "yesterday"/),
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+      }),
     ]);
     expect(h.gateway.documents!.literalVariants).toBe(0);
   });
@@ -64,7 +72,12 @@ describe('the document cache', () => {
     expect((await h.gql(query(2, 2))).status).toBe(200);
     const { status, body } = await h.gql(query(2, 3));
     expect(status).toBe(400);
-    expect(body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/Fields "p" conflict/), extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/Fields "p" conflict/),
+        extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+      }),
+    ]);
   });
 
   it('can be turned off, and queries still work', async () => {
@@ -87,9 +100,13 @@ describe('documentHeapBytes', () => {
 
   it('gives documents that differ only in number and string literals one shape, and any other difference another', () => {
     const shape = (text: string) => documentShape(parse(text));
-    expect(shape('{ jobSessions(first: 2, filter: {jobName: "a"}) { nodes { sessionId } } }')).toBe(shape('{ jobSessions(first: 30, filter: {jobName: "b*"}) { nodes { sessionId } } }'));
+    expect(shape('{ jobSessions(first: 2, filter: {jobName: "a"}) { nodes { sessionId } } }')).toBe(
+      shape('{ jobSessions(first: 30, filter: {jobName: "b*"}) { nodes { sessionId } } }'),
+    );
     expect(shape('{ jobSessions(first: 2) { nodes { sessionId } } }')).not.toBe(shape('{ jobSessions(first: 2) { nodes { jobName } } }'));
-    expect(shape('{ jobSessions(first: 2, filter: {status: [RUNNING]}) { nodes { sessionId } } }')).not.toBe(shape('{ jobSessions(first: 2, filter: {status: [FAILED]}) { nodes { sessionId } } }'));
+    expect(shape('{ jobSessions(first: 2, filter: {status: [RUNNING]}) { nodes { sessionId } } }')).not.toBe(
+      shape('{ jobSessions(first: 2, filter: {status: [FAILED]}) { nodes { sessionId } } }'),
+    );
     expect(shape('{ jobSessions(first: 2) { nodes { sessionId } } }')).not.toBe(shape('{ jobSessions(first: "2") { nodes { sessionId } } }'));
   });
 

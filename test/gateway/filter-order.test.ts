@@ -70,7 +70,8 @@ describe('jobSessions filter', () => {
   });
 
   it('combines every given field with AND', async () => {
-    const predicate = (s: SppJobSession) => s.type === 'protection' && s.status === 'COMPLETED' && s.jobName.startsWith('vmware_') && s.subPolicyType === 'BACKUP';
+    const predicate = (s: SppJobSession) =>
+      s.type === 'protection' && s.status === 'COMPLETED' && s.jobName.startsWith('vmware_') && s.subPolicyType === 'BACKUP';
     const expected = newestFirst(all.filter(predicate));
     expect(expected.length).toBeGreaterThan(0);
     const result = await query({ filter: { type: ['protection'], status: ['COMPLETED'], jobName: 'vmware_*', subPolicyType: ['BACKUP'] } });
@@ -124,7 +125,13 @@ describe('jobSessions orderBy', () => {
 
   it('sends several keys to SPP in the given order', async () => {
     h.resetUpstreamCalls();
-    await query({ first: 5, orderBy: [{ field: 'STATUS', direction: 'ASC' }, { field: 'DURATION', direction: 'DESC' }] });
+    await query({
+      first: 5,
+      orderBy: [
+        { field: 'STATUS', direction: 'ASC' },
+        { field: 'DURATION', direction: 'DESC' },
+      ],
+    });
     expect(h.upstreamCalls()[0]!.sort).toEqual([
       { property: 'status', direction: 'ASC' },
       { property: 'duration', direction: 'DESC' },

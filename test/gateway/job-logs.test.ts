@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /** The answer as JSON: these tests assert whole shapes, errors included. */
-const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> => h.gql(query, variables, headers);
+const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> =>
+  h.gql(query, variables, headers);
 
 const LOG = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $filter: JobLogFilter, $orderBy: [JobLogOrder!]) {
   jobSession(id: $id) {
@@ -25,7 +26,7 @@ afterAll(() => h.close());
 const logCalls = () => h.sim.requests.filter((r) => r.path === '/api/endeavour/log/job');
 
 describe('JobSession.log', () => {
-  it('reads a running session\'s log forward while live mode appends entries: every entry exactly once, in order', async () => {
+  it("reads a running session's log forward while live mode appends entries: every entry exactly once, in order", async () => {
     t += 1_000;
     const [id] = h.sim.step({ insert: 1, expire: 0 }).inserted;
     const seen: string[] = [];
@@ -79,7 +80,10 @@ describe('JobSession.log', () => {
     const [id] = h.sim.step({ insert: 1 }).inserted;
     t += 5_000;
     h.sim.step({ insert: 0 });
-    const existing = h.sim.logOf(id!).map((e) => e.id).reverse();
+    const existing = h.sim
+      .logOf(id!)
+      .map((e) => e.id)
+      .reverse();
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 200; page++) {
@@ -112,7 +116,10 @@ describe('JobSession.log', () => {
       { property: 'type', value: ['ERROR', 'WARN'], op: 'IN' },
       { property: 'logTime', value: from, op: '>=' },
     ]);
-    expect(logCalls()[0]!.sort).toEqual([{ property: 'logTime', direction: 'ASC' }, { property: 'id', direction: 'ASC' }]);
+    expect(logCalls()[0]!.sort).toEqual([
+      { property: 'logTime', direction: 'ASC' },
+      { property: 'id', direction: 'ASC' },
+    ]);
 
     h.resetUpstreamCalls();
     const byMessage: string[] = [];
@@ -131,17 +138,32 @@ describe('JobSession.log', () => {
     for (const call of logCalls()) expect(JSON.stringify(call.filter)).not.toContain('messageId');
   });
 
-  it('orders by type then time, and refuses a cursor of another session\'s log', async () => {
+  it("orders by type then time, and refuses a cursor of another session's log", async () => {
     const [a, b] = h.sim.list().filter((s) => s.type === 'catalog' && FINISHED.includes(s.status));
-    const { body } = await gql(h, LOG, { id: a!.id, first: 100, orderBy: [{ field: 'TYPE', direction: 'ASC' }, { field: 'LOG_TIME', direction: 'DESC' }] });
+    const { body } = await gql(h, LOG, {
+      id: a!.id,
+      first: 100,
+      orderBy: [
+        { field: 'TYPE', direction: 'ASC' },
+        { field: 'LOG_TIME', direction: 'DESC' },
+      ],
+    });
     const types = body.data.jobSession.log.edges.map((e: any) => e.node.typeRaw);
     expect(types).toEqual([...types].sort());
-    const other = await gql(h, LOG, { id: b!.id, first: 1, after: body.data.jobSession.log.pageInfo.endCursor, orderBy: [{ field: 'TYPE', direction: 'ASC' }, { field: 'LOG_TIME', direction: 'DESC' }] });
+    const other = await gql(h, LOG, {
+      id: b!.id,
+      first: 1,
+      after: body.data.jobSession.log.pageInfo.endCursor,
+      orderBy: [
+        { field: 'TYPE', direction: 'ASC' },
+        { field: 'LOG_TIME', direction: 'DESC' },
+      ],
+    });
     expect(other.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(other.body.errors[0].message).toMatch(/cursor from a log query/);
   });
 
-  it('counts a session\'s entries per type from SPP\'s totals, in parallel one-record reads', async () => {
+  it("counts a session's entries per type from SPP's totals, in parallel one-record reads", async () => {
     const session = h.sim.list().find((s) => s.status === 'PARTIAL' && s.type === 'protection')!;
     const all = h.sim.logOf(session.id);
     h.resetUpstreamCalls();
@@ -157,7 +179,16 @@ describe('JobSession.log', () => {
     const session = h.sim.list().find((s) => s.status === 'FAILED' && s.type === 'protection')!;
     const all = h.sim.logOf(session.id);
     const { body } = await gql(h, `{ jobSession(id: "${session.id}") { logCounts(types: [ERROR, UNKNOWN]) { type count } } }`);
-    expect(body).toEqual({ data: { jobSession: { logCounts: [{ type: 'ERROR', count: all.filter((e) => e.type === 'ERROR').length }, { type: 'UNKNOWN', count: 0 }] } } });
+    expect(body).toEqual({
+      data: {
+        jobSession: {
+          logCounts: [
+            { type: 'ERROR', count: all.filter((e) => e.type === 'ERROR').length },
+            { type: 'UNKNOWN', count: 0 },
+          ],
+        },
+      },
+    });
   });
 
   it('finds a log entry again by its global id', async () => {

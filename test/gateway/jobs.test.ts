@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, CATALOG_OPERATOR, startHarness, type Harness } from '../support/harness.js';
 
 /** The answer as JSON: these tests assert whole shapes, errors included. */
-const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> => h.gql(query, variables, headers);
+const gql = (h: Harness, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }> =>
+  h.gql(query, variables, headers);
 
 const HOUR = 3_600_000;
 const jobCalls = (h: Harness) => h.sim.requests.filter((r) => r.path.startsWith('/api/endeavour/job') && !r.path.startsWith('/api/endeavour/jobsession'));
@@ -15,7 +16,10 @@ describe('jobs and their sessions', () => {
   afterAll(() => h.close());
 
   it('lists job definitions with their last run and next schedule, as the simulator holds them', async () => {
-    const { body } = await gql(h, `{ jobs(first: 50) { totalCount nodes { id jobId name type status statusRaw lastSessionStatus lastRunTime nextFireTime lastSessionDuration lastRun { sessionId start status } } } }`);
+    const { body } = await gql(
+      h,
+      `{ jobs(first: 50) { totalCount nodes { id jobId name type status statusRaw lastSessionStatus lastRunTime nextFireTime lastSessionDuration lastRun { sessionId start status } } } }`,
+    );
     expect(body.errors).toBeUndefined();
     // SPP sorts strings by code unit: upper case before lower case.
     const jobs = h.sim.jobs().sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -45,7 +49,10 @@ describe('jobs and their sessions', () => {
       if (!body.data.jobs.pageInfo.hasNextPage) break;
       after = body.data.jobs.pageInfo.endCursor;
     }
-    const expected = h.sim.jobs().sort((a, b) => (a.nextFireTime ?? -1) - (b.nextFireTime ?? -1) || Number(a.id) - Number(b.id)).map((j) => j.id);
+    const expected = h.sim
+      .jobs()
+      .sort((a, b) => (a.nextFireTime ?? -1) - (b.nextFireTime ?? -1) || Number(a.id) - Number(b.id))
+      .map((j) => j.id);
     expect(h.sim.jobs().filter((j) => j.nextFireTime === null).length).toBeGreaterThan(1);
     expect(forward).toEqual(expected);
     const backward: string[] = [];
@@ -60,11 +67,22 @@ describe('jobs and their sessions', () => {
   });
 
   it('goes from a job to its sessions and from a session back to its job', async () => {
-    const { body } = await gql(h, `{ job(id: "1005") { id jobId name sessions(first: 5, filter: { status: [COMPLETED] }) { totalCount nodes { sessionId jobId status job { jobId name } } } } }`);
+    const { body } = await gql(
+      h,
+      `{ job(id: "1005") { id jobId name sessions(first: 5, filter: { status: [COMPLETED] }) { totalCount nodes { sessionId jobId status job { jobId name } } } } }`,
+    );
     expect(body.errors).toBeUndefined();
-    const sessions = h.sim.list({ filter: [{ property: 'jobId', value: '1005', op: '=' }, { property: 'status', value: 'COMPLETED', op: '=' }], sort: [{ property: 'start', direction: 'DESC' }] });
+    const sessions = h.sim.list({
+      filter: [
+        { property: 'jobId', value: '1005', op: '=' },
+        { property: 'status', value: 'COMPLETED', op: '=' },
+      ],
+      sort: [{ property: 'start', direction: 'DESC' }],
+    });
     expect(body.data.job.sessions.totalCount).toBe(sessions.length);
-    expect(body.data.job.sessions.nodes).toEqual(sessions.slice(0, 5).map((s) => ({ sessionId: s.id, jobId: '1005', status: 'COMPLETED', job: { jobId: '1005', name: 'vmware_Gold' } })));
+    expect(body.data.job.sessions.nodes).toEqual(
+      sessions.slice(0, 5).map((s) => ({ sessionId: s.id, jobId: '1005', status: 'COMPLETED', job: { jobId: '1005', name: 'vmware_Gold' } })),
+    );
     const again = await gql(h, `query($id: ID!) { node(id: $id) { __typename ... on Job { jobId name } } }`, { id: body.data.job.id });
     expect(again.body.data.node).toEqual({ __typename: 'Job', jobId: '1005', name: 'vmware_Gold' });
   });
@@ -84,12 +102,24 @@ describe('jobs and their sessions', () => {
 
   it('sends job filters and order to SPP as it expects them', async () => {
     h.resetUpstreamCalls();
-    const { body } = await gql(h, `{ jobs(first: 10, filter: { name: "*_Gold", type: ["protection"] }, orderBy: [{ field: LAST_RUN_TIME, direction: DESC }]) { nodes { name } } }`);
-    const expected = h.sim.jobs().filter((j) => j.name.endsWith('_Gold')).sort((a, b) => b.lastRunTime! - a.lastRunTime!);
+    const { body } = await gql(
+      h,
+      `{ jobs(first: 10, filter: { name: "*_Gold", type: ["protection"] }, orderBy: [{ field: LAST_RUN_TIME, direction: DESC }]) { nodes { name } } }`,
+    );
+    const expected = h.sim
+      .jobs()
+      .filter((j) => j.name.endsWith('_Gold'))
+      .sort((a, b) => b.lastRunTime! - a.lastRunTime!);
     expect(body.data.jobs.nodes.map((n: any) => n.name)).toEqual(expected.map((j) => j.name));
     expect(jobCalls(h)[0]).toMatchObject({
-      filter: [{ property: 'name', value: '*_Gold', op: '=' }, { property: 'type', value: ['protection'], op: 'IN' }],
-      sort: [{ property: 'lastRunTime', direction: 'DESC' }, { property: 'id', direction: 'DESC' }],
+      filter: [
+        { property: 'name', value: '*_Gold', op: '=' },
+        { property: 'type', value: ['protection'], op: 'IN' },
+      ],
+      sort: [
+        { property: 'lastRunTime', direction: 'DESC' },
+        { property: 'id', direction: 'DESC' },
+      ],
       query: { pageStartIndex: '0', pageSize: '11' },
     });
   });
@@ -122,7 +152,7 @@ describe('dashboard counts', () => {
   });
   afterAll(() => h.close());
 
-  it('reads SPP\'s statistics of the last 12 hours and agrees with the sessions the simulator holds', async () => {
+  it("reads SPP's statistics of the last 12 hours and agrees with the sessions the simulator holds", async () => {
     const { body } = await gql(h, `{ jobSessionStats { start end totalRuns successful failed warning running successPercent byStatus { key count } } }`);
     expect(body.errors).toBeUndefined();
     const window = h.sim.list().filter((s) => s.start >= NOW - 12 * HOUR);
@@ -165,7 +195,7 @@ describe('dashboard counts', () => {
     for (const call of calls) expect(call.query.pageSize).toBe('1');
   });
 
-  it('answers null with an error saying why when SPP\'s totals cannot be trusted (APAR IT45897), never a wrong number', async () => {
+  it("answers null with an error saying why when SPP's totals cannot be trusted (APAR IT45897), never a wrong number", async () => {
     h.sim.configure({ quirks: { totalAlwaysZero: true } });
     try {
       const { body } = await gql(h, `{ jobSessionCounts(filter: { status: [COMPLETED, HELD] }) { status count } }`);
@@ -195,7 +225,12 @@ describe('roles on jobs and logs', () => {
   it('shows the catalog operator only catalog jobs, their sessions and logs', async () => {
     const { body } = await asOperator(`{ jobs(first: 50) { nodes { jobId type lastRun { sessionId log(first: 2) { nodes { sessionId } } } } } }`);
     expect(body.errors).toBeUndefined();
-    expect(body.data.jobs.nodes.map((j: any) => j.jobId).sort()).toEqual(h.sim.jobs({ user: 'catalog-operator' }).map((j) => j.id).sort());
+    expect(body.data.jobs.nodes.map((j: any) => j.jobId).sort()).toEqual(
+      h.sim
+        .jobs({ user: 'catalog-operator' })
+        .map((j) => j.id)
+        .sort(),
+    );
     for (const job of body.data.jobs.nodes) {
       expect(job.type).toBe('catalog');
       for (const entry of job.lastRun.log.nodes) expect(entry.sessionId).toBe(job.lastRun.sessionId);
@@ -211,7 +246,12 @@ describe('roles on jobs and logs', () => {
     expect(session.body.data).toEqual({ jobSession: null });
     expect(session.body.errors[0].extensions.code).toBe('FORBIDDEN');
     // The admin's global id of an entry of that session finds nothing for the operator.
-    const admin = await gql(h, `{ jobSession(id: "${protection.id}") { log(first: 1) { nodes { id message } } } }`, undefined, basic({ username: 'admin', password: 'admin-password' }));
+    const admin = await gql(
+      h,
+      `{ jobSession(id: "${protection.id}") { log(first: 1) { nodes { id message } } } }`,
+      undefined,
+      basic({ username: 'admin', password: 'admin-password' }),
+    );
     const entry = admin.body.data.jobSession.log.nodes[0];
     const node = await asOperator(`query($id: ID!) { node(id: $id) { id } }`, { id: entry.id });
     expect(node.body).toEqual({ data: { node: null } });

@@ -28,7 +28,14 @@ async function page(variables: Record<string, unknown>): Promise<PageResult> {
 
 beforeAll(async () => {
   h = await startHarness();
-  expectedIds = h.sim.list({ sort: [{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] }).map((s) => s.id);
+  expectedIds = h.sim
+    .list({
+      sort: [
+        { property: 'start', direction: 'DESC' },
+        { property: 'id', direction: 'DESC' },
+      ],
+    })
+    .map((s) => s.id);
 });
 afterAll(() => h.close());
 

@@ -93,7 +93,9 @@ describe('the IBM sample record', () => {
 
   it('is found by its global id too, through jobSession and node', async () => {
     const globalId = Buffer.from('JobSession:1564688656142').toString('base64url');
-    const { body } = await h.gql(`query($id: ID!) { jobSession(id: $id) { sessionId } node(id: $id) { __typename id ... on JobSession { jobName } } }`, { id: globalId });
+    const { body } = await h.gql(`query($id: ID!) { jobSession(id: $id) { sessionId } node(id: $id) { __typename id ... on JobSession { jobName } } }`, {
+      id: globalId,
+    });
     expect(body).toEqual({
       data: {
         jobSession: { sessionId: '1564688656142' },
@@ -105,13 +107,19 @@ describe('the IBM sample record', () => {
 
 describe('single-record loading', () => {
   it('answers null for an id SPP does not know', async () => {
-    const { status, body } = await h.gql(`{ jobSession(id: "9999999999999") { sessionId } node(id: "${Buffer.from('JobSession:9999999999999').toString('base64url')}") { id } }`);
+    const { status, body } = await h.gql(
+      `{ jobSession(id: "9999999999999") { sessionId } node(id: "${Buffer.from('JobSession:9999999999999').toString('base64url')}") { id } }`,
+    );
     expect(status).toBe(200);
     expect(body).toEqual({ data: { jobSession: null, node: null } });
   });
 
   it('refuses ids that are neither SPP ids nor global ids with BAD_USER_INPUT (a field error: data is there, so HTTP 200)', async () => {
-    for (const query of ['{ jobSession(id: "drop table") { sessionId } }', '{ node(id: "%%%") { id } }', `{ node(id: "${Buffer.from('Other:12').toString('base64url')}") { id } }`]) {
+    for (const query of [
+      '{ jobSession(id: "drop table") { sessionId } }',
+      '{ node(id: "%%%") { id } }',
+      `{ node(id: "${Buffer.from('Other:12').toString('base64url')}") { id } }`,
+    ]) {
       h.resetUpstreamCalls();
       const { status, body } = await h.gql(query);
       expect(status).toBe(200);
@@ -130,7 +138,12 @@ describe('single-record loading', () => {
   });
 
   it('costs no upstream call for a record a list in the same operation already returned', async () => {
-    const newest = h.sim.list({ sort: [{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] })[0]!;
+    const newest = h.sim.list({
+      sort: [
+        { property: 'start', direction: 'DESC' },
+        { property: 'id', direction: 'DESC' },
+      ],
+    })[0]!;
     h.resetUpstreamCalls();
     const { body } = await h.gql(`{ jobSessions(first: 3) { nodes { sessionId } } jobSession(id: "${newest.id}") { sessionId jobName } }`);
     expect(body.data.jobSession).toEqual({ sessionId: newest.id, jobName: newest.jobName });

@@ -28,7 +28,9 @@ describe('single flight', () => {
     // 30 different GraphQL requests (each its own body: an undeclared variable, which GraphQL
     // ignores) that need the same SPP page; one document, so that a loaded machine parses and
     // validates once and all 30 arrive while the first upstream GET is in flight.
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h.gql(RUNNING.replace('nodes { sessionId status percent }', 'nodes { sessionId }'), { request: i })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => h.gql(RUNNING.replace('nodes { sessionId status percent }', 'nodes { sessionId }'), { request: i })),
+    );
     const ids = answers.map((a) => JSON.stringify(a.body.data.jobSessions));
     expect(JSON.parse(ids[0]!).nodes.length).toBeGreaterThan(0);
     expect(new Set(ids).size).toBe(1);

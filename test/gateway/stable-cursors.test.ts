@@ -14,16 +14,32 @@ interface Order {
 }
 
 const ORDERS: Order[] = [
-  { name: 'the default order (newest first)', sort: [{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }] },
+  {
+    name: 'the default order (newest first)',
+    sort: [
+      { property: 'start', direction: 'DESC' },
+      { property: 'id', direction: 'DESC' },
+    ],
+  },
   {
     name: 'oldest first',
     orderBy: [{ field: 'START', direction: 'ASC' }],
-    sort: [{ property: 'start', direction: 'ASC' }, { property: 'id', direction: 'ASC' }],
+    sort: [
+      { property: 'start', direction: 'ASC' },
+      { property: 'id', direction: 'ASC' },
+    ],
   },
   {
     name: 'job name, then newest first',
-    orderBy: [{ field: 'JOB_NAME', direction: 'ASC' }, { field: 'START', direction: 'DESC' }],
-    sort: [{ property: 'jobName', direction: 'ASC' }, { property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }],
+    orderBy: [
+      { field: 'JOB_NAME', direction: 'ASC' },
+      { field: 'START', direction: 'DESC' },
+    ],
+    sort: [
+      { property: 'jobName', direction: 'ASC' },
+      { property: 'start', direction: 'DESC' },
+      { property: 'id', direction: 'DESC' },
+    ],
   },
 ];
 
@@ -44,7 +60,8 @@ async function traverseWhileLive(order: Order, direction: 'forward' | 'backward'
   const expired = new Set<string>();
   let cursor: string | null = null;
   for (let pages = 0; pages < 100; pages++) {
-    const variables: Record<string, unknown> = direction === 'forward' ? { first: 40, after: cursor, orderBy: order.orderBy } : { last: 40, before: cursor, orderBy: order.orderBy };
+    const variables: Record<string, unknown> =
+      direction === 'forward' ? { first: 40, after: cursor, orderBy: order.orderBy } : { last: 40, before: cursor, orderBy: order.orderBy };
     const { body }: { body: any } = await h.gql(PAGE, variables);
     expect(body.errors).toBeUndefined();
     const ids: string[] = body.data.jobSessions.edges.map((e: any) => e.node.sessionId);
@@ -114,7 +131,12 @@ describe('cursors over live data', () => {
     // expire the five oldest: exactly the first page, cursor record included
     expect(h.sim.step({ insert: 0, expire: 5 }).expired).toEqual(ids);
     const next = await h.gql(PAGE, { first: 5, after: page1.body.data.jobSessions.pageInfo.endCursor, orderBy: ORDERS[1]!.orderBy });
-    expect(next.body.data.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(h.sim.list({ sort }).slice(0, 5).map((s) => s.id));
+    expect(next.body.data.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(
+      h.sim
+        .list({ sort })
+        .slice(0, 5)
+        .map((s) => s.id),
+    );
     // exact: nothing lies before the page any more
     expect(next.body.data.jobSessions.pageInfo.hasPreviousPage).toBe(false);
     // and backward from the first of the expired records, nothing remains either

@@ -27,7 +27,10 @@ async function page(harness: Harness, variables: Record<string, unknown>) {
   const { status, body } = await harness.gql(PAGE, variables);
   expect(body.errors).toBeUndefined();
   expect(status).toBe(200);
-  return body.data.jobSessions as { edges: Array<{ cursor: string; node: { sessionId: string } }>; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string } };
+  return body.data.jobSessions as {
+    edges: Array<{ cursor: string; node: { sessionId: string } }>;
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string };
+  };
 }
 
 /** The (pageStartIndex, pageSize) of each upstream jobsession call, in the order SPP received them. */

@@ -51,7 +51,9 @@ describe('upstream failures', () => {
     h.sim.failNext({ kind: 'status', status: 500 });
     const { status, body } = await h.gql(LIST);
     expect(status).toBe(502);
-    expect(body.errors).toEqual([{ message: 'SPP answered with an error: HTTP 500.', path: ['jobSessions'], locations: expect.any(Array), extensions: { code: 'UPSTREAM_ERROR' } }]);
+    expect(body.errors).toEqual([
+      { message: 'SPP answered with an error: HTTP 500.', path: ['jobSessions'], locations: expect.any(Array), extensions: { code: 'UPSTREAM_ERROR' } },
+    ]);
     expect(h.upstreamCalls()).toHaveLength(1);
     expectNoLeak(body);
   });

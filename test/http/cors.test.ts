@@ -69,13 +69,18 @@ describe('CORS with CORS_ORIGINS', () => {
   });
 
   it('keeps CSRF prevention on: a simple (non-preflighted) cross-origin request is refused, whatever the origin', async () => {
-    const get = await request(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, 'GET', { origin: 'https://monitor.example.com' });
+    const get = await request(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, 'GET', {
+      origin: 'https://monitor.example.com',
+    });
     expect(get.status).toBe(400);
     expect(get.body).toMatch(/CSRF/);
     const form = await request(h.gateway.url, 'POST', { origin: 'https://monitor.example.com', 'content-type': 'text/plain' }, QUERY);
     expect(form.status).toBe(400);
     // With the preflight header (which forces a browser preflight) the GET passes.
-    const preflighted = await request(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, 'GET', { origin: 'https://monitor.example.com', 'apollo-require-preflight': 'true' });
+    const preflighted = await request(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, 'GET', {
+      origin: 'https://monitor.example.com',
+      'apollo-require-preflight': 'true',
+    });
     expect(preflighted.status).toBe(200);
     expect(preflighted.headers['access-control-allow-origin']).toBe('https://monitor.example.com');
   });
@@ -114,7 +119,10 @@ describe('CORS defaults', () => {
     expect(settings({}, true)).toEqual(LOCALHOST_ORIGINS);
     expect(settings({ NODE_ENV: 'production' }, true)).toEqual([]);
     expect(settings({}, false)).toEqual([]);
-    expect(settings({ CORS_ORIGINS: 'https://a.example.com, https://b.example.com', NODE_ENV: 'production' }, false)).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(settings({ CORS_ORIGINS: 'https://a.example.com, https://b.example.com', NODE_ENV: 'production' }, false)).toEqual([
+      'https://a.example.com',
+      'https://b.example.com',
+    ]);
   });
 
   it('allows "*" only without credentials, and refuses origins that are not scheme://host', () => {

@@ -69,7 +69,7 @@ describe('the offline explorer (GraphiQL)', () => {
     expect(await (await fetch(new URL('/explorer/graphiql.min.js', pageUrl))).text()).toBe(installed);
   });
 
-  it('starts GraphiQL against this gateway with GraphiQL\'s own fetcher and no CDN', async () => {
+  it("starts GraphiQL against this gateway with GraphiQL's own fetcher and no CDN", async () => {
     const init = await (await fetch(new URL('/explorer/init.js', h.gateway.url))).text();
     expect(init).toMatch(/GraphiQL\.createFetcher\(\{ url: new URL\(root\.dataset\.endpoint, window\.location\.href\)\.href \}\)/);
     expect(init).not.toMatch(/https?:\/\//);

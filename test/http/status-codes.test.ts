@@ -19,7 +19,12 @@ afterAll(async () => {
 
 async function post(url: string, body: string, accept: string | undefined) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) }, body });
-  return { status: response.status, type: response.headers.get('content-type') ?? '', wwwAuthenticate: response.headers.get('www-authenticate'), body: (await response.json()) as any };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+    body: (await response.json()) as any,
+  };
 }
 
 const query = (text: string, variables?: unknown, operationName?: string) => JSON.stringify({ query: text, variables, operationName });
@@ -39,8 +44,20 @@ const table: Row[] = [
   { name: 'invalid parameters (query is not a string)', body: JSON.stringify({ query: 1 }), statuses: [400, 400], code: 'BAD_REQUEST', data: 'none' },
   { name: 'document parsing failure', body: query('{ jobSessions('), statuses: [400, 200], code: 'GRAPHQL_PARSE_FAILED', data: 'none' },
   { name: 'document validation failure', body: query('{ noSuchField }'), statuses: [400, 200], code: 'GRAPHQL_VALIDATION_FAILED', data: 'none' },
-  { name: 'operation cannot be determined', body: query('query A { jobSessions(first: 1) { totalCount } } query B { jobSessions(first: 1) { totalCount } }'), statuses: [400, 200], code: 'OPERATION_RESOLUTION_FAILURE', data: 'none' },
-  { name: 'variable coercion failure', body: query('query Q($n: Int) { jobSessions(first: $n) { totalCount } }', { n: 'ten' }), statuses: [400, 200], code: 'BAD_USER_INPUT', data: 'none' },
+  {
+    name: 'operation cannot be determined',
+    body: query('query A { jobSessions(first: 1) { totalCount } } query B { jobSessions(first: 1) { totalCount } }'),
+    statuses: [400, 200],
+    code: 'OPERATION_RESOLUTION_FAILURE',
+    data: 'none',
+  },
+  {
+    name: 'variable coercion failure',
+    body: query('query Q($n: Int) { jobSessions(first: $n) { totalCount } }', { n: 'ten' }),
+    statuses: [400, 200],
+    code: 'BAD_USER_INPUT',
+    data: 'none',
+  },
   {
     name: 'field error with partial data',
     body: query('{ a: jobSessions(first: 1) { nodes { sessionId } } b: jobSession(id: "nope") { sessionId } }'),
@@ -48,7 +65,14 @@ const table: Row[] = [
     code: 'BAD_USER_INPUT',
     data: 'present',
   },
-  { name: 'the whole operation failed (no credentials): data null', body: query('{ jobSessions(first: 1) { totalCount } }'), statuses: [401, 200], code: 'UNAUTHENTICATED', data: 'null', passThrough: true },
+  {
+    name: 'the whole operation failed (no credentials): data null',
+    body: query('{ jobSessions(first: 1) { totalCount } }'),
+    statuses: [401, 200],
+    code: 'UNAUTHENTICATED',
+    data: 'null',
+    passThrough: true,
+  },
   { name: 'success', body: query('{ jobSessions(first: 1) { totalCount } }'), statuses: [200, 200], data: 'present' },
 ];
 
@@ -95,7 +119,10 @@ describe('status codes per the GraphQL-over-HTTP spec', () => {
   });
 
   it('challenges a 401 in service-account mode with WWW-Authenticate: Bearer', async () => {
-    const closed = await startHarness({ sim: { size: 5 }, auth: { mode: 'service-account', serviceAccount: { username: 'admin', password: 'admin-password' }, tokens: ['a-gateway-token'], allowAnonymous: false } });
+    const closed = await startHarness({
+      sim: { size: 5 },
+      auth: { mode: 'service-account', serviceAccount: { username: 'admin', password: 'admin-password' }, tokens: ['a-gateway-token'], allowAnonymous: false },
+    });
     try {
       const response = await post(closed.gateway.url, query('{ jobSessions(first: 1) { totalCount } }'), GRAPHQL_RESPONSE);
       expect(response.status).toBe(401);

@@ -131,17 +131,25 @@ describe('trusted-documents configuration', () => {
   });
 
   it('stops the start with one line naming PERSISTED_DOCUMENTS_FILE when the file cannot be read or is no manifest', async () => {
-    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: join(dir, 'missing.json') } })).rejects.toThrow(/^Invalid PERSISTED_DOCUMENTS_FILE \(".*missing\.json"\): cannot read it: ENOENT$/);
+    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: join(dir, 'missing.json') } })).rejects.toThrow(
+      /^Invalid PERSISTED_DOCUMENTS_FILE \(".*missing\.json"\): cannot read it: ENOENT$/,
+    );
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '[1, 2]');
-    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: broken } })).rejects.toThrow(/^Invalid PERSISTED_DOCUMENTS_FILE \(".*broken\.json"\): expected \{ "<hash>": "<document>" \} \(graphql-codegen\) or an Apollo persisted-query manifest$/);
+    await expect(startHarness({ env: { PERSISTED_DOCUMENTS_FILE: broken } })).rejects.toThrow(
+      /^Invalid PERSISTED_DOCUMENTS_FILE \(".*broken\.json"\): expected \{ "<hash>": "<document>" \} \(graphql-codegen\) or an Apollo persisted-query manifest$/,
+    );
   });
 
   it('says what is wrong with a manifest', () => {
     expect(() => parseManifest('{', 'm.json')).toThrow(/^m\.json is not valid JSON/);
     expect(() => parseManifest('[]', 'm.json')).toThrow(/^m\.json: expected \{ "<hash>": "<document>" \}/);
-    expect(() => parseManifest(JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 2, operations: [] }), 'm.json')).toThrow(/version 1, got version 2/);
-    expect(() => parseManifest(JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'x' }] }), 'm.json')).toThrow(/operations\[0\] needs string "id" and "body"/);
+    expect(() => parseManifest(JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 2, operations: [] }), 'm.json')).toThrow(
+      /version 1, got version 2/,
+    );
+    expect(() => parseManifest(JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'x' }] }), 'm.json')).toThrow(
+      /operations\[0\] needs string "id" and "body"/,
+    );
     expect(() => parseManifest(JSON.stringify({ abc: 3 }), 'm.json')).toThrow(/"abc" is not a string/);
   });
 });

@@ -38,7 +38,11 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const fresh = async () => (await h.gql(RUNNING_JOBS.loc!.source.body, { filter: ACTIVE_FILTER })).body.data.jobSessions.nodes as Node[];
-const newestUpdate = (nodes: Node[]) => nodes.map((n) => n.lastUpdate ?? n.start).sort().at(-1)!;
+const newestUpdate = (nodes: Node[]) =>
+  nodes
+    .map((n) => n.lastUpdate ?? n.start)
+    .sort()
+    .at(-1)!;
 
 async function runChanges(): Promise<void> {
   for (const change of [{ insert: 2 }, { insert: 0 }, { insert: 1, expire: 1 }, { insert: 0 }, { insert: 0 }]) {
@@ -80,7 +84,9 @@ describe('clients', () => {
     const current = () => (apollo.readQuery({ query: RUNNING_JOBS, variables: { filter: ACTIVE_FILTER } }) as any).jobSessions.nodes as Node[];
     const expected = await fresh();
     await until(() => JSON.stringify(current().map((n) => n.sessionId)) === JSON.stringify(expected.map((n) => n.sessionId)), 'the cached list converges');
-    expect(current().map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate }))).toEqual(expected.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate })));
+    expect(current().map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate }))).toEqual(
+      expected.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate })),
+    );
     stop();
     watching.unsubscribe();
     await wsClient.dispose();
@@ -98,7 +104,9 @@ describe('clients', () => {
     const applied = () => events.data.reduce((list, d) => apply(list, d.jobSessionEvents), nodes);
     await until(() => JSON.stringify(applied().map((n) => n.sessionId)) === JSON.stringify(expected.map((n) => n.sessionId)), 'the applied list converges');
     nodes = applied();
-    expect(nodes.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate }))).toEqual(expected.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate })));
+    expect(nodes.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate }))).toEqual(
+      expected.map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate })),
+    );
     events.stop();
     client.dispose();
   });

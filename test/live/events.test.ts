@@ -1,18 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import {
-  ACTIVE_FILTER,
-  ACTIVE_SPP_FILTER,
-  EVENTS,
-  LIVE_ENV,
-  NEWEST_FIRST,
-  collect,
-  expectedEvents,
-  received,
-  sseClient,
-  until,
-  wsClient,
-} from './support.js';
+import { ACTIVE_FILTER, ACTIVE_SPP_FILTER, EVENTS, LIVE_ENV, NEWEST_FIRST, collect, expectedEvents, received, sseClient, until, wsClient } from './support.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -70,7 +58,15 @@ describe('jobSessionEvents', () => {
     await until(() => events.data.length >= 2);
     await h.gateway.live.registry.nextPolls();
     expect(events.data.map((d: any) => ({ ...d.jobSessionEvents, at: typeof d.jobSessionEvents.at }))).toEqual(
-      [...expired].sort().map((id) => ({ kind: 'REMOVED', sessionId: id, session: null, previousStatus: h.sim.list().length > 0 ? oldest.find((s) => s.id === id)!.status : null, at: 'string' })),
+      [...expired]
+        .sort()
+        .map((id) => ({
+          kind: 'REMOVED',
+          sessionId: id,
+          session: null,
+          previousStatus: h.sim.list().length > 0 ? oldest.find((s) => s.id === id)!.status : null,
+          at: 'string',
+        })),
     );
     events.stop();
     await ws.dispose();
@@ -80,7 +76,10 @@ describe('jobSessionEvents', () => {
     const listed = await h.gql('query($f: JobSessionFilter) { jobSessions(first: 100, filter: $f) { nodes { sessionId lastUpdate } } }', { f: ACTIVE_FILTER });
     expect(listed.status).toBe(200);
     const nodes = listed.body.data.jobSessions.nodes as Array<{ sessionId: string; lastUpdate: string }>;
-    const since = nodes.map((n) => n.lastUpdate).sort().at(-1)!;
+    const since = nodes
+      .map((n) => n.lastUpdate)
+      .sort()
+      .at(-1)!;
     const before = active();
     expect(before.map((s) => s.id).sort()).toEqual(nodes.map((n) => n.sessionId).sort());
     h.sim.step({ insert: 2 });
@@ -137,7 +136,13 @@ describe('jobSessionUpdated', () => {
     }
     await until(() => updates.completed, 'completion');
     expect(updates.data.map((d: any) => d.jobSessionUpdated)).toEqual(
-      seen.map((s) => ({ sessionId: s.id, status: s.status, percent: s.percent, end: s.end ? new Date(s.end).toISOString() : null, lastUpdate: new Date(s.lastUpdate!).toISOString() })),
+      seen.map((s) => ({
+        sessionId: s.id,
+        status: s.status,
+        percent: s.percent,
+        end: s.end ? new Date(s.end).toISOString() : null,
+        lastUpdate: new Date(s.lastUpdate!).toISOString(),
+      })),
     );
     expect(['COMPLETED', 'PARTIAL', 'FAILED']).toContain(seen.at(-1)!.status);
     await ws.dispose();

@@ -24,8 +24,17 @@ function rawSocket(h: Harness, headers: Record<string, string> = {}, init?: Reco
 
 async function ssePost(h: Harness, headers: Record<string, string>, body: unknown = { query: SMALL }) {
   const controller = new AbortController();
-  const response = await fetch(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: controller.signal });
-  const result = { status: response.status, contentType: response.headers.get('content-type'), body: response.status === 200 ? undefined : ((await response.json()) as any) };
+  const response = await fetch(h.gateway.url, {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  const result = {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: response.status === 200 ? undefined : ((await response.json()) as any),
+  };
   controller.abort();
   return result;
 }
@@ -33,7 +42,11 @@ async function ssePost(h: Harness, headers: Record<string, string>, body: unknow
 describe('authentication (service account with tokens)', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sim: { size: 300 }, env: LIVE_ENV, auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false } });
+    h = await startHarness({
+      sim: { size: 300 },
+      env: LIVE_ENV,
+      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false },
+    });
   });
   afterAll(() => h.close());
 
@@ -62,7 +75,10 @@ describe('authentication (service account with tokens)', () => {
 
   it('answers an event stream without valid credentials with 401 and UNAUTHENTICATED', async () => {
     expect(await ssePost(h, {})).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
-    expect(await ssePost(h, { authorization: 'Bearer nope' })).toMatchObject({ status: 401, body: { errors: [{ message: expect.stringMatching(/not valid/) }] } });
+    expect(await ssePost(h, { authorization: 'Bearer nope' })).toMatchObject({
+      status: 401,
+      body: { errors: [{ message: expect.stringMatching(/not valid/) }] },
+    });
     expect(await ssePost(h, { authorization: `Bearer ${TOKEN}` })).toMatchObject({ status: 200, contentType: expect.stringMatching(/^text\/event-stream/) });
   });
 
@@ -70,13 +86,22 @@ describe('authentication (service account with tokens)', () => {
     const query = encodeURIComponent(SMALL);
     const bare = await fetch(`${h.gateway.url}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}` } });
     expect(bare.status).toBe(400);
-    expect(((await bare.json()) as any).errors[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' }, message: expect.stringMatching(/apollo-require-preflight/) });
+    expect(((await bare.json()) as any).errors[0]).toMatchObject({
+      extensions: { code: 'BAD_REQUEST' },
+      message: expect.stringMatching(/apollo-require-preflight/),
+    });
     const controller = new AbortController();
-    const preflighted = await fetch(`${h.gateway.url}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}`, 'apollo-require-preflight': 'true' }, signal: controller.signal });
+    const preflighted = await fetch(`${h.gateway.url}?query=${query}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}`, 'apollo-require-preflight': 'true' },
+      signal: controller.signal,
+    });
     expect(preflighted.status).toBe(200);
     controller.abort();
     const invalid = await ssePost(h, { authorization: `Bearer ${TOKEN}` }, { query: 'subscription { jobSessionEvents { nope } }' });
-    expect(invalid).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/Cannot query field "nope"/) }] } });
+    expect(invalid).toMatchObject({
+      status: 400,
+      body: { errors: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/Cannot query field "nope"/) }] },
+    });
   });
 
   it('refuses a foreign Origin on the upgrade and on the stream (403), and a non-JSON stream POST (400), like POSTs', async () => {
@@ -86,8 +111,15 @@ describe('authentication (service account with tokens)', () => {
     await until(() => same.messages.length > 0);
     expect(same.messages[0]).toEqual({ type: 'connection_ack' });
     same.socket.close();
-    expect(await ssePost(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).toMatchObject({ status: 403, body: { errors: [{ extensions: { code: 'FORBIDDEN' } }] } });
-    const plain = await fetch(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ query: SMALL }) });
+    expect(await ssePost(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).toMatchObject({
+      status: 403,
+      body: { errors: [{ extensions: { code: 'FORBIDDEN' } }] },
+    });
+    const plain = await fetch(h.gateway.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ query: SMALL }),
+    });
     expect(plain.status).toBe(400);
     expect(((await plain.json()) as any).errors[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' }, message: expect.stringMatching(/CSRF/) });
   });
@@ -96,7 +128,11 @@ describe('authentication (service account with tokens)', () => {
 describe('origins a browser app may subscribe from', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sim: { size: 300 }, env: { ...LIVE_ENV, CORS_ORIGINS: 'https://monitor.example' }, auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false } });
+    h = await startHarness({
+      sim: { size: 300 },
+      env: { ...LIVE_ENV, CORS_ORIGINS: 'https://monitor.example' },
+      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false },
+    });
   });
   afterAll(() => h.close());
 
@@ -205,7 +241,9 @@ describe('limits', () => {
 
     // Identity: 3 + 1 held; one more is the fifth, the sixth is refused.
     const fifth = collect(two, SMALL, { filter: running });
-    await expect.poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_subscriptions')!.get()).values[0]!.value, { timeout: 15_000 }).toBe(5);
+    await expect
+      .poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_subscriptions')!.get()).values[0]!.value, { timeout: 15_000 })
+      .toBe(5);
     const sixth = collect(two, SMALL, { filter: running });
     await until(() => refused(sixth), 'step 5');
     expect(codeOf(sixth)).toBe('LIMIT_EXCEEDED');
@@ -223,7 +261,11 @@ describe('limits', () => {
     for (const c of [...first, second, fifth]) c.stop();
     await one.dispose();
     await two.dispose();
-    await expect.poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_connections')!.get()).values.reduce((sum, v) => sum + v.value, 0), { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_connections')!.get()).values.reduce((sum, v) => sum + v.value, 0), {
+        timeout: 15_000,
+      })
+      .toBe(0);
     await until(() => h.gateway.live.registry.size === 0);
   });
 
@@ -231,7 +273,10 @@ describe('limits', () => {
     h.resetUpstreamCalls();
     const client = wsClient(h);
     // jobSessionEvents(1) session(2) policySnapshot(3) spec(4) applicationType(5): at the limit; source { name } is 6.
-    const atDepth = collect(client, 'subscription { jobSessionEvents(filter: {status: [RUNNING]}) { session { policySnapshot { spec { applicationType } } } } }');
+    const atDepth = collect(
+      client,
+      'subscription { jobSessionEvents(filter: {status: [RUNNING]}) { session { policySnapshot { spec { applicationType } } } } }',
+    );
     const deep = collect(client, 'subscription { jobSessionEvents { session { policySnapshot { spec { source { name } } } } } }');
     const aliased = collect(client, 'subscription { a: jobSessionEvents { kind } b: jobSessionEvents { kind } }');
     const other = wsClient(h);
@@ -261,10 +306,14 @@ describe('resilience', () => {
     const events = collect(client, EVENTS, { filter: ACTIVE_FILTER });
     await until(() => h.gateway.live.registry.size === 1);
     await h.gateway.live.registry.nextPolls();
-    const failed = async () => (await h.gateway.metrics.registry.getSingleMetric('live_polls_total')!.get()).values.find((v) => v.labels.outcome === 'failed')?.value ?? 0;
+    const failed = async () =>
+      (await h.gateway.metrics.registry.getSingleMetric('live_polls_total')!.get()).values.find((v) => v.labels.outcome === 'failed')?.value ?? 0;
     const failedBefore = await failed();
     h.sim.configure({ faults: { errorRate: 1 } });
-    const before = h.sim.list({ filter: [{ property: 'status', value: ['RUNNING', 'PENDING', 'WAITING'], op: 'IN' }], sort: [{ property: 'start', direction: 'DESC' }] });
+    const before = h.sim.list({
+      filter: [{ property: 'status', value: ['RUNNING', 'PENDING', 'WAITING'], op: 'IN' }],
+      sort: [{ property: 'start', direction: 'DESC' }],
+    });
     h.sim.step({ insert: 2 });
     h.sim.step({ insert: 0 });
     await h.gateway.live.registry.nextPolls();
@@ -272,7 +321,10 @@ describe('resilience', () => {
     expect(await failed()).toBeGreaterThanOrEqual(failedBefore + 2);
     expect(events.data).toEqual([]);
     h.sim.configure({ faults: { errorRate: 0 } });
-    const after = h.sim.list({ filter: [{ property: 'status', value: ['RUNNING', 'PENDING', 'WAITING'], op: 'IN' }], sort: [{ property: 'start', direction: 'DESC' }] });
+    const after = h.sim.list({
+      filter: [{ property: 'status', value: ['RUNNING', 'PENDING', 'WAITING'], op: 'IN' }],
+      sort: [{ property: 'start', direction: 'DESC' }],
+    });
     const { expectedEvents, received } = await import('./support.js');
     const expected = expectedEvents(before, after, (id) => h.sim.get(id));
     await h.gateway.live.registry.nextPolls();
@@ -288,7 +340,8 @@ describe('resilience', () => {
     const slow = rawSocket(h);
     await until(() => slow.messages.length > 0);
     // Large events (the whole record) on many subscriptions, and a client that stops reading.
-    for (let i = 0; i < 3; i++) slow.socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query: 'subscription { jobSessionEvents { session { raw } } }' } }));
+    for (let i = 0; i < 3; i++)
+      slow.socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query: 'subscription { jobSessionEvents { session { raw } } }' } }));
     await until(() => h.gateway.live.registry.size === 1);
     await h.gateway.live.registry.nextPolls();
     (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
@@ -306,7 +359,11 @@ describe('resilience', () => {
   it('closes the event stream of a consumer that stops reading, instead of buffering', async () => {
     const body = JSON.stringify({ query: 'subscription { jobSessionEvents { session { raw } } }' });
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, resolve);
+      const req = httpRequest(
+        h.gateway.url,
+        { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        resolve,
+      );
       req.on('error', reject);
       req.end(body);
     });

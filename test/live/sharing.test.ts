@@ -2,7 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client as WsClient } from 'graphql-ws';
 import type { Client as SseClient } from 'graphql-sse';
 import { startHarness, type Harness } from '../support/harness.js';
-import { ACTIVE_FILTER, ACTIVE_SPP_FILTER, EVENTS, LIVE_ENV, NEWEST_FIRST, collect, expectedEvents, received, sseClient, until, wsClient, type Collected } from './support.js';
+import {
+  ACTIVE_FILTER,
+  ACTIVE_SPP_FILTER,
+  EVENTS,
+  LIVE_ENV,
+  NEWEST_FIRST,
+  collect,
+  expectedEvents,
+  received,
+  sseClient,
+  until,
+  wsClient,
+  type Collected,
+} from './support.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,7 +35,16 @@ describe('one poller per identity and filter', () => {
     for (let c = 0; c < 4; c++) {
       const client = wsClient(h);
       wsClients.push(client);
-      for (let i = 0; i < 40; i++) subscribers.push(collect(client, i % 2 ? EVENTS : 'subscription($filter: JobSessionFilter) { jobSessionEvents(filter: $filter) { kind sessionId at previousStatus session { sessionId status percent lastUpdate } } }', { filter: ACTIVE_FILTER }));
+      for (let i = 0; i < 40; i++)
+        subscribers.push(
+          collect(
+            client,
+            i % 2
+              ? EVENTS
+              : 'subscription($filter: JobSessionFilter) { jobSessionEvents(filter: $filter) { kind sessionId at previousStatus session { sessionId status percent lastUpdate } } }',
+            { filter: ACTIVE_FILTER },
+          ),
+        );
     }
     for (let i = 0; i < 40; i++) {
       const client = sseClient(h);
@@ -43,7 +65,8 @@ describe('one poller per identity and filter', () => {
     const calls = h.upstreamCalls();
     expect(polls).toBeGreaterThanOrEqual(5);
     expect(calls.length).toBe(polls);
-    for (const call of calls) expect(call).toMatchObject({ path: '/api/endeavour/jobsession', filter: ACTIVE_SPP_FILTER, query: { pageStartIndex: '0', pageSize: '100' } });
+    for (const call of calls)
+      expect(call).toMatchObject({ path: '/api/endeavour/jobsession', filter: ACTIVE_SPP_FILTER, query: { pageStartIndex: '0', pageSize: '100' } });
 
     // One change reaches every subscriber, whatever its transport.
     const before = h.sim.list({ filter: ACTIVE_SPP_FILTER, sort: NEWEST_FIRST });

@@ -12,7 +12,15 @@ describe('shutdown', () => {
   it('on SIGTERM closes WebSockets with 1001, ends event streams, stops the pollers and exits 0', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SIM_SIZE: '200', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_IDLE_POLL_MS: '50' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        SIM_SIZE: '200',
+        SUBSCRIPTION_POLL_MS: '50',
+        SUBSCRIPTION_IDLE_POLL_MS: '50',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -93,7 +101,9 @@ describe('stop()', () => {
 describe('configuration', () => {
   it('refuses a subscription buffer smaller than two poll windows, naming both variables', () => {
     expect(() => loadConfig({ SUBSCRIPTION_WINDOW: '100', SUBSCRIPTION_BUFFER: '150' })).toThrow(ConfigError);
-    expect(() => loadConfig({ SUBSCRIPTION_WINDOW: '100', SUBSCRIPTION_BUFFER: '150' })).toThrow(/^Invalid SUBSCRIPTION_BUFFER \(150\): must be at least twice SUBSCRIPTION_WINDOW \(100\)$/);
+    expect(() => loadConfig({ SUBSCRIPTION_WINDOW: '100', SUBSCRIPTION_BUFFER: '150' })).toThrow(
+      /^Invalid SUBSCRIPTION_BUFFER \(150\): must be at least twice SUBSCRIPTION_WINDOW \(100\)$/,
+    );
     expect(loadConfig({}).env).toMatchObject({ SUBSCRIPTION_POLL_MS: 2000, SUBSCRIPTION_WINDOW: 100, SUBSCRIPTION_BUFFER: 1000 });
   });
 });

@@ -93,9 +93,16 @@ export function expectedEvents(before: SppJobSession[], after: SppJobSession[], 
   for (const s of before) {
     if (now.has(s.id)) continue;
     const gone = current(s.id);
-    events.push({ kind: 'REMOVED', sessionId: s.id, at: gone ? iso(gone.lastUpdate)! : 'expired', previousStatus: s.status, session: view(gone), atMs: gone?.lastUpdate ?? Number.MAX_SAFE_INTEGER });
+    events.push({
+      kind: 'REMOVED',
+      sessionId: s.id,
+      at: gone ? iso(gone.lastUpdate)! : 'expired',
+      previousStatus: s.status,
+      session: view(gone),
+      atMs: gone?.lastUpdate ?? Number.MAX_SAFE_INTEGER,
+    });
   }
-  events.sort((a, b) => a.atMs - b.atMs || (a.sessionId.length - b.sessionId.length) || (a.sessionId < b.sessionId ? -1 : 1));
+  events.sort((a, b) => a.atMs - b.atMs || a.sessionId.length - b.sessionId.length || (a.sessionId < b.sessionId ? -1 : 1));
   return events.map(({ atMs: _atMs, ...event }) => event);
 }
 

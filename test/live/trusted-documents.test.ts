@@ -69,11 +69,19 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
     const other = subscribe(ws, { query: OTHER });
     const unknown = subscribe(ws, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
     await until(() => other.errors.length > 0 && unknown.errors.length > 0, 'both refusals');
-    expect(other.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/runs only trusted documents/), extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
-    expect(unknown.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/No trusted document has the id/), extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })]);
+    expect(other.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/runs only trusted documents/), extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } }),
+    ]);
+    expect(unknown.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/No trusted document has the id/), extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }),
+    ]);
     await ws.dispose();
 
-    const response = await fetch(h.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: OTHER }) });
+    const response = await fetch(h.gateway.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: OTHER }),
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).errors).toEqual([expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
     expect(h.upstreamCalls()).toEqual([]);

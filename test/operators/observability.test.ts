@@ -28,7 +28,9 @@ function parseMetrics(text: string): Sample[] {
 }
 
 const value = (samples: Sample[], name: string, labels: Record<string, string>) =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+  samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length,
+  )?.value;
 
 const base = (h: Harness) => h.gateway.url.replace(/\/graphql$/, '');
 
@@ -93,7 +95,15 @@ describe('/metrics access', () => {
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toMatch(/^# HELP spp_upstream_requests_total/m);
-      expect((await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+      expect(
+        (
+          await fetch(`http://127.0.0.1:${port}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"query":"{ __typename }"}',
+          })
+        ).status,
+      ).toBe(404);
     } finally {
       await h.close();
     }
@@ -120,9 +130,11 @@ describe('OpenTelemetry tracing', () => {
     return exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
   }
 
-  it('continues the caller\'s trace: a server span, one span for the operation, one per upstream call, and traceparent sent to SPP', async () => {
+  it("continues the caller's trace: a server span, one span for the operation, one per upstream call, and traceparent sent to SPP", async () => {
     h.resetUpstreamCalls();
-    const { status } = await h.gql('query Deep { jobSessions(first: 250) { nodes { sessionId } } }', undefined, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+    const { status } = await h.gql('query Deep { jobSessions(first: 250) { nodes { sessionId } } }', undefined, {
+      traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`,
+    });
     expect(status).toBe(200);
     const upstream = h.upstreamCalls();
     expect(upstream).toHaveLength(3);
@@ -207,7 +219,12 @@ describe('tracing of machine traffic', () => {
       for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${base(h)}${path}`)).status).toBe(200);
       await h.gql('{ jobSessions(first: 1) { totalCount } }');
       for (let i = 0; i < 50 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).map((s) => s.name)).toEqual(['POST /graphql']);
+      expect(
+        exporter
+          .getFinishedSpans()
+          .filter((s) => s.kind === SpanKind.SERVER)
+          .map((s) => s.name),
+      ).toEqual(['POST /graphql']);
       expect(exporter.getFinishedSpans().filter((s) => s.name.includes('/lifecycle/ping'))).toEqual([]);
     } finally {
       await h.close();

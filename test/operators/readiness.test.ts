@@ -115,15 +115,26 @@ describe('a service account SPP rejects', () => {
     }
     expect(sim.requests.filter((r) => r.method === 'POST' && r.path === '/api/endeavour/session')).toHaveLength(1);
     const errors = logs.map((line) => JSON.parse(line)).filter((entry) => entry.level === 50);
-    expect(errors).toEqual([expect.objectContaining({ component: 'auth', username: 'admin', msg: expect.stringMatching(/SPP rejected the service account: check SPP_USERNAME and SPP_PASSWORD/) })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        component: 'auth',
+        username: 'admin',
+        msg: expect.stringMatching(/SPP rejected the service account: check SPP_USERNAME and SPP_PASSWORD/),
+      }),
+    ]);
     expect(logs.join('')).not.toContain('a-typo-in-the-password');
   });
 
   it('is reported at start and by /readyz, while the gateway keeps running (/healthz 200)', async () => {
     const { gateway, logs } = await setup({ READY_MAX_AGE_MS: '0' }, 'wrong');
     expect(await gateway.checkUpstream()).toBe(false);
-    expect(logs.map((l) => JSON.parse(l)).some((e) => e.level === 50 && /SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD/.test(e.msg))).toBe(true);
-    expect(await readyz(gateway)).toEqual({ status: 503, body: { status: 'not ready', reason: "SPP rejected the gateway's service account (or SPP_URL does not point at SPP)", code: 'UPSTREAM_MISCONFIGURED' } });
+    expect(logs.map((l) => JSON.parse(l)).some((e) => e.level === 50 && /SPP refuses the gateway: fix SPP_URL, SPP_USERNAME or SPP_PASSWORD/.test(e.msg))).toBe(
+      true,
+    );
+    expect(await readyz(gateway)).toEqual({
+      status: 503,
+      body: { status: 'not ready', reason: "SPP rejected the gateway's service account (or SPP_URL does not point at SPP)", code: 'UPSTREAM_MISCONFIGURED' },
+    });
     expect((await fetch(`${base(gateway)}/healthz`)).status).toBe(200);
   });
 
@@ -131,7 +142,9 @@ describe('a service account SPP rejects', () => {
     const { sim, gateway, logs } = await setup({ READY_MAX_AGE_MS: '0' });
     await sim.close();
     expect(await gateway.checkUpstream()).toBe(false);
-    expect(logs.map((l) => JSON.parse(l)).some((e) => e.level === 40 && /SPP is not answering yet/.test(e.msg) && e.reason === 'SPP is unreachable')).toBe(true);
+    expect(logs.map((l) => JSON.parse(l)).some((e) => e.level === 40 && /SPP is not answering yet/.test(e.msg) && e.reason === 'SPP is unreachable')).toBe(
+      true,
+    );
   });
 
   it('logs a good start as such', async () => {

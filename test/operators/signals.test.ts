@@ -11,7 +11,8 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { ADMIN, NOW } from '../support/harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CONFIG = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_)/;
+const CONFIG =
+  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_)/;
 
 interface Started {
   child: ChildProcess;
@@ -25,7 +26,9 @@ function npmStart(env: Record<string, string>): Promise<Started> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG.test(k)));
   const child = spawn('npm', ['start'], { cwd: root, env: { ...base, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -60,12 +63,24 @@ describe('SIGTERM to the npm start process', () => {
   });
   afterAll(() => sim.close());
 
-  const env = () => ({ SPP_URL: sim.url, SPP_USERNAME: ADMIN.username, SPP_PASSWORD: ADMIN.password, GATEWAY_ALLOW_ANONYMOUS: 'true', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '1000', SHUTDOWN_LOGOUT_MS: '1000' });
+  const env = () => ({
+    SPP_URL: sim.url,
+    SPP_USERNAME: ADMIN.username,
+    SPP_PASSWORD: ADMIN.password,
+    GATEWAY_ALLOW_ANONYMOUS: 'true',
+    LOG_LEVEL: 'info',
+    SHUTDOWN_GRACE_MS: '1000',
+    SHUTDOWN_LOGOUT_MS: '1000',
+  });
 
   it('stops the gateway: the port is freed and the service account is logged out of SPP', async () => {
     sim.clearRequests();
     const gateway = await npmStart(env());
-    const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }) });
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }),
+    });
     expect(response.status).toBe(200);
     expect(await listening(gateway.port)).toBe(true);
 
@@ -81,14 +96,20 @@ describe('SIGTERM to the npm start process', () => {
   it('starts with a JSON banner line and says that SPP and the service account work', async () => {
     const gateway = await npmStart(env());
     try {
-      const lines = () => gateway.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = () =>
+        gateway
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Gateway ready at'))).toMatchObject({
         level: 30,
         url: gateway.url,
         upstream: { sppUrl: sim.url },
         authentication: 'service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)',
       });
-      for (let i = 0; i < 100 && !lines().some((l) => l.msg === 'SPP answered and the service account is logged in'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !lines().some((l) => l.msg === 'SPP answered and the service account is logged in'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(lines().map((l) => l.msg)).toContain('SPP answered and the service account is logged in');
     } finally {
       gateway.child.kill('SIGTERM');
@@ -99,12 +120,21 @@ describe('SIGTERM to the npm start process', () => {
   it('ends within its budget when SPP hangs the logout and a request never finishes', async () => {
     sim.clearRequests();
     const gateway = await npmStart(env());
-    const ok = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }) });
+    const ok = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' }),
+    });
     expect(ok.status).toBe(200);
     // The next page read and the logout are never answered.
     sim.failNext({ kind: 'hang' }, { kind: 'hang', path: '/api/endeavour/session' });
-    const hanging = fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ jobSessions(first: 2) { totalCount } }' }) }).catch((error: unknown) => error);
-    for (let i = 0; i < 100 && !sim.requests.some((r) => r.path === '/api/endeavour/jobsession' && r.status === 0); i++) await new Promise((r) => setTimeout(r, 20));
+    const hanging = fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ jobSessions(first: 2) { totalCount } }' }),
+    }).catch((error: unknown) => error);
+    for (let i = 0; i < 100 && !sim.requests.some((r) => r.path === '/api/endeavour/jobsession' && r.status === 0); i++)
+      await new Promise((r) => setTimeout(r, 20));
 
     gateway.child.kill('SIGTERM');
     const exit = await gateway.exited;

@@ -74,9 +74,7 @@ export const filterArb: fc.Arbitrary<JobSessionFilter | undefined> = fc.option(
         subType: optional(listOf(SUB_TYPES)),
         serviceId: optional(listOf(SERVICE_IDS)),
         subPolicyType: optional(listOf(SUB_POLICY_TYPES)),
-        start: optional(
-          fc.record({ gt: optional(startArb), gte: optional(startArb), lt: optional(startArb), lte: optional(startArb) }, { requiredKeys: [] }),
-        ),
+        start: optional(fc.record({ gt: optional(startArb), gte: optional(startArb), lt: optional(startArb), lte: optional(startArb) }, { requiredKeys: [] })),
         hasCatalog: optional(fc.boolean()),
       },
       { requiredKeys: [] },
@@ -144,6 +142,11 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: sizeArb.map((size) => ({ kind: 'last' as const, size })) },
   { weight: 5, arbitrary: sizeArb.map((size) => ({ kind: 'next' as const, size })) },
   { weight: 4, arbitrary: sizeArb.map((size) => ({ kind: 'previous' as const, size })) },
-  { weight: 1, arbitrary: fc.record({ size: sizeArb, direction: fc.constantFrom<'forward' | 'backward'>('forward', 'backward') }).map((s) => ({ kind: 'between' as const, ...s })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ size: sizeArb, direction: fc.constantFrom<'forward' | 'backward'>('forward', 'backward') })
+      .map((s) => ({ kind: 'between' as const, ...s })),
+  },
   { weight: 3, arbitrary: mutationArb.map((mutation) => ({ kind: 'mutate' as const, mutation })) },
 );

@@ -31,7 +31,9 @@ describe('CursorCodec (property-based)', () => {
     fc.assert(
       fc.property(fingerprintArb, positionArb, fc.nat(), fc.nat({ max: 6 }), (fingerprint, position, at, bit) => {
         const altered = flip(codec.encode(fingerprint, position), at, bit);
-        expect(() => codec.decode(fingerprint, altered, 'after')).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+        expect(() => codec.decode(fingerprint, altered, 'after')).toThrow(
+          expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+        );
       }),
       { numRuns: runs(500) },
     );

@@ -57,7 +57,7 @@ interface Connection {
 }
 
 describe('walks through the gateway over the simulator (property-based)', () => {
-  it('returns exactly the simulator\'s list, with exact pageInfo and a right-or-null totalCount, whatever quirks SPP shows', async () => {
+  it("returns exactly the simulator's list, with exact pageInfo and a right-or-null totalCount, whatever quirks SPP shows", async () => {
     await fc.assert(
       fc.asyncProperty(filterArb, orderArb, quirksArb, sizeArb, fc.constantFrom('forward', 'backward'), async (filter, orderBy, quirks, sizing, direction) => {
         h.sim.configure({ quirks: { totalAlwaysZero: quirks.totalAlwaysZero, ignorePageSize: quirks.ignorePageSize }, maxPageSize: quirks.maxPageSize });
@@ -68,7 +68,8 @@ describe('walks through the gateway over the simulator (property-based)', () => 
         let cursor: string | null = null;
         for (let page = 0; ; page++) {
           expect(page).toBeLessThanOrEqual(Math.ceil(expected.length / size));
-          const variables: Record<string, unknown> = direction === 'forward' ? { first: size, after: cursor, filter, orderBy } : { last: size, before: cursor, filter, orderBy };
+          const variables: Record<string, unknown> =
+            direction === 'forward' ? { first: size, after: cursor, filter, orderBy } : { last: size, before: cursor, filter, orderBy };
           const { status, body } = await h.gql<{ jobSessions: Connection }>(PAGE, variables);
           expect(status, JSON.stringify(body.errors)).toBe(200);
           const connection: Connection = body.data!.jobSessions;
@@ -79,7 +80,9 @@ describe('walks through the gateway over the simulator (property-based)', () => 
           expect(ids).toEqual(want);
           const more = direction === 'forward' ? expected.length > at + size : expected.length - at - size > 0;
           const behind = cursor !== null;
-          expect(connection.pageInfo).toMatchObject(direction === 'forward' ? { hasNextPage: more, hasPreviousPage: behind } : { hasPreviousPage: more, hasNextPage: behind });
+          expect(connection.pageInfo).toMatchObject(
+            direction === 'forward' ? { hasNextPage: more, hasPreviousPage: behind } : { hasPreviousPage: more, hasNextPage: behind },
+          );
           if (connection.totalCount !== null) expect(connection.totalCount).toBe(expected.length);
           seen.push(...(direction === 'forward' ? ids : [...ids].reverse()));
           if (!more) break;

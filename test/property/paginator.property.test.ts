@@ -43,7 +43,11 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
 
 function engine(setup: Setup) {
   const model = new ModelList(setup.list);
-  const paginator = new Paginator(createWindowReader(model.fetcher(setup.quirks, setup.seed), setup.reader.pageSizeCap, setup.reader.concurrency), codec, LIMITS);
+  const paginator = new Paginator(
+    createWindowReader(model.fetcher(setup.quirks, setup.seed), setup.reader.pageSizeCap, setup.reader.concurrency),
+    codec,
+    LIMITS,
+  );
   const { filter, empty } = translateFilter(setup.filter);
   const sort = translateOrder(setup.orderBy);
   const compare = compareUnder(sort);
@@ -173,18 +177,21 @@ describe('Paginator (property-based, against a model of SPP)', () => {
     );
   });
 
-  it.each(['forward', 'backward'] as const)('returns every record that existed throughout a %s walk exactly once and in order, while sessions start and expire', async (direction) => {
-    await fc.assert(
-      fc.asyncProperty(setupArb, fc.integer({ min: 1, max: 9 }), fc.array(mutationArb, { maxLength: 4 }), async (setup, size, mutations) => {
-        const { e, seen, stable } = await walkToEnd(setup, size, direction, mutations);
-        const ids = seen.map((r) => r.id);
-        expect(new Set(ids).size).toBe(ids.length);
-        for (let i = 1; i < seen.length; i++) expect(e.compare(seen[i - 1]!, seen[i]!)).toBeLessThan(0);
-        expect(ids.filter((id) => stable.includes(id))).toEqual(stable);
-      }),
-      { numRuns: runs(100) },
-    );
-  });
+  it.each(['forward', 'backward'] as const)(
+    'returns every record that existed throughout a %s walk exactly once and in order, while sessions start and expire',
+    async (direction) => {
+      await fc.assert(
+        fc.asyncProperty(setupArb, fc.integer({ min: 1, max: 9 }), fc.array(mutationArb, { maxLength: 4 }), async (setup, size, mutations) => {
+          const { e, seen, stable } = await walkToEnd(setup, size, direction, mutations);
+          const ids = seen.map((r) => r.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (let i = 1; i < seen.length; i++) expect(e.compare(seen[i - 1]!, seen[i]!)).toBeLessThan(0);
+          expect(ids.filter((id) => stable.includes(id))).toEqual(stable);
+        }),
+        { numRuns: runs(100) },
+      );
+    },
+  );
 
   it('refuses bad sizes and altered or foreign cursors with BAD_USER_INPUT before any call to SPP', async () => {
     await fc.assert(
@@ -200,7 +207,13 @@ describe('Paginator (property-based, against a model of SPP)', () => {
         ),
         fc.nat(),
         async (setup, size, bad, at) => {
-          const e = engine({ ...setup, list: setup.list.length > 0 ? setup.list : [{ ...setup.list[0], id: '1', start: 0, jobName: 'x', jobId: '1', status: 'COMPLETED', type: 'catalog' } as SppJobSession] });
+          const e = engine({
+            ...setup,
+            list:
+              setup.list.length > 0
+                ? setup.list
+                : [{ ...setup.list[0], id: '1', start: 0, jobName: 'x', jobId: '1', status: 'COMPLETED', type: 'catalog' } as SppJobSession],
+          });
           let args: PageArgs;
           if (bad === 'altered' || bad === 'foreign') {
             const page = await e.page({ first: size });
@@ -243,25 +256,70 @@ describe('Paginator (property-based, against a model of SPP)', () => {
 /** Counterexamples the generators found, kept as they were shrunk (see the closing note of issue 15). */
 describe('Paginator regressions found by the property tests', () => {
   const session = (id: string, jobName: string): SppJobSession =>
-    ({ id, start: 1_760_000_000_000, jobName, jobId: '1001', status: 'COMPLETED', type: 'protection', subType: null, serviceId: 'serviceprovider.protection.hypervisor', subPolicyType: null, hasCatalog: false, duration: null, end: null }) as SppJobSession;
+    ({
+      id,
+      start: 1_760_000_000_000,
+      jobName,
+      jobId: '1001',
+      status: 'COMPLETED',
+      type: 'protection',
+      subType: null,
+      serviceId: 'serviceprovider.protection.hypervisor',
+      subPolicyType: null,
+      hasCatalog: false,
+      duration: null,
+      end: null,
+    }) as SppJobSession;
   const plain: Quirks = { totalZero: false, ignorePageSize: false, serverMax: undefined, shortAnswers: false };
   const { id: _id, ...fieldsOf9 } = session('', '9');
 
   it('orders job names that are numbers before the others, so a keyset read after "2024" still finds "10_daily" (seed 309910122)', async () => {
-    const setup: Setup = { list: [session('1700000000000', '2024'), session('1700000007919', '10_daily')], filter: undefined, orderBy: [{ field: 'JOB_NAME', direction: 'ASC' }], quirks: { ...plain, totalZero: true }, reader: { pageSizeCap: 1, concurrency: 1 }, seed: 0 };
+    const setup: Setup = {
+      list: [session('1700000000000', '2024'), session('1700000007919', '10_daily')],
+      filter: undefined,
+      orderBy: [{ field: 'JOB_NAME', direction: 'ASC' }],
+      quirks: { ...plain, totalZero: true },
+      reader: { pageSizeCap: 1, concurrency: 1 },
+      seed: 0,
+    };
     const { seen } = await walkToEnd(setup, 1, 'backward', []);
     expect(seen.map((r) => r.jobName)).toEqual(['2024', '10_daily']);
   });
 
   it('walks forward over a job named "9" inserted before the cursor and returns the rest in order (seed 1640577354)', async () => {
-    const setup: Setup = { list: [session('1700000000000', '10_daily'), session('1700000007919', 'vmware_gold')], filter: undefined, orderBy: [{ field: 'JOB_NAME', direction: 'ASC' }, { field: 'START', direction: 'ASC' }], quirks: plain, reader: { pageSizeCap: 1, concurrency: 1 }, seed: 0 };
+    const setup: Setup = {
+      list: [session('1700000000000', '10_daily'), session('1700000007919', 'vmware_gold')],
+      filter: undefined,
+      orderBy: [
+        { field: 'JOB_NAME', direction: 'ASC' },
+        { field: 'START', direction: 'ASC' },
+      ],
+      quirks: plain,
+      reader: { pageSizeCap: 1, concurrency: 1 },
+      seed: 0,
+    };
     const { e, seen } = await walkToEnd(setup, 1, 'forward', [{ insert: [fieldsOf9], expire: [] }]);
     expect(seen.map((r) => r.jobName)).toEqual(['10_daily', 'vmware_gold']);
     expect(e.compare(seen[0]!, seen[1]!)).toBeLessThan(0);
   });
 
   it('answers hasPreviousPage exactly before a cursor whose record moved behind a numeric job name (seed -2017902776)', async () => {
-    const setup: Setup = { list: [session('1700000000000', '10_daily')], filter: undefined, orderBy: [{ field: 'JOB_NAME', direction: 'ASC' }, { field: 'START', direction: 'ASC' }], quirks: plain, reader: { pageSizeCap: 1, concurrency: 1 }, seed: 0 };
-    await walk(setup, [{ kind: 'last', size: 1 }, { kind: 'mutate', mutation: { insert: [fieldsOf9], expire: [] } }, { kind: 'previous', size: 0 }, { kind: 'first', size: 1 }]);
+    const setup: Setup = {
+      list: [session('1700000000000', '10_daily')],
+      filter: undefined,
+      orderBy: [
+        { field: 'JOB_NAME', direction: 'ASC' },
+        { field: 'START', direction: 'ASC' },
+      ],
+      quirks: plain,
+      reader: { pageSizeCap: 1, concurrency: 1 },
+      seed: 0,
+    };
+    await walk(setup, [
+      { kind: 'last', size: 1 },
+      { kind: 'mutate', mutation: { insert: [fieldsOf9], expire: [] } },
+      { kind: 'previous', size: 0 },
+      { kind: 'first', size: 1 },
+    ]);
   });
 });

@@ -98,21 +98,30 @@ describe('filter and order translation (property-based)', () => {
 
   it('expresses "after this record" as keyset levels whose concatenated results are exactly the records after it', () => {
     fc.assert(
-      fc.property(orderArb, filterArb, listArb(30).filter((l) => l.length > 0), fc.nat(), fc.boolean(), (orderBy, input, list, pick, inclusive) => {
-        const sort = translateOrder(orderBy);
-        const { filter } = translateFilter(input);
-        const model = new ModelList(list);
-        const ordered = model.query(filter, sort);
-        // The cursor's record need not match the filter (or still exist): any record of the list.
-        const at = list[pick % list.length]!;
-        const position = { keys: keysOf(at, sort), id: at.id };
-        // Which keys may be null comes from the job-session list's description, as the engine reads it.
-        const viaLevels = levelsAfter(position, sort, inclusive, (property) => isNullable(JOB_SESSIONS, property)).flatMap((level) => model.query([...filter, ...level], sort));
-        const all = model.query([], sort);
-        const index = all.findIndex((r) => r.id === at.id);
-        const after = new Set(all.slice(inclusive ? index : index + 1).map((r) => r.id));
-        expect(viaLevels.map((r) => r.id)).toEqual(ordered.filter((r) => after.has(r.id)).map((r) => r.id));
-      }),
+      fc.property(
+        orderArb,
+        filterArb,
+        listArb(30).filter((l) => l.length > 0),
+        fc.nat(),
+        fc.boolean(),
+        (orderBy, input, list, pick, inclusive) => {
+          const sort = translateOrder(orderBy);
+          const { filter } = translateFilter(input);
+          const model = new ModelList(list);
+          const ordered = model.query(filter, sort);
+          // The cursor's record need not match the filter (or still exist): any record of the list.
+          const at = list[pick % list.length]!;
+          const position = { keys: keysOf(at, sort), id: at.id };
+          // Which keys may be null comes from the job-session list's description, as the engine reads it.
+          const viaLevels = levelsAfter(position, sort, inclusive, (property) => isNullable(JOB_SESSIONS, property)).flatMap((level) =>
+            model.query([...filter, ...level], sort),
+          );
+          const all = model.query([], sort);
+          const index = all.findIndex((r) => r.id === at.id);
+          const after = new Set(all.slice(inclusive ? index : index + 1).map((r) => r.id));
+          expect(viaLevels.map((r) => r.id)).toEqual(ordered.filter((r) => after.has(r.id)).map((r) => r.id));
+        },
+      ),
       { numRuns: runs(400) },
     );
   });

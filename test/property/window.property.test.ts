@@ -25,7 +25,12 @@ describe('readWindow (property-based, against a model of SPP)', () => {
           const model = new ModelList(list);
           const sort = translateOrder(orderBy);
           const all = model.query([], sort);
-          const result = await readWindow(createWindowReader(model.fetcher(quirks, seed), reader.pageSizeCap, reader.concurrency), { filter: [], sort }, offset, count);
+          const result = await readWindow(
+            createWindowReader(model.fetcher(quirks, seed), reader.pageSizeCap, reader.concurrency),
+            { filter: [], sort },
+            offset,
+            count,
+          );
 
           expect(result.records.map((r) => r.id)).toEqual(all.slice(offset, offset + count).map((r) => r.id));
           if (result.total !== null) expect(result.total).toBe(all.length);
@@ -46,12 +51,23 @@ describe('readWindow (property-based, against a model of SPP)', () => {
 
   it('never reports a total of 0 for a list that has records (APAR IT45897)', async () => {
     await fc.assert(
-      fc.asyncProperty(listArb(30).filter((l) => l.length > 0), quirksArb, readerArb, fc.nat({ max: 40 }), async (list, quirks, reader, offset) => {
-        const model = new ModelList(list);
-        const sort = translateOrder(undefined);
-        const result = await readWindow(createWindowReader(model.fetcher({ ...quirks, totalZero: true }, 1), reader.pageSizeCap, reader.concurrency), { filter: [], sort }, offset, 5);
-        expect(result.total).toBeNull();
-      }),
+      fc.asyncProperty(
+        listArb(30).filter((l) => l.length > 0),
+        quirksArb,
+        readerArb,
+        fc.nat({ max: 40 }),
+        async (list, quirks, reader, offset) => {
+          const model = new ModelList(list);
+          const sort = translateOrder(undefined);
+          const result = await readWindow(
+            createWindowReader(model.fetcher({ ...quirks, totalZero: true }, 1), reader.pageSizeCap, reader.concurrency),
+            { filter: [], sort },
+            offset,
+            5,
+          );
+          expect(result.total).toBeNull();
+        },
+      ),
       { numRuns: runs(100) },
     );
   });
@@ -60,7 +76,10 @@ describe('readWindow (property-based, against a model of SPP)', () => {
   // end-versus-total check, so an empty answer past the end of a one-record list whose total
   // reads 0 reported a total of 0.
   it('reports no total when one empty answer past the end contradicts a total of 0 (regression, seed 982968422)', async () => {
-    const [record] = fc.sample(listArb(1).filter((l) => l.length === 1), { numRuns: 1, seed: 982968422 })[0]!;
+    const [record] = fc.sample(
+      listArb(1).filter((l) => l.length === 1),
+      { numRuns: 1, seed: 982968422 },
+    )[0]!;
     const model = new ModelList([record!]);
     const reader = createWindowReader(model.fetcher({ totalZero: true, ignorePageSize: false, serverMax: undefined, shortAnswers: false }, 1), 5, 1);
     const result = await readWindow(reader, { filter: [], sort: translateOrder(undefined) }, 1, 5);

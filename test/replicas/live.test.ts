@@ -46,9 +46,18 @@ describe.skipIf(!redisServerPath)('live updates on two replicas sharing state th
     };
     [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
     for (const replica of [a, b]) {
-      const client = createClient({ url: replica.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+      const client = createClient({
+        url: replica.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => undefined,
+      });
       clients.push(client);
-      subscribers.set(replica, Array.from({ length: PER_REPLICA }, () => collect(client, EVENTS, { filter: ACTIVE_FILTER })));
+      subscribers.set(
+        replica,
+        Array.from({ length: PER_REPLICA }, () => collect(client, EVENTS, { filter: ACTIVE_FILTER })),
+      );
     }
     for (const replica of [a, b]) expect(await eventually(async () => (await replica.metric('live_subscriptions')) === PER_REPLICA)).toBe(true);
   }, 120_000);
@@ -79,7 +88,7 @@ describe.skipIf(!redisServerPath)('live updates on two replicas sharing state th
     for (const subscriber of everyone) expect(received(subscriber)).toEqual(expected);
   }, 90_000);
 
-  it('keeps serving the other replica\'s subscribers, with no event lost or repeated, when a replica dies', async () => {
+  it("keeps serving the other replica's subscribers, with no event lost or repeated, when a replica dies", async () => {
     const survivors = subscribers.get(b)!;
     const already = received(survivors[0]!);
     a.child.kill('SIGKILL');

@@ -116,7 +116,10 @@ describe.skipIf(!redisServerPath)('replicas sharing state through Redis', () => 
     const workers = [worker(a), worker(b), worker(a), worker(b)];
     await eventually(() => outcomes.length >= 8);
     await redis.kill();
-    const degraded = await eventually(async () => /Redis is unreachable or slow/.test(a.output()) && /Redis is unreachable or slow/.test(b.output()) && (await a.metric('shared_state_degraded')) === 1);
+    const degraded = await eventually(
+      async () =>
+        /Redis is unreachable or slow/.test(a.output()) && /Redis is unreachable or slow/.test(b.output()) && (await a.metric('shared_state_degraded')) === 1,
+    );
     const duringOutage = outcomes.length;
     await eventually(() => outcomes.length >= duringOutage + 8);
     await redis.start();

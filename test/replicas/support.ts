@@ -7,13 +7,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The caller's own gateway variables never leak into a replica's environment. */
-const CONFIG = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION)/;
+const CONFIG =
+  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION)/;
 
 export interface Replica {
   url: string;
   child: ChildProcess;
   output(): string;
-  gql<T = any>(query: string, headers?: Record<string, string>, variables?: Record<string, unknown>): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }>;
+  gql<T = any>(
+    query: string,
+    headers?: Record<string, string>,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }>;
   metric(name: string): Promise<number>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
@@ -50,7 +55,11 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
         child,
         output: () => out,
         async gql(query, headers, variables) {
-          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify({ query, variables }),
+          });
           return { status: response.status, body: (await response.json()) as any };
         },
         async metric(name) {

@@ -6,7 +6,9 @@ const LIST = '{ jobSessions(first: 5) { nodes { sessionId type } } }';
 describe('service-account mode with gateway tokens', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: ['token-one-0123456789', 'token-two-9876543210'], allowAnonymous: false } });
+    h = await startHarness({
+      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: ['token-one-0123456789', 'token-two-9876543210'], allowAnonymous: false },
+    });
   });
   afterAll(() => h.close());
 
@@ -20,7 +22,13 @@ describe('service-account mode with gateway tokens', () => {
 
   it('refuses a missing, wrong or differently-schemed credential with UNAUTHENTICATED and HTTP 401, without calling SPP', async () => {
     h.resetUpstreamCalls();
-    for (const headers of [{}, { authorization: 'Bearer token-one-012345678' }, { authorization: 'Bearer ' }, basic(ADMIN), { authorization: 'Token token-one-0123456789' }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer token-one-012345678' },
+      { authorization: 'Bearer ' },
+      basic(ADMIN),
+      { authorization: 'Token token-one-0123456789' },
+    ]) {
       const { status, body } = await h.gql(LIST, undefined, headers);
       expect(status).toBe(401);
       expect(body.data).toBeNull();
@@ -30,7 +38,9 @@ describe('service-account mode with gateway tokens', () => {
   });
 
   it('refuses createSession, which only pass-through mode offers', async () => {
-    const { body } = await h.gql('mutation { createSession(username: "admin", password: "admin-password") { token } }', undefined, { authorization: 'Bearer token-one-0123456789' });
+    const { body } = await h.gql('mutation { createSession(username: "admin", password: "admin-password") { token } }', undefined, {
+      authorization: 'Bearer token-one-0123456789',
+    });
     expect(body.errors![0]!.extensions!.code).toBe('FORBIDDEN');
   });
 });
@@ -96,10 +106,16 @@ describe('pass-through mode', () => {
   });
 
   it('signs a user in with createSession; the token works as Bearer until deleteSession', async () => {
-    const created = await h.gql('mutation { createSession(username: "catalog-operator", password: "catalog-password") { token expiresAt user { name type } } }');
+    const created = await h.gql(
+      'mutation { createSession(username: "catalog-operator", password: "catalog-password") { token expiresAt user { name type } } }',
+    );
     expect(created.status).toBe(200);
     const session = created.body.data.createSession;
-    expect(session).toEqual({ token: expect.stringMatching(/^v1\.[A-Za-z0-9_-]{60,}$/), expiresAt: expect.any(String), user: { name: 'catalog-operator', type: 'NATIVE_USER' } });
+    expect(session).toEqual({
+      token: expect.stringMatching(/^v1\.[A-Za-z0-9_-]{60,}$/),
+      expiresAt: expect.any(String),
+      user: { name: 'catalog-operator', type: 'NATIVE_USER' },
+    });
     const minutesLeft = (Date.parse(session.expiresAt) - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(40);
     expect(minutesLeft).toBeLessThanOrEqual(45);
@@ -140,7 +156,9 @@ describe('isolation between identities', () => {
     expect(operatorAll.length).toBeLessThan(adminAll.length);
     for (let round = 0; round < 3; round++) {
       const answers = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => h.gql(query, undefined, basic(i % 2 === 0 ? ADMIN : CATALOG_OPERATOR)).then((r) => ({ user: i % 2 === 0 ? 'admin' : 'operator', ...r }))),
+        Array.from({ length: 10 }, (_, i) =>
+          h.gql(query, undefined, basic(i % 2 === 0 ? ADMIN : CATALOG_OPERATOR)).then((r) => ({ user: i % 2 === 0 ? 'admin' : 'operator', ...r })),
+        ),
       );
       for (const { user, body } of answers) {
         expect(body.errors).toBeUndefined();

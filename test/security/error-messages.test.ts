@@ -25,7 +25,10 @@ describe('error messages', () => {
       const { status, body } = await h.gql(query);
       expect(status).toBe(400);
       expect(body.errors).toEqual([
-        expect.objectContaining({ message: expect.stringMatching(new RegExp(`^Argument "${argument}" must be at most 1000, got \\d+\\.$`)), extensions: { code: 'BAD_USER_INPUT', argumentName: argument } }),
+        expect.objectContaining({
+          message: expect.stringMatching(new RegExp(`^Argument "${argument}" must be at most 1000, got \\d+\\.$`)),
+          extensions: { code: 'BAD_USER_INPUT', argumentName: argument },
+        }),
       ]);
       expect(h.upstreamCalls()).toHaveLength(0);
     }
@@ -56,7 +59,7 @@ describe('error messages', () => {
 describe('the README', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-  it("lists every error code with its HTTP status in the Errors table", () => {
+  it('lists every error code with its HTTP status in the Errors table', () => {
     const errors = readme.slice(readme.indexOf('### Errors'), readme.indexOf('## Security'));
     for (const code of Object.values(ErrorCode)) {
       const row = errors.split('\n').find((line) => line.includes(`\`${code}\``));
@@ -70,7 +73,10 @@ describe('the README', () => {
     const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThanOrEqual(5);
     for (const block of blocks) {
-      expect(validate(schema, parse(block)).map((e) => e.message), block).toEqual([]);
+      expect(
+        validate(schema, parse(block)).map((e) => e.message),
+        block,
+      ).toEqual([]);
       expect(block, 'dates come in variables').not.toMatch(/\d{4}-\d{2}-\d{2}T/);
     }
   });

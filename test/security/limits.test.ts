@@ -62,7 +62,12 @@ describe('query limits', () => {
     const padding = ' '.repeat(2000);
     expect((await h.gql(`{ jobSession(id: "1564688656142") { jobName } }${' '.repeat(1900)}`)).status).toBe(200);
     h.resetUpstreamCalls();
-    expectRefused(await h.gql(`{ jobSession(id: "1564688656142") { jobName } }${padding}`), 413, 'PAYLOAD_TOO_LARGE', /GraphQL document is \d+ bytes; at most 2000/);
+    expectRefused(
+      await h.gql(`{ jobSession(id: "1564688656142") { jobName } }${padding}`),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /GraphQL document is \d+ bytes; at most 2000/,
+    );
   });
 
   it('accepts 3 batched operations and refuses 4', async () => {
@@ -85,8 +90,18 @@ describe('malformed requests', () => {
 
   it('answers a wrong variable type with BAD_USER_INPUT naming the variable', async () => {
     h.resetUpstreamCalls();
-    expectRefused(await h.gql('query($n: Int) { jobSessions(first: $n) { totalCount } }', { n: 'ten' }), 400, 'BAD_USER_INPUT', /Variable "\$n" got invalid value "ten"/);
-    expectRefused(await h.gql('query($f: JobSessionFilter) { jobSessions(filter: $f) { totalCount } }', { f: { status: ['DONE'] } }), 400, 'BAD_USER_INPUT', /Value "DONE" does not exist in "JobSessionStatus" enum/);
+    expectRefused(
+      await h.gql('query($n: Int) { jobSessions(first: $n) { totalCount } }', { n: 'ten' }),
+      400,
+      'BAD_USER_INPUT',
+      /Variable "\$n" got invalid value "ten"/,
+    );
+    expectRefused(
+      await h.gql('query($f: JobSessionFilter) { jobSessions(filter: $f) { totalCount } }', { f: { status: ['DONE'] } }),
+      400,
+      'BAD_USER_INPUT',
+      /Value "DONE" does not exist in "JobSessionStatus" enum/,
+    );
   });
 
   it('answers a syntax error with GRAPHQL_PARSE_FAILED and an unknown field with GRAPHQL_VALIDATION_FAILED', async () => {
@@ -99,7 +114,9 @@ describe('malformed requests', () => {
     const response = await fetch(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/CSRF/);
-    const allowed = await fetch(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const allowed = await fetch(`${h.gateway.url}?query=${encodeURIComponent('{ jobSessions(first: 1) { totalCount } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(allowed.status).toBe(200);
   });
 

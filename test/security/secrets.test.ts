@@ -20,7 +20,9 @@ describe('secrets in responses and logs', () => {
     responses.push((await h.gql('{ jobSessions(first: 2) { nodes { sessionId } } }', undefined, basic(ADMIN))).body);
     h.sim.failNext({ kind: 'status', status: 500 });
     responses.push((await h.gql('{ jobSessions(first: 2) { nodes { sessionId } } }', undefined, basic(ADMIN))).body);
-    responses.push((await h.gql('{ jobSessions(first: 2) { nodes { sessionId } } }', undefined, basic({ username: 'admin', password: 'S3cret-wrong-pass' }))).body);
+    responses.push(
+      (await h.gql('{ jobSessions(first: 2) { nodes { sessionId } } }', undefined, basic({ username: 'admin', password: 'S3cret-wrong-pass' }))).body,
+    );
     secrets.push('S3cret-wrong-pass');
     // a session id forwarded, then expired at SPP
     const login = (await (await fetch(`${h.sim.url}/api/endeavour/session`, { method: 'POST', headers: basic(ADMIN) })).json()) as { sessionid: string };
@@ -51,7 +53,10 @@ describe('secrets in responses and logs', () => {
   it('redacts secret-named fields wherever a log call puts them', () => {
     const lines: string[] = [];
     const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
-    logger.info({ password: 'p1', user: { password: 'p2', sessionid: 's1' }, headers: { authorization: 'Basic abc', 'x-endeavour-sessionid': 's2' }, token: 't1' }, 'test');
+    logger.info(
+      { password: 'p1', user: { password: 'p2', sessionid: 's1' }, headers: { authorization: 'Basic abc', 'x-endeavour-sessionid': 's2' }, token: 't1' },
+      'test',
+    );
     const text = lines.join('');
     for (const secret of ['p1', 'p2', 's1', 's2', 'Basic abc', 't1']) expect(text).not.toContain(secret);
     expect(text).toContain('[redacted]');

@@ -59,7 +59,9 @@ describe('slow clients', () => {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (received += chunk));
     const body = JSON.stringify({ query: QUERY });
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`,
+    );
     await new Promise<void>((resolve) => socket.on('close', () => resolve()));
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(received).toMatch(/keep-alive/i);
@@ -70,7 +72,9 @@ describe('HTTP timeout configuration', () => {
   it('refuses a headers timeout longer than the request timeout, naming the variable', async () => {
     const { loadConfig, ConfigError } = await import('../../src/config.js');
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(ConfigError);
-    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(/^Invalid HTTP_HEADERS_TIMEOUT_MS \(40000\): must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)$/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(
+      /^Invalid HTTP_HEADERS_TIMEOUT_MS \(40000\): must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)$/,
+    );
     expect(loadConfig({}).env).toMatchObject({ HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_REQUEST_TIMEOUT_MS: 30_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000 });
   });
 });

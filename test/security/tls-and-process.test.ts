@@ -74,12 +74,28 @@ function runGateway(env: Record<string, string>, onReady?: (url: string, child: 
 
 describe('configuration errors', () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ['a URL without scheme', { SPP_URL: 'spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b', GATEWAY_TOKENS: 't' }, /^Invalid SPP_URL \("spp\.example\.com"\): expected/],
+    [
+      'a URL without scheme',
+      { SPP_URL: 'spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b', GATEWAY_TOKENS: 't' },
+      /^Invalid SPP_URL \("spp\.example\.com"\): expected/,
+    ],
     ['a non-numeric limit', { PAGE_MAX_SIZE: 'lots' }, /^Invalid PAGE_MAX_SIZE \("lots"\): expected a whole number/],
-    ['a token list with an empty entry', { SPP_URL: 'https://spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b', GATEWAY_TOKENS: 'one,,two' }, /^Invalid GATEWAY_TOKENS: expected comma-separated tokens with no empty entry$/],
-    ['a service account open to nobody', { SPP_URL: 'https://spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b' }, /^Invalid GATEWAY_TOKENS: required with SPP_USERNAME/],
+    [
+      'a token list with an empty entry',
+      { SPP_URL: 'https://spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b', GATEWAY_TOKENS: 'one,,two' },
+      /^Invalid GATEWAY_TOKENS: expected comma-separated tokens with no empty entry$/,
+    ],
+    [
+      'a service account open to nobody',
+      { SPP_URL: 'https://spp.example.com', SPP_USERNAME: 'a', SPP_PASSWORD: 'b' },
+      /^Invalid GATEWAY_TOKENS: required with SPP_USERNAME/,
+    ],
     ['a boolean that is not one', { SPP_TLS_INSECURE: 'maybe' }, /^Invalid SPP_TLS_INSECURE \("maybe"\): expected true or false/],
-    ['a page default above the maximum', { PAGE_DEFAULT_SIZE: '200', PAGE_MAX_SIZE: '100' }, /^Invalid PAGE_DEFAULT_SIZE \(200\): must not exceed PAGE_MAX_SIZE \(100\)$/],
+    [
+      'a page default above the maximum',
+      { PAGE_DEFAULT_SIZE: '200', PAGE_MAX_SIZE: '100' },
+      /^Invalid PAGE_DEFAULT_SIZE \(200\): must not exceed PAGE_MAX_SIZE \(100\)$/,
+    ],
   ];
   for (const [name, env, message] of cases) {
     it(`refuses ${name} with one line naming the variable`, () => {

@@ -35,7 +35,10 @@ describe('simulator actions (spp-api.md §4)', () => {
     expect(answer.body).toMatchObject({ id: target.id, status: 'CANCELING', statusDisplayName: 'Canceling', end: null });
     expect(Object.values(answer.body.links as Record<string, { rel: string }>).filter((l) => l.rel === 'action')).toEqual([]);
     const again = await post(sim, `/api/endeavour/jobsession/${target.id}?action=cancel`, admin, {});
-    expect(again).toEqual({ status: 409, body: { id: 'XSBInvalidStateException', description: `Job session ${target.id} cannot be canceled while its status is CANCELING.` } });
+    expect(again).toEqual({
+      status: 409,
+      body: { id: 'XSBInvalidStateException', description: `Job session ${target.id} cannot be canceled while its status is CANCELING.` },
+    });
     sim.step({ insert: 0 });
     const settled = sim.get(target.id)!;
     expect(settled).toMatchObject({ status: 'CANCELED', end: expect.any(Number) });
@@ -98,7 +101,10 @@ describe('simulator actions (spp-api.md §4)', () => {
     expect((await post(sim, `/api/endeavour/jobsession/${target.id}?action=cancel`, operator, {})).status).toBe(403);
     expect(sim.get(target.id)!.status).toBe(target.status);
     const catalogSession = cancelable().find((s) => s.type === 'catalog')!;
-    expect(await post(sim, `/api/endeavour/jobsession/${catalogSession.id}?action=cancel`, operator, {})).toMatchObject({ status: 201, body: { status: 'CANCELING' } });
+    expect(await post(sim, `/api/endeavour/jobsession/${catalogSession.id}?action=cancel`, operator, {})).toMatchObject({
+      status: 201,
+      body: { status: 'CANCELING' },
+    });
     const asOperator = await getJson<{ jobs: SppJob[] }>(sim, '/api/endeavour/job?pageSize=100', operator);
     expect(asOperator.body.jobs.every((j) => j.type === 'catalog')).toBe(true);
   });

@@ -14,7 +14,10 @@ describe('authentication and sessions', () => {
   afterAll(() => sim.close());
 
   it('logs in with HTTP Basic and returns a 32-hex session id and the user', async () => {
-    const res = await fetch(`${sim.url}/api/endeavour/session?screenInfo=1`, { method: 'POST', headers: { authorization: basic(ADMIN.username, ADMIN.password) } });
+    const res = await fetch(`${sim.url}/api/endeavour/session?screenInfo=1`, {
+      method: 'POST',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as SppLoginResponse;
     expect(body.sessionid).toMatch(/^[0-9a-f]{32}$/);
@@ -149,7 +152,11 @@ describe('single records and RBAC', () => {
     expect(body.total).toBe(expected.length);
     expect(body.sessions.every((s) => s.type === 'catalog')).toBe(true);
     expect(body.sessions.map((s) => s.id)).toEqual(expected.map((s) => s.id));
-    const filtered = await getJson<SppJobSessionList>(sim, `/api/endeavour/jobsession?filter=${encodeURIComponent('[{"property":"type","value":"protection"}]')}`, operator);
+    const filtered = await getJson<SppJobSessionList>(
+      sim,
+      `/api/endeavour/jobsession?filter=${encodeURIComponent('[{"property":"type","value":"protection"}]')}`,
+      operator,
+    );
     expect(filtered.body.total).toBe(0);
   });
 

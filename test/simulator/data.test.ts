@@ -140,7 +140,19 @@ describe('generated data', () => {
       combos.set(r.jobName, combo);
       expect(r.policySnapshot?.id).toBe(r.jobId);
     }
-    for (const name of ['Maintenance', 'Hypervisor Inventory', 'Storage Server Inventory', 'Application Server Inventory', 'vmware_Gold', 'vmware_Silver', 'hyperv_Bronze', 'catalog_Silver', 'sql_Gold', 'oracle_Gold', 'office365_Silver']) {
+    for (const name of [
+      'Maintenance',
+      'Hypervisor Inventory',
+      'Storage Server Inventory',
+      'Application Server Inventory',
+      'vmware_Gold',
+      'vmware_Silver',
+      'hyperv_Bronze',
+      'catalog_Silver',
+      'sql_Gold',
+      'oracle_Gold',
+      'office365_Silver',
+    ]) {
       expect(combos.has(name)).toBe(true);
     }
     expect(combos.get('Application Server Inventory')!.startsWith('1003|catalog|')).toBe(true);

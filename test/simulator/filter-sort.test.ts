@@ -97,7 +97,12 @@ describe('GET /api/endeavour/jobsession filter and sort over HTTP', () => {
       ],
     });
     expect(ids(body.sessions)).toEqual(ids(all.filter((r) => r.start >= NOW - 12 * HOUR)));
-    const week = await list(sim, sid, { filter: [{ property: 'rangeunit', value: 'week' }, { property: 'range', value: '2' }] });
+    const week = await list(sim, sid, {
+      filter: [
+        { property: 'rangeunit', value: 'week' },
+        { property: 'range', value: '2' },
+      ],
+    });
     expect(week.total).toBe(all.filter((r) => r.start >= NOW - 14 * 24 * HOUR).length);
     expect(week.total).toBeLessThan(all.length);
   });

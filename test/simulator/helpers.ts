@@ -33,7 +33,12 @@ export function listPath(q: ListQuery = {}): string {
   return `/api/endeavour/jobsession${s ? `?${s}` : ''}`;
 }
 
-export async function getJson<T>(sim: Simulator, path: string, sessionId: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+export async function getJson<T>(
+  sim: Simulator,
+  path: string,
+  sessionId: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const h: Record<string, string> = { accept: 'application/json', ...headers };
   if (sessionId !== undefined) h['X-Endeavour-Sessionid'] = sessionId;
   const res = await fetch(`${sim.url}${path}`, { headers: h });

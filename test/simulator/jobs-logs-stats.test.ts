@@ -55,7 +55,12 @@ describe('simulated job definitions', () => {
     const op = await login(sim, CATALOG_OPERATOR);
     const { body } = await getJson<{ jobs: SppJob[] }>(sim, '/api/endeavour/job', op);
     expect(new Set(body.jobs.map((j) => j.type))).toEqual(new Set(['catalog']));
-    expect(body.jobs.map((j) => j.id)).toEqual(sim.jobs({ user: 'catalog-operator' }).sort((a, b) => (a.name < b.name ? -1 : 1)).map((j) => j.id));
+    expect(body.jobs.map((j) => j.id)).toEqual(
+      sim
+        .jobs({ user: 'catalog-operator' })
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((j) => j.id),
+    );
     const denied = await getJson<{ id: string }>(sim, '/api/endeavour/job/1005', op);
     expect(denied.status).toBe(403);
     expect(denied.body.id).toBe('XSBAccessDeniedException');
@@ -107,12 +112,21 @@ describe('simulated job logs', () => {
   it('filters on type (IN) and logTime, and ignores messageId as SPP does', async () => {
     const session = sim.list().find((s) => s.status === 'FAILED' && s.type === 'protection')!;
     const all = sim.logOf(session.id);
-    const errors = await logs([{ property: 'jobsessionId', value: session.id, op: '=' }, { property: 'type', value: ['ERROR'], op: 'IN' }]);
+    const errors = await logs([
+      { property: 'jobsessionId', value: session.id, op: '=' },
+      { property: 'type', value: ['ERROR'], op: 'IN' },
+    ]);
     expect(errors.body.logs.map((e) => e.id)).toEqual(all.filter((e) => e.type === 'ERROR').map((e) => e.id));
     const mid = all[Math.floor(all.length / 2)]!.logTime;
-    const late = await logs([{ property: 'jobsessionId', value: session.id, op: '=' }, { property: 'logTime', value: mid, op: '>=' }]);
+    const late = await logs([
+      { property: 'jobsessionId', value: session.id, op: '=' },
+      { property: 'logTime', value: mid, op: '>=' },
+    ]);
     expect(late.body.logs.map((e) => e.id)).toEqual(all.filter((e) => e.logTime >= mid).map((e) => e.id));
-    const byMessage = await logs([{ property: 'jobsessionId', value: session.id, op: '=' }, { property: 'messageId', value: ['CTGGA2402'], op: 'IN' }]);
+    const byMessage = await logs([
+      { property: 'jobsessionId', value: session.id, op: '=' },
+      { property: 'messageId', value: ['CTGGA2402'], op: 'IN' },
+    ]);
     expect(byMessage.body.total).toBe(all.length);
   });
 
@@ -123,9 +137,17 @@ describe('simulated job logs', () => {
     const protection = sim.list().find((s) => s.type === 'protection')!;
     const catalog = sim.list().find((s) => s.type === 'catalog')!;
     const op = await login(sim, CATALOG_OPERATOR);
-    const hidden = await getJson<{ logs: unknown[]; total: number }>(sim, q('/api/endeavour/log/job', { filter: [{ property: 'jobsessionId', value: protection.id, op: '=' }] }), op);
+    const hidden = await getJson<{ logs: unknown[]; total: number }>(
+      sim,
+      q('/api/endeavour/log/job', { filter: [{ property: 'jobsessionId', value: protection.id, op: '=' }] }),
+      op,
+    );
     expect(hidden.body).toMatchObject({ total: 0, logs: [] });
-    const shown = await getJson<{ logs: unknown[]; total: number }>(sim, q('/api/endeavour/log/job', { filter: [{ property: 'jobsessionId', value: catalog.id, op: '=' }] }), op);
+    const shown = await getJson<{ logs: unknown[]; total: number }>(
+      sim,
+      q('/api/endeavour/log/job', { filter: [{ property: 'jobsessionId', value: catalog.id, op: '=' }] }),
+      op,
+    );
     expect(shown.body.total).toBe(sim.logOf(catalog.id).length);
   });
 });
@@ -164,7 +186,12 @@ describe('simulated session statistics', () => {
       const sid = await login(sim);
       const { status, body } = await getJson<SppJobSessionStats>(
         sim,
-        q('/api/endeavour/jobsession/stats', { filter: [{ property: 'rangeunit', value: 'day', op: '=' }, { property: 'range', value: 30, op: '=' }] }),
+        q('/api/endeavour/jobsession/stats', {
+          filter: [
+            { property: 'rangeunit', value: 'day', op: '=' },
+            { property: 'range', value: 30, op: '=' },
+          ],
+        }),
         sid,
       );
       expect(status).toBe(200);
@@ -202,7 +229,11 @@ describe('simulated quirks on jobs and logs', () => {
       const sessions = await getJson<{ total: number; sessions: unknown[] }>(sim, q('/api/endeavour/jobsession', { pageSize: 5 }), sid);
       expect(sessions.body.total).toBe(0);
       expect(sessions.body.sessions).toHaveLength(100);
-      const logs = await getJson<{ total: number; logs: unknown[] }>(sim, q('/api/endeavour/log/job', { pageSize: 500, filter: [{ property: 'jobsessionId', value: session.id, op: '=' }] }), sid);
+      const logs = await getJson<{ total: number; logs: unknown[] }>(
+        sim,
+        q('/api/endeavour/log/job', { pageSize: 500, filter: [{ property: 'jobsessionId', value: session.id, op: '=' }] }),
+        sid,
+      );
       expect(logs.body.total).toBe(sim.logOf(session.id).length);
       expect(logs.body.logs).toHaveLength(100);
       const jobs = await getJson<{ total: number; jobs: unknown[] }>(sim, q('/api/endeavour/job', { pageSize: 5 }), sid);

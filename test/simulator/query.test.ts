@@ -58,8 +58,19 @@ describe('filter semantics (pure)', () => {
   });
 
   it('ANDs several filter objects', () => {
-    expect(match([{ property: 'start', value: 200, op: '>=' }, { property: 'hasCatalog', value: true, op: '=' }])).toEqual(['3']);
-    expect(match([{ property: 'start', value: 150, op: '>' }, { property: 'start', value: 250, op: '<' }, { property: 'status', value: ['FAILED', 'PARTIAL'], op: 'IN' }])).toEqual(['3']);
+    expect(
+      match([
+        { property: 'start', value: 200, op: '>=' },
+        { property: 'hasCatalog', value: true, op: '=' },
+      ]),
+    ).toEqual(['3']);
+    expect(
+      match([
+        { property: 'start', value: 150, op: '>' },
+        { property: 'start', value: 250, op: '<' },
+        { property: 'status', value: ['FAILED', 'PARTIAL'], op: 'IN' },
+      ]),
+    ).toEqual(['3']);
   });
 
   it('treats * in an = string value as a case-sensitive wildcard for any run of characters', () => {
@@ -73,7 +84,12 @@ describe('filter semantics (pure)', () => {
   it('ignores unknown properties instead of matching nothing', () => {
     const f = compileFilters([{ property: 'noSuchField', value: 'x', op: '=' }]);
     expect(f.ignored).toBe(1);
-    expect(match([{ property: 'noSuchField', value: 'x', op: '=' }, { property: 'jobName', value: 'sql_Gold' }])).toEqual(['3']);
+    expect(
+      match([
+        { property: 'noSuchField', value: 'x', op: '=' },
+        { property: 'jobName', value: 'sql_Gold' },
+      ]),
+    ).toEqual(['3']);
   });
 
   it('ignores an IN whose value is not an array (SPPMon changelog)', () => {
@@ -94,10 +110,16 @@ describe('filter semantics (pure)', () => {
   it('turns rangeunit + range into start >= now - N units', () => {
     const hour = 3_600_000;
     const data = [rec('1', { start: 10 * hour }), rec('2', { start: 20 * hour }), rec('3', { start: 23 * hour })];
-    const f = compileFilters([{ property: 'rangeunit', value: 'hour', op: '=' }, { property: 'range', value: 4, op: '=' }]);
+    const f = compileFilters([
+      { property: 'rangeunit', value: 'hour', op: '=' },
+      { property: 'range', value: 4, op: '=' },
+    ]);
     expect(f.range).toEqual({ unit: 'hour', amount: 4 });
     expect(filterSessions(data, f, 24 * hour).map((r) => r.id)).toEqual(['2', '3']);
-    const days = compileFilters([{ property: 'rangeunit', value: 'day' }, { property: 'range', value: '1' }]);
+    const days = compileFilters([
+      { property: 'rangeunit', value: 'day' },
+      { property: 'range', value: '1' },
+    ]);
     expect(filterSessions(data, days, 24 * hour).map((r) => r.id)).toEqual(['1', '2', '3']);
   });
 
@@ -115,7 +137,12 @@ describe('filter semantics (pure)', () => {
   });
 
   it('produces the same cache key for the same effective criteria', () => {
-    expect(compileFilters([{ property: 'jobName', value: 'x' }]).key).toBe(compileFilters([{ property: 'jobName', value: 'x', op: '=' }, { property: 'bogus', value: 1 }]).key);
+    expect(compileFilters([{ property: 'jobName', value: 'x' }]).key).toBe(
+      compileFilters([
+        { property: 'jobName', value: 'x', op: '=' },
+        { property: 'bogus', value: 1 },
+      ]).key,
+    );
   });
 });
 

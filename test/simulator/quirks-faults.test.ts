@@ -176,7 +176,11 @@ describe('request log', () => {
       const sid = await login(sim);
       const filter = [{ property: 'status', value: ['FAILED'], op: 'IN' }];
       const sort = [{ property: 'start', direction: 'DESC' }];
-      await getJson<SppJobSessionList>(sim, `/api/endeavour/jobsession?pageSize=5&filter=${encodeURIComponent(JSON.stringify(filter))}&sort=${encodeURIComponent(JSON.stringify(sort))}`, sid);
+      await getJson<SppJobSessionList>(
+        sim,
+        `/api/endeavour/jobsession?pageSize=5&filter=${encodeURIComponent(JSON.stringify(filter))}&sort=${encodeURIComponent(JSON.stringify(sort))}`,
+        sid,
+      );
       await getJson(sim, '/api/endeavour/jobsession?filter=oops', sid);
       await getJson(sim, '/api/endeavour/jobsession', undefined);
       const [loginEntry, ok, bad, anon] = sim.requests;

@@ -21,7 +21,10 @@ function metrics() {
     errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
     degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
     flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
-    value: async (name: 'e' | 'd' | 'f', labels: Record<string, string> = {}) => (await registry.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0),
+    value: async (name: 'e' | 'd' | 'f', labels: Record<string, string> = {}) =>
+      (await registry.getSingleMetric(name)!.get()).values
+        .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+        .reduce((sum, v) => sum + v.value, 0),
   };
 }
 
@@ -33,7 +36,9 @@ describe('configuration of several replicas', () => {
   });
 
   it('refuses a REDIS_URL that is not redis:// without echoing it (it may hold a password)', () => {
-    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@redis:6379' })).toThrow(new ConfigError('Invalid REDIS_URL: expected a redis:// or rediss:// URL such as redis://redis:6379'));
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@redis:6379' })).toThrow(
+      new ConfigError('Invalid REDIS_URL: expected a redis:// or rediss:// URL such as redis://redis:6379'),
+    );
   });
 
   it('refuses a SESSION_SECRET shorter than 32 characters', () => {
@@ -72,7 +77,15 @@ describe.skipIf(!redisServerPath)('Redis state', () => {
   const states: RedisState[] = [];
   const make = async (url: string, options: { leaseMs?: number; timeoutMs?: number } = {}) => {
     const m = metrics();
-    const state = new RedisState({ url, prefix: 'state-test:', secret: SECRET, leaseMs: options.leaseMs ?? 5_000, timeoutMs: options.timeoutMs ?? 300, logger: pino({ level: 'silent' }), metrics: m });
+    const state = new RedisState({
+      url,
+      prefix: 'state-test:',
+      secret: SECRET,
+      leaseMs: options.leaseMs ?? 5_000,
+      timeoutMs: options.timeoutMs ?? 300,
+      logger: pino({ level: 'silent' }),
+      metrics: m,
+    });
     await state.start();
     states.push(state);
     return { state, m };

@@ -31,7 +31,15 @@ describe('sealed createSession tokens', () => {
     const token: string = (await issuer.gql(CREATE)).body.data.createSession.token;
     const refused = await other.gql(READ, undefined, { authorization: `Bearer ${token}` });
     expect(refused.status).toBe(401);
-    expect(refused.body).toEqual({ data: null, errors: [expect.objectContaining({ message: 'The bearer token is unknown or expired: log in again with createSession.', extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })] });
+    expect(refused.body).toEqual({
+      data: null,
+      errors: [
+        expect.objectContaining({
+          message: 'The bearer token is unknown or expired: log in again with createSession.',
+          extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+        }),
+      ],
+    });
     expect(other.logs.some((line) => line.includes('sealed with another SESSION_SECRET'))).toBe(true);
   });
 

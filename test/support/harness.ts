@@ -22,7 +22,11 @@ export interface Harness {
   gateway: Gateway;
   logs: string[];
   /** POSTs a GraphQL operation; returns the HTTP status and the parsed body. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }>;
   /** Upstream jobsession requests the simulator answered since the last reset. */
   upstreamCalls(): Simulator['requests'];
   resetUpstreamCalls(): void;

@@ -50,8 +50,10 @@ describe('action links', () => {
     expect(actionLink(links, 'CANCEL')).toBe(links.cancel);
   });
 
-  it("takes only the path and query of an href, never its host, and only under /api/endeavour/", () => {
-    expect(apiPathOf('https://spp.example.com:443/api/endeavour/job/1005?action=start&actionname=start')).toBe('endeavour/job/1005?action=start&actionname=start');
+  it('takes only the path and query of an href, never its host, and only under /api/endeavour/', () => {
+    expect(apiPathOf('https://spp.example.com:443/api/endeavour/job/1005?action=start&actionname=start')).toBe(
+      'endeavour/job/1005?action=start&actionname=start',
+    );
     expect(apiPathOf('https://elsewhere.example/api/endeavour/jobsession/1?action=cancel')).toBe('endeavour/jobsession/1?action=cancel');
     expect(apiPathOf('https://spp/api/security/user/1')).toBeUndefined();
     expect(apiPathOf('not a url at all: ::')).toBe(undefined);
@@ -60,7 +62,9 @@ describe('action links', () => {
 
 describe("SPP's reason for a refusal", () => {
   it('is the description on one line, without URLs or a final period, at most 200 characters; nothing else of the body', () => {
-    expect(reasonOf({ id: 'XSBInvalidStateException', description: 'Session 1 is\n  COMPLETED. See https://spp/help.' })).toBe('Session 1 is COMPLETED. See [url]');
+    expect(reasonOf({ id: 'XSBInvalidStateException', description: 'Session 1 is\n  COMPLETED. See https://spp/help.' })).toBe(
+      'Session 1 is COMPLETED. See [url]',
+    );
     expect(reasonOf({ id: 'XSBInvalidStateException' })).toBeUndefined();
     expect(reasonOf('<html>boom</html>')).toBeUndefined();
     expect(reasonOf({ description: 'x'.repeat(500) })).toHaveLength(200);

@@ -19,7 +19,11 @@ describe('CursorCodec', () => {
   it('reads back what it wrote', () => {
     const cursor = codec.encode(print, position);
     expect(codec.decode(print, cursor, 'after')).toEqual(position);
-    expect(codec.decode(print, codec.encode(print, { offset: null, keys: [null, 'x'], id: '1' }), 'before')).toEqual({ offset: null, keys: [null, 'x'], id: '1' });
+    expect(codec.decode(print, codec.encode(print, { offset: null, keys: [null, 'x'], id: '1' }), 'before')).toEqual({
+      offset: null,
+      keys: [null, 'x'],
+      id: '1',
+    });
   });
 
   it('does not show offsets or ids in clear text', () => {

@@ -16,7 +16,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const config = createRequire(import.meta.url)(path.join(root, '.dependency-cruiser.cjs')) as IConfiguration;
 
 async function violationsIn(baseDir: string): Promise<Array<{ rule: string; from: string; to: string }>> {
-  const result = await cruise(['src'], { ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, tsPreCompilationDeps: true, baseDir }, { extensions: ['.ts', '.js'] });
+  const result = await cruise(
+    ['src'],
+    { ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, tsPreCompilationDeps: true, baseDir },
+    { extensions: ['.ts', '.js'] },
+  );
   const output = result.output as ICruiseResult;
   return output.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
 }
@@ -66,11 +70,14 @@ describe('the import rules', () => {
 
   it('refuse the simulator importing gateway code other than the SPP wire types', async () => {
     const dir = tree({
-      'src/simulator/http.ts': "import type { Row } from '../spp-api/types.js';\nimport { codec } from '../pagination/cursor.js';\nexport const x: Row | typeof codec = codec;\n",
+      'src/simulator/http.ts':
+        "import type { Row } from '../spp-api/types.js';\nimport { codec } from '../pagination/cursor.js';\nexport const x: Row | typeof codec = codec;\n",
       'src/spp-api/types.ts': 'export interface Row { id: string }\n',
       'src/pagination/cursor.ts': 'export const codec = { id: "1" };\n',
     });
-    expect(await violationsIn(dir)).toEqual([{ rule: 'simulator-imports-nothing-of-the-gateway', from: 'src/simulator/http.ts', to: 'src/pagination/cursor.ts' }]);
+    expect(await violationsIn(dir)).toEqual([
+      { rule: 'simulator-imports-nothing-of-the-gateway', from: 'src/simulator/http.ts', to: 'src/pagination/cursor.ts' },
+    ]);
   });
 
   it('refuse a folder that has no place among the rooms', async () => {

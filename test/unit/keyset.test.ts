@@ -36,7 +36,12 @@ describe('comparePositions', () => {
 
 describe('reverseSort', () => {
   it('flips every direction and keeps the keys in order', () => {
-    expect(reverseSort([{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'ASC' }])).toEqual([
+    expect(
+      reverseSort([
+        { property: 'start', direction: 'DESC' },
+        { property: 'id', direction: 'ASC' },
+      ]),
+    ).toEqual([
       { property: 'start', direction: 'ASC' },
       { property: 'id', direction: 'DESC' },
     ]);

@@ -10,7 +10,10 @@ const sort: SppSort[] = [
   { property: 'id', direction: 'DESC' },
 ];
 const records = Array.from({ length: 50 }, (_, i) => ({ id: String(5000 - i), start: 1_000_000 - i }) as unknown as SppJobSession);
-const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => ({ total: records.length, records: records.slice(pageStartIndex, pageStartIndex + pageSize) });
+const fetchPage: PageFetcher = async ({ pageStartIndex, pageSize }) => ({
+  total: records.length,
+  records: records.slice(pageStartIndex, pageStartIndex + pageSize),
+});
 
 /** A real codec that counts the cursors it signs. */
 class CountingCodec extends CursorCodec {
@@ -34,7 +37,11 @@ describe('cursors are made only when read', () => {
     expect(end).toBe(page.edges[19]!.cursor);
     expect(codec.signed).toBe(1);
     // The cursor is the same one an eager build signed: it decodes to the record's position.
-    expect(codec.decode(fingerprintOf(JOB_SESSIONS, { filter: [], sort }), end!, 'after')).toEqual({ offset: 19, keys: [records[19]!.start], id: records[19]!.id });
+    expect(codec.decode(fingerprintOf(JOB_SESSIONS, { filter: [], sort }), end!, 'after')).toEqual({
+      offset: 19,
+      keys: [records[19]!.start],
+      id: records[19]!.id,
+    });
     expect(page.pageInfo.startCursor).toBe(page.edges[0]!.cursor);
     expect(codec.signed).toBe(2);
   });

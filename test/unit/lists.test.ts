@@ -45,17 +45,32 @@ describe('readByIds', () => {
 
 describe('list descriptions', () => {
   it('make every order total with the id, once, in the direction of the last key', () => {
-    expect(totalOrder(JOB_SESSIONS, [])).toEqual([{ property: 'start', direction: 'DESC' }, { property: 'id', direction: 'DESC' }]);
-    expect(totalOrder(JOB_LOG, [{ property: 'type', direction: 'ASC' }])).toEqual([{ property: 'type', direction: 'ASC' }, { property: 'id', direction: 'ASC' }]);
+    expect(totalOrder(JOB_SESSIONS, [])).toEqual([
+      { property: 'start', direction: 'DESC' },
+      { property: 'id', direction: 'DESC' },
+    ]);
+    expect(totalOrder(JOB_LOG, [{ property: 'type', direction: 'ASC' }])).toEqual([
+      { property: 'type', direction: 'ASC' },
+      { property: 'id', direction: 'ASC' },
+    ]);
     const total = totalOrder(JOBS, []);
     expect(totalOrder(JOBS, total)).toEqual(total);
   });
 
   it('translate log filters: the session condition first, UNKNOWN types never sent, messageId kept for the gateway', () => {
     const only = translateLogFilter('17', { type: ['UNKNOWN'] });
-    expect(only).toMatchObject({ empty: true, filter: [{ property: 'jobsessionId', value: '17', op: '=' }, { property: 'type', value: [], op: 'IN' }] });
+    expect(only).toMatchObject({
+      empty: true,
+      filter: [
+        { property: 'jobsessionId', value: '17', op: '=' },
+        { property: 'type', value: [], op: 'IN' },
+      ],
+    });
     const local = translateLogFilter('17', { messageId: ['CTGGA2402'], logTime: { lt: 5 } });
-    expect(local.filter).toEqual([{ property: 'jobsessionId', value: '17', op: '=' }, { property: 'logTime', value: 5, op: '<' }]);
+    expect(local.filter).toEqual([
+      { property: 'jobsessionId', value: '17', op: '=' },
+      { property: 'logTime', value: 5, op: '<' },
+    ]);
     expect(local.local!.test({ messageId: 'CTGGA2402' } as SppJobLogEntry)).toBe(true);
     expect(local.local!.test({ messageId: 'CTGGA2401' } as SppJobLogEntry)).toBe(false);
     expect(() => translateJobFilter({ name: '' })).toThrow(/filter.name/);
@@ -101,7 +116,12 @@ describe('withLocalCondition on a capped upstream', () => {
     const local = withLocalCondition(reader, { key: 'x', test: (j: SppJob) => j.id.endsWith('7') });
     const page = await readWindow(local, { filter: [], sort: [] }, 0, 10);
     expect(page.total).toBe(95);
-    expect(page.records.map((j) => j.id)).toEqual(long.filter((j) => j.id.endsWith('7')).slice(0, 10).map((j) => j.id));
+    expect(page.records.map((j) => j.id)).toEqual(
+      long
+        .filter((j) => j.id.endsWith('7'))
+        .slice(0, 10)
+        .map((j) => j.id),
+    );
     expect(calls).toHaveLength(10);
     expect(most).toBe(4);
   });

@@ -10,7 +10,12 @@ const s = (id: number, status = 'RUNNING', percent = 10, lastUpdate = id): SppJo
   ({ id: String(id), start: id, status, percent, lastUpdate, jobName: 'j', jobId: '1', type: 'protection' }) as SppJobSession;
 
 const state = (sessions: SppJobSession[], edge: SppJobSession | null): WatchState => ({ seen: new Map(sessions.map((x) => [x.id, x])), edge });
-const observe = (window: SppJobSession[], windowFull: boolean, tracked: SppJobSession[] = [], trackedAsked: string[] = []): Observation => ({ window, windowFull, tracked, trackedAsked });
+const observe = (window: SppJobSession[], windowFull: boolean, tracked: SppJobSession[] = [], trackedAsked: string[] = []): Observation => ({
+  window,
+  windowFull,
+  tracked,
+  trackedAsked,
+});
 
 describe('diff', () => {
   it('takes the first observation as the baseline: no events', () => {
@@ -52,7 +57,11 @@ describe('diff', () => {
     const window = [s(7), s(6)];
     expect(trackedPastEdge(before, window, true, WATCH_ORDER)).toEqual(['4']);
     const still = diff(before, observe(window, true, [s(4, 'RUNNING', 70, 50)], ['4']), new Map(), 0, WATCH_ORDER);
-    expect(still.events.map((e) => [e.kind, e.sessionId])).toEqual([['ADDED', '6'], ['ADDED', '7'], ['CHANGED', '4']]);
+    expect(still.events.map((e) => [e.kind, e.sessionId])).toEqual([
+      ['ADDED', '6'],
+      ['ADDED', '7'],
+      ['CHANGED', '4'],
+    ]);
     const gone = observe(window, true, [], ['4']);
     expect(vanished(still.state, gone, WATCH_ORDER)).toEqual(['4']);
   });
@@ -93,7 +102,11 @@ describe('catchUp', () => {
 describe('EventQueue', () => {
   it('hands items over in order, ends after the queued ones, and calls onClose once', async () => {
     let closed = 0;
-    const queue = new EventQueue<number>(10, () => undefined, () => closed++);
+    const queue = new EventQueue<number>(
+      10,
+      () => undefined,
+      () => closed++,
+    );
     queue.push(1);
     queue.push(2);
     queue.end();
@@ -107,7 +120,11 @@ describe('EventQueue', () => {
   it('overflows past its bound: drops what it holds, ends, and reports once', async () => {
     let overflows = 0;
     let closed = 0;
-    const queue = new EventQueue<number>(3, () => overflows++, () => closed++);
+    const queue = new EventQueue<number>(
+      3,
+      () => overflows++,
+      () => closed++,
+    );
     for (let i = 0; i < 3; i++) expect(queue.push(i)).toBe(true);
     expect(queue.push(3)).toBe(false);
     expect(queue.push(4)).toBe(false);
@@ -116,7 +133,11 @@ describe('EventQueue', () => {
   });
 
   it('resolves a waiting pull with the next push, and return() ends a waiting pull', async () => {
-    const queue = new EventQueue<string>(3, () => undefined, () => undefined);
+    const queue = new EventQueue<string>(
+      3,
+      () => undefined,
+      () => undefined,
+    );
     const pending = queue.next();
     queue.push('a');
     expect(await pending).toEqual({ value: 'a', done: false });
@@ -128,8 +149,14 @@ describe('EventQueue', () => {
 
 describe('canonicalFilter', () => {
   it('is the same for the same conditions in any order, and differs for different ones', () => {
-    const a = canonicalFilter([{ property: 'status', value: ['RUNNING', 'PENDING'], op: 'IN' }, { property: 'type', value: ['catalog'], op: 'IN' }]);
-    const b = canonicalFilter([{ property: 'type', value: ['catalog'], op: 'IN' }, { property: 'status', value: ['PENDING', 'RUNNING'], op: 'IN' }]);
+    const a = canonicalFilter([
+      { property: 'status', value: ['RUNNING', 'PENDING'], op: 'IN' },
+      { property: 'type', value: ['catalog'], op: 'IN' },
+    ]);
+    const b = canonicalFilter([
+      { property: 'type', value: ['catalog'], op: 'IN' },
+      { property: 'status', value: ['PENDING', 'RUNNING'], op: 'IN' },
+    ]);
     const c = canonicalFilter([{ property: 'status', value: ['RUNNING'], op: 'IN' }]);
     expect(a).toBe(b);
     expect(a).not.toBe(c);

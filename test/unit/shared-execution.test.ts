@@ -14,14 +14,20 @@ describe('subscribeShared', () => {
         Subscription: {
           tick: {
             subscribe: () => {
-              const queue = new EventQueue<{ n: number }>(10, () => undefined, () => undefined);
+              const queue = new EventQueue<{ n: number }>(
+                10,
+                () => undefined,
+                () => undefined,
+              );
               queues.push(queue);
               return queue;
             },
             resolve: (event: { n: number }) => event,
           },
         },
-        Tick: { value: (event: { n: number }, _args: unknown, _context: unknown, info) => (executions++, event.n * ((info.variableValues.scale as number) ?? 1)) },
+        Tick: {
+          value: (event: { n: number }, _args: unknown, _context: unknown, info) => (executions++, event.n * ((info.variableValues.scale as number) ?? 1)),
+        },
       },
     });
     const document = parse('subscription($scale: Int) { tick(scale: $scale) { value } }');

@@ -40,9 +40,7 @@ describe('translateFilter', () => {
   });
 
   it('asks for both spellings when filtering CANCELED', () => {
-    expect(translateFilter({ status: ['CANCELED', 'FAILED'] }).filter).toEqual([
-      { property: 'status', value: ['CANCELED', 'CANCELLED', 'FAILED'], op: 'IN' },
-    ]);
+    expect(translateFilter({ status: ['CANCELED', 'FAILED'] }).filter).toEqual([{ property: 'status', value: ['CANCELED', 'CANCELLED', 'FAILED'], op: 'IN' }]);
   });
 
   it('marks an empty list as matching nothing, so no upstream call is needed', () => {
@@ -84,7 +82,12 @@ describe('translateOrder', () => {
   });
 
   it('rejects a field named twice', () => {
-    expect(() => translateOrder([{ field: 'START', direction: 'ASC' }, { field: 'START', direction: 'DESC' }])).toThrow(/START more than once/);
+    expect(() =>
+      translateOrder([
+        { field: 'START', direction: 'ASC' },
+        { field: 'START', direction: 'DESC' },
+      ]),
+    ).toThrow(/START more than once/);
   });
 });
 

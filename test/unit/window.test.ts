@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { boundedLimit, capFromAnswers, classifyAnswer, createWindowReader, PageSizeMemory, planChunks, readWindow, totalIsConsistent, type PageFetcher } from '../../src/pagination/window.js';
+import {
+  boundedLimit,
+  capFromAnswers,
+  classifyAnswer,
+  createWindowReader,
+  PageSizeMemory,
+  planChunks,
+  readWindow,
+  totalIsConsistent,
+  type PageFetcher,
+} from '../../src/pagination/window.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 
 const records = Array.from({ length: 250 }, (_, i) => ({ id: String(1000 + i), start: i }) as unknown as SppJobSession);
@@ -268,8 +278,16 @@ describe('boundedLimit', () => {
 
   it('frees the slot of a task that failed, synchronously or not, and passes the error on', async () => {
     const limit = boundedLimit(2);
-    await expect(limit(() => { throw new Error('sync'); })).rejects.toThrow('sync');
-    await expect(limit(async () => { throw new Error('async'); })).rejects.toThrow('async');
+    await expect(
+      limit(() => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
+    await expect(
+      limit(async () => {
+        throw new Error('async');
+      }),
+    ).rejects.toThrow('async');
     await settle();
     let active = 0;
     let peak = 0;

@@ -39,7 +39,12 @@ const trustedDocumentLink = new ApolloLink((operation, forward) => {
  */
 function webSocketLink(url: string, token: string | undefined): ApolloLink {
   // Browsers cannot set headers on a WebSocket: the token goes in connection_init.
-  const client = createClient({ url, retryAttempts: Infinity, shouldRetry: () => true, ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}) });
+  const client = createClient({
+    url,
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+  });
   return new ApolloLink(
     (operation) =>
       new Observable<ApolloLink.Result>((observer) => {
@@ -53,7 +58,8 @@ function webSocketLink(url: string, token: string | undefined): ApolloLink {
           },
           {
             next: (result) => observer.next(result as ApolloLink.Result),
-            error: (error) => observer.error(error instanceof Error ? error : new Error(Array.isArray(error) ? error.map((e) => e.message).join('; ') : describeClose(error))),
+            error: (error) =>
+              observer.error(error instanceof Error ? error : new Error(Array.isArray(error) ? error.map((e) => e.message).join('; ') : describeClose(error))),
             complete: () => observer.complete(),
           },
         );

@@ -3,8 +3,17 @@ import type { JobSessionStatus } from '../gql/graphql';
 
 /** Status as text and colour (the colour never carries the meaning alone). */
 const TONE: Partial<Record<JobSessionStatus, string>> = {
-  RUNNING: 'info', PENDING: 'info', WAITING: 'info', HELD: 'info', CANCELING: 'warn',
-  COMPLETED: 'ok', PARTIAL: 'warn', FAILED: 'bad', ABORTED: 'bad', CANCELED: 'muted', STOPPED: 'muted',
+  RUNNING: 'info',
+  PENDING: 'info',
+  WAITING: 'info',
+  HELD: 'info',
+  CANCELING: 'warn',
+  COMPLETED: 'ok',
+  PARTIAL: 'warn',
+  FAILED: 'bad',
+  ABORTED: 'bad',
+  CANCELED: 'muted',
+  STOPPED: 'muted',
 };
 const SYMBOL: Record<string, string> = { info: '●', warn: '▲', ok: '✓', bad: '✕', muted: '■' };
 
@@ -63,7 +72,10 @@ export function ErrorMessage({ error, what, verb = 'load' }: { error: unknown; w
 function serverMessage(error: ServerError): string {
   try {
     const body = JSON.parse(error.bodyText) as { errors?: Array<{ message?: string }> };
-    const message = body.errors?.map((e) => e.message).filter(Boolean).join('; ');
+    const message = body.errors
+      ?.map((e) => e.message)
+      .filter(Boolean)
+      .join('; ');
     if (message) return message;
   } catch {
     // not JSON

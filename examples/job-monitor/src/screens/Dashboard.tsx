@@ -60,7 +60,11 @@ function Tiles({ title, stats }: { title: string; stats: DashboardTilesFragment 
         <Tile label="Failed" value={stats.failed} tone={stats.failed > 0 ? 'bad' : 'ok'} />
         <Tile label="Warnings" value={stats.warning} tone={stats.warning > 0 ? 'warn' : 'ok'} />
         <Tile label="Running" value={stats.running} tone="info" />
-        <Tile label="Success rate" value={stats.successPercent === null || stats.successPercent === undefined ? '—' : `${stats.successPercent.toFixed(1)} %`} tone={(stats.successPercent ?? 100) >= 90 ? 'ok' : 'warn'} />
+        <Tile
+          label="Success rate"
+          value={stats.successPercent === null || stats.successPercent === undefined ? '—' : `${stats.successPercent.toFixed(1)} %`}
+          tone={(stats.successPercent ?? 100) >= 90 ? 'ok' : 'warn'}
+        />
       </ul>
     </section>
   );

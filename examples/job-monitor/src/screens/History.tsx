@@ -119,7 +119,13 @@ export function History() {
         </fieldset>
         <label>
           Job name <span className="hint">(* matches anything)</span>
-          <input type="search" name="jobName" placeholder="e.g. vmware_*" value={form.jobName} onChange={(e) => setForm((f) => ({ ...f, jobName: e.target.value }))} />
+          <input
+            type="search"
+            name="jobName"
+            placeholder="e.g. vmware_*"
+            value={form.jobName}
+            onChange={(e) => setForm((f) => ({ ...f, jobName: e.target.value }))}
+          />
         </label>
         <label>
           Started from (UTC)

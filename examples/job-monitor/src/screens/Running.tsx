@@ -62,7 +62,12 @@ export function Running() {
   useEffect(() => {
     if (!loaded) return;
     // Changes since the newest lastUpdate the list holds: nothing between the query and the subscription is missed.
-    const since = data.jobSessions.nodes.map((n) => n.lastUpdate).filter((t): t is string => !!t).sort().at(-1) ?? null;
+    const since =
+      data.jobSessions.nodes
+        .map((n) => n.lastUpdate)
+        .filter((t): t is string => !!t)
+        .sort()
+        .at(-1) ?? null;
     return subscribeToMore({
       document: RUNNING_EVENTS,
       variables: { since },

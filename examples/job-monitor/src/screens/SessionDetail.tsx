@@ -163,7 +163,11 @@ export function SessionDetail({ id }: { id: string }) {
             </button>
             {rerunState.data?.rerunJobSession.newJobSession ? (
               <p role="status">
-                Started again as <a href={hrefOf({ screen: 'session', id: rerunState.data.rerunJobSession.newJobSession.sessionId })}>session {rerunState.data.rerunJobSession.newJobSession.sessionId}</a>.
+                Started again as{' '}
+                <a href={hrefOf({ screen: 'session', id: rerunState.data.rerunJobSession.newJobSession.sessionId })}>
+                  session {rerunState.data.rerunJobSession.newJobSession.sessionId}
+                </a>
+                .
               </p>
             ) : null}
             {rerunState.error ? <ErrorMessage error={rerunState.error} what="the rerun" verb="run" /> : null}
@@ -195,7 +199,9 @@ export function SessionDetail({ id }: { id: string }) {
             <dd>{formatTime(session.expiresAt)}</dd>
             <dt>Job</dt>
             <dd>
-              {session.job ? `${session.job.name}${session.job.policyName ? ` (policy ${session.job.policyName})` : ''}; next run ${formatTime(session.job.nextFireTime)}` : '—'}
+              {session.job
+                ? `${session.job.name}${session.job.policyName ? ` (policy ${session.job.policyName})` : ''}; next run ${formatTime(session.job.nextFireTime)}`
+                : '—'}
             </dd>
           </dl>
           <h2>Statistics</h2>
