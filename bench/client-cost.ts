@@ -36,7 +36,7 @@ const variants: Record<string, (i: number) => Promise<unknown>> = {
     s.set('pageStartIndex', String(i % 50));
     s.set('pageSize', '1');
     s.set('sort', sort);
-    return full.get(`endeavour/jobsession?${s}`, { headers: { 'x-endeavour-sessionid': login.sessionid } }).json();
+    return full.get(`endeavour/jobsession?${s.toString()}`, { headers: { 'x-endeavour-sessionid': login.sessionid } }).json();
   },
   'got, no options': (i) =>
     bare
@@ -50,7 +50,7 @@ const variants: Record<string, (i: number) => Promise<unknown>> = {
       s.set('sort', sort);
       http
         .get(
-          `${sim.base}/api/endeavour/jobsession?${s}`,
+          `${sim.base}/api/endeavour/jobsession?${s.toString()}`,
           { agent, headers: { 'x-endeavour-sessionid': login.sessionid, accept: 'application/json' } },
           (res) => {
             const c: Buffer[] = [];

@@ -91,8 +91,8 @@ async function startGateway(sppUrl: string): Promise<{ child: ChildProcess; url:
       const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(text);
       if (match) resolve(match[1]!);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}):\n${text}`)));
   });
   return { child, url };
@@ -179,7 +179,7 @@ function runSubscribers(): void {
       return;
     }
     for (const stop of stops) stop();
-    void Promise.all(clients.map((c) => c.dispose())).then(() => port.postMessage({ type: 'closed' } satisfies FromWorker));
+    void Promise.all(clients.map(async (c) => c.dispose())).then(() => port.postMessage({ type: 'closed' } satisfies FromWorker));
   });
 }
 

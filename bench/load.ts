@@ -122,7 +122,7 @@ function cannon(target: Target, opts: { connections: number; durationS?: number;
         verifyBody: (body) => target.verify(String(body ?? '')),
       },
       (error: unknown, result: autocannon.Result) => {
-        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        if (error) return reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
         resolve(
           check({
             label: opts.label ?? target.label,

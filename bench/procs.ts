@@ -69,8 +69,8 @@ async function startServer(
     text += chunk.toString();
     if (text.length > 64_000) text = text.slice(-32_000);
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
 
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
@@ -84,14 +84,14 @@ async function startServer(
     const onExit = (code: number | null, signal: string | null) => fail(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output()}`));
     function cleanup() {
       clearTimeout(timer);
-      child.stdout!.off('data', onData);
+      child.stdout.off('data', onData);
       child.off('exit', onExit);
     }
     function fail(error: Error) {
       cleanup();
       reject(error);
     }
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
   if (!base.startsWith('http://127.0.0.1:')) throw new Error(`${name} is not on 127.0.0.1: ${base}`);

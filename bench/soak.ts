@@ -198,7 +198,7 @@ function randomOrder(): JobSessionOrder[] | undefined {
     ],
     [{ field: 'STATUS', direction: 'DESC' }],
     [{ field: 'DURATION', direction: 'DESC' }],
-  ] as const) as JobSessionOrder[] | undefined;
+  ] as const);
 }
 
 const PAGE = `query Page($first: Int, $after: String, $last: Int, $before: String, $filter: JobSessionFilter, $orderBy: [JobSessionOrder!]) {

@@ -32,7 +32,7 @@ const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   },
 });
 // Imported after the build: dist/ exists now.
-const { serveApp } = (await import('../examples/job-monitor/serve.mjs')) as typeof import('../examples/job-monitor/serve.mjs');
+const { serveApp } = await import('../examples/job-monitor/serve.mjs');
 const app = await serveApp({ gatewayUrl, token, port: appPort, host: 'localhost' });
 console.log(`Job monitor at ${app.url} (another origin than the gateway at ${gatewayUrl})`);
 

@@ -129,3 +129,9 @@ export const actionConflict = (action: string, what: string, reason: string | un
     details: { action, ...(reason ? { reason } : {}) },
     cause,
   });
+
+/** An error's `extensions.code` as a label (metrics, spans): the code when it is a string, else `fallback`. */
+export function codeOf(error: { readonly extensions?: { readonly [key: string]: unknown } | undefined }, fallback = 'UNKNOWN'): string {
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : fallback;
+}

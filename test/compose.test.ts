@@ -559,7 +559,7 @@ describe('docker-compose.yml, profile "scale": Redis, two gateway replicas, a lo
     for (const [i, name] of REPLICAS.entries()) {
       const build = service(name).build;
       expect(typeof build === 'object' ? build.context : build, name).toMatch(/^\.\/?$/);
-      const config = loadConfig(envs[i]!);
+      const config = loadConfig(envs[i]);
       for (const key of Object.keys(envs[i]!)) expect(Object.keys(config.env), `${key} is read by src/config.ts`).toContain(key);
       expect(new URL(config.env.REDIS_URL!).hostname).toBe('redis');
       expect(config.auth.mode).toBe('pass-through');

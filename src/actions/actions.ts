@@ -174,7 +174,7 @@ export class Actions {
       audit(who.logger, { ...line, outcome: 'ok' });
       return value;
     } catch (error) {
-      const deliberate = isDeliberate(error) ? (error as GraphQLError) : upstreamError('the action could not be completed', error);
+      const deliberate = isDeliberate(error) ? error : upstreamError('the action could not be completed', error);
       const code = String(deliberate.extensions.code);
       // A refusal (before SPP was asked, or SPP's own 4xx) changed nothing: waiting duplicates get
       // it, then the key is free. An uncertain failure (5xx, no answer) is kept as the first

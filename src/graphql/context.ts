@@ -5,7 +5,9 @@
  * The upstream part is built on first use, so that a request without credentials can still
  * call `createSession` and fails with UNAUTHENTICATED only when it asks for SPP data.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Env } from '../config.js';
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { SppClient } from '../upstream/spp-client.js';
@@ -19,7 +21,7 @@ import { JOB_SESSIONS } from '../lists/job-sessions.js';
 import { JOBS } from '../lists/jobs.js';
 import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
 import { readByIds } from '../lists/by-id.js';
-import type { CursorCodec } from '../pagination/cursor.js';
+import { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from '../identity/auth.js';
 import type { Actions } from '../actions/actions.js';
 import type { OperationTypeHolder } from './identical-requests.js';
@@ -38,6 +40,27 @@ export interface ContextDeps {
   defaultPageSize: number;
   maxPageSize: number;
   actions: Actions;
+}
+
+/** The context factory of every request (queries over HTTP, subscriptions on any transport). */
+export type ContextFactory = (headers: IncomingHttpHeaders, requestId: string, logger: Logger) => RequestContext;
+
+/** Builds the context factory; warns when cursors will not outlive this process. */
+export function createContexts(
+  env: Env,
+  deps: Omit<ContextDeps, 'codec' | 'fanoutConcurrency' | 'defaultPageSize' | 'maxPageSize'>,
+  logger: Logger,
+): ContextFactory {
+  if (!env.CURSOR_SECRET)
+    logger.warn('CURSOR_SECRET is not set: cursors are signed with a random per-process key, so they do not survive a restart or work across replicas.');
+  const all: ContextDeps = {
+    ...deps,
+    codec: new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32)),
+    fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
+    defaultPageSize: env.PAGE_DEFAULT_SIZE,
+    maxPageSize: env.PAGE_MAX_SIZE,
+  };
+  return (headers, requestId, log) => createContext(all, headers, requestId, log);
 }
 
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext {
@@ -142,7 +165,8 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
           return Promise.all(
             ids.map(
-              (id) => fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+              async (id) =>
+                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
             ),
           );
         },

@@ -6,6 +6,7 @@
  * resolved to an operation (parse or validation errors) are `(invalid)`.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { codeOf } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 
 const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
@@ -33,7 +34,7 @@ export function graphqlMetricsPlugin<T extends BaseContext>(metrics: GatewayMetr
           metrics.graphqlDuration.observe({ operation: name, type }, Number(process.hrtime.bigint() - started) / 1e9);
           if (response.body.kind === 'single') {
             for (const error of response.body.singleResult.errors ?? []) {
-              metrics.graphqlErrors.inc({ operation: name, code: String(error.extensions?.code ?? 'UNKNOWN') });
+              metrics.graphqlErrors.inc({ operation: name, code: codeOf(error) });
             }
           }
         },

@@ -146,7 +146,7 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
               // exact reason, before any resolver (so before any upstream call) runs.
               return;
             }
-            if (!known) costs.set(document, (known = new Map()));
+            if (!known) costs.set(document, (known = new Map<string, number>()));
             if (known.size >= 100) known.clear();
             known.set(key, cost);
           }

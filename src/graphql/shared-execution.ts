@@ -23,7 +23,7 @@ function executeShared(args: ExecutionArgs, payload: unknown): Promise<Execution
   let byDocument = results.get(payload);
   if (!byDocument) results.set(payload, (byDocument = new WeakMap()));
   let byVariables = byDocument.get(args.document);
-  if (!byVariables) byDocument.set(args.document, (byVariables = new Map()));
+  if (!byVariables) byDocument.set(args.document, (byVariables = new Map<string, Promise<ExecutionResult> | ExecutionResult>()));
   const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
   let result = byVariables.get(key);
   if (!result) {
@@ -35,7 +35,7 @@ function executeShared(args: ExecutionArgs, payload: unknown): Promise<Execution
 
 export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
-  if (!isAsyncIterable(source)) return source as ExecutionResult;
+  if (!isAsyncIterable(source)) return source;
   const iterator = source[Symbol.asyncIterator]();
   // A plain iterator object, not an async generator: return() must reach the source at once,
   // even while a next() is pending (a generator would queue it behind that next()).

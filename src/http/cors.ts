@@ -66,7 +66,7 @@ export function createCorsHandler(settings: CorsSettings): CorsHandler | undefin
       let next = false;
       middleware(req, res, (error?: unknown) => {
         next = true;
-        if (error) reject(error);
+        if (error) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
         else resolve('continue');
       });
       if (next) return;

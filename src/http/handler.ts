@@ -240,7 +240,7 @@ const MALFORMED = new Set(['BAD_REQUEST']);
 export function specStatus(response: BufferedResponse): number {
   if (response.status < 400) return response.status;
   const type = response.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
-  let parsed: { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> } | unknown;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(response.body);
   } catch {

@@ -83,4 +83,12 @@ export class Readiness {
     else logger.warn({ reason: state.reason }, 'SPP is not answering yet; the gateway runs and /readyz answers 503 until it does');
     return state.ready;
   }
+
+  /** SIGTERM: 503 from now on, then wait `drainMs` while requests are still served (load balancers take the gateway out of rotation). */
+  async drain(drainMs: number, logger: Logger): Promise<void> {
+    this.startDraining();
+    if (drainMs <= 0) return;
+    logger.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served');
+    await new Promise((resolve) => setTimeout(resolve, drainMs));
+  }
 }

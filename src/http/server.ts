@@ -94,41 +94,42 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
   const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   const cors = createCorsHandler(options.cors);
-  server.on(
-    'request',
-    createHttpHandler({
-      apollo: options.apollo,
-      logger,
-      ...(metricsOnOwnPort ? {} : { metrics: registry }),
-      ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
-      routes,
-      ...(cors ? { cors } : {}),
-      ...(explorerOn
-        ? { explorer: createExplorer('/graphql', (req, res, status, body) => sendBody(req, res, status, body, env.COMPRESSION_THRESHOLD_BYTES)) }
-        : {}),
-      ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
-      compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
-      // RFC 9110 §11.6.1: the schemes a 401 accepts.
-      wwwAuthenticate:
-        options.mode === 'service-account'
-          ? 'Bearer realm="spp-jobsession-gateway"'
-          : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
-      // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
-      ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
-      identityOf: (req) => {
-        const outcome = auth.authenticate(req.headers);
-        return 'identity' in outcome ? outcome.identity.key : undefined;
-      },
-      onJoin: () => metrics.requestsJoined.inc(),
-      onRefused: (code) => {
-        metrics.graphqlRequests.inc({ operation: '(invalid)', type: 'unknown', outcome: 'error' });
-        metrics.graphqlErrors.inc({ operation: '(invalid)', code });
-      },
-      limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
-      context: options.context,
-      eventStream: options.eventStream,
-    }),
-  );
+  const handler = createHttpHandler({
+    apollo: options.apollo,
+    logger,
+    ...(metricsOnOwnPort ? {} : { metrics: registry }),
+    ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
+    routes,
+    ...(cors ? { cors } : {}),
+    ...(explorerOn
+      ? { explorer: createExplorer('/graphql', (req, res, status, body) => sendBody(req, res, status, body, env.COMPRESSION_THRESHOLD_BYTES)) }
+      : {}),
+    ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
+    compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
+    // RFC 9110 §11.6.1: the schemes a 401 accepts.
+    wwwAuthenticate:
+      options.mode === 'service-account'
+        ? 'Bearer realm="spp-jobsession-gateway"'
+        : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
+    // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
+    ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
+    identityOf: (req) => {
+      const outcome = auth.authenticate(req.headers);
+      return 'identity' in outcome ? outcome.identity.key : undefined;
+    },
+    onJoin: () => metrics.requestsJoined.inc(),
+    onRefused: (code) => {
+      metrics.graphqlRequests.inc({ operation: '(invalid)', type: 'unknown', outcome: 'error' });
+      metrics.graphqlErrors.inc({ operation: '(invalid)', code });
+    },
+    limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
+    context: options.context,
+    eventStream: options.eventStream,
+  });
+  // The handler answers its own errors; this catches only what escapes it (e.g. the tracing span).
+  server.on('request', (req, res) => {
+    handler(req, res).catch((error: unknown) => logger.error({ err: error }, 'unexpected error around the HTTP handler'));
+  });
   const port = await listen(server, env.PORT, env.HOST);
   let metricsServer: http.Server | undefined;
   if (metricsOnOwnPort) {

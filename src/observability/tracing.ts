@@ -12,6 +12,7 @@
  * wrap execution in a context (batched operations of one request share the holder: their
  * upstream spans attach to whichever operation span was set last).
  */
+import { codeOf } from '../errors.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
@@ -115,8 +116,8 @@ export function setupTracing(options: TracingOptions): Tracing | undefined {
             async willSendResponse({ response }) {
               const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
               if (errors.length > 0) {
-                span.setStatus({ code: SpanStatusCode.ERROR, message: String(errors[0]!.extensions?.code ?? 'error') });
-                span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))]);
+                span.setStatus({ code: SpanStatusCode.ERROR, message: codeOf(errors[0]!, 'error') });
+                span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => codeOf(e)))]);
               }
               span.end();
               holder.ctx = outer;

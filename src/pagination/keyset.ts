@@ -19,7 +19,8 @@ export function sortKeyOf(record: SppRecord, property: string): SortKeyValue {
   const value = record[property];
   if (value === undefined || value === null) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return String(value);
+  // SPP records are JSON: anything else is an object or array, compared by its JSON text.
+  return JSON.stringify(value);
 }
 
 /** The cursor keys of a record: its values of every sort key but the final id tie-breaker. */

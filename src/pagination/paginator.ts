@@ -156,14 +156,18 @@ export class Paginator {
     if (query.empty) return this.build(list, [], false, false, fingerprint, 0, base, at);
 
     if (direction === 'forward') {
-      let { located, total, beyond } = after ? await at.readAfter(base, after, size + 1) : await at.readFromStart(base, size + 1);
+      const read = after ? await at.readAfter(base, after, size + 1) : await at.readFromStart(base, size + 1);
+      const { total, beyond } = read;
+      let { located } = read;
       if (before) located = located.filter((l) => comparePositions(position(l.record, sort, list), before, sort) < 0);
       // Spec: with `first`, hasNextPage is whether more than `first` edges remain after both cursors
       // apply; hasPreviousPage, with `after`, whether anything lies at or before it.
       return this.build(list, located.slice(0, size), located.length > size, beyond === true, fingerprint, total, base, at);
     }
 
-    let { located, total, beyond } = before ? await at.readBefore(base, before, size + 1) : await at.readFromEnd(base, size + 1);
+    const read = before ? await at.readBefore(base, before, size + 1) : await at.readFromEnd(base, size + 1);
+    const { total, beyond } = read;
+    let { located } = read;
     if (after) located = located.filter((l) => comparePositions(position(l.record, sort, list), after, sort) > 0);
     const hasPreviousPage = located.length > size;
     return this.build(list, located.slice(Math.max(0, located.length - size)), beyond === true, hasPreviousPage, fingerprint, total, base, at);

@@ -19,6 +19,7 @@
  * A cap is learned only from evidence that records exist beyond a short answer (see
  * `capFromAnswers`), so a list that merely ends, or grows while it is read, teaches nothing.
  */
+import type { Logger } from 'pino';
 import pLimit from 'p-limit';
 import type { SppFilter, SppListPage, SppRecord, SppSort } from '../spp-api/types.js';
 
@@ -48,6 +49,16 @@ export class PageSizeMemory {
     readonly max: number,
     private readonly onLearn: (cap: number, max: number) => void = () => undefined,
   ) {}
+
+  /** SPP_PAGE_SIZE_CAP, logging once when SPP shows a lower cap (an operator learns it from the log). */
+  static logged(max: number, logger: Pick<Logger, 'warn'>): PageSizeMemory {
+    return new PageSizeMemory(max, (cap) =>
+      logger.warn(
+        { cap, max },
+        `SPP answered ${cap} records where more were asked and exist: it caps pages at ${cap}, so larger windows are read as parallel pages of ${cap} from now on.`,
+      ),
+    );
+  }
 
   /** The page size to ask: the learned cap, or the maximum. */
   get size(): number {
@@ -115,7 +126,8 @@ export function boundedLimit(concurrency: number): Limit {
     try {
       running = task();
     } catch (error) {
-      return Promise.reject(error);
+      // A task that throws before it returns a promise fails like one that rejects.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const mine = running;
     alone = mine;

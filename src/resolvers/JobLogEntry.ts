@@ -1,9 +1,10 @@
+import { textOf } from './scalars.js';
 import type { JobLogEntryResolvers } from '../__generated__/resolvers-types.js';
 import type { SppJobLogEntry } from '../spp-api/types.js';
 import { toGlobalId } from './global-id.js';
 import { logTypeOf } from '../lists/job-log.js';
 
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const text = textOf;
 
 export const JobLogEntry: JobLogEntryResolvers = {
   id: (e) => toGlobalId('JobLogEntry', `${e.jobsessionId}.${e.id}`),

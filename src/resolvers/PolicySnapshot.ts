@@ -1,6 +1,7 @@
+import { textOf } from './scalars.js';
 import type { PolicyOptionResolvers, PolicySnapshotResolvers, PolicySourceResolvers, PolicySpecResolvers } from '../__generated__/resolvers-types.js';
 
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const str = textOf;
 
 export const PolicySnapshot: PolicySnapshotResolvers = {
   id: (p) => String(p.id),

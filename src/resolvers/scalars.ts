@@ -72,3 +72,10 @@ export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
   parseValue: (value) => value,
   parseLiteral: (ast: ValueNode, variables) => valueFromASTUntyped(ast, variables),
 });
+
+/** A free-text SPP field as a GraphQL String: numbers SPP sends for text become their digits, objects their JSON. */
+export function textOf(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+}

@@ -13,13 +13,13 @@ import type { SimRequestLogEntry, SimulatorQuirks } from './types.js';
 import { SPP_BUILD, SPP_VERSION } from './version.js';
 import { JOB_FIELDS, startSchema } from './jobs.js';
 import { JOBS_BY_ID } from './generator.js';
-import type { SppJobSession, SppRecord } from '../spp-api/types.js';
+import type { SppJob, SppJobSession, SppRecord } from '../spp-api/types.js';
 import { IGNORED_LOG_FILTERS, LOG_FIELDS } from './logs.js';
 import { sessionStats } from './stats.js';
 
 export const SESSION_PATH = '/api/endeavour/session';
 export const PING_PATH = '/api/lifecycle/ping';
-export { SPP_VERSION, SPP_BUILD } from './version.js';
+export { SPP_VERSION } from './version.js';
 /** "By default, the REST API splits the response body every 100 records" (DOC-17). */
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -344,14 +344,7 @@ function sessionAction(ctx: HandlerContext, user: SimulatorUser, record: SppJobS
  * the job's start link has a schema (spp-api.md §4): a new RUNNING session; the answer is the
  * job JSON without the new session's id (clients poll livejobsessions for it).
  */
-function startJob(
-  ctx: HandlerContext,
-  user: SimulatorUser,
-  job: import('../spp-api/types.js').SppJob,
-  params: URLSearchParams,
-  text: string,
-  send: Send,
-): void {
+function startJob(ctx: HandlerContext, user: SimulatorUser, job: SppJob, params: URLSearchParams, text: string, send: Send): void {
   if (params.get('action') !== 'start') {
     return send(400, errorBody('XSBInvalidArgumentException', `Unknown action ${JSON.stringify(params.get('action'))} on a job: expected start.`));
   }

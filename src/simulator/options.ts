@@ -162,7 +162,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, argv: string[] = []): Sim
       strict: true,
       allowPositionals: false,
     });
-    flags = parsed.values as Record<string, string | undefined>;
+    flags = parsed.values;
   } catch (error) {
     throw new SimulatorConfigError(`Invalid command line: ${(error as Error).message.split('\n')[0]}`);
   }

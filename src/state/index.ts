@@ -7,8 +7,8 @@ import { InMemoryState } from './memory.js';
 import { RedisState, type RedisStateOptions } from './redis.js';
 import type { SharedState } from './types.js';
 
-export type { SharedState, Lease, OnceOptions } from './types.js';
-export { Sealer, keyHasher, deriveKey } from './sealing.js';
+export type { SharedState } from './types.js';
+export { Sealer, deriveKey } from './sealing.js';
 
 export async function createSharedState(
   env: Pick<Env, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_LEASE_MS' | 'REDIS_TIMEOUT_MS'>,

@@ -13,7 +13,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
-import { GraphQLError, parse, specifiedRules, validate, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
 import { LRUCache } from 'lru-cache';
@@ -141,7 +141,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     }
     // Actions change SPP: they run only as POST /graphql, under CSRF prevention, the idempotency
     // rules and HTTP semantics (README "Actions"), never over a WebSocket or an event stream (a GET).
-    if (operation.operation === 'mutation') {
+    if (operation.operation === OperationTypeNode.MUTATION) {
       return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Mutations are not accepted over a subscription transport: send them as POST /graphql.')] };
     }
     const costKey = `${operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${query}`;

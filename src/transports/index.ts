@@ -9,6 +9,7 @@
  */
 import type { Server, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { OperationTypeNode } from 'graphql';
 import { gatewayError, ErrorCode } from '../errors.js';
 import { attachWebSocketTransport, type TransportOptions } from './ws.js';
 import { createEventStreamHandler } from './sse.js';
@@ -26,7 +27,7 @@ export interface SubscriptionTransports {
 }
 
 /** The query limits plus the subscription transports' own (SUBSCRIPTION_*, MAX_BODY_BYTES). */
-export function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOptions['limits'] {
+function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOptions['limits'] {
   return {
     ...limits,
     maxDocumentBytes: env.MAX_DOCUMENT_BYTES,
@@ -38,8 +39,21 @@ export function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOp
 
 export function createSubscriptionTransports(
   httpServer: Server,
-  options: Omit<TransportOptions, 'connections' | 'check'> & { trustedDocuments?: TrustedDocuments | undefined },
+  env: Env,
+  settings: Omit<TransportOptions, 'connections' | 'check' | 'limits' | 'path' | 'allowedOrigins'> & {
+    queryLimits: QueryLimits;
+    /** The origins CORS allows: subscriptions accept them too unless SUBSCRIPTION_ALLOWED_ORIGINS says otherwise. */
+    corsOrigins: TransportOptions['allowedOrigins'];
+    trustedDocuments?: TrustedDocuments | undefined;
+  },
 ): SubscriptionTransports {
+  const { queryLimits, corsOrigins, ...rest } = settings;
+  const options = {
+    ...rest,
+    limits: subscriptionLimitsOf(env, queryLimits),
+    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? corsOrigins,
+    path: '/graphql',
+  };
   const connections = { count: 0 };
   const check = createOperationChecker(options.schema, options.limits, options.trustedDocuments);
   const streams = new Set<ServerResponse>();
@@ -70,7 +84,7 @@ export function createSubscriptionTransports(
         async requestDidStart() {
           return {
             async didResolveOperation({ operation }) {
-              if (operation?.operation === 'subscription') {
+              if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
                 throw gatewayError(
                   ErrorCode.BAD_REQUEST,
                   'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',

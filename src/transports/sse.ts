@@ -40,8 +40,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     onSubscribe(req, params) {
       const checked = options.check(params);
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
-      const raw = req.raw as IncomingMessage;
-      const res = (req.context as { res: ServerResponse }).res;
+      const raw = req.raw;
+      const res = req.context.res;
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
       const contextValue = {

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { type GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../graphql/context.js';
 import type { Authenticator } from '../identity/auth.js';
@@ -35,7 +35,7 @@ export interface TransportOptions {
   /** The per-operation context, as for queries. */
   context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext;
   /** The error masking of queries (src/graphql/error-masking.ts). */
-  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The document checks (one cache for both transports). */
   check(params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation;
   /** Open connections over both transports. */

@@ -13,8 +13,8 @@ export { SppClient, type UpstreamMetrics } from './spp-client.js';
 /** An SPP client with the per-server settings of the environment (SPP_*). */
 export function createSppClient(
   env: Env,
+  baseUrl: string,
   deps: {
-    baseUrl: string;
     ca: string | Buffer | undefined;
     metrics: UpstreamMetrics;
     shared: SharedState;
@@ -25,7 +25,7 @@ export function createSppClient(
   return new SppClient({
     metrics: deps.metrics,
     shared: deps.shared,
-    baseUrl: deps.baseUrl,
+    baseUrl,
     connectTimeoutMs: env.SPP_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: env.SPP_RESPONSE_TIMEOUT_MS,
     retryLimit: env.SPP_RETRY_LIMIT,

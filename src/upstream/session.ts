@@ -20,8 +20,6 @@ export interface UpstreamIdentity {
   renew(stale: string): Promise<string | null>;
 }
 
-export type LoginFn = (username: string, password: string) => Promise<string>;
-
 /**
  * A session obtained with a username and password, shared by every request that speaks
  * as that user. Concurrent callers share one login (single flight); a renew for a session

@@ -20,7 +20,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import got, { HTTPError, RequestError, TimeoutError, type Got } from 'got';
+import got, { HTTPError, RequestError, TimeoutError, type ExtendOptions, type Got } from 'got';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GraphQLError } from 'graphql';
@@ -59,7 +59,7 @@ export interface SppClientOptions {
   logger: Logger;
   metrics: UpstreamMetrics;
   /** Extra got options merged last, e.g. the tracing hooks (src/observability/tracing.ts). */
-  extend?: import('got').ExtendOptions;
+  extend?: ExtendOptions;
   /** Single flight and answer cache shared with other replicas (in memory, i.e. this process only, by default). */
   shared?: SharedState;
 }

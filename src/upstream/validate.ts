@@ -76,7 +76,7 @@ export function parseJobLogEntry(body: unknown): SppJobLogEntry {
 export function parseJobSessionStats(body: unknown): SppJobSessionStats {
   const record = objectOf(body, 'the statistics');
   for (const [key, value] of Object.entries(record)) if (value !== null && value !== undefined && typeof value !== 'number') fail(`${key} is not a number`);
-  return record as SppJobSessionStats;
+  return record;
 }
 
 /** Any list answer: the records under `recordsKey`, each checked by `parse`; `total` a number (0 when absent). */

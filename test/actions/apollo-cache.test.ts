@@ -58,8 +58,8 @@ describe("Apollo Client's normalised cache after an action", () => {
     expect((result.data as any).cancelJobSession.jobSession).toEqual({ __typename: 'JobSession', id: target.id, status: 'CANCELING', availableActions: [] });
 
     // Both queries answer from the cache (cache-only: a refetch would fail the read), with the new status.
-    const fromList = client.readQuery({ query: SESSIONS, variables: { filter: { status: ['RUNNING'] } } }) as any;
-    const fromOne = client.readQuery({ query: SESSION, variables: { id: target.id } }) as any;
+    const fromList = client.readQuery<any>({ query: SESSIONS, variables: { filter: { status: ['RUNNING'] } } });
+    const fromOne = client.readQuery<any>({ query: SESSION, variables: { id: target.id } });
     expect(fromList.jobSessions.nodes.find((n: any) => n.id === target.id)).toMatchObject({ status: 'CANCELING', availableActions: [] });
     expect(fromOne.jobSession).toMatchObject({ id: target.id, status: 'CANCELING', availableActions: [] });
     const again = await client.query({ query: SESSION, variables: { id: target.id }, fetchPolicy: 'cache-first' });

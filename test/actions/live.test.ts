@@ -34,7 +34,7 @@ describe('actions seen by subscribers', () => {
       { input: { jobId: job.id } },
       auth,
     );
-    const sessionId = (started.body.data as any).startJob.jobSession.sessionId as string;
+    const sessionId = started.body.data.startJob.jobSession.sessionId as string;
     await h.gateway.live.registry.nextPolls();
     const added = { kind: 'ADDED', sessionId, previousStatus: null, session: { sessionId, jobId: job.id, status: 'RUNNING', availableActions: ['CANCEL'] } };
     await until(() => overWs.data.length >= 1 && overSse.data.length >= 1, 'the ADDED event');

@@ -65,7 +65,7 @@ describe.skipIf(!chromium)('in Chromium', () => {
       await page.click('.graphiql-execute-button');
       const response = await run;
       expect(response.status()).toBe(200);
-      expect(((await response.json()) as any).data.jobSessions.totalCount).toBe(30);
+      expect((await response.json()).data.jobSessions.totalCount).toBe(30);
       await page.waitForFunction("document.querySelector('.result-window')?.textContent?.includes('totalCount')", { timeout: 20_000 });
 
       const origin = new URL(h.gateway.url).origin;

@@ -93,7 +93,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
   it("Running now shows exactly the simulator's running sessions; one the simulator starts appears and one that finishes leaves, without a reload", async () => {
     await page.goto(`${app.url}#/running`);
     await page.waitForSelector('[data-testid="running-table"]', WAIT);
-    await page.evaluate(() => ((window as any).__sameDocument = true));
+    await page.evaluate(() => (window.__sameDocument = true));
     expect(simRunning().length).toBeGreaterThan(0);
     await showsExactly('running-table', simRunning);
     expect(sameSet(await idsOnScreen('running-table'), simRunning())).toBe(true);
@@ -115,7 +115,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     expect(finished, 'a running session finished within 50 steps').toBeDefined();
     await page.waitForSelector(`[data-testid="running-table"] tr[data-session-id="${finished!.id}"]`, { ...WAIT, hidden: true });
     await showsExactly('running-table', simRunning);
-    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     // Progress bars and status words, not colour alone.
     const firstRow = await page.$eval('[data-testid="running-table"] tbody tr', (row) => ({
       status: row.querySelector('[data-status]')?.textContent,
@@ -147,7 +147,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     // The screen changed from the mutation's answer in the cache: the one request was the mutation.
     expect(posted.map((p) => p.operationName)).toEqual(['CancelJobSession']);
     expect(await page.$eval(button, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
-    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
 
     h.sim.step({ insert: 0 }); // SPP finishes the cancel: CANCELED, so it leaves "Running now"
     expect(h.sim.get(target.id)!.status).toBe('CANCELED');

@@ -135,14 +135,12 @@ function selectionArb(schema: GraphQLSchema, type: GraphQLNamedType, depth: numb
   if (isLeafType(type)) return fc.constant({ text: '', variables: [] });
   if (isInterfaceType(type) || isUnionType(type)) {
     const possible = schema.getPossibleTypes(type);
-    return fc
-      .constantFrom(...possible)
-      .chain((t) =>
-        selectionArb(schema, t, depth, cursors, counter).map((inner) => ({
-          text: `{ __typename ... on ${t.name} ${inner.text} }`,
-          variables: inner.variables,
-        })),
-      );
+    return fc.constantFrom(...possible).chain((t) =>
+      selectionArb(schema, t, depth, cursors, counter).map((inner) => ({
+        text: `{ __typename ... on ${t.name} ${inner.text} }`,
+        variables: inner.variables,
+      })),
+    );
   }
   if (!isObjectType(type)) return fc.constant({ text: '', variables: [] });
   const fields = Object.values((type as GraphQLObjectType).getFields()).filter((f) => depth > 0 || isLeafType(getNamedType(f.type)));
@@ -166,7 +164,7 @@ function fieldArb(
     ...args.map((arg) =>
       fc.oneof(
         { weight: isNonNullType(arg.type) ? 12 : 2, arbitrary: inputValueArb(arg.type, arg.name, cursors).map((value) => ({ arg, value, present: true })) },
-        { weight: isNonNullType(arg.type) ? 1 : 3, arbitrary: fc.constant({ arg, value: undefined as unknown, present: false }) },
+        { weight: isNonNullType(arg.type) ? 1 : 3, arbitrary: fc.constant({ arg, value: undefined, present: false }) },
       ),
     ),
   );

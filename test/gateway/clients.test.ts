@@ -65,7 +65,7 @@ describe("Apollo Client's relayStylePagination", () => {
       const more = await observable.fetchMore({ variables: { after: pageInfo.endCursor } });
       pageInfo = (more.data as any).jobSessions.pageInfo;
     }
-    const merged = apollo.readQuery({ query: QUERY, variables: { first: 40 } }) as any;
+    const merged = apollo.readQuery<any>({ query: QUERY, variables: { first: 40 } });
     expect(merged.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(expected.slice(0, 160));
     expect(merged.jobSessions.pageInfo.hasNextPage).toBe(true);
     stop();
@@ -76,7 +76,7 @@ describe("Apollo Client's relayStylePagination", () => {
     const { observable, first: tail, stop } = await watch(apollo, { last: 50 });
     expect(tail.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(expected.slice(-50));
     await observable.fetchMore({ variables: { last: 50, before: tail.jobSessions.pageInfo.startCursor } });
-    const merged = apollo.readQuery({ query: QUERY, variables: { last: 50 } }) as any;
+    const merged = apollo.readQuery<any>({ query: QUERY, variables: { last: 50 } });
     stop();
     expect(merged.jobSessions.edges.map((e: any) => e.node.sessionId)).toEqual(expected.slice(-100));
     expect(merged.jobSessions.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });

@@ -1,3 +1,4 @@
+import { Kind, OperationTypeNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
@@ -57,7 +58,7 @@ describe('clients', () => {
     const link = ApolloLink.split(
       ({ query }) => {
         const definition = getMainDefinition(query);
-        return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
+        return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION;
       },
       new GraphQLWsLink(wsClient),
       new HttpLink({ uri: h.gateway.url }),
@@ -81,7 +82,7 @@ describe('clients', () => {
     await until(() => h.gateway.live.registry.size === 1);
     await runChanges();
 
-    const current = () => (apollo.readQuery({ query: RUNNING_JOBS, variables: { filter: ACTIVE_FILTER } }) as any).jobSessions.nodes as Node[];
+    const current = () => apollo.readQuery<any>({ query: RUNNING_JOBS, variables: { filter: ACTIVE_FILTER } }).jobSessions.nodes as Node[];
     const expected = await fresh();
     await until(() => JSON.stringify(current().map((n) => n.sessionId)) === JSON.stringify(expected.map((n) => n.sessionId)), 'the cached list converges');
     expect(current().map(({ sessionId, lastUpdate }) => ({ sessionId, lastUpdate }))).toEqual(

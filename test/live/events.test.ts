@@ -58,15 +58,13 @@ describe('jobSessionEvents', () => {
     await until(() => events.data.length >= 2);
     await h.gateway.live.registry.nextPolls();
     expect(events.data.map((d: any) => ({ ...d.jobSessionEvents, at: typeof d.jobSessionEvents.at }))).toEqual(
-      [...expired]
-        .sort()
-        .map((id) => ({
-          kind: 'REMOVED',
-          sessionId: id,
-          session: null,
-          previousStatus: h.sim.list().length > 0 ? oldest.find((s) => s.id === id)!.status : null,
-          at: 'string',
-        })),
+      [...expired].sort().map((id) => ({
+        kind: 'REMOVED',
+        sessionId: id,
+        session: null,
+        previousStatus: h.sim.list().length > 0 ? oldest.find((s) => s.id === id)!.status : null,
+        at: 'string',
+      })),
     );
     events.stop();
     await ws.dispose();

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
-import { ACTIVE_FILTER, EVENTS, LIVE_ENV, collect, sseClient, until, wsClient, wsUrl } from './support.js';
+import { ACTIVE_FILTER, EVENTS, LIVE_ENV, collect, until, wsClient, wsUrl } from './support.js';
 
 const TOKEN = 'live-test-token-0123456789abcdef';
 const SMALL = 'subscription($filter: JobSessionFilter) { jobSessionEvents(filter: $filter) { kind sessionId } }';
@@ -18,7 +18,7 @@ function rawSocket(h: Harness, headers: Record<string, string> = {}, init?: Reco
     socket.on('error', () => undefined);
   });
   socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', ...(init ? { payload: init } : {}) })));
-  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  socket.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString('utf8'))));
   return { socket, messages, ended };
 }
 

@@ -83,7 +83,7 @@ describe('one poller per identity and filter', () => {
     h.resetUpstreamCalls();
     await sleep(10 * Number(LIVE_ENV.SUBSCRIPTION_POLL_MS));
     expect(h.upstreamCalls()).toEqual([]);
-    await Promise.all(wsClients.map((c) => c.dispose()));
+    await Promise.all(wsClients.map(async (c) => c.dispose()));
     for (const c of sseClients) c.dispose();
     await expect.poll(() => gauge('live_connections'), { timeout: 15_000 }).toBe(0);
   });

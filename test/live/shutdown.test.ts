@@ -40,7 +40,7 @@ describe('shutdown', () => {
     const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
     const messages: any[] = [];
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data));
+      const message = JSON.parse((data as Buffer).toString('utf8'));
       messages.push(message);
       if (message.type === 'connection_ack') {
         socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { jobSessionEvents { kind sessionId } }' } }));

@@ -30,7 +30,7 @@ export function collect<T = any>(client: Subscribable, query: string, variables?
     {
       next: (result) => {
         collected.results.push(result as Collected<T>['results'][number]);
-        if (result.data) collected.data.push(result.data as T);
+        if (result.data) collected.data.push(result.data);
       },
       error: (error) => collected.errors.push(error),
       complete: () => (collected.completed = true),

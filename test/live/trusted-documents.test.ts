@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { LIVE_ENV, sseClient, until, wsClient } from './support.js';
+import { LIVE_ENV, type sseClient, until, wsClient } from './support.js';
 
 const TRUSTED = 'subscription Running { jobSessionEvents(filter: { status: [RUNNING, PENDING] }) { kind sessionId } }';
 const HASH = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';

@@ -34,8 +34,8 @@ function npmStart(env: Record<string, string>): Promise<Started> {
       child.kill('SIGKILL');
       reject(new Error(`npm start did not become ready\n${out}`));
     }, 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => (out += String(chunk)));
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => (out += String(chunk)));
+    child.stdout.on('data', (chunk: Buffer) => {
       out += String(chunk);
       const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(out);
       if (match) {

@@ -210,9 +210,7 @@ describe('Paginator (property-based, against a model of SPP)', () => {
           const e = engine({
             ...setup,
             list:
-              setup.list.length > 0
-                ? setup.list
-                : [{ ...setup.list[0], id: '1', start: 0, jobName: 'x', jobId: '1', status: 'COMPLETED', type: 'catalog' } as SppJobSession],
+              setup.list.length > 0 ? setup.list : [{ ...setup.list[0], id: '1', start: 0, jobName: 'x', jobId: '1', status: 'COMPLETED', type: 'catalog' }],
           });
           let args: PageArgs;
           if (bad === 'altered' || bad === 'foreign') {
@@ -255,21 +253,20 @@ describe('Paginator (property-based, against a model of SPP)', () => {
 
 /** Counterexamples the generators found, kept as they were shrunk (see the closing note of issue 15). */
 describe('Paginator regressions found by the property tests', () => {
-  const session = (id: string, jobName: string): SppJobSession =>
-    ({
-      id,
-      start: 1_760_000_000_000,
-      jobName,
-      jobId: '1001',
-      status: 'COMPLETED',
-      type: 'protection',
-      subType: null,
-      serviceId: 'serviceprovider.protection.hypervisor',
-      subPolicyType: null,
-      hasCatalog: false,
-      duration: null,
-      end: null,
-    }) as SppJobSession;
+  const session = (id: string, jobName: string): SppJobSession => ({
+    id,
+    start: 1_760_000_000_000,
+    jobName,
+    jobId: '1001',
+    status: 'COMPLETED',
+    type: 'protection',
+    subType: null,
+    serviceId: 'serviceprovider.protection.hypervisor',
+    subPolicyType: null,
+    hasCatalog: false,
+    duration: null,
+    end: null,
+  });
   const plain: Quirks = { totalZero: false, ignorePageSize: false, serverMax: undefined, shortAnswers: false };
   const { id: _id, ...fieldsOf9 } = session('', '9');
 

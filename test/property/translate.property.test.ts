@@ -49,8 +49,13 @@ const FIELD = { START: 'start', END: 'end', DURATION: 'duration', JOB_NAME: 'job
 /** What an orderBy means: nulls first, numbers (and numeric names) before other text, then the id. */
 function orderedDirectly(records: SppJobSession[], orderBy: JobSessionOrder[] | undefined): string[] {
   const keys = orderBy && orderBy.length > 0 ? orderBy : [{ field: 'START' as const, direction: 'DESC' as const }];
-  const rank = (v: unknown): [number, number | string] =>
-    v === null || v === undefined ? [0, 0] : typeof v === 'number' ? [1, v] : /^-?\d+(\.\d+)?$/.test(String(v)) ? [1, Number(v)] : [2, String(v)];
+  // Sort keys of job sessions are numbers, strings or null.
+  const rank = (v: unknown): [number, number | string] => {
+    if (v === null || v === undefined) return [0, 0];
+    if (typeof v === 'number') return [1, v];
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    return /^-?\d+(\.\d+)?$/.test(text) ? [1, Number(text)] : [2, text];
+  };
   const cmp = (a: unknown, b: unknown) => {
     const [ra, va] = rank(a);
     const [rb, vb] = rank(b);

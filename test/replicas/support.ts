@@ -33,7 +33,7 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
   });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += String(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => (out += String(chunk)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -43,7 +43,7 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
       clearTimeout(timer);
       reject(new Error(`the replica exited (${code})\n${out}`));
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       const before = out;
       out += String(chunk);
       const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(out);

@@ -40,14 +40,14 @@ describe('the cost of nested connections', () => {
     const { status, body } = await h.gql(SCREENS);
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    expect((body.data as any).failed.edges.length).toBeGreaterThan(100);
+    expect(body.data.failed.edges.length).toBeGreaterThan(100);
   });
 
   it('prices a log per session as what it is: 100 sessions × 100 entries pass, 1000 × 100 are refused before any upstream call', async () => {
     const nested = (sessions: number) => `{ jobSessions(first: ${sessions}) { nodes { log(first: 100) { nodes { message } } } } }`;
     const ok = await h.gql(nested(100));
     expect(ok.status).toBe(200);
-    expect((ok.body.data as any).jobSessions.nodes).toHaveLength(100);
+    expect(ok.body.data.jobSessions.nodes).toHaveLength(100);
     h.resetUpstreamCalls();
     const refused = await h.gql(nested(1000));
     expect(refused.status).toBe(400);

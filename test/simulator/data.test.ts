@@ -128,7 +128,7 @@ describe('generated data', () => {
     expect(active.length).toBeGreaterThan(0);
     expect(active.filter((r) => r.start <= NOW - 2 * 3_600_000 || r.end !== null || r.duration !== null)).toEqual([]);
     const finished = all.filter((x) => !active.includes(x));
-    expect(finished.filter((r) => r.end !== r.start + r.duration! || r.end! > NOW || r.percent === null)).toEqual([]);
+    expect(finished.filter((r) => r.end !== r.start + r.duration! || r.end > NOW || r.percent === null)).toEqual([]);
     expect(finished.filter((r) => r.id !== IBM_SAMPLE_SESSION_ID && r.percent !== 100)).toEqual([]);
   });
 

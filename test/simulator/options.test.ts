@@ -74,7 +74,7 @@ describe('optionsFromEnv', () => {
   ])('rejects %j %j with one line naming the setting', (env, argv, message) => {
     let error: unknown;
     try {
-      optionsFromEnv(env, argv as string[]);
+      optionsFromEnv(env, argv);
     } catch (e) {
       error = e;
     }

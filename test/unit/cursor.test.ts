@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphQLError } from 'graphql';
+import { type GraphQLError } from 'graphql';
 import { CursorCodec, queryFingerprint } from '../../src/pagination/cursor.js';
 
 const codec = new CursorCodec(Buffer.from('a test secret of enough length'));

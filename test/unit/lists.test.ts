@@ -9,7 +9,7 @@ import { createWindowReader, readWindow, type PageFetcher } from '../../src/pagi
 import { jobStatusOf } from '../../src/resolvers/Job.js';
 import type { SppFilter, SppJob, SppJobLogEntry } from '../../src/spp-api/types.js';
 
-const jobs = Array.from({ length: 30 }, (_, i) => ({ id: String(1000 + i), name: `job-${i}` }) as SppJob);
+const jobs = Array.from({ length: 30 }, (_, i) => ({ id: String(1000 + i), name: `job-${i}` }));
 
 /** An upstream job list that honours (or ignores) an IN filter on id; it records every call. */
 function upstream(honoursIn: boolean) {
@@ -100,7 +100,7 @@ describe('withLocalCondition', () => {
 
 describe('withLocalCondition on a capped upstream', () => {
   it('reads a long list in parallel pages once SPP showed its cap and its total, not page after page', async () => {
-    const long = Array.from({ length: 950 }, (_, i) => ({ id: String(10_000 + i), name: `job-${i}` }) as SppJob);
+    const long = Array.from({ length: 950 }, (_, i) => ({ id: String(10_000 + i), name: `job-${i}` }));
     const calls: Array<[number, number]> = [];
     let inFlight = 0;
     let most = 0;

@@ -6,8 +6,16 @@ import { canonicalFilter } from '../../src/live/service.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 
 /** A session with start = id (so newest first is id DESC), as the simulator numbers them. */
-const s = (id: number, status = 'RUNNING', percent = 10, lastUpdate = id): SppJobSession =>
-  ({ id: String(id), start: id, status, percent, lastUpdate, jobName: 'j', jobId: '1', type: 'protection' }) as SppJobSession;
+const s = (id: number, status = 'RUNNING', percent = 10, lastUpdate = id): SppJobSession => ({
+  id: String(id),
+  start: id,
+  status,
+  percent,
+  lastUpdate,
+  jobName: 'j',
+  jobId: '1',
+  type: 'protection',
+});
 
 const state = (sessions: SppJobSession[], edge: SppJobSession | null): WatchState => ({ seen: new Map(sessions.map((x) => [x.id, x])), edge });
 const observe = (window: SppJobSession[], windowFull: boolean, tracked: SppJobSession[] = [], trackedAsked: string[] = []): Observation => ({

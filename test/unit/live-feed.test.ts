@@ -5,8 +5,16 @@ import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
 
 const identity: UpstreamIdentity = { key: 'test', sessionId: async () => 's', renew: async () => null };
-const session = (id: number, status: string): SppJobSession =>
-  ({ id: String(id), start: id, status, percent: 0, lastUpdate: id, jobName: 'j', jobId: '1', type: 'catalog' }) as SppJobSession;
+const session = (id: number, status: string): SppJobSession => ({
+  id: String(id),
+  start: id,
+  status,
+  percent: 0,
+  lastUpdate: id,
+  jobName: 'j',
+  jobId: '1',
+  type: 'catalog',
+});
 
 /** A feed over a scripted SPP: each read answers the next scripted outcome (the last repeats). */
 function scriptedFeed(script: Array<SppJobSession[] | Error>) {
