@@ -1,6 +1,6 @@
 /**
  * Errors that say what was wrong with the right code, whichever way the input arrived, and a
- * README that lists every code and whose examples keep working.
+ * documentation (README.md, docs/) that lists every code and whose examples keep working.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,11 +56,16 @@ describe('error messages', () => {
   });
 });
 
-describe('the README', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+describe('the documentation', () => {
+  const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+  const schemaDoc = read('docs/schema.md');
+  const docs = ['README.md', 'docs/schema.md', 'docs/live-updates.md', 'docs/security.md'].map(read).join('\n');
 
-  it('lists every error code with its HTTP status in the Errors table', () => {
-    const errors = readme.slice(readme.indexOf('### Errors'), readme.indexOf('## Security'));
+  it("lists every error code with its HTTP status in docs/schema.md's Errors table", () => {
+    const start = schemaDoc.indexOf('\n## Errors\n');
+    expect(start, 'docs/schema.md has an Errors section').toBeGreaterThanOrEqual(0);
+    const next = schemaDoc.indexOf('\n## ', start + 1);
+    const errors = schemaDoc.slice(start, next < 0 ? undefined : next);
     for (const code of Object.values(ErrorCode)) {
       const row = errors.split('\n').find((line) => line.includes(`\`${code}\``));
       expect(row, `${code} has a row`).toBeDefined();
@@ -70,7 +75,7 @@ describe('the README', () => {
 
   it('has example queries that validate against the schema and hold no date that goes stale', () => {
     const schema = buildSchema(typeDefs);
-    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = [...docs.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThanOrEqual(5);
     for (const block of blocks) {
       expect(
