@@ -23,7 +23,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
-import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import type { IdempotencyStore } from './idempotency.js';
+import { RedisIdempotencyStore } from './redis-idempotency.js';
 import { keyHasher, Sealer } from './sealing.js';
 import type { Counter, Gauge } from 'prom-client';
 
@@ -88,8 +89,8 @@ export class RedisState implements SharedState {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
   private readonly localLeases = new Map<string, number>();
-  /** Claims waiting for another replica's outcome, by hashed key. */
-  private readonly settling = new Map<string, Set<(outcome: StoredOutcome) => void>>();
+  /** Created on first use; told of outcomes announced by other replicas. */
+  private idempotencyStore: RedisIdempotencyStore | undefined;
   private readonly idempotencyChannel: string;
   private degraded = false;
   private closed = false;
@@ -268,70 +269,16 @@ export class RedisState implements SharedState {
     };
   }
 
-  /**
-   * Idempotency keys in Redis: a claim is SET NX PX (sealed fingerprint), the outcome replaces it
-   * for the window and is announced to claims waiting on other replicas. A claim whose first
-   * replica died before settling resolves, when it expires, to an error that says the outcome is
-   * unknown: never to a second submission. With Redis unreachable, claims fall back to this
-   * process's store (a repeated submission then acts once per replica).
-   */
+  /** Idempotency keys in Redis (redis-idempotency.ts): one store per gateway, told of outcomes settled on other replicas. */
   idempotency(): IdempotencyStore {
-    const local = new InMemoryIdempotencyStore();
-    const localKeys = new Set<string>();
-    const name = (key: string) => `${this.prefix}idempotency:${this.hash(key)}`;
-    return {
-      claim: async (key, fingerprint, ttlMs): Promise<Claim> => {
-        const id = name(key);
-        if (localKeys.has(key)) return local.claim(key, fingerprint, ttlMs);
-        const claimed = await this.attempt('idempotency', () =>
-          this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'),
-        );
-        if (claimed === undefined) {
-          localKeys.add(key);
-          return local.claim(key, fingerprint, ttlMs);
-        }
-        if (claimed === 'OK') return { first: true };
-        let resolveOutcome!: (outcome: StoredOutcome) => void;
-        const outcome = new Promise<StoredOutcome>((resolve) => (resolveOutcome = resolve));
-        let waiting = this.settling.get(id);
-        if (!waiting) this.settling.set(id, (waiting = new Set()));
-        const timer = setTimeout(
-          () =>
-            finish({
-              ok: false,
-              error: {
-                message:
-                  'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.',
-                extensions: { code: 'UPSTREAM_UNAVAILABLE' },
-              },
-            }),
-          Math.max(1, ttlMs),
-        );
-        timer.unref();
-        const finish = (settled: StoredOutcome) => {
-          clearTimeout(timer);
-          this.settling.get(id)?.delete(finish);
-          if (this.settling.get(id)?.size === 0) this.settling.delete(id);
-          resolveOutcome(settled);
-        };
-        waiting.add(finish);
-        // Registered first, read second: an outcome settled in between is read here, one settled after is announced.
-        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
-        const stored = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string; o?: StoredOutcome }) : {};
-        if (stored.o) finish(stored.o);
-        return { first: false, fingerprint: stored.f ?? fingerprint, outcome };
-      },
-      settle: async (key, outcome, keepMs) => {
-        if (localKeys.delete(key)) return local.settle(key, outcome, keepMs);
-        const id = name(key);
-        const sealed = await this.attempt('idempotency', () => this.commands.get(id));
-        const fingerprint = sealed ? (JSON.parse(this.sealer.open(sealed, id) ?? '{}') as { f?: string }).f : undefined;
-        if (keepMs > 0)
-          await this.attempt('idempotency', () => this.commands.set(id, this.sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
-        else await this.attempt('idempotency', () => this.commands.del(id));
-        await this.attempt('idempotency', () => this.commands.publish(this.idempotencyChannel, `${id} ${this.sealer.seal(JSON.stringify(outcome), id)}`));
-      },
-    };
+    this.idempotencyStore ??= new RedisIdempotencyStore({
+      commands: this.commands,
+      name: (key) => `${this.prefix}idempotency:${this.hash(key)}`,
+      sealer: this.sealer,
+      channel: this.idempotencyChannel,
+      attempt: (operation, command) => this.attempt(operation, command),
+    });
+    return this.idempotencyStore;
   }
 
   async close(): Promise<void> {
@@ -406,11 +353,7 @@ export class RedisState implements SharedState {
       return;
     }
     if (channel === this.idempotencyChannel) {
-      const space = message.indexOf(' ');
-      const id = message.slice(0, space);
-      const waiting = this.settling.get(id);
-      const opened = waiting ? this.sealer.open(message.slice(space + 1), id) : null;
-      if (waiting && opened !== null) for (const finish of [...waiting]) finish(JSON.parse(opened) as StoredOutcome);
+      this.idempotencyStore?.onSettled(message);
       return;
     }
     const entry = this.handlers.get(channel);
