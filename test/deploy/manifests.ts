@@ -29,8 +29,14 @@ function which(name: string): string | undefined {
   return found && existsSync(found) ? found : undefined;
 }
 
-export const kubectlPath: string | undefined = process.env.KUBECTL ?? which('kubectl');
-export const yamllintPath: string | undefined = process.env.YAMLLINT ?? which('yamllint');
+/** KUBECTL / YAMLLINT name the tool's path; set empty, they make the tests behave as on a machine without it. */
+const tool = (variable: string, name: string): string | undefined => {
+  const given = process.env[variable];
+  if (given === undefined) return which(name);
+  return given !== '' && existsSync(given) ? given : undefined;
+};
+export const kubectlPath = tool('KUBECTL', 'kubectl');
+export const yamllintPath = tool('YAMLLINT', 'yamllint');
 export const inCI = process.env.CI === 'true';
 
 /** What `kubectl kustomize` prints for one kustomization directory (relative to deploy/kubernetes). */

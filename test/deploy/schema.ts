@@ -8,7 +8,8 @@
  * `readinesProbe` would pass and the API server would drop it. The package's TypeScript
  * interfaces are generated from the same OpenAPI definitions, so the second check compiles every
  * object as an object literal of its interface: TypeScript's excess-property check rejects every
- * field the schema does not define, at any depth.
+ * field the schema does not define, at any depth (the first one of each object: once it is fixed,
+ * the next one shows).
  */
 import ts from 'typescript';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
