@@ -237,6 +237,17 @@ export function consistencyProblems(objects: readonly K8sObject[], facts: Gatewa
       }
     }
   }
+  // ingress-nginx: a read may wait on SPP for every attempt (the retries of SPP_RETRY_LIMIT) of
+  // SPP_RESPONSE_TIMEOUT_MS; the controller must not cut it off first. SSE needs no buffering.
+  const longestReadS = ((config.env.SPP_RETRY_LIMIT + 1) * config.env.SPP_RESPONSE_TIMEOUT_MS) / 1_000;
+  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    const notes = ingress.metadata.annotations ?? {};
+    for (const name of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      const seconds = Number(notes[`nginx.ingress.kubernetes.io/${name}`] ?? 60);
+      if (!(seconds > longestReadS)) problems.push(`${nameOf(ingress)}: ${name} ${seconds} s is not above the longest upstream read (${config.env.SPP_RETRY_LIMIT + 1} attempts of ${config.env.SPP_RESPONSE_TIMEOUT_MS} ms)`);
+    }
+    if (notes['nginx.ingress.kubernetes.io/proxy-buffering'] !== 'off') problems.push(`${nameOf(ingress)}: proxy-buffering is not off: SSE events would wait in the controller's buffer`);
+  }
   for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
     for (const endpoint of (monitor.spec as { endpoints: { port?: string; path?: string }[] }).endpoints) {
       if (!gatewayServices.some((s) => servicePortNames.get(s.metadata.name)?.has(endpoint.port))) problems.push(`${nameOf(monitor)}: port ${endpoint.port} is not a port of the gateway's Service`);

@@ -269,7 +269,7 @@ describe.skipIf(!kubectlPath)('the rendered manifests agree with the code', () =
 
     it('the drain removed from the ConfigMap is computed by drainMsOf (5 s in production), not assumed', () => {
       expect(mutated('overlays/single', (objects) => delete find(objects, 'ConfigMap').data.SHUTDOWN_DRAIN_MS)).toEqual([]);
-      expect(mutated('overlays/single', (objects) => (find(objects, 'ConfigMap').data.NODE_ENV = 'development'), )).toEqual([]);
+      expect(mutated('overlays/single', (objects) => (find(objects, 'ConfigMap').data.NODE_ENV = 'development'))).toEqual([]);
       expect(
         mutated('overlays/single', (objects) => {
           const data = find(objects, 'ConfigMap').data;
@@ -312,11 +312,27 @@ describe.skipIf(!kubectlPath)('the rendered manifests agree with the code', () =
       ]);
     });
 
+    it("the ingress's read timeout against the gateway's upstream budget, and SSE buffering", () => {
+      expect(
+        mutated('examples/production', (objects) => {
+          const notes = find(objects, 'Ingress').metadata.annotations;
+          notes['nginx.ingress.kubernetes.io/proxy-read-timeout'] = '60';
+          delete notes['nginx.ingress.kubernetes.io/proxy-buffering'];
+        }),
+      ).toEqual([
+        'Ingress/spp-gateway: proxy-read-timeout 60 s is not above the longest upstream read (3 attempts of 30000 ms)',
+        "Ingress/spp-gateway: proxy-buffering is not off: SSE events would wait in the controller's buffer",
+      ]);
+      expect(mutated('examples/production', (objects) => (find(objects, 'ConfigMap').data.SPP_RESPONSE_TIMEOUT_MS = '60000'))).toEqual([
+        'Ingress/spp-gateway: proxy-read-timeout 120 s is not above the longest upstream read (3 attempts of 60000 ms)',
+        'Ingress/spp-gateway: proxy-send-timeout 120 s is not above the longest upstream read (3 attempts of 60000 ms)',
+      ]);
+    });
+
     it('the metrics port, the Prometheus annotation and the ServiceMonitor kept in step', () => {
       expect(
-        mutated('examples/production', (objects, _, pod) => {
+        mutated('examples/production', (objects) => {
           find(objects, 'ConfigMap').data.METRICS_PORT = '9100';
-          void pod;
           find(objects, 'ServiceMonitor').spec.endpoints[0].port = 'prometheus';
         }),
       ).toEqual([
