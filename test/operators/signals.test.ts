@@ -2,6 +2,7 @@
  * `npm start` under a supervisor: SIGTERM goes to the npm process (what a process manager
  * signals), and the gateway must stop: port freed, service account logged out, within
  * SHUTDOWN_GRACE_MS plus the logout budget even when SPP hangs and a request never ends.
+ * `npm run simulator` likewise stops on SIGTERM and SIGINT, freeing its port.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,4 +108,25 @@ describe('SIGTERM to the npm start process', () => {
     expect(await listening(gateway.port)).toBe(false);
     await hanging;
   });
+});
+
+describe('SIGTERM and SIGINT to the npm run simulator process', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`stops the simulator on ${signal}: exit code 0 and the port is freed`, async () => {
+      const simulator = await startProcess({
+        npm: 'simulator',
+        env: { SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' },
+        banner: 'simulator',
+        timeoutMs: 30_000,
+      });
+      const ping = await fetch(new URL('/api/lifecycle/ping', simulator.url));
+      expect(ping.status).toBe(200);
+      expect(await listening(simulator.port)).toBe(true);
+
+      const exit = await simulator.stop(signal);
+      expect(exit, simulator.output()).toEqual({ code: 0, signal: null });
+      expect(simulator.output()).toContain(`spp-simulator: ${signal}, shutting down`);
+      expect(await listening(simulator.port)).toBe(false);
+    });
+  }
 });
