@@ -151,7 +151,13 @@ export function startProcess(options: StartOptions): Promise<Started> {
       reject(new Error(`${name} ${reason}:\n${text}`));
     };
     const timer = setTimeout(() => fail(`was not ready within ${timeoutMs} ms`), timeoutMs);
-    void exited.then(({ code, signal }) => fail(`exited (${signal ?? code}) before it was ready`));
+    // 'exit' can come before the last lines are read: wait for the pipes to close (briefly: a
+    // grandchild may hold them) so that the error carries what the process said last.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    void exited.then(async ({ code, signal }) => {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
+      fail(`exited (${signal ?? code}) before it was ready`);
+    });
 
     const ready = async (url: string): Promise<void> => {
       if (waitReadyz) while (!settled && !(await readyzAnswers(url))) await new Promise((r) => setTimeout(r, 50));
