@@ -16,11 +16,11 @@
  * its own process (so that its RSS is its own). Results replace the "Live updates" section of bench/RESULTS.md.
  * `-- --smoke` runs 100 subscribers for a few seconds and writes nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeResultsSection } from './results.js';
+import { startProcess } from '../test/support/processes.js';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
@@ -29,7 +29,6 @@ import { translateFilter } from '../src/translate/filter.js';
 import { canonicalFilter } from '../src/live/service.js';
 import type { JobSessionFilter } from '../src/__generated__/resolvers-types.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const smoke = process.argv.includes('--smoke');
 const POLL_MS = 1_000;
 const MEASURE_INTERVALS = smoke ? 3 : 12;
@@ -64,10 +63,12 @@ function rssMb(pid: number): { rss: number; hwm: number } {
 
 async function startGateway(sppUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // --expose-gc with bench/gc-on-signal.mjs: SIGUSR2 runs a full GC, so RSS is also read at a settled point.
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href, 'src/main.ts'], {
-    cwd: ROOT,
+  const { child, url } = await startProcess({
+    entry: 'src/main.ts',
+    name: 'the gateway',
+    nodeArgs: ['--expose-gc'],
+    imports: [new URL('./gc-on-signal.mjs', import.meta.url).href],
     env: {
-      PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: '0',
@@ -81,19 +82,7 @@ async function startGateway(sppUrl: string): Promise<{ child: ChildProcess; url:
       SUBSCRIPTION_IDLE_POLL_MS: String(POLL_MS),
       SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  process.on('exit', () => child.kill('SIGKILL'));
-  let text = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(text);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the gateway exited (${code}):\n${text}`)));
+    banner: 'gateway',
   });
   return { child, url };
 }

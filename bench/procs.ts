@@ -6,18 +6,18 @@
  * - Started as `node --import tsx <entry>` rather than through the `tsx` CLI: the CLI runs
  *   the program in a grandchild, and the pid we hold must be the process that serves, for
  *   /proc/<pid>/status (RSS) and for a clean kill.
- * - Every port is chosen by the kernel (PORT=0 / SIM_PORT=0) and read back from the ready
- *   line the server prints, so there is no probe-then-bind race; everything binds 127.0.0.1.
+ * - Every port is chosen by the kernel (PORT=0 / SIM_PORT=0) and read back from the banner
+ *   the server prints (test/support/processes.ts, shared with the tests), so there is no
+ *   probe-then-bind race; everything binds 127.0.0.1.
  * - Every child is tracked: `stopAll` ends them (SIGTERM, then SIGKILL after a grace), and an
  *   `exit` hook SIGKILLs whatever is left when this process ends by any path that runs JS.
  *   For paths that do not (SIGKILL of the benchmark), bench/orphan-guard.mjs makes each
  *   child exit when its stdin pipe from us closes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { startProcess, type Banner } from '../test/support/processes.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUARD = new URL('./orphan-guard.mjs', import.meta.url).href;
 
 export interface Server {
@@ -36,66 +36,24 @@ process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-/** The environment for a child: ours minus anything that would configure a gateway or simulator, plus `env`. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => !/^(SPP_|SIM_|GATEWAY_|PAGE_|CURSOR_|MAX_|GRAPHQL_|SHUTDOWN_|BENCH_|NODE_OPTIONS$|PORT$|HOST$|LOG_LEVEL$|NODE_ENV$)/.test(key),
-    ),
-  );
-  return { ...inherited, ...env };
-}
-
 const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).href;
 
 async function startServer(
   name: string,
   entry: string,
   env: Record<string, string>,
-  ready: RegExp,
+  banner: Banner,
   timeoutMs: number,
-  extraArgs: string[] = [],
+  nodeArgs: string[] = [],
 ): Promise<Server> {
-  const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', '--import', GUARD, entry], {
-    cwd: ROOT,
-    env: childEnv(env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  // stdin stays a pipe from us: the orphan guard ends the child when it closes.
+  const started = await startProcess({ name, entry, env, banner, timeoutMs, nodeArgs, imports: [GUARD], stdin: 'pipe' });
+  const { child } = started;
   children.add(child);
   child.once('exit', () => children.delete(child));
-  let text = '';
-  const output = () => text.split('\n').slice(-30).join('\n');
-  const collect = (chunk: Buffer) => {
-    text += chunk.toString();
-    if (text.length > 64_000) text = text.slice(-32_000);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
-    const onData = () => {
-      const match = ready.exec(text);
-      if (match) {
-        cleanup();
-        resolve(match[1]!);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => fail(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output()}`));
-    function cleanup() {
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.off('exit', onExit);
-    }
-    function fail(error: Error) {
-      cleanup();
-      reject(error);
-    }
-    child.stdout.on('data', onData);
-    child.once('exit', onExit);
-  });
+  const base = new URL(started.url).origin;
   if (!base.startsWith('http://127.0.0.1:')) throw new Error(`${name} is not on 127.0.0.1: ${base}`);
-  return { name, pid: child.pid!, base, child, output };
+  return { name, pid: child.pid!, base, child, output: () => started.lines().slice(-30).join('\n') };
 }
 
 export interface SimulatorSettings {
@@ -113,7 +71,7 @@ export function startSimulator(name: string, settings: SimulatorSettings): Promi
       SIM_LATENCY_MS: String(settings.latencyMs),
       SIM_JITTER_MS: '0',
     },
-    /listening on (http:\/\/[^\s/]+)/,
+    'simulator',
     60_000,
   );
 }
@@ -151,7 +109,7 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       ...(settings.cacheTtlMs !== undefined ? { SPP_CACHE_TTL_MS: String(settings.cacheTtlMs) } : {}),
       ...settings.env,
     },
-    /Gateway ready at (http:\/\/[^\s/]+)\/graphql/,
+    'gateway',
     60_000,
     [...(settings.nodeArgs ?? []), ...(settings.gcOnSignal ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [])],
   );
@@ -195,7 +153,7 @@ export async function startBaseline(name: string, upstream: Server, nodeArgs: st
     name,
     'bench/baseline/gateway.ts',
     { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', SPP_URL: upstream.base },
-    /Baseline ready at (http:\/\/[^\s/]+)\/graphql/,
+    (line) => /^Baseline ready at (http:\/\/\S+)/.exec(line)?.[1],
     60_000,
     nodeArgs,
   );

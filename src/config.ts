@@ -1,6 +1,6 @@
 /**
- * The gateway's configuration, read from environment variables (the README lists each
- * with its default). Invalid values stop the start with one line naming the variable.
+ * The gateway's configuration, read from environment variables (docs/configuration.md lists
+ * each with its default). Invalid values stop the start with one line naming the variable.
  */
 import { z } from 'zod';
 
@@ -70,7 +70,7 @@ const envSchema = z.object({
 
   GATEWAY_TOKENS: tokenList.optional(),
   GATEWAY_ALLOW_ANONYMOUS: bool.optional(),
-  // Actions (README "Actions"): service-account mode acts only when this is true.
+  // Actions (docs/security.md "Actions"): service-account mode acts only when this is true.
   GATEWAY_ALLOW_MUTATIONS: bool.default(false),
   IDEMPOTENCY_WINDOW_MS: int(0, 24 * 3_600_000).default(10 * 60_000),
   // How long startJob/rerunJobSession look for the session they created (IBM's client: 5 polls 2 s apart).
@@ -106,7 +106,7 @@ const envSchema = z.object({
 
   COMPRESSION_THRESHOLD_BYTES: int(0).default(4_096),
 
-  // Live updates (README "Live updates").
+  // Live updates (docs/live-updates.md).
   SUBSCRIPTION_POLL_MS: int(10).default(2_000),
   SUBSCRIPTION_IDLE_POLL_MS: int(10).default(6_000),
   SUBSCRIPTION_MAX_BACKOFF_MS: int(10).default(60_000),
@@ -118,7 +118,7 @@ const envSchema = z.object({
   SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
   SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
 
-  // Several replicas (README "Running several replicas").
+  // Several replicas (docs/operations.md "Running several replicas").
   REDIS_URL: z
     .string()
     .trim()
@@ -213,7 +213,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
 }
 
 /**
- * The authentication mode follows from which variables are set (README "Security"):
+ * The authentication mode follows from which variables are set (docs/security.md "Authentication modes"):
  * - no SPP_URL: the embedded simulator, as its admin, open to anonymous callers unless
  *   GATEWAY_ALLOW_ANONYMOUS=false or GATEWAY_TOKENS say otherwise;
  * - SPP_URL + SPP_USERNAME: service account; callers need a GATEWAY_TOKENS token unless

@@ -4,7 +4,7 @@
  * programs use (loadConfig, optionsFromEnv), and the healthcheck commands are run with
  * this Node against the simulator and gateway started as processes with the compose settings.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { drainMsOf, loadConfig } from '../src/config.js';
 import { DEFAULT_USERS, optionsFromEnv } from '../src/simulator/index.js';
+import { startProcess, type Started } from './support/processes.js';
 import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from './support/redis.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -174,47 +175,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Started {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Variables of the test process that would leak into a child's configuration. */
-const CONFIG_PREFIXES = /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_)/;
-
-/** Starts `node --import tsx <entry>` with `env`; resolves once stdout matches `ready` (group 1: the URL). */
-function start(entry: string, env: Env, ready: RegExp): Promise<Started> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_PREFIXES.test(k)));
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${entry} did not become ready in time\n${out}${err}`));
-    }, 30_000);
-    child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        const url = m[1]!;
-        resolve({ url, port: Number(new URL(url).port), stop });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited with ${code} before it was ready\n${out}${err}`));
-    });
-  });
-}
+/**
+ * Starts `node --import tsx <entry>` with `env` (the variables of this process that would
+ * configure it left out); resolves once the banner is printed (and, for the gateway, /readyz answers).
+ */
+const start = (entry: string, env: Env, banner: 'gateway' | 'simulator'): Promise<Started> => startProcess({ entry, env, banner, timeoutMs: 30_000 });
 
 // ---- tests ----------------------------------------------------------------------------
 
@@ -341,12 +306,8 @@ describe('the healthcheck commands, run against the compose settings started as 
   let gateway: Started;
 
   beforeAll(async () => {
-    simulator = await start('src/simulator/cli.ts', { ...simulatorEnv, SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, /listening on (http:\/\/\S+)/);
-    gateway = await start(
-      'src/main.ts',
-      { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' },
-      /Gateway ready at (http:\/\/[^\s"]+)/,
-    );
+    simulator = await start('src/simulator/cli.ts', { ...simulatorEnv, SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, 'simulator');
+    gateway = await start('src/main.ts', { ...gatewayEnv, PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, LOG_LEVEL: 'silent' }, 'gateway');
   }, 60_000);
 
   afterAll(async () => {
@@ -594,17 +555,13 @@ describe.skipIf(!redisServerPath)('the scale profile started as processes: Redis
 
   beforeAll(async () => {
     redis = await startRedis();
-    simulator = await start(
-      'src/simulator/cli.ts',
-      { ...environmentOf(SIMULATOR), SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' },
-      /listening on (http:\/\/\S+)/,
-    );
+    simulator = await start('src/simulator/cli.ts', { ...environmentOf(SIMULATOR), SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' }, 'simulator');
     for (const name of REPLICAS) {
       replicas.push(
         await start(
           'src/main.ts',
           { ...environmentOf(name), PORT: '0', HOST: '127.0.0.1', SPP_URL: simulator.url, REDIS_URL: redis.url, LOG_LEVEL: 'silent' },
-          /Gateway ready at (http:\/\/[^\s"]+)/,
+          'gateway',
         ),
       );
     }

@@ -687,7 +687,7 @@ export type Link = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -720,7 +720,7 @@ export type Mutation = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -732,7 +732,7 @@ export type MutationCancelJobSessionArgs = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -745,7 +745,7 @@ export type MutationCreateSessionArgs = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -757,7 +757,7 @@ export type MutationExpireJobSessionArgs = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -769,7 +769,7 @@ export type MutationRerunJobSessionArgs = {
 
 /**
  * Signing in and out (pass-through mode: the gateway speaks to SPP as each caller), and acting on
- * jobs (README "Actions"). Actions are never retried, shared or cached; a repeated
+ * jobs (docs/security.md, "Actions"). Actions are never retried, shared or cached; a repeated
  * `clientMutationId` from the same caller within the idempotency window returns the first result
  * without calling SPP again. In service-account mode they need GATEWAY_ALLOW_MUTATIONS=true, and
  * anonymous callers can never act.
@@ -1030,7 +1030,7 @@ export type StartJobPayload = {
 /**
  * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
  * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
- * of subscribers, and pushes only what changed (README "Live updates").
+ * of subscribers, and pushes only what changed (docs/live-updates.md).
  */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -1053,7 +1053,7 @@ export type Subscription = {
 /**
  * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
  * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
- * of subscribers, and pushes only what changed (README "Live updates").
+ * of subscribers, and pushes only what changed (docs/live-updates.md).
  */
 export type SubscriptionJobSessionEventsArgs = {
   filter?: InputMaybe<JobSessionFilter>;
@@ -1064,7 +1064,7 @@ export type SubscriptionJobSessionEventsArgs = {
 /**
  * Live updates, pushed over GraphQL over WebSocket (`graphql-ws`) or Server-Sent Events (`graphql-sse`)
  * at the same URL as queries. The gateway polls SPP once per identity and filter, whatever the number
- * of subscribers, and pushes only what changed (README "Live updates").
+ * of subscribers, and pushes only what changed (docs/live-updates.md).
  */
 export type SubscriptionJobSessionUpdatedArgs = {
   id: Scalars['ID']['input'];

@@ -1,5 +1,5 @@
 /**
- * Acting on jobs (README "Actions"): start, cancel, rerun and expire, the riskiest operations
+ * Acting on jobs (docs/security.md "Actions"): start, cancel, rerun and expire, the riskiest operations
  * this gateway carries, since they change production backups. Every submission goes through
  * `submit`, which
  * - refuses callers who may not act (anonymous; service-account mode unless GATEWAY_ALLOW_MUTATIONS),
@@ -85,7 +85,7 @@ export class Actions {
       reachSpp();
       const answer = await this.post(identity, link.href, body, 'START', `job ${input.jobId}`);
       const started = tryParse(answer, parseJob) ?? job;
-      // The newest session before the start (ids may arrive as numbers, spp-api.md §8 q5).
+      // The newest session before the start (ids may arrive as numbers, docs/spp-api.md#open-questions).
       const last = job.lastrun?.sessionId as unknown;
       const baseline = typeof last === 'string' || typeof last === 'number' ? { id: String(last), start: Number(job.lastrun?.start ?? 0) } : undefined;
       return { job: started, jobSession: await this.findNewSession(identity, job.id, baseline) };
@@ -98,7 +98,7 @@ export class Actions {
       const link = this.advertised(session.links, 'CANCEL', `job session ${input.id}`);
       reachSpp();
       const answer = await this.post(identity, link.href, { catalogCompletedObjects: input.catalogCompletedObjects }, 'CANCEL', `job session ${input.id}`);
-      // SPP answers 201 with the updated session (DOC-16, DOC-17b); read it when the answer is not one.
+      // SPP answers 201 with the updated session (IBM's REST API reference, docs/spp-api.md#acting-on-jobs); read it when the answer is not one.
       return tryParse(answer, parseJobSession) ?? (await this.readSession(identity, input.id));
     });
   }
@@ -221,7 +221,7 @@ export class Actions {
   }
 
   /**
-   * The start's body (spp-api.md §4): with a schema, `{"actionname": value}` of the schema's
+   * The start's body (docs/spp-api.md#acting-on-jobs): with a schema, `{"actionname": value}` of the schema's
    * values (the caller's, by name or value, else the first); without one the link's own
    * `actionname` is the whole request, and no other name is valid.
    */
@@ -312,7 +312,7 @@ export class Actions {
   }
 }
 
-/** SPP ids are digit strings (epoch-ms-like, spp-api.md §2.3): compared as numbers, else as text. */
+/** SPP ids are digit strings (epoch-ms-like, docs/spp-api.md#the-session-record): compared as numbers, else as text. */
 function idAfter(a: string, b: string): boolean {
   return /^\d+$/.test(a) && /^\d+$/.test(b) ? BigInt(a) > BigInt(b) : a > b;
 }
@@ -337,7 +337,7 @@ function tryParse<T>(body: unknown, parse: (body: unknown) => T): T | undefined 
 }
 
 /**
- * SPP's reason for a refusal: its error body's `description` (spp-api.md §5), one line, at most
+ * SPP's reason for a refusal: its error body's `description` (docs/spp-api.md#errors), one line, at most
  * 200 characters, without URLs. The body itself never reaches a client.
  */
 export function reasonOf(body: unknown): string | undefined {

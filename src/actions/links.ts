@@ -1,5 +1,5 @@
 /**
- * What SPP advertises: the `rel: "action"` links of a record (spp-api.md §2.3, §4). SPP offers
+ * What SPP advertises: the `rel: "action"` links of a record (docs/spp-api.md#the-session-record and #acting-on-jobs). SPP offers
  * an action only when the object's state and the user's role allow it, so the links are what a
  * UI's buttons follow, and what a mutation checks before it asks SPP anything else.
  */

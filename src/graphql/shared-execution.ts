@@ -3,7 +3,7 @@
  *
  * graphql-js executes the selection set once per event per subscriber. A feed hands the same
  * event object to every subscriber of its (identity, filter), and the transports give every
- * subscriber of the same query text the same DocumentNode (subscription-guard.ts), so the
+ * subscriber of the same query text the same DocumentNode (src/transports/guard.ts), so the
  * result of executing a document on an event depends only on (event, document, operation,
  * variables): it is computed once and shared. 5,000 subscribers of one screen cost one
  * execution per change, not 5,000.

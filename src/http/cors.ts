@@ -7,7 +7,7 @@
  * `application/json`, or one with `apollo-require-preflight`, is preflighted by the browser,
  * and only allowed origins pass the preflight; simple requests without those stay refused.
  *
- * Which origins (README "Configuration"): CORS_ORIGINS when set; otherwise none in
+ * Which origins (docs/configuration.md, docs/security.md "Browsers (CORS)"): CORS_ORIGINS when set; otherwise none in
  * production and in front of a real SPP (same-origin only), and localhost origins in front of
  * the embedded simulator (development). `*` is refused with credentials (config.ts).
  */

@@ -6,7 +6,7 @@
  * forbids any other host, so no request leaves the machine.
  *
  * `GET /graphql` with `Accept: text/html` answers the page; its assets live under `/explorer/`.
- * On in development, off in production unless GRAPHQL_LANDING_PAGE=true (README "Configuration").
+ * On in development, off in production unless GRAPHQL_LANDING_PAGE=true (docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 /**
  * Who is calling, and as whom the gateway speaks to SPP for them.
  *
- * Two modes (README "Security"):
+ * Two modes (docs/security.md "Authentication modes"):
  * - service account (SPP_USERNAME + SPP_PASSWORD): the gateway logs in once and speaks as
  *   that account; callers prove they may use it with `Authorization: Bearer <token>`, the
  *   token being one of GATEWAY_TOKENS, or not at all when GATEWAY_ALLOW_ANONYMOUS=true.
@@ -57,7 +57,7 @@ export interface AuthenticatorOptions {
   /** Service-account mode: accepted bearer tokens (GATEWAY_TOKENS). */
   tokens?: string[];
   allowAnonymous?: boolean;
-  /** SPP's idle session timeout (45 minutes, spp-api.md §1); cached sessions are dropped a minute before. */
+  /** SPP's idle session timeout (45 minutes, docs/spp-api.md#sessions-and-login); cached sessions are dropped a minute before. */
   sppSessionIdleMs: number;
   /** Most pass-through users and gateway tokens held at once. */
   maxCachedSessions?: number;

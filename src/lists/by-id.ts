@@ -1,7 +1,7 @@
 /**
  * Records of any list by id, in one upstream read: `IN` on the list's id property (IBM's
- * clients filter with IN on any property; spp-api.md §3). SPP silently ignores filters it
- * cannot apply (spp-api.md §3, SPPMon changelog), so an answer holding records that were not
+ * clients filter with IN on any property; docs/spp-api.md#filter-and-sort). SPP silently ignores filters it
+ * cannot apply (docs/spp-api.md#filter-and-sort, SPPMon changelog), so an answer holding records that were not
  * asked for shows the filter was ignored: then the records are read one by one, in parallel.
  * Ids SPP does not return (unknown, or hidden from this user by SPP's roles) are null.
  */

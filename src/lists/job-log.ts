@@ -1,10 +1,10 @@
 /**
- * The job-log list, `GET /api/endeavour/log/job` (spp-api.md §4): one session's entries,
+ * The job-log list, `GET /api/endeavour/log/job` (docs/spp-api.md#other-lists): one session's entries,
  * read with the `jobsessionId` filter as every SPP client does, oldest first by default (how
  * SPP's UI and IBM's clients read a log).
  *
  * SPP filters logs on `jobsessionId`, `type` and `logTime`, but ignores `messageId` (SPPMon:
- * "does NOT work yet, nothing filtered", spp-api.md §3 and §8 q14): that condition is applied
+ * "does NOT work yet, nothing filtered", docs/spp-api.md#filter-and-sort and #open-questions): that condition is applied
  * by the gateway as a local condition of the page query (see Paginator), never sent.
  */
 import type { JobLogFilter, JobLogOrder, JobLogOrderField, JobLogType } from '../__generated__/resolvers-types.js';

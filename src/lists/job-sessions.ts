@@ -1,5 +1,5 @@
 /**
- * The job-session list, `GET /api/endeavour/jobsession` (spp-api.md §2). Its filter and
+ * The job-session list, `GET /api/endeavour/jobsession` (docs/spp-api.md#listing-job-sessions). Its filter and
  * order translation live in src/translate/ (filter.ts, order.ts).
  */
 import type { JobSessionFilter, JobSessionOrder } from '../__generated__/resolvers-types.js';

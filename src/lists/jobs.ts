@@ -1,5 +1,5 @@
 /**
- * The job-definition list, `GET /api/endeavour/job` (spp-api.md §4), by name by default.
+ * The job-definition list, `GET /api/endeavour/job` (docs/spp-api.md#other-lists), by name by default.
  * A job that never ran has no `lastRunTime`; one without a schedule (restores) no `nextFireTime`.
  */
 import type { JobFilter, JobOrder, JobOrderField } from '../__generated__/resolvers-types.js';
@@ -36,7 +36,7 @@ export function translateJobFilter(input: JobFilter | null | undefined): Transla
   if (input.id && addIn(filter, 'id', input.id)) empty = true;
   if (input.name !== null && input.name !== undefined) {
     if (input.name.length === 0) throw badUserInput('Field "filter.name" must not be empty: expected a job name, optionally with * wildcards.', 'filter');
-    // sppclient filters jobs by `name` (spp-api.md §3); `*` globs as on session job names.
+    // sppclient filters jobs by `name` (docs/spp-api.md#filter-and-sort); `*` globs as on session job names.
     filter.push({ property: 'name', value: input.name, op: '=' });
   }
   if (input.type && addIn(filter, 'type', input.type)) empty = true;

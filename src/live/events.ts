@@ -30,7 +30,7 @@ export interface JobSessionEventValue {
 }
 
 /**
- * Statuses after which SPP no longer changes a session (spp-api.md §2.3). Everything else,
+ * Statuses after which SPP no longer changes a session (docs/spp-api.md#the-session-record). Everything else,
  * including states this gateway does not know, may still change and is watched.
  */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELED', 'CANCELLED', 'ABORTED', 'STOPPED']);

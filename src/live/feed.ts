@@ -10,7 +10,7 @@
  *   window's edge: those ids (`id IN [...]`, with the filter);
  * - one more, only when sessions vanished from view: those ids without the filter, to tell
  *   "left the filter" (the session is sent with the REMOVED event) from "expired" (null).
- * What a subscriber can miss is stated in the README ("Live updates"): a finished session that
+ * What a subscriber can miss is stated in docs/live-updates.md ("What a poll costs, and what a subscriber can miss"): a finished session that
  * changes again once it lies past the window, and intermediate states between two polls.
  *
  * Polls never overlap: the next one is scheduled when the previous one is over, every

@@ -1,6 +1,8 @@
 /**
  * Live updates: the feeds behind `jobSessionEvents`, built once per gateway. Knows no transport:
- * src/transports/ hands subscribers in, this room polls SPP, diffs and queues events.
+ * src/transports/ hands subscribers in, this room polls SPP (feed.ts, shared through
+ * registry.ts), diffs (events.ts) and queues events (queue.ts) for each subscriber
+ * (service.ts), with its own metrics (metrics.ts).
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';

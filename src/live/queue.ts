@@ -5,7 +5,7 @@
  * (graphql-ws awaits `ws.send`'s callback, graphql-sse awaits `res.write`'s), so events pile
  * up here exactly when a client reads slower than changes arrive. Past `bound` waiting events
  * the queue drops what it holds, ends, and calls `onOverflow` once: the transport disconnects
- * that client with a close reason (README "Live updates") instead of buffering without limit.
+ * that client with a close reason (docs/live-updates.md "Security and limits") instead of buffering without limit.
  */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];

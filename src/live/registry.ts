@@ -2,11 +2,12 @@
  * Where feeds live: the seam between subscription code and how pollers are shared.
  *
  * Feature code (src/live/service.ts) only calls `join` and the function it returns. The
- * in-memory registry below runs one Feed per key in this process, started by the first
- * subscriber and stopped (no further upstream call) when the last one leaves. A registry for
- * several replicas (issue 14) implements the same interface: take a lease on the key in
- * Redis, run the Feed where the lease is held and publish its batches, and deliver published
- * batches elsewhere; nothing outside this folder changes.
+ * registry below runs one Feed per key in this process, started by the first subscriber and
+ * stopped (no further upstream call) when the last one leaves, and caps how many run
+ * (SUBSCRIPTION_MAX_POLLERS). It is the only registry, with several replicas too: each replica
+ * runs the feeds of its own subscribers (its own diff, replays and history, so a replica that
+ * dies takes no one else's events with it), and what they share is the upstream read, one per
+ * SUBSCRIPTION_POLL_MS slot through the shared state (the slotted reader in src/live/index.ts).
  */
 import { gatewayError, ErrorCode } from '../errors.js';
 import { Feed, type FeedListener, type FeedOptions, type FeedSpec } from './feed.js';

@@ -2,7 +2,7 @@
  * Pure order arithmetic on SPP sort arrays: comparing records, reversing an order, and
  * expressing "the records after this position" as SPP filters.
  *
- * SPP's filter objects can only be ANDed (spp-api.md §3), so the lexicographic condition
+ * SPP's filter objects can only be ANDed (docs/spp-api.md#filter-and-sort), so the lexicographic condition
  * (k1 > x1) OR (k1 = x1 AND k2 > x2) OR ... cannot be sent as one query. It is split into
  * one AND-only query per sort key ("levels"), whose results, concatenated from the most
  * specific level to the least, are exactly the records after the position, in order.

@@ -35,7 +35,7 @@ export function isNullable(list: ListDescription<SppRecord>, property: string): 
 /**
  * `sort` made total: the id appended as the final key, in the direction of the last key
  * (unless it is the last key already).
- * SPP's order for equal keys is undocumented (spp-api.md §8 q8), and offset paging and keyset
+ * SPP's order for equal keys is undocumented (docs/spp-api.md#open-questions), and offset paging and keyset
  * cursors both need a total order. Without keys, the list's default order.
  */
 export function totalOrder(list: ListDescription<SppRecord>, sort: readonly SppSort[]): SppSort[] {

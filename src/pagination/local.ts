@@ -1,5 +1,5 @@
 /**
- * Conditions SPP ignores, applied by the gateway (`messageId` on job logs: spp-api.md §3).
+ * Conditions SPP ignores, applied by the gateway (`messageId` on job logs: docs/spp-api.md#filter-and-sort).
  *
  * Filtering the records of each upstream page would break offset paging (offsets would no
  * longer match SPP's), so the list is read whole for its filter and sort, the condition is

@@ -4,7 +4,7 @@
  *
  * Every upstream request costs SPP a query and the gateway about half a millisecond of CPU
  * in the client alone, so a window is asked for in ONE request, up to `maxPageSize`
- * (SPP_PAGE_SIZE_CAP; IBM's own clients ask 1000 to 10000 records at once, spp-api.md §2.1).
+ * (SPP_PAGE_SIZE_CAP; IBM's own clients ask 1000 to 10000 records at once, docs/spp-api.md#listing-job-sessions).
  * SPP's real maximum is undocumented, so the answer teaches it:
  * - a build that ignores `pageSize` answers 100 records whatever was asked; a server with a
  *   lower maximum (the simulator's SIM_MAX_PAGE_SIZE) clamps. A short answer that is not the

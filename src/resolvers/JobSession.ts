@@ -27,7 +27,7 @@ export const SESSION_STATUSES: readonly JobSessionStatus[] = [
 const KNOWN_STATUSES = new Set<JobSessionStatus>([...SESSION_STATUSES, 'UNKNOWN']);
 
 /**
- * SPP's status string → the enum. `CANCELLED` (the UI/stats spelling, spp-api.md §2.4)
+ * SPP's status string → the enum. `CANCELLED` (the UI/stats spelling, docs/spp-api.md#the-session-record)
  * reads as `CANCELED`; anything else unknown reads as UNKNOWN rather than failing the
  * query, since new SPP releases add states (the raw value stays in `statusRaw`).
  */
@@ -87,7 +87,7 @@ export const JobSessionStatistic: JobSessionStatisticResolvers = {
   total: (s) => int(s.total) ?? 0,
   success: (s) => int(s.success) ?? 0,
   failed: (s) => int(s.failed) ?? 0,
-  // SPPMon's rule when SPP omits `skipped` (spp-api.md §2.3).
+  // SPPMon's rule when SPP omits `skipped` (docs/spp-api.md#the-session-record).
   skipped: (s) => int(s.skipped) ?? Math.max(0, (int(s.total) ?? 0) - (int(s.success) ?? 0) - (int(s.failed) ?? 0)),
   names: (s) => (Array.isArray(s.names) ? s.names.map(String) : null),
 };

@@ -2,7 +2,7 @@ import type { JobSessionStatsResolvers } from '../__generated__/resolvers-types.
 import type { SppJobSessionStats } from '../spp-api/types.js';
 import { num } from './JobSession.js';
 
-/** The status keys of SPP's statistics (UI JobSessionStatsModel, spp-api.md §4): note `CANCELLED` and `OTHER`. */
+/** The status keys of SPP's statistics (UI JobSessionStatsModel, docs/spp-api.md#other-lists): note `CANCELLED` and `OTHER`. */
 export const STATS_KEYS = ['WAITING', 'RUNNING', 'CANCELLED', 'STOPPED', 'ABORTED', 'FAILED', 'PARTIAL', 'COMPLETED', 'OTHER'] as const;
 
 const count = (v: unknown): number => Math.trunc(num(v) ?? 0);

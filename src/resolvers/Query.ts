@@ -43,7 +43,7 @@ export const Query: QueryResolvers = {
   jobSessionStats(_parent, { range, filter }, context) {
     const { unit, value } = range ?? { unit: 'HOUR', value: 12 };
     if (!Number.isInteger(value) || value < 1) throw badUserInput(`Field "range.value" must be a whole number of at least 1, got ${value}.`, 'range');
-    // The time window is SPP's pseudo-filter pair (spp-api.md §3), which the stats endpoint honours.
+    // The time window is SPP's pseudo-filter pair (docs/spp-api.md#filter-and-sort), which the stats endpoint honours.
     const window = [
       { property: 'rangeunit', value: unit === 'DAY' ? 'day' : 'hour', op: '=' as const },
       { property: 'range', value, op: '=' as const },

@@ -1,9 +1,9 @@
 /**
- * SPP login sessions (spp-api.md §1): HTTP Basic on `POST /api/endeavour/session` yields a
+ * SPP login sessions (docs/spp-api.md#sessions-and-login): HTTP Basic on `POST /api/endeavour/session` yields a
  * 32-hex-digit session id that every later call sends as `X-Endeavour-Sessionid`.
  *
  * The 45-minute validity is treated as an *idle* timeout refreshed by each authenticated
- * request (DOC-16's "do nothing for 45 minutes and you will log out"; spp-api.md §8 q.1).
+ * request (IBM's "do nothing for 45 minutes and you will log out"; docs/spp-api.md#open-questions).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 

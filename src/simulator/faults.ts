@@ -2,8 +2,8 @@
  * Injected failures for the job-session endpoints.
  *
  * sppclient's status table documents 500 ("Unrecoverable Error – diagnosed in Virgo log") and
- * 503 ("too many requests going to the same controller"), spp-api.md §5; SPPMon's read timeouts
- * (§2.1 max page size) are what `hang` imitates, and `drop` a proxy or controller restart.
+ * 503 ("too many requests going to the same controller"), docs/spp-api.md#errors; SPPMon's read timeouts
+ * on large pages (docs/spp-api.md#listing-job-sessions) are what `hang` imitates, and `drop` a proxy or controller restart.
  * Random faults only hit `/api/endeavour/jobsession*` so login and the healthcheck stay usable;
  * `failNext` faults are deterministic (FIFO) and may target any path prefix.
  */

@@ -1,8 +1,8 @@
 /**
  * Deterministic job-session history: same seed + same `now` + same size → identical records.
  *
- * Field names, kinds and value sets follow spp-api.md §2.3/§2.4 and the IBM sample record
- * (shared/seeds/jobsession-api.txt); values SPP does not document (indexStatus, retention
+ * Field names, kinds and value sets follow docs/spp-api.md#the-session-record and the IBM sample record
+ * of IBM's "Getting job session information" page; values SPP does not document (indexStatus, retention
  * units, statistics resource types) are plausible stand-ins, flagged where chosen. Every
  * record has exactly the keys of SESSION_FIELDS (query.ts), in that order.
  *
@@ -57,7 +57,7 @@ function intBetween(rng: Rng, min: number, max: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Status vocabulary (spp-api.md §2.4)
+// Status vocabulary (docs/spp-api.md#the-session-record)
 
 export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'PENDING', 'WAITING']);
 
@@ -473,7 +473,7 @@ function jobSessionFilter(id: string): string {
 }
 
 /**
- * Links named as the UI and sppclient use them (spp-api.md §2.3/§4): `log` already carries the
+ * Links named as the UI and sppclient use them (docs/spp-api.md#the-session-record): `log` already carries the
  * jobsessionId filter; action links have rel "action" and are only offered when they apply.
  */
 export function sessionLinks(id: string, state: { active: boolean; expired: boolean; rerunnable: boolean; canceling?: boolean }): SppLinks {
@@ -506,7 +506,7 @@ export function materializeSession(job: JobDefinition, subPolicyType: string | n
   const expiresAt = protection && succeeded && s.end !== null ? s.end + retention * DAY : null;
   const expired = expiresAt !== null && expiresAt <= now;
   const rerunnable = protection && (s.status === 'FAILED' || s.status === 'PARTIAL');
-  // indexStatus values are not documented (spp-api.md §8 q.6); the IBM sample shows COMPLETED.
+  // indexStatus values are not documented (docs/spp-api.md#open-questions); the IBM sample shows COMPLETED.
   let indexStatus: string;
   if (active || canceling) indexStatus = 'PENDING';
   else if (hasCatalog || (job.type === 'catalog' && s.status !== 'FAILED')) indexStatus = 'COMPLETED';
@@ -766,7 +766,7 @@ export function generateSessions(opts: GenerateOptions): SppJobSession[] {
     drafts.push({ start, build: (id) => materializeSession(job, spt, id, state, now) });
   });
 
-  // SPP ids are 13-digit, epoch-ms-like digit strings (spp-api.md §2.3): derive them from
+  // SPP ids are 13-digit, epoch-ms-like digit strings (docs/spp-api.md#the-session-record): derive them from
   // `start`, strictly increasing, never colliding with the sample's fixed id.
   const records: SppJobSession[] = [];
   const sample = ibmSampleSession();
@@ -830,14 +830,14 @@ export function advanceState(rng: Rng, job: JobDefinition, s: SessionState, now:
 }
 
 // ---------------------------------------------------------------------------------------
-// Actions (spp-api.md §4): what a POST of an action link does to a session's state.
+// Actions (docs/spp-api.md#acting-on-jobs): what a POST of an action link does to a session's state.
 
 /** A manual start or a rerun: the new session runs at once (the scheduler's PENDING is skipped). */
 export function startedState(rng: Rng, job: JobDefinition, start: number): SessionState {
   return { status: 'RUNNING', start, end: null, percent: 0, numTasks: 1, lastUpdate: start, stats: statsFor(rng, job, 'RUNNING', 0) };
 }
 
-/** Cancel moves a running, pending or waiting session to CANCELING at once (DOC-16, DOC-17b)... */
+/** Cancel moves a running, pending or waiting session to CANCELING at once (IBM's REST API reference)... */
 export function cancelingState(s: SessionState, now: number): SessionState {
   return { ...s, status: 'CANCELING', lastUpdate: Math.max(now, s.lastUpdate, s.start) };
 }

@@ -1,6 +1,6 @@
 /**
  * The simulator's request handler: routes, auth checks, faults, latency, and the jobsession
- * list/record responses (spp-api.md §1, §2, §5).
+ * list/record responses (docs/spp-api.md#sessions-and-login and #listing-job-sessions and #errors).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SppErrorBody, SppLinks, SppLoginResponse } from '../spp-api/types.js';
@@ -20,7 +20,7 @@ import { sessionStats } from './stats.js';
 export const SESSION_PATH = '/api/endeavour/session';
 export const PING_PATH = '/api/lifecycle/ping';
 export { SPP_VERSION } from './version.js';
-/** "By default, the REST API splits the response body every 100 records" (DOC-17). */
+/** "By default, the REST API splits the response body every 100 records" (IBM's REST API reference, docs/spp-api.md#listing-job-sessions). */
 export const DEFAULT_PAGE_SIZE = 100;
 
 export interface HandlerSettings {
@@ -209,7 +209,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     const record = ctx.store.get(id);
     if (!record) return send(404, errorBody('XSBObjectNotFoundException', `Job session ${id} was not found.`));
     if (!visible(record.type)) {
-      // Nobody shows SPP's exact 403 body (spp-api.md §1); this keeps the documented error shape.
+      // Nobody shows SPP's exact 403 body (docs/spp-api.md#open-questions); this keeps the documented error shape.
       return send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to access job session ${id}.`));
     }
     if (method === 'POST') return sessionAction(ctx, user, record, params.get('action'), await body, send);
@@ -220,7 +220,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     if (!getOnly()) return;
     return answer(() => {
       const filter = compileFilters(parseJsonArrayParam('filter', params.get('filter')), JOB_FIELD_SET);
-      // SPP's default order of jobs is undocumented; by name is what its UI shows [INF].
+      // SPP's default order of jobs is undocumented; by name is what its UI shows [assumed].
       const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')), { property: 'name', direction: 'ASC' });
       const jobs = ctx.store.jobs(ctx.clock()).filter((j) => visible(j.type) && filter.test(j));
       return listBody(ctx, req, params, JOB_PATH, 'jobs', sortSessions(jobs, sorts), false, (r) => JSON.stringify(forRole(user, r)));
@@ -247,7 +247,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     if (!getOnly()) return;
     return answer(() => {
       const raw = parseJsonArrayParam('filter', params.get('filter'));
-      // messageId is accepted and silently not applied, as SPPMon found (spp-api.md §3, §8 q14).
+      // messageId is accepted and silently not applied, as SPPMon found (docs/spp-api.md#filter-and-sort and #open-questions).
       const filter = compileFilters(raw, LOG_FIELD_SET, IGNORED_LOG_FILTERS);
       const sorts = normalizeSorts(parseJsonArrayParam('sort', params.get('sort')), { property: 'logTime', direction: 'ASC' });
       const sessionIds = logSessionIds(raw);
@@ -291,7 +291,7 @@ function sessionJson(ctx: HandlerContext, user: SimulatorUser, record: SppJobSes
   return mayAct(user, record.type) ? ctx.store.toJson(record) : JSON.stringify(forRole(user, record));
 }
 
-/** The action body: a JSON object, `{}` when empty (the UI posts `{}` for actions without parameters, spp-api.md §4). */
+/** The action body: a JSON object, `{}` when empty (the UI posts `{}` for actions without parameters, docs/spp-api.md#acting-on-jobs). */
 function actionBody(text: string): Record<string, unknown> | undefined {
   if (text.trim() === '') return {};
   try {
@@ -304,13 +304,13 @@ function actionBody(text: string): Record<string, unknown> | undefined {
 
 const ACTION_VERBS: Record<string, string> = { cancel: 'canceled', rerun: 'run again', expire: 'expired', start: 'started' };
 
-/** Refusals SPP's roles make (403) and those the object's state makes (409 [INF]: SPP's status code for these is not documented, spp-api.md §8 q9). */
+/** Refusals SPP's roles make (403) and those the object's state makes (409 [assumed]: SPP's status code for these is not documented, docs/spp-api.md#open-questions). */
 function refuseRole(send: Send, user: SimulatorUser, action: string, what: string): void {
   send(403, errorBody('XSBAccessDeniedException', `User ${user.username} is not permitted to ${action} ${what}.`));
 }
 
 /**
- * `POST /api/endeavour/jobsession/{id}?action=cancel|rerun|expire` (spp-api.md §4): 201 with
+ * `POST /api/endeavour/jobsession/{id}?action=cancel|rerun|expire` (docs/spp-api.md#acting-on-jobs): 201 with
  * the updated session. Cancel takes `{"catalogCompletedObjects": true|false}`; an action the
  * session does not advertise now (its state) is refused with 409.
  */
@@ -341,7 +341,7 @@ function sessionAction(ctx: HandlerContext, user: SimulatorUser, record: SppJobS
 
 /**
  * `POST /api/endeavour/job/{id}?action=start&actionname=start` with `{"actionname": value}` when
- * the job's start link has a schema (spp-api.md §4): a new RUNNING session; the answer is the
+ * the job's start link has a schema (docs/spp-api.md#acting-on-jobs): a new RUNNING session; the answer is the
  * job JSON without the new session's id (clients poll livejobsessions for it).
  */
 function startJob(ctx: HandlerContext, user: SimulatorUser, job: SppJob, params: URLSearchParams, text: string, send: Send): void {
@@ -356,7 +356,7 @@ function startJob(ctx: HandlerContext, user: SimulatorUser, job: SppJob, params:
   let subPolicyType: string | null = null;
   if (definition.subPolicyTypes) {
     const values = definition.subPolicyTypes.map(([value]) => value);
-    // Without an actionname the first value is taken [INF].
+    // Without an actionname the first value is taken [assumed].
     const given = body.actionname ?? values[0];
     if (typeof given !== 'string' || !values.includes(given)) {
       return send(400, errorBody('XSBInvalidArgumentException', `actionname ${JSON.stringify(given)} is not valid for job ${job.id}.`));
@@ -445,7 +445,7 @@ function loginResponse(ctx: HandlerContext, req: IncomingMessage, user: Simulato
 
 /**
  * `GET /api/endeavour/jobsession`: `{links, total, page, sessions}` with absolute paging links
- * that carry the whole query, which SPPMon re-reads when it follows nextPage (spp-api.md §2.2).
+ * that carry the whole query, which SPPMon re-reads when it follows nextPage (docs/spp-api.md#listing-job-sessions).
  */
 function listBody<R extends SimRecord>(
   ctx: HandlerContext,

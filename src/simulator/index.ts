@@ -1,7 +1,7 @@
 /**
  * IBM Spectrum Protect Plus job-session REST simulator: the embedded default upstream of
  * `npm start`, the upstream of integration tests and benchmarks, and a standalone tool
- * (`npm run simulator`). Behaviour follows shared/upstream/spp-api.md, quirks included.
+ * (`npm run simulator`). Behaviour follows docs/spp-api.md, quirks included.
  */
 export type { FaultRates, SimFault, SimRequestLogEntry, Simulator, SimulatorOptions, SimulatorQuirks, SimulatorUser } from './types.js';
 export { startSimulator, DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_MAX_PAGE_SIZE, DEFAULT_HOST } from './server.js';

@@ -1,11 +1,11 @@
 /**
- * Job definitions (`GET /api/endeavour/job`, `/job/{id}`; spp-api.md §4), derived from the
+ * Job definitions (`GET /api/endeavour/job`, `/job/{id}`; docs/spp-api.md#other-lists), derived from the
  * generator's JOBS and the session data so that they always agree with the sessions:
  * every session's `jobId` is a job; `lastrun`, `lastRunTime`, `lastSessionStatus` and
  * `lastSessionDuration` describe the job's newest session by `start`; `nextFireTime` is the
  * next slot of the job's schedule after "now" (recovery jobs have no schedule: null).
  *
- * Values SPP does not document are flagged [INF]: the definition's `status` is `ACTIVE`
+ * Values SPP does not document are flagged [assumed]: the definition's `status` is `ACTIVE`
  * while a session of the job is active (ECX's value), `PENDING` when it waits for its
  * schedule, `IDLE` without one (sppclient treats PENDING and IDLE as "not running").
  */
@@ -47,7 +47,7 @@ export const JOB_FIELDS: readonly string[] = [
 const HOUR = 3_600_000;
 
 /**
- * Schedules [INF]: inventories every 6 h, maintenance and SLA backups daily, each at its own
+ * Schedules [assumed]: inventories every 6 h, maintenance and SLA backups daily, each at its own
  * minute past the hour (phase), recovery jobs on demand only.
  */
 function scheduleOf(job: JobDefinition): { everyMs: number; phaseMs: number } | null {
@@ -65,8 +65,8 @@ export function nextFireTime(job: JobDefinition, now: number): number | null {
 
 /**
  * `start` is an action link (rel "action") offered only while no session of the job is active
- * or being canceled [INF]; it carries a `schema` when the start takes an `actionname` (an SLA's
- * sub-policies, spp-api.md §4), else the href's `actionname=start` is the whole request.
+ * or being canceled [assumed]; it carries a `schema` when the start takes an `actionname` (an SLA's
+ * sub-policies, docs/spp-api.md#acting-on-jobs), else the href's `actionname=start` is the whole request.
  */
 function jobLinks(job: JobDefinition, busy: boolean): SppLinks {
   const self = `${RECORD_HREF_BASE}/api/endeavour/job/${job.jobId}`;

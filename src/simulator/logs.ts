@@ -1,5 +1,5 @@
 /**
- * Job logs (`GET /api/endeavour/log/job`, spp-api.md §4): deterministic, generated lazily.
+ * Job logs (`GET /api/endeavour/log/job`, docs/spp-api.md#other-lists): deterministic, generated lazily.
  *
  * A finished session's log is a pure function of the seed and the session record: it is
  * generated when first asked for and kept in a small LRU, so the 4,877-session history
@@ -12,7 +12,7 @@
  * reader paging through a running session's log sees entries arrive at its end.
  *
  * Message ids (CTGGA…), the categories and the line texts are plausible stand-ins modelled
- * on SPPMon's allow-list and the UI's JobLogModel [INF]: SPP does not document them.
+ * on SPPMon's allow-list and the UI's JobLogModel [assumed]: SPP does not document them.
  * Entry ids are `sessionId × 4096 + sequence` (unique, increasing within a session, and
  * below 2^53 for any 13-digit session id), so a session's log holds at most 4,096 entries.
  */
@@ -37,7 +37,7 @@ export const LOG_FIELDS: readonly string[] = [
   'name',
 ];
 
-/** SPPMon: `messageId IN [...]` on this endpoint "does NOT work yet, nothing filtered" (spp-api.md §3). */
+/** SPPMon: `messageId IN [...]` on this endpoint "does NOT work yet, nothing filtered" (docs/spp-api.md#filter-and-sort). */
 export const IGNORED_LOG_FILTERS: ReadonlySet<string> = new Set(['messageId']);
 
 export const MAX_LOG_ENTRIES = 4096;
@@ -199,7 +199,7 @@ function closingLines(job: JobDefinition, session: SppJobSession, total: number,
 function entry(session: SppJobSession, job: JobDefinition, seq: number, logTime: number, line: Line): SppJobLogEntry {
   return Object.freeze({
     id: String(Number(session.id) * MAX_LOG_ENTRIES + seq),
-    // SPP sends the session id as a number here (spp-api.md §4).
+    // SPP sends the session id as a number here (docs/spp-api.md#other-lists).
     jobsessionId: Number(session.id) as unknown as string,
     jobsessionTaskId: line.task === undefined ? null : line.task,
     logTime,

@@ -1,7 +1,7 @@
 /**
  * Filter, sort and paging semantics of `GET /api/endeavour/jobsession`, as pure functions.
  *
- * SPP documents only part of this (spp-api.md §3, §8 open questions 3, 4, 8); where the
+ * SPP documents only part of this (docs/spp-api.md#filter-and-sort and #open-questions); where the
  * docs and the public clients disagree we follow the clients, because they are what
  * works against real servers:
  *  - filter objects are ANDed (every client relies on it; the doc's "OR" wording looks wrong);
@@ -119,7 +119,7 @@ function isNullish(v: unknown): v is null | undefined {
 }
 
 /**
- * Lenient equality (spp-api.md §3 "Numbers vs strings"): 1003 equals "1003", true equals "true";
+ * Lenient equality (docs/spp-api.md#filter-and-sort): 1003 equals "1003", true equals "true";
  * otherwise strings compare exactly (case-sensitive). Objects never equal anything.
  */
 export function valuesEqual(recordValue: unknown, filterValue: unknown): boolean {
@@ -273,7 +273,7 @@ export function compileFilters(
     }
     const property = item.property;
     const value = item.value;
-    // Pseudo-filters of the time-window UI (spp-api.md §3 "Time-window pseudo-filters").
+    // Pseudo-filters of the time-window UI (docs/spp-api.md#filter-and-sort).
     if (property === 'rangeunit') {
       rangeSeen++;
       rangeUnit = parseRangeUnit(value);
@@ -371,8 +371,8 @@ export function filterSessions(records: readonly SppJobSession[], filter: Compil
 
 /**
  * Normalises the parsed `sort` array. Elements without a string `property` are ignored;
- * `direction` is case-insensitive and defaults to ASC (the UI's default, spp-api.md §3).
- * With no usable key the documented default applies: `start` ascending (DOC-17).
+ * `direction` is case-insensitive and defaults to ASC (the UI's default, docs/spp-api.md#filter-and-sort).
+ * With no usable key the documented default applies: `start` ascending (IBM's REST API reference, docs/spp-api.md#listing-job-sessions).
  */
 export function normalizeSorts(sorts: readonly unknown[], fallback: SppSort = { property: 'start', direction: 'ASC' }): SppSort[] {
   const out: SppSort[] = [];
@@ -386,7 +386,7 @@ export function normalizeSorts(sorts: readonly unknown[], fallback: SppSort = { 
 
 /**
  * Sorts by the given keys in order, then by `id` ascending so that equal keys (several
- * sessions starting in the same millisecond) still page deterministically (spp-api.md §8 q.8).
+ * sessions starting in the same millisecond) still page deterministically (docs/spp-api.md#open-questions).
  * Returns a new array.
  */
 export function sortSessions<R extends SimRecord>(records: readonly R[], sorts: readonly SppSort[]): R[] {
@@ -424,7 +424,7 @@ export function pageWindow(count: number, pageStartIndex: number, pageSize: numb
 
 /**
  * Parses `pageStartIndex`/`pageSize` the way the simulator's contract says: absent means the
- * default, anything that is not a whole number in range is a 400 (spp-api.md §8 q.2 leaves
+ * default, anything that is not a whole number in range is a 400 (docs/spp-api.md#open-questions leaves
  * this open; rejecting is the safer imitation for a gateway that must not send garbage).
  */
 export function parseIntParam(param: string, raw: string | null, fallback: number, min: number): number {

@@ -1,10 +1,10 @@
 /**
- * `GET /api/endeavour/jobsession/stats` (spp-api.md §4, UI JobSessionStatsModel and
+ * `GET /api/endeavour/jobsession/stats` (docs/spp-api.md#other-lists, UI JobSessionStatsModel and
  * JobHistoryStatsComponent): counts of the sessions that match the filter, usually the
  * `rangeunit`/`range` window of the dashboard ("last 12 hours").
  *
  * Documented by the UI: the keys, and `warning` = PARTIAL + CANCELLED + ABORTED.
- * Decided here [INF]: PENDING counts as WAITING; statuses without a key (HELD, PAUSED, …)
+ * Decided here [assumed]: PENDING counts as WAITING; statuses without a key (HELD, PAUSED, …)
  * as OTHER; `running` = RUNNING + WAITING; `successful` = COMPLETED, `failed` = FAILED;
  * `successPercent` = successful / totalRuns, rounded to a whole percent (0 without runs).
  */

@@ -70,7 +70,7 @@ export class SessionStore {
     return buildJobs(this.latest, now);
   }
 
-  /** Serve CANCELED as "CANCELLED" (the UI/stats spelling, spp-api.md §2.4) — filters see it too. */
+  /** Serve CANCELED as "CANCELLED" (the UI/stats spelling, docs/spp-api.md#the-session-record) — filters see it too. */
   setCancelledSpelling(on: boolean): void {
     if (on === this.cancelledSpelling) return;
     this.cancelledSpelling = on;
@@ -156,7 +156,7 @@ export class SessionStore {
   }
 
   // -------------------------------------------------------------------------------------
-  // Actions (spp-api.md §4). Each returns the record SPP answers with; the HTTP layer checks
+  // Actions (docs/spp-api.md#acting-on-jobs). Each returns the record SPP answers with; the HTTP layer checks
   // visibility, role and the advertised link first.
 
   /** `POST job/{id}?action=start`: a new RUNNING session of the job (of `subPolicyType` for an SLA). */

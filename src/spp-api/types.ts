@@ -1,13 +1,13 @@
 /**
  * The shapes of SPP's job-session REST API, as SPP sends them.
  *
- * Field names are SPP's own. Sources: IBM's "Getting job session information"
- * page (shared/seeds/jobsession-api.txt) and shared/upstream/spp-api.md §2.3.
+ * Field names are SPP's own. Sources: IBM's "Getting job session information" page
+ * (its sample record is the simulator's IBM_SAMPLE_SESSION_ID) and docs/spp-api.md#the-session-record.
  * These are the codegen `mappers` targets: resolvers receive these raw objects
  * and translate them field by field, so nothing here is reshaped for GraphQL.
  */
 
-/** A HATEOAS link as SPP writes it: `{href, rel, title?, schema?}` (spp-api.md §2.3). */
+/** A HATEOAS link as SPP writes it: `{href, rel, title?, schema?}` (docs/spp-api.md#the-session-record). */
 export interface SppLink {
   href: string;
   rel?: string;
@@ -17,7 +17,7 @@ export interface SppLink {
 
 export type SppLinks = Record<string, SppLink>;
 
-/** One entry of `properties.statistics[]` (spp-api.md §2.3; `skipped` may be missing). */
+/** One entry of `properties.statistics[]` (docs/spp-api.md#the-session-record; `skipped` may be missing). */
 export interface SppStatistic {
   resourceType: string;
   total: number;
@@ -144,7 +144,7 @@ export interface SppListPage<R extends SppRecord = SppRecord> {
   records: R[];
 }
 
-/** `lastrun` of a job definition (spp-api.md §4): a summary of its latest session; `start` is 0 when it never ran. */
+/** `lastrun` of a job definition (docs/spp-api.md#other-lists): a summary of its latest session; `start` is 0 when it never ran. */
 export interface SppJobLastRun {
   sessionId?: string | null;
   jobName?: string | null;
@@ -163,7 +163,7 @@ export interface SppJobLastRun {
   [key: string]: unknown;
 }
 
-/** One job definition, `GET /api/endeavour/job/{id}` (spp-api.md §4, UI JobModel). */
+/** One job definition, `GET /api/endeavour/job/{id}` (docs/spp-api.md#other-lists, UI JobModel). */
 export interface SppJob {
   id: string;
   name: string;
@@ -177,7 +177,7 @@ export interface SppJob {
   subType?: string | null;
   subTypeDisplayName?: string | null;
   serviceId?: string | null;
-  /** The definition's state (IDLE, PENDING, WAITING, RESOURCE ACTIVE, ACTIVE: spp-api.md §2.4), not a session status. */
+  /** The definition's state (IDLE, PENDING, WAITING, RESOURCE ACTIVE, ACTIVE: docs/spp-api.md#other-lists), not a session status. */
   status?: string | null;
   statusDisplayName?: string | null;
   lastSessionStatus?: string | null;
@@ -193,7 +193,7 @@ export interface SppJob {
   [key: string]: unknown;
 }
 
-/** One job log entry, `GET /api/endeavour/log/job` (spp-api.md §4, UI JobLogModel). */
+/** One job log entry, `GET /api/endeavour/log/job` (docs/spp-api.md#other-lists, UI JobLogModel). */
 export interface SppJobLogEntry {
   id: string;
   /** SPP sends a number; validation makes it a digit string like every other id. */
@@ -201,7 +201,7 @@ export interface SppJobLogEntry {
   jobsessionTaskId?: string | number | null;
   /** Epoch milliseconds. */
   logTime: number;
-  /** INFO, WARN, ERROR, SUMMARY, DEBUG, DETAIL (spp-api.md §2.4). */
+  /** INFO, WARN, ERROR, SUMMARY, DEBUG, DETAIL (docs/spp-api.md#other-lists). */
   type: string;
   category?: string | null;
   modName?: string | null;
@@ -216,7 +216,7 @@ export interface SppJobLogEntry {
 }
 
 /**
- * `GET /api/endeavour/jobsession/stats` (spp-api.md §4, UI JobSessionStatsModel): the
+ * `GET /api/endeavour/jobsession/stats` (docs/spp-api.md#other-lists, UI JobSessionStatsModel): the
  * window, the UI's groups and a count per status key.
  */
 export interface SppJobSessionStats {
@@ -232,7 +232,7 @@ export interface SppJobSessionStats {
   [status: string]: unknown;
 }
 
-/** SPP's filter object (spp-api.md §3). A missing `op` means `=`. */
+/** SPP's filter object (docs/spp-api.md#filter-and-sort). A missing `op` means `=`. */
 export type SppFilterOp = '=' | '<' | '>' | '<=' | '>=' | 'IN';
 
 export interface SppFilter {
@@ -247,7 +247,7 @@ export interface SppSort {
   direction: 'ASC' | 'DESC';
 }
 
-/** SPP's error body (spp-api.md §5). */
+/** SPP's error body (docs/spp-api.md#errors). */
 export interface SppErrorBody {
   id: string;
   description: string;

@@ -1,5 +1,10 @@
 /**
- * Chooses the shared state once, at start-up (gateway.ts): Redis with REDIS_URL, memory otherwise.
+ * The shared-state room: what replicas of the gateway share, behind one interface (types.ts),
+ * in this process's memory (memory.ts) or in Redis (redis.ts, redis-idempotency.ts), with the
+ * idempotency of actions (idempotency.ts) and the keys and sealing derived from SESSION_SECRET
+ * (sealing.ts). Above the ground floor only: it imports nothing of the gateway's other rooms.
+ * `createSharedState` chooses the implementation once, at start-up (gateway.ts): Redis with
+ * REDIS_URL, memory otherwise.
  */
 import { randomBytes } from 'node:crypto';
 import type { Env } from '../config.js';

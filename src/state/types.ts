@@ -1,5 +1,5 @@
 /**
- * The shared-state seam (design.md "state/"): what replicas of the gateway share, behind one
+ * The shared-state seam (docs/architecture.md#the-seams): what replicas of the gateway share, behind one
  * interface. `gateway.ts` chooses the implementation once: in memory (one process, the default)
  * or Redis (REDIS_URL). Feature code never asks which one it has.
  *

@@ -1,8 +1,8 @@
 /**
- * GraphQL `JobSessionFilter` → SPP's `filter` array (spp-api.md §3).
+ * GraphQL `JobSessionFilter` → SPP's `filter` array (docs/spp-api.md#filter-and-sort).
  *
  * Each given field becomes one upstream filter object, and SPP ANDs them (every real
- * client relies on AND, although the docs say OR: spp-api.md §3 "Combining"). Lists
+ * client relies on AND, although the docs say OR: docs/spp-api.md#filter-and-sort). Lists
  * become `IN` with a real JSON array (a stringified array is silently ignored by SPP,
  * SPPMon changelog), single values `=`, and range bounds `>`, `>=`, `<`, `<=` on epoch ms.
  */
@@ -10,7 +10,7 @@ import { badUserInput } from '../errors.js';
 import type { JobSessionFilter, JobSessionStatus } from '../__generated__/resolvers-types.js';
 import type { SppFilter } from '../spp-api/types.js';
 
-/** SPP's spellings of each status; `CANCELED` is also written `CANCELLED` (UI, stats; spp-api.md §2.4). */
+/** SPP's spellings of each status; `CANCELED` is also written `CANCELLED` (UI, stats; docs/spp-api.md#the-session-record). */
 const UPSTREAM_STATUS: Partial<Record<JobSessionStatus, string[]>> = {
   CANCELED: ['CANCELED', 'CANCELLED'],
 };
@@ -70,7 +70,7 @@ export function translateFilter(input: JobSessionFilter | null | undefined): Tra
   list('serviceId', input.serviceId);
   list('subPolicyType', input.subPolicyType);
   filter.push(...rangeFilters('start', input.start));
-  // SPP's UI and sppclient send hasCatalog as the string "true" (spp-api.md §2.3).
+  // SPP's UI and sppclient send hasCatalog as the string "true" (docs/spp-api.md#filter-and-sort).
   if (input.hasCatalog !== null && input.hasCatalog !== undefined) {
     filter.push({ property: 'hasCatalog', value: String(input.hasCatalog), op: '=' });
   }

@@ -1,8 +1,8 @@
 /**
- * GraphQL `orderBy` → SPP's `sort` array, in the same order (spp-api.md §3 "Sort"), for any list.
+ * GraphQL `orderBy` → SPP's `sort` array, in the same order (docs/spp-api.md#filter-and-sort), for any list.
  *
  * The default is START DESC, newest first, as SPP's own UI lists sessions. SPP's order
- * for equal keys is undocumented (spp-api.md §8 q8), so the session id is appended as a
+ * for equal keys is undocumented (docs/spp-api.md#open-questions), so the session id is appended as a
  * final key: the order becomes total, which offset paging and keyset cursors both need.
  */
 import { badUserInput } from '../errors.js';

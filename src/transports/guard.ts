@@ -140,7 +140,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
       };
     }
     // Actions change SPP: they run only as POST /graphql, under CSRF prevention, the idempotency
-    // rules and HTTP semantics (README "Actions"), never over a WebSocket or an event stream (a GET).
+    // rules and HTTP semantics (docs/security.md "Actions"), never over a WebSocket or an event stream (a GET).
     if (operation.operation === OperationTypeNode.MUTATION) {
       return { errors: [gatewayError(ErrorCode.BAD_REQUEST, 'Mutations are not accepted over a subscription transport: send them as POST /graphql.')] };
     }

@@ -1,7 +1,8 @@
 /**
  * The subscription transports on the gateway's one port and path: graphql-ws over WebSocket
- * (ws-transport.ts) and graphql-sse over Server-Sent Events (sse-transport.ts), both executing
- * with graphql-js `subscribe` on the same executable schema as Apollo Server.
+ * (ws.ts) and graphql-sse over Server-Sent Events (sse.ts), both held to the same rules by
+ * guard.ts and executing with graphql-js `subscribe` on the same executable schema as Apollo
+ * Server. Multipart subscriptions will join them here.
  *
  * Apollo Server answers plain HTTP only: a subscription sent there is refused with BAD_REQUEST
  * naming the transports. At shutdown Apollo's drain phase closes the WebSockets with 1001,

@@ -5,7 +5,7 @@
  * Before the handshake (HTTP `upgrade`): the path, the Origin and the open-connection limit;
  * refusals are plain HTTP answers (403, 404, 503). At `connection_init`: credentials, with the
  * graphql-ws close codes: 4401 when none were sent, 4403 when they are wrong or expired. Per
- * subscription: the per-connection limit and the document checks (subscription-guard.ts).
+ * subscription: the per-connection limit and the document checks (src/transports/guard.ts).
  * A subscriber whose events pile up past SUBSCRIPTION_BUFFER closes its connection with 1008
  * and a reason; shutdown closes every socket with 1001 (graphql-ws's `dispose`).
  */

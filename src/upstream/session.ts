@@ -3,7 +3,7 @@
  *
  * SPP authenticates every call with `X-Endeavour-Sessionid`, obtained by
  * `POST /api/endeavour/session` with HTTP Basic and valid for 45 idle minutes
- * (spp-api.md §1). A session provider hands out the current session id and, after
+ * (docs/spp-api.md#sessions-and-login). A session provider hands out the current session id and, after
  * SPP answered 401, logs in again: once, however many requests are waiting for it.
  */
 

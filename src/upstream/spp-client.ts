@@ -4,12 +4,12 @@
  * - Keep-alive agents bounded by SPP_MAX_SOCKETS: SPP's web tier is a single appliance,
  *   and opening a socket per request costs a TLS handshake each time.
  * - Explicit budgets: connect (SPP_CONNECT_TIMEOUT_MS) and first byte (SPP_RESPONSE_TIMEOUT_MS).
- *   SPPMon's default read timeout on jobsession is 60 s on loaded systems (spp-api.md §2.1);
+ *   SPPMon's default read timeout on jobsession is 60 s on loaded systems (docs/spp-api.md#listing-job-sessions);
  *   our default of 30 s leaves a frontend's typical 60 s budget room for one retry.
  * - Retries only for GETs (idempotent) on 502/503/504 and connection resets, with a short
  *   exponential backoff that honours `Retry-After` up to SPP_MAX_RETRY_AFTER_MS (sppclient
- *   documents 503 as "too many requests going to the same controller", §5).
- * - A 401 means SPP dropped our session (45 idle minutes, §1): log in again once, retry once.
+ *   documents 503 as "too many requests going to the same controller", docs/spp-api.md#errors).
+ * - A 401 means SPP dropped our session (45 idle minutes, docs/spp-api.md#sessions-and-login): log in again once, retry once.
  * - Identical GETs in flight for the same identity are sent once (single flight), and an
  *   optional short-lived cache (SPP_CACHE_TTL_MS) keyed by identity and full request. Both work
  *   in this process first, then across replicas through the shared state (src/state/): with
@@ -150,7 +150,7 @@ export class SppClient {
   }
 
   /**
-   * `GET /api/lifecycle/ping` (no session needed; spp-api.md §1): resolves when SPP answers.
+   * `GET /api/lifecycle/ping` (no session needed; docs/spp-api.md#sessions-and-login): resolves when SPP answers.
    * Older SPP builds have no ping and answer 404, which still proves SPP is there.
    */
   async ping(timeoutMs: number): Promise<void> {

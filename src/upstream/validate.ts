@@ -1,6 +1,6 @@
 /**
  * Checks that SPP's answers have the shape the gateway relies on, and normalises the
- * few fields whose JSON type varies between builds (spp-api.md §8 q5: ids may arrive as
+ * few fields whose JSON type varies between builds (docs/spp-api.md#open-questions: ids may arrive as
  * numbers; SPPMon stores them as INT). Everything else passes through untouched, so
  * fields this gateway does not know still reach clients through `raw`.
  *
@@ -52,7 +52,7 @@ const numberOrNull = (value: unknown, field: string): number | null => {
   return typeof value === 'number' && Number.isFinite(value) ? value : fail(`${field} is not a number`);
 };
 
-/** One job definition (spp-api.md §4). */
+/** One job definition (docs/spp-api.md#other-lists). */
 export function parseJob(body: unknown): SppJob {
   const record = objectOf(body, 'a job');
   record.id = idOf(record.id, 'id');
@@ -62,7 +62,7 @@ export function parseJob(body: unknown): SppJob {
   return record as SppJob;
 }
 
-/** One job log entry (spp-api.md §4): `jobsessionId` arrives as a number and becomes a digit string. */
+/** One job log entry (docs/spp-api.md#other-lists): `jobsessionId` arrives as a number and becomes a digit string. */
 export function parseJobLogEntry(body: unknown): SppJobLogEntry {
   const record = objectOf(body, 'a log entry');
   record.id = idOf(record.id, 'id');

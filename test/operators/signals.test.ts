@@ -2,49 +2,17 @@
  * `npm start` under a supervisor: SIGTERM goes to the npm process (what a process manager
  * signals), and the gateway must stop: port freed, service account logged out, within
  * SHUTDOWN_GRACE_MS plus the logout budget even when SPP hangs and a request never ends.
+ * `npm run simulator` likewise stops on SIGTERM and SIGINT, freeing its port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { ADMIN, NOW } from '../support/harness.js';
+import { startProcess, type Started } from '../support/processes.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const CONFIG =
-  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_)/;
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function npmStart(env: Record<string, string>): Promise<Started> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG.test(k)));
-  const child = spawn('npm', ['start'], { cwd: root, env: { ...base, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm start did not become ready\n${out}`));
-    }, 30_000);
-    child.stderr.on('data', (chunk: Buffer) => (out += String(chunk)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      const match = /Gateway ready at (http:\/\/[^\s"]+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, port: Number(new URL(match[1]!).port), output: () => out, exited });
-      }
-    });
-  });
-}
+/** `npm start` on a free port, ready once its banner is printed and /readyz answers 200. */
+const npmStart = (env: Record<string, string>): Promise<Started> =>
+  startProcess({ npm: 'start', env: { PORT: '0', HOST: '127.0.0.1', ...env }, banner: 'gateway', timeoutMs: 30_000 });
 
 /** Resolves true when something accepts a connection on the port. */
 const listening = (port: number) =>
@@ -96,12 +64,7 @@ describe('SIGTERM to the npm start process', () => {
   it('starts with a JSON banner line and says that SPP and the service account work', async () => {
     const gateway = await npmStart(env());
     try {
-      const lines = () =>
-        gateway
-          .output()
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = () => gateway.logs();
       expect(lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Gateway ready at'))).toMatchObject({
         level: 30,
         url: gateway.url,
@@ -145,4 +108,25 @@ describe('SIGTERM to the npm start process', () => {
     expect(await listening(gateway.port)).toBe(false);
     await hanging;
   });
+});
+
+describe('SIGTERM and SIGINT to the npm run simulator process', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`stops the simulator on ${signal}: exit code 0 and the port is freed`, async () => {
+      const simulator = await startProcess({
+        npm: 'simulator',
+        env: { SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_SIZE: '20' },
+        banner: 'simulator',
+        timeoutMs: 30_000,
+      });
+      const ping = await fetch(new URL('/api/lifecycle/ping', simulator.url));
+      expect(ping.status).toBe(200);
+      expect(await listening(simulator.port)).toBe(true);
+
+      const exit = await simulator.stop(signal);
+      expect(exit, simulator.output()).toEqual({ code: 0, signal: null });
+      expect(simulator.output()).toContain(`spp-simulator: ${signal}, shutting down`);
+      expect(await listening(simulator.port)).toBe(false);
+    });
+  }
 });

@@ -18,7 +18,7 @@ export function runs(normal: number): number {
 }
 
 export const STATUSES: readonly JobSessionStatus[] = ['COMPLETED', 'FAILED', 'PARTIAL', 'RUNNING', 'CANCELED', 'ABORTED', 'PENDING'];
-/** What SPP may store: CANCELLED is the UI/stats spelling of CANCELED (spp-api.md §2.4). */
+/** What SPP may store: CANCELLED is the UI/stats spelling of CANCELED (docs/spp-api.md#the-session-record). */
 const UPSTREAM_STATUSES = [...STATUSES, 'CANCELLED'] as const;
 export const JOB_NAMES = ['vmware_gold', 'vmware_silver', 'Maintenance', 'catalog*', 'sql_hourly', '2024', '9', '10_daily', 'Sauvegarde_été'] as const;
 export const TYPES = ['protection', 'catalog', 'maintenance'] as const;
@@ -92,7 +92,7 @@ export const orderArb: fc.Arbitrary<JobSessionOrder[] | undefined> = fc.option(
   { nil: undefined, freq: 4 },
 );
 
-/** SPP's known misbehaviours, in any combination (spp-api.md §2.1, APAR IT45897). */
+/** SPP's known misbehaviours, in any combination (docs/spp-api.md#quirks-the-gateway-handles). */
 export interface Quirks {
   /** `total` is 0 whatever the list holds (APAR IT45897). */
   totalZero: boolean;

@@ -16,7 +16,7 @@ async function post(sim: Simulator, path: string, sessionId: string, body?: unkn
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-describe('simulator actions (spp-api.md §4)', () => {
+describe('simulator actions (docs/spp-api.md#acting-on-jobs)', () => {
   let sim: Simulator;
   let admin: string;
   beforeAll(async () => {
