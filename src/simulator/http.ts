@@ -127,7 +127,9 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
     if (ms > 0 && !(await ctx.delay(ms))) return;
   }
-  if (fault) {
+  if (fault?.kind === 'delay') {
+    if (!(await ctx.delay(fault.ms))) return;
+  } else if (fault) {
     applyFault(ctx, fault, req, res, entry, send);
     return;
   }
@@ -411,6 +413,11 @@ function applyFault(
       send(fault.status, JSON.stringify(fault.body ?? defaultFaultBody(fault.status)), headers);
       return;
     }
+    case 'redirect':
+      send(fault.status, undefined, { location: fault.location });
+      return;
+    case 'delay':
+      return;
     case 'hang':
       entry.status = 0;
       ctx.log(entry);
