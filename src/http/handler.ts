@@ -27,6 +27,7 @@ import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTyp
 import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
+import { BodyTooLarge, readBody } from '../transports/body.js';
 
 /** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => void | Promise<void>;
@@ -343,29 +344,14 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string; body: unknown }> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-    req.resume();
-    throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body is ${declared} bytes; at most ${limits.maxBodyBytes} are accepted.`);
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, limits.maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, error.message);
+    throw error;
   }
-  // Plain 'data'/'end' events: an async iterator over the request costs a promise per chunk.
-  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
-    const received: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limits.maxBodyBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${limits.maxBodyBytes} bytes.`));
-        return;
-      }
-      received.push(chunk);
-    });
-    req.on('end', () => resolve(received));
-    req.on('error', reject);
-  });
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = raw.toString('utf8');
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
     // Left to Apollo, which answers 400 for a missing or wrong content type (and its CSRF rules).

@@ -96,7 +96,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     return known;
   };
 
-  return (given: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+  return (given: { query?: unknown; variables?: unknown; operationName?: unknown; documentId?: unknown }): CheckedOperation => {
     let params: Record<string, unknown> = given;
     if (trustedDocuments) {
       // A copy: the transports keep their payloads; resolve() puts the manifest's text in `query`.
