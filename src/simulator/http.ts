@@ -105,9 +105,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const traceparent = req.headers.traceparent;
   if (typeof traceparent === 'string') entry.traceparent = traceparent;
 
+  let logged = false;
   const send = (status: number, body?: string, headers: Record<string, string> = {}): void => {
     entry.status = status;
-    ctx.log(entry);
+    if (!logged) ctx.log(entry);
+    logged = true;
     if (res.destroyed) return;
     if (body === undefined) {
       res.writeHead(status, headers);
@@ -128,6 +130,9 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     if (ms > 0 && !(await ctx.delay(ms))) return;
   }
   if (fault?.kind === 'delay') {
+    // Logged on arrival (status 0 until answered): a test can act while SPP holds the request.
+    ctx.log(entry);
+    logged = true;
     if (!(await ctx.delay(fault.ms))) return;
   } else if (fault) {
     applyFault(ctx, fault, req, res, entry, send);

@@ -126,9 +126,11 @@ export class RedisState implements SharedState {
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
   async start(): Promise<void> {
-    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() =>
-      this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel),
-    );
+    // Subscribed whatever the connect's outcome (issue 22): ioredis re-subscribes on reconnect only
+    // channels it already holds, so a subscription chained after a failed connect never happened and a
+    // Redis that came up later carried no notices. Queued offline, it is sent once Redis answers.
+    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]);
+    this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel).catch((error: unknown) => this.failed('subscribe', error));
     const budget = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref(),
     );

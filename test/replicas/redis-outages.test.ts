@@ -1,0 +1,102 @@
+/**
+ * Issue 22, items 1, 2 and 8: replicas on Redis when Redis or a replica fails. Each replica is a
+ * real gateway process (`node --import tsx src/main.ts`) in pass-through mode over one in-process
+ * simulator, sharing a real redis-server.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { ADMIN, NOW, basic } from '../support/harness.js';
+import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+import { eventually, startReplica, type Replica } from './support.js';
+
+warnIfNoRedis('test/replicas/redis-outages.test.ts');
+
+const PREFIX = 'outages-test:';
+const listCalls = (sim: Simulator) => sim.requests.filter((r) => r.method === 'GET' && r.path === '/api/endeavour/jobsession');
+const actionPosts = (sim: Simulator) => sim.requests.filter((r) => r.method === 'POST' && r.path !== '/api/endeavour/session');
+const page = (first: number) => `{ jobSessions(first: ${first}) { nodes { sessionId status } } }`;
+const CANCEL = `mutation Cancel($input: CancelJobSessionInput!) { cancelJobSession(input: $input) { clientMutationId jobSession { sessionId status } } }`;
+
+/** Running sessions admin may cancel that no earlier test used. */
+function cancelable(sim: Simulator, used: Set<string>): string {
+  for (let i = 0; i < 20; i++) {
+    const found = sim.list({ user: 'admin' }).find((s) => s.links?.cancel !== undefined && !used.has(s.id));
+    if (found) {
+      used.add(found.id);
+      return found.id;
+    }
+    sim.step({ insert: 10 });
+  }
+  throw new Error('no cancelable session');
+}
+
+describe.skipIf(!redisServerPath)('replicas when Redis or a replica fails', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let a: Replica;
+  let b: Replica;
+  const used = new Set<string>();
+  const env = () => ({
+    SPP_URL: sim.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: PREFIX,
+    REDIS_TIMEOUT_MS: '300',
+    // Long: a waiter that hears no notice waits this long, then asks SPP itself.
+    REDIS_LEASE_MS: '15000',
+    CURSOR_SECRET: 'outages-test-cursor-secret',
+    SESSION_SECRET: 'outages-test-session-secret-0123456789',
+    SPP_RESPONSE_TIMEOUT_MS: '20000',
+  });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    sim = await startSimulator({ seed: 1, now: NOW, size: 300, host: '127.0.0.1' });
+    // Redis absent when the replicas start.
+    await redis.kill();
+    [a, b] = await Promise.all([startReplica(env()), startReplica(env())]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await sim?.close();
+    await redis?.stop();
+  });
+
+  it('shares single flights and action outcomes across replicas once a Redis that was absent at their start comes up', async () => {
+    expect(/Redis is unreachable or slow/.test(a.output()) && /Redis is unreachable or slow/.test(b.output())).toBe(true);
+    await redis.start();
+    const probe = new Redis(redis.url);
+    try {
+      // Both replicas' commands and subscriptions are back (ioredis reconnects every 2 s at most).
+      const ready = await eventually(async () => {
+        const [, flight] = (await probe.pubsub('NUMSUB', `${PREFIX}flight`)) as [string, number];
+        return flight === 2 && (await a.metric('shared_state_degraded')) === 0 && (await b.metric('shared_state_degraded')) === 0;
+      }, 30_000);
+      expect(ready).toBe(true);
+    } finally {
+      probe.disconnect();
+    }
+    // Logged in beforehand, so only the list is in flight.
+    await Promise.all([a.gql(page(1), basic(ADMIN)), b.gql(page(2), basic(ADMIN))]);
+
+    // A single flight joined across replicas: one GET, the joiner told by the leader's notice.
+    sim.configure({ latency: { fixedMs: 600 } });
+    sim.clearRequests();
+    const [onA, onB] = await Promise.all([a.gql(page(7), basic(ADMIN)), new Promise((r) => setTimeout(r, 150)).then(() => b.gql(page(7), basic(ADMIN)))]);
+    expect(onB).toEqual(onA);
+    expect(listCalls(sim)).toHaveLength(1);
+    sim.configure({ latency: { fixedMs: 0 } });
+
+    // A duplicate action on the other replica gets the first outcome when it is settled, not after the claim's whole life.
+    const id = cancelable(sim, used);
+    sim.clearRequests();
+    sim.failNext({ kind: 'delay', ms: 1_500, method: 'POST', path: `/api/endeavour/jobsession/${id}` });
+    const input = { id, catalogCompletedObjects: false, clientMutationId: 'after-redis-came-up' };
+    const first = a.gql(CANCEL, basic(ADMIN), { input });
+    expect(await eventually(() => actionPosts(sim).length === 1, 10_000)).toBe(true);
+    const duplicate = await b.gql(CANCEL, basic(ADMIN), { input });
+    expect(duplicate).toEqual(await first);
+    expect(duplicate.body.data?.cancelJobSession?.clientMutationId).toBe('after-redis-came-up');
+    expect(actionPosts(sim)).toHaveLength(1);
+  }, 90_000);
+});
