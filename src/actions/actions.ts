@@ -152,7 +152,11 @@ export class Actions {
     const key =
       clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
     const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
-    const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS));
+    const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS)).catch((error: unknown) => {
+      // The store could not say whether this is a repeat (shared state unreachable): nothing is done.
+      audit(who.logger, { ...line, outcome: 'refused', code: isDeliberate(error) ? String(error.extensions.code) : ErrorCode.INTERNAL_SERVER_ERROR });
+      throw error;
+    });
     if (!claim.first) {
       if (claim.fingerprint !== fingerprint) {
         audit(who.logger, { ...line, outcome: 'refused', code: ErrorCode.IDEMPOTENCY_KEY_REUSED });

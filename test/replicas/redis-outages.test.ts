@@ -99,4 +99,44 @@ describe.skipIf(!redisServerPath)('replicas when Redis or a replica fails', () =
     expect(duplicate.body.data?.cancelJobSession?.clientMutationId).toBe('after-redis-came-up');
     expect(actionPosts(sim)).toHaveLength(1);
   }, 90_000);
+
+  it("answers a retry after a replica was SIGKILLed between its claim and SPP's answer with 'outcome unknown' within the claim's life, with one POST overall", async () => {
+    const id = cancelable(sim, used);
+    await a.gql(page(1), basic(ADMIN));
+    sim.clearRequests();
+    // SPP holds the POST long enough for the replica to die while it waits.
+    sim.failNext({ kind: 'delay', ms: 3_000, method: 'POST', path: `/api/endeavour/jobsession/${id}` });
+    const input = { id, catalogCompletedObjects: false, clientMutationId: 'replica-died' };
+    const doomed = a.gql(CANCEL, basic(ADMIN), { input }).catch((error: unknown) => error);
+    expect(await eventually(() => actionPosts(sim).length === 1, 10_000)).toBe(true);
+    a.child.kill('SIGKILL');
+    await doomed;
+
+    const started = Date.now();
+    const retry = await b.gql(CANCEL, basic(ADMIN), { input });
+    const waitedMs = Date.now() - started;
+    expect(retry.body).toEqual({
+      data: null,
+      errors: [
+        {
+          message:
+            'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.',
+          path: ['cancelJobSession'],
+          locations: expect.any(Array),
+          extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+        },
+      ],
+    });
+    // The claim lives 5 minutes (IN_FLIGHT_TTL_MS); the retry learns within the liveness period (10 s) after the death.
+    expect(waitedMs).toBeLessThan(60_000);
+    // SPP acted on the one POST; later retries, on any replica, act no more.
+    expect(await eventually(() => sim.get(id)?.status !== 'RUNNING', 10_000)).toBe(true);
+    const again = await b.gql(CANCEL, basic(ADMIN), { input });
+    expect(again.body).toEqual(retry.body);
+    expect(actionPosts(sim)).toHaveLength(1);
+    a = await startReplica(env());
+    const onRestarted = await a.gql(CANCEL, basic(ADMIN), { input });
+    expect(onRestarted.body).toEqual(retry.body);
+    expect(actionPosts(sim)).toHaveLength(1);
+  }, 120_000);
 });
