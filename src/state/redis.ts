@@ -88,7 +88,6 @@ export class RedisState implements SharedState {
   private readonly flightChannel: string;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
-  private readonly localLeases = new Map<string, number>();
   /** Created on first use; told of outcomes announced by other replicas. */
   private idempotencyStore: RedisIdempotencyStore | undefined;
   private readonly idempotencyChannel: string;
@@ -219,25 +218,44 @@ export class RedisState implements SharedState {
     const key = `${this.prefix}lease:${this.hash(`lease ${name}`)}`;
     const token = randomBytes(12).toString('base64url');
     const acquired = await this.attempt('lease', () => this.commands.set(key, token, 'PX', ttlMs, 'NX'));
-    if (acquired === null) return null;
-    if (acquired === undefined) {
-      // Per-process behaviour while Redis is unreachable: one holder in this process.
-      if ((this.localLeases.get(name) ?? 0) > Date.now()) return null;
-      this.localLeases.set(name, Date.now() + ttlMs);
-    }
+    // Unreachable Redis: no lease (a per-process one could be a second holder, issue 22 item 12).
+    if (acquired !== 'OK') return null;
     return {
       renew: async () => {
         const renewed = await this.attempt('lease', () =>
           (this.commands as unknown as { renewLease(k: string, t: string, ms: number): Promise<number> }).renewLease(key, token, ttlMs),
         );
-        // Unreachable Redis: keep working rather than let every replica stop.
-        return renewed === undefined ? true : renewed === 1;
+        // Unreachable Redis: the lease may expire and be taken meanwhile, so the holder stops.
+        return renewed === 1;
       },
       release: async () => {
-        this.localLeases.delete(name);
         await this.attempt('lease', () => (this.commands as unknown as { releaseLease(k: string, t: string): Promise<number> }).releaseLease(key, token));
       },
     };
+  }
+
+  async remember(set: string, member: string, ttlMs: number): Promise<void> {
+    const name = `${this.prefix}set:${this.hash(set)}`;
+    const now = Date.now();
+    await this.attempt('set', () =>
+      this.commands
+        .multi()
+        .zremrangebyscore(name, '-inf', now)
+        .zadd(name, now + ttlMs, this.sealer.seal(member, name))
+        .pexpire(name, ttlMs)
+        .exec(),
+    );
+  }
+
+  async members(set: string): Promise<string[]> {
+    const name = `${this.prefix}set:${this.hash(set)}`;
+    const sealed = await this.attempt('get', () => this.commands.zrangebyscore(name, Date.now(), '+inf'));
+    return (sealed ?? []).map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
+  }
+
+  onReconnect(handler: () => void): void {
+    // The subscriber's 'ready': at start and after every outage, once pub/sub delivers again.
+    this.subscriber.on('ready', handler);
   }
 
   /**

@@ -44,9 +44,19 @@ export interface SharedState {
   /**
    * A lease on `name` that one holder has at a time, for `ttlMs` unless renewed (per-identity
    * work that must run once per cluster, such as a live-updates poller). Null while another
-   * holder has it. When the store is unreachable every replica gets one (per-process behaviour).
+   * holder has it. When the store is unreachable nobody gets one, and a holder's renew says it
+   * lost it: two holders at once would be worse than none for a while (issue 22, item 12).
    */
   lease(name: string, ttlMs: number): Promise<Lease | null>;
+  /**
+   * Adds `member` to the durable set `set` for `ttlMs`: every replica's `members(set)` lists it
+   * until then, including replicas started later or that missed a `publish` (revoked tokens).
+   */
+  remember(set: string, member: string, ttlMs: number): Promise<void>;
+  /** The members of `set` still alive; empty when the store is unreachable. */
+  members(set: string): Promise<string[]>;
+  /** Calls `handler` each time the store is reached again (at start, after an outage): messages sent meanwhile were missed. */
+  onReconnect(handler: () => void): void;
   /** Apollo's store of automatic persisted queries; undefined keeps Apollo's in-memory default. */
   persistedQueries(): KeyValueCache<string> | undefined;
   /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */

@@ -139,4 +139,31 @@ describe.skipIf(!redisServerPath)('replicas when Redis or a replica fails', () =
     expect(onRestarted.body).toEqual(retry.body);
     expect(actionPosts(sim)).toHaveLength(1);
   }, 120_000);
+
+  it('signs a token out durably: a failed SPP logout is reported, and a replica started afterwards refuses the token too', async () => {
+    const created = await b.gql(`mutation { createSession(username: "${ADMIN.username}", password: "${ADMIN.password}") { token } }`);
+    const bearer = { authorization: `Bearer ${created.body.data.createSession.token as string}` };
+    expect((await a.gql(page(2), bearer)).status).toBe(200);
+    sim.failNext({ kind: 'status', status: 500, method: 'DELETE', path: '/api/endeavour/session' });
+    const signedOut = await b.gql('mutation { deleteSession }', bearer);
+    expect(signedOut.body).toEqual({
+      data: null,
+      errors: [
+        {
+          message:
+            'The token is signed out of the gateway, but SPP did not confirm ending its session: SPP ends it after its idle timeout (45 minutes by default).',
+          path: ['deleteSession'],
+          locations: expect.any(Array),
+          extensions: { code: 'UPSTREAM_ERROR' },
+        },
+      ],
+    });
+    // SPP still accepts the session: only the gateway's record keeps the token out, on every replica, a new one included.
+    await a.stop();
+    a = await startReplica(env());
+    for (const replica of [a, b]) {
+      const after = await replica.gql(page(3), bearer);
+      expect({ status: after.status, code: after.body.errors?.[0]?.extensions?.code }).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+    }
+  }, 90_000);
 });
