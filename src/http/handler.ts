@@ -28,6 +28,7 @@ import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 import { BodyTooLarge, readBody } from '../transports/body.js';
+import { verifiedCaller } from '../state/index.js';
 
 /** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => void | Promise<void>;
@@ -69,6 +70,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   around?: (req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) => Promise<void>;
   /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
   identityOf?: (req: IncomingMessage) => string | undefined;
+  /** Whether the gateway verified the caller's credentials (shared state stores what verified callers send only). */
+  verified?: (req: IncomingMessage) => boolean;
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
@@ -169,10 +172,12 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       const key = requestKey(options.identityOf?.(req), req, search, text);
       const response = await identical.run(key, async () => {
         let context: TContext | undefined;
-        const result = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
-          context: async () => (context = await options.context(req, requestId, log)),
-        });
+        const result = await verifiedCaller.run(options.verified?.(req) ?? false, () =>
+          apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
+            context: async () => (context = await options.context(req, requestId, log)),
+          }),
+        );
         let responseBody = '';
         if (result.body.kind === 'complete') responseBody = result.body.string;
         else for await (const chunk of result.body.asyncIterator) responseBody += chunk;

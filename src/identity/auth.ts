@@ -212,6 +212,20 @@ export class Authenticator {
     return { token, expiresAt: Date.now() + this.idleMs, user };
   }
 
+  /**
+   * Whether the request's credentials are ones this gateway verified: a gateway token, a
+   * createSession token it sealed, or Basic credentials SPP accepted already. Anonymous callers
+   * and forwarded SPP session ids (accepted without asking SPP) are not.
+   */
+  verified(headers: IncomingHttpHeaders): boolean {
+    const outcome = this.authenticate(headers);
+    if ('error' in outcome || outcome.actor.anonymous) return false;
+    const [scheme = '', credential = ''] = (typeof headers.authorization === 'string' ? headers.authorization.trim() : '').split(/\s+/, 2);
+    if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
+    if (scheme.toLowerCase() === 'bearer') return true;
+    return scheme.toLowerCase() === 'basic' && this.basicSessions.get(outcome.identity.key)?.peek() !== undefined && credential !== '';
+  }
+
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
   async deleteSession(headers: IncomingHttpHeaders): Promise<boolean> {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { Lease, OnceOptions, SharedState } from './types.js';
+import { verifiedCaller, type Lease, type OnceOptions, type SharedState } from './types.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { RedisIdempotencyStore } from './redis-idempotency.js';
 import { keyHasher, Sealer } from './sealing.js';
@@ -74,6 +74,9 @@ if joined > 0 and ARGV[5] ~= '' then redis.call('publish', ARGV[2], ARGV[5]) end
 return joined`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/** How long a registered persisted query stays in Redis (seconds): a day, renewed by re-registration. */
+export const APQ_TTL_S = 86_400;
 
 /** Resolved with '+' when the leader's answer is kept for reading, null when the waiter must run the work itself. */
 type Waiter = (value: string | null) => void;
@@ -260,7 +263,9 @@ export class RedisState implements SharedState {
 
   /**
    * Apollo's APQ store: a document registered on one replica runs on the others. Documents are
-   * kept in this process too, so an unreachable Redis costs nothing for those already seen.
+   * kept in this process too (bounded by size), so an unreachable Redis costs nothing for those
+   * already seen. Only verified callers' documents reach Redis, and for APQ_TTL_S at most: an
+   * unauthenticated caller could otherwise fill it until every shared write fails (issue 22, item 3).
    */
   persistedQueries(): KeyValueCache<string> {
     const local = new InMemoryLRUCache<string>();
@@ -277,9 +282,11 @@ export class RedisState implements SharedState {
       },
       set: async (key, value, options?: KeyValueCacheSetOptions) => {
         await local.set(key, value, options);
+        if (verifiedCaller.getStore() !== true) return;
         const name = `${this.prefix}apq:${this.hash(key)}`;
         const sealed = this.sealer.seal(value, name);
-        await this.attempt('apq', () => (options?.ttl ? this.commands.set(name, sealed, 'EX', Math.ceil(options.ttl)) : this.commands.set(name, sealed)));
+        const ttl = Math.min(Math.ceil(options?.ttl ?? APQ_TTL_S), APQ_TTL_S);
+        await this.attempt('apq', () => this.commands.set(name, sealed, 'EX', Math.max(1, ttl)));
       },
       delete: async (key) => {
         await local.delete(key);

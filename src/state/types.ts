@@ -9,6 +9,7 @@
  * - Values are strings; the Redis implementation seals every value and hashes every key, so
  *   callers may hand it secrets (SPP session ids) and identity keys.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
 
@@ -63,3 +64,10 @@ export interface SharedState {
   idempotency(): IdempotencyStore;
   close(): Promise<void>;
 }
+
+/**
+ * Whether the request being served comes from a caller the gateway verified (src/identity/):
+ * what a caller sends is stored in shared state only then (issue 22, item 3: anyone could fill
+ * Redis with automatic persisted queries). Set by the HTTP front around each request.
+ */
+export const verifiedCaller = new AsyncLocalStorage<boolean>();
