@@ -166,6 +166,25 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(actionPosts(h).map((r) => r.path)).toEqual([`/api/endeavour/jobsession/${a!.id}`, `/api/endeavour/jobsession/${b!.id}`]);
   });
 
+  it('keeps the outcome once SPP answered 2xx, even when its answer does not parse and the follow-up read is refused: the retry does not POST again', async () => {
+    const target = running(h, 'protection')[0]!;
+    h.resetUpstreamCalls();
+    const path = `/api/endeavour/jobsession/${target.id}`;
+    // SPP acted (201) with a body that is no job session, then the read of the session is refused (404).
+    // The first read (before the POST) is answered as usual: a delay of 0.
+    h.sim.failNext(
+      { kind: 'delay', ms: 0, method: 'GET', path },
+      { kind: 'status', status: 201, method: 'POST', path },
+      { kind: 'status', status: 404, method: 'GET', path },
+    );
+    const input = { id: target.id, clientMutationId: 'acted-then-read-refused' };
+    const first = await gql(h, CANCEL, { input }, ADMIN_AUTH);
+    expect(first.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    const retry = await gql(h, CANCEL, { input }, ADMIN_AUTH);
+    expect(retry.body.errors[0]).toEqual(first.body.errors[0]);
+    expect(actionPosts(h).map((r) => `${r.status} ${r.path}`)).toEqual([`201 ${path}`]);
+  });
+
   it('does not keep a refusal: after SPP refused, the same clientMutationId asks again and acts', async () => {
     const target = running(h, 'protection')[0]!;
     h.sim.failNext({ kind: 'status', status: 409, method: 'POST', path: `/api/endeavour/jobsession/${target.id}` });
