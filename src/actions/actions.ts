@@ -317,13 +317,28 @@ export class Actions {
       const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]!;
       if (Date.now() + delay > deadline) return null;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      // SPP acted already: nothing here may turn the outcome into an error.
-      const sessions = await this.newestSessions(identity, jobId).catch(() => []);
+      // SPP acted already: nothing here may turn the outcome into an error. A read still running at
+      // the deadline (with its retries, up to SPP_RESPONSE_TIMEOUT_MS each) is not waited for (issue 22, item 10).
+      const sessions = await untilDeadline(
+        this.newestSessions(identity, jobId).catch(() => []),
+        deadline,
+      );
       const created = sessions.find(
         (s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))),
       );
       if (created) return created;
     }
+  }
+}
+
+/** `work`'s value, or [] once `deadline` (epoch ms) has passed. */
+async function untilDeadline<T>(work: Promise<T[]>, deadline: number): Promise<T[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T[]>((resolve) => (timer = setTimeout(() => resolve([]), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -449,9 +449,22 @@ describe('actions and the upstream answer cache', () => {
 describe('looking for the session a start created', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600' } });
+    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600', SPP_RESPONSE_TIMEOUT_MS: '15000' } });
   });
   afterAll(() => h.close());
+
+  it('does not wait past ACTION_SESSION_WAIT_MS for a read of the sessions SPP holds: jobSession null, the read abandoned', async () => {
+    const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    h.sim.failNext({ kind: 'hang', method: 'GET', path: '/api/endeavour/jobsession' });
+    h.resetUpstreamCalls();
+    const started = Date.now();
+    const { body } = await gql(h, START, { input: { jobId: job.id, clientMutationId: 'held-read' } }, ADMIN_AUTH);
+    // Not a performance figure: the bound is the deadline's own order (0.6 s) against SPP_RESPONSE_TIMEOUT_MS (15 s).
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.startJob).toMatchObject({ clientMutationId: 'held-read', job: { jobId: job.id }, jobSession: null });
+    expect(actionPosts(h)).toHaveLength(1);
+  });
 
   it('gives up after ACTION_SESSION_WAIT_MS with jobSession null when the session cannot be read, and the start still happened once', async () => {
     const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;
