@@ -34,6 +34,7 @@ import type { SharedState } from '../state/index.js';
 import { InMemoryState } from '../state/memory.js';
 import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from '../spp-api/types.js';
 import { parseJobSession, parseList } from './validate.js';
+import { describeError, endpointOf, outcomeOf } from './describe.js';
 
 /**
  * What the client reports about its upstream requests. Declared here so that upstream/ imports
@@ -429,36 +430,4 @@ function splitQuery(pathAndQuery: string): [string, string] {
 function recordsIn(value: unknown): number {
   const page = value as { records?: unknown } | null;
   return Array.isArray(page?.records) ? page.records.length : 0;
-}
-
-/** A low-cardinality name of the SPP endpoint: ids are not labels. */
-function endpointOf(url: string | URL | undefined): string {
-  const path = url instanceof URL ? url.pathname : String(url ?? '');
-  if (/jobsession\/stats/.test(path)) return 'jobsession/stats';
-  if (/log\/job/.test(path)) return 'log/job';
-  if (/endeavour\/job\/[^/?]+/.test(path)) return 'job/{id}';
-  if (/endeavour\/job(\?|$)/.test(path)) return 'job';
-  return /jobsession\/[^/?]+/.test(path) ? 'jobsession/{id}' : /jobsession/.test(path) ? 'jobsession' : /session/.test(path) ? 'session' : 'other';
-}
-
-function outcomeOf(error: unknown): string {
-  if (error instanceof HTTPError) return String(error.response.statusCode);
-  if (error instanceof RequestError) return error.code ?? error.name;
-  return 'invalid';
-}
-
-/** A loggable, secret-free summary of an upstream failure: no bodies, no headers, no query strings. */
-function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof RequestError) {
-    const url = error.options?.url;
-    return {
-      name: error.name,
-      code: error.code,
-      status: error.response?.statusCode,
-      method: error.options?.method,
-      path: url instanceof URL ? url.pathname : undefined,
-    };
-  }
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { error: String(error) };
 }
