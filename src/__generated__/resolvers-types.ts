@@ -701,7 +701,7 @@ export type Mutation = {
    * `Authorization: Bearer <token>`. Only in pass-through mode; wrong credentials give UNAUTHENTICATED.
    */
   createSession: GatewaySession;
-  /** Signs out the session of the `Authorization: Bearer` token of this request, also at SPP. False when the token was not known. */
+  /** Signs out the session of the `Authorization: Bearer` token of this request, also at SPP. False when the token was not known; UPSTREAM_ERROR when SPP did not confirm its logout (the gateway refuses the token all the same). */
   deleteSession: Scalars['Boolean']['output'];
   /** Expires a finished session (SPP's `expire` action): SPP removes it, its backup data and its log. */
   expireJobSession: ExpireJobSessionPayload;

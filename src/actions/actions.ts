@@ -76,7 +76,7 @@ export class Actions {
   constructor(private readonly options: ActionsOptions) {}
 
   startJob(who: Submitter, input: { clientMutationId?: string | null; jobId: string; actionName?: string | null }): Promise<StartJobResult> {
-    return this.submit(who, 'START', input.jobId, input, async (identity, reachSpp) => {
+    return this.submit(who, 'START', input.jobId, input, async (identity, reachSpp, sppActed) => {
       const path = `endeavour/job/${encodeURIComponent(input.jobId)}`;
       const job = await this.options.spp.readFresh(identity, path, parseJob);
       if (!job) throw gatewayError(ErrorCode.NOT_FOUND, `SPP has no job ${input.jobId}.`);
@@ -84,6 +84,7 @@ export class Actions {
       const body = await this.startBody(identity, link, input.actionName ?? undefined);
       reachSpp();
       const answer = await this.post(identity, link.href, body, 'START', `job ${input.jobId}`);
+      sppActed();
       const started = tryParse(answer, parseJob) ?? job;
       // The newest session before the start (ids may arrive as numbers, docs/spp-api.md#open-questions).
       const last = job.lastrun?.sessionId as unknown;
@@ -93,34 +94,37 @@ export class Actions {
   }
 
   cancelJobSession(who: Submitter, input: { clientMutationId?: string | null; id: string; catalogCompletedObjects: boolean }): Promise<SppJobSession> {
-    return this.submit(who, 'CANCEL', input.id, input, async (identity, reachSpp) => {
+    return this.submit(who, 'CANCEL', input.id, input, async (identity, reachSpp, sppActed) => {
       const session = await this.readSession(identity, input.id);
       const link = this.advertised(session.links, 'CANCEL', `job session ${input.id}`);
       reachSpp();
       const answer = await this.post(identity, link.href, { catalogCompletedObjects: input.catalogCompletedObjects }, 'CANCEL', `job session ${input.id}`);
+      sppActed();
       // SPP answers 201 with the updated session (IBM's REST API reference, docs/spp-api.md#acting-on-jobs); read it when the answer is not one.
       return tryParse(answer, parseJobSession) ?? (await this.readSession(identity, input.id));
     });
   }
 
   rerunJobSession(who: Submitter, input: { clientMutationId?: string | null; id: string }): Promise<RerunResult> {
-    return this.submit(who, 'RERUN', input.id, input, async (identity, reachSpp) => {
+    return this.submit(who, 'RERUN', input.id, input, async (identity, reachSpp, sppActed) => {
       const session = await this.readSession(identity, input.id);
       const link = this.advertised(session.links, 'RERUN', `job session ${input.id}`);
       const baseline = (await this.newestSessions(identity, session.jobId))[0];
       reachSpp();
       const answer = await this.post(identity, link.href, {}, 'RERUN', `job session ${input.id}`);
+      sppActed();
       const updated = tryParse(answer, parseJobSession) ?? session;
       return { jobSession: updated, newJobSession: await this.findNewSession(identity, session.jobId, baseline) };
     });
   }
 
   expireJobSession(who: Submitter, input: { clientMutationId?: string | null; id: string }): Promise<SppJobSession> {
-    return this.submit(who, 'EXPIRE', input.id, input, async (identity, reachSpp) => {
+    return this.submit(who, 'EXPIRE', input.id, input, async (identity, reachSpp, sppActed) => {
       const session = await this.readSession(identity, input.id);
       const link = this.advertised(session.links, 'EXPIRE', `job session ${input.id}`);
       reachSpp();
       const answer = await this.post(identity, link.href, {}, 'EXPIRE', `job session ${input.id}`);
+      sppActed();
       return tryParse(answer, parseJobSession) ?? { ...session, expired: true };
     });
   }
@@ -128,14 +132,15 @@ export class Actions {
   /**
    * The safety rules every action shares. `perform` calls `reachSpp()` right before its POST:
    * an error before that point changed nothing at SPP; one after it might have (a timeout), so
-   * it is kept as the first outcome and a retry with the same key does not act again.
+   * it is kept as the first outcome and a retry with the same key does not act again. It calls
+   * `sppActed()` once SPP answered 2xx: no error after that (a follow-up read SPP refused) frees the key.
    */
   private async submit<T>(
     who: Submitter,
     action: JobAction,
     objectId: string,
     input: { clientMutationId?: string | null },
-    perform: (identity: UpstreamIdentity, reachSpp: () => void) => Promise<T>,
+    perform: (identity: UpstreamIdentity, reachSpp: () => void, sppActed: () => void) => Promise<T>,
   ): Promise<T> {
     const { identity, actor } = who.caller();
     const clientMutationId = input.clientMutationId ?? undefined;
@@ -152,7 +157,11 @@ export class Actions {
     const key =
       clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
     const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
-    const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS));
+    const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS)).catch((error: unknown) => {
+      // The store could not say whether this is a repeat (shared state unreachable): nothing is done.
+      audit(who.logger, { ...line, outcome: 'refused', code: isDeliberate(error) ? String(error.extensions.code) : ErrorCode.INTERNAL_SERVER_ERROR });
+      throw error;
+    });
     if (!claim.first) {
       if (claim.fingerprint !== fingerprint) {
         audit(who.logger, { ...line, outcome: 'refused', code: ErrorCode.IDEMPOTENCY_KEY_REUSED });
@@ -168,8 +177,13 @@ export class Actions {
       throw revive(first);
     }
     let reached = false;
+    let acted = false;
     try {
-      const value = await perform(identity, () => (reached = true));
+      const value = await perform(
+        identity,
+        () => (reached = true),
+        () => (acted = true),
+      );
       await this.options.store.settle(key, { ok: true, value }, keepMs);
       audit(who.logger, { ...line, outcome: 'ok' });
       return value;
@@ -179,7 +193,8 @@ export class Actions {
       // A refusal (before SPP was asked, or SPP's own 4xx) changed nothing: waiting duplicates get
       // it, then the key is free. An uncertain failure (5xx, no answer) is kept as the first
       // outcome, so a retry with the same key cannot act a second time.
-      const nothingHappened = !reached || REFUSALS.has(code);
+      // Once SPP answered 2xx it acted: a later failure (a follow-up read refused) is never a refusal (issue 22, item 4).
+      const nothingHappened = !reached || (REFUSALS.has(code) && !acted);
       await this.options.store.settle(
         key,
         { ok: false, error: { message: deliberate.message, extensions: { ...deliberate.extensions } } },
@@ -302,13 +317,28 @@ export class Actions {
       const delay = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]!;
       if (Date.now() + delay > deadline) return null;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      // SPP acted already: nothing here may turn the outcome into an error.
-      const sessions = await this.newestSessions(identity, jobId).catch(() => []);
+      // SPP acted already: nothing here may turn the outcome into an error. A read still running at
+      // the deadline (with its retries, up to SPP_RESPONSE_TIMEOUT_MS each) is not waited for (issue 22, item 10).
+      const sessions = await untilDeadline(
+        this.newestSessions(identity, jobId).catch(() => []),
+        deadline,
+      );
       const created = sessions.find(
         (s) => !baseline || (s.id !== baseline.id && (s.start > baseline.start || (s.start === baseline.start && idAfter(s.id, baseline.id)))),
       );
       if (created) return created;
     }
+  }
+}
+
+/** `work`'s value, or [] once `deadline` (epoch ms) has passed. */
+async function untilDeadline<T>(work: Promise<T[]>, deadline: number): Promise<T[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T[]>((resolve) => (timer = setTimeout(() => resolve([]), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -27,6 +27,8 @@ import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTyp
 import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
+import { BodyTooLarge, readBody } from '../transports/body.js';
+import { verifiedCaller } from '../state/index.js';
 
 /** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => void | Promise<void>;
@@ -68,6 +70,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   around?: (req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) => Promise<void>;
   /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
   identityOf?: (req: IncomingMessage) => string | undefined;
+  /** Whether the gateway verified the caller's credentials (shared state stores what verified callers send only). */
+  verified?: (req: IncomingMessage) => boolean;
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
@@ -168,10 +172,12 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       const key = requestKey(options.identityOf?.(req), req, search, text);
       const response = await identical.run(key, async () => {
         let context: TContext | undefined;
-        const result = await apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
-          context: async () => (context = await options.context(req, requestId, log)),
-        });
+        const result = await verifiedCaller.run(options.verified?.(req) ?? false, () =>
+          apollo.executeHTTPGraphQLRequest({
+            httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
+            context: async () => (context = await options.context(req, requestId, log)),
+          }),
+        );
         let responseBody = '';
         if (result.body.kind === 'complete') responseBody = result.body.string;
         else for await (const chunk of result.body.asyncIterator) responseBody += chunk;
@@ -343,29 +349,14 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 async function readJsonBody(req: IncomingMessage, limits: HttpLimits): Promise<{ text: string; body: unknown }> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-    req.resume();
-    throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body is ${declared} bytes; at most ${limits.maxBodyBytes} are accepted.`);
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, limits.maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, error.message);
+    throw error;
   }
-  // Plain 'data'/'end' events: an async iterator over the request costs a promise per chunk.
-  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
-    const received: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limits.maxBodyBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpProblem(ErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${limits.maxBodyBytes} bytes.`));
-        return;
-      }
-      received.push(chunk);
-    });
-    req.on('end', () => resolve(received));
-    req.on('error', reject);
-  });
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = raw.toString('utf8');
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
     // Left to Apollo, which answers 400 for a missing or wrong content type (and its CSRF rules).

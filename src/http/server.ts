@@ -117,6 +117,7 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       const outcome = auth.authenticate(req.headers);
       return 'identity' in outcome ? outcome.identity.key : undefined;
     },
+    verified: (req) => auth.verified(req.headers),
     onJoin: () => metrics.requestsJoined.inc(),
     onRefused: (code) => {
       metrics.graphqlRequests.inc({ operation: '(invalid)', type: 'unknown', outcome: 'error' });

@@ -20,8 +20,10 @@
  * check stays synchronous, costs no round trip and keeps working while Redis is down), and the
  * caller cannot read the SPP session id inside. SPP stays the judge of expiry: a token lives as
  * long as its SPP session. deleteSession logs the session out at SPP (so no replica can use it
- * again) and announces the revocation to every replica through the shared state, so none
- * serves a cached answer for it meanwhile.
+ * again), records the revocation in the shared state for the session's life and announces it,
+ * so no replica serves a cached answer for it meanwhile; a replica started later, or that missed
+ * the announcement while Redis was out of reach, reads the record (at start, on reconnecting).
+ * A logout SPP did not confirm is an UPSTREAM_ERROR, never a silent true.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey, Sealer, type SharedState } from '../state/index.js';
@@ -29,7 +31,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
+import { ErrorCode, gatewayError, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIdentity } from '../upstream/session.js';
 
@@ -89,6 +91,8 @@ interface TokenContent {
 const TOKEN_PREFIX = 'v1.';
 const TOKEN_AAD = 'gateway-token';
 const REVOKED_CHANNEL = 'session revoked';
+/** The durable record of revoked tokens (issue 22, item 12): replicas started later, or that missed the message, read it. */
+const REVOKED_SET = 'revoked tokens';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
@@ -135,6 +139,9 @@ export class Authenticator {
     this.state = options.state;
     this.basicTtl = ttl;
     this.state.subscribe(REVOKED_CHANNEL, (key) => this.revoked.set(key, true));
+    // At start and whenever the shared state is reached again: revocations announced meanwhile were missed.
+    this.state.onReconnect(() => void this.loadRevoked());
+    void this.loadRevoked();
     if (options.mode === 'service-account') {
       const account = options.serviceAccount;
       if (!account) throw new Error('service-account mode needs an SPP account');
@@ -205,6 +212,20 @@ export class Authenticator {
     return { token, expiresAt: Date.now() + this.idleMs, user };
   }
 
+  /**
+   * Whether the request's credentials are ones this gateway verified: a gateway token, a
+   * createSession token it sealed, or Basic credentials SPP accepted already. Anonymous callers
+   * and forwarded SPP session ids (accepted without asking SPP) are not.
+   */
+  verified(headers: IncomingHttpHeaders): boolean {
+    const outcome = this.authenticate(headers);
+    if ('error' in outcome || outcome.actor.anonymous) return false;
+    const [scheme = '', credential = ''] = (typeof headers.authorization === 'string' ? headers.authorization.trim() : '').split(/\s+/, 2);
+    if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
+    if (scheme.toLowerCase() === 'bearer') return true;
+    return scheme.toLowerCase() === 'basic' && this.basicSessions.get(outcome.identity.key)?.peek() !== undefined && credential !== '';
+  }
+
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
   async deleteSession(headers: IncomingHttpHeaders): Promise<boolean> {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
@@ -214,9 +235,19 @@ export class Authenticator {
     const content = this.openToken(match[1]!);
     if (!content || this.revoked.has(key)) return false;
     this.revoked.set(key, true);
+    await this.state.remember(REVOKED_SET, key, this.idleMs);
     await this.state.publish(REVOKED_CHANNEL, key);
-    await this.spp.logout(content.s);
+    if (!(await this.spp.logout(content.s))) {
+      throw gatewayError(
+        ErrorCode.UPSTREAM_ERROR,
+        'The token is signed out of the gateway, but SPP did not confirm ending its session: SPP ends it after its idle timeout (45 minutes by default).',
+      );
+    }
     return true;
+  }
+
+  private async loadRevoked(): Promise<void> {
+    for (const key of await this.state.members(REVOKED_SET)) this.revoked.set(key, true);
   }
 
   /**

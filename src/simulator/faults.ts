@@ -5,7 +5,9 @@
  * 503 ("too many requests going to the same controller"), docs/spp-api.md#errors; SPPMon's read timeouts
  * on large pages (docs/spp-api.md#listing-job-sessions) are what `hang` imitates, and `drop` a proxy or controller restart.
  * Random faults only hit `/api/endeavour/jobsession*` so login and the healthcheck stay usable;
- * `failNext` faults are deterministic (FIFO) and may target any path prefix.
+ * `failNext` faults are deterministic (FIFO) and may target any path prefix. `redirect` is what
+ * a proxy or load balancer in front of SPP answers when it moves a request elsewhere (307/308
+ * keep the method and body); `delay` answers normally, late (an action SPP takes long to accept).
  */
 import type { SppErrorBody } from '../spp-api/types.js';
 import type { Rng } from './generator.js';
@@ -15,7 +17,9 @@ export const JOBSESSION_PATH = '/api/endeavour/jobsession';
 export type SimFault =
   | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: SppErrorBody; path?: string; method?: string }
   | { kind: 'hang'; path?: string; method?: string }
-  | { kind: 'drop'; path?: string; method?: string };
+  | { kind: 'drop'; path?: string; method?: string }
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string; path?: string; method?: string }
+  | { kind: 'delay'; ms: number; path?: string; method?: string };
 
 export interface FaultRates {
   /** fraction answered 500 or 503 (half each) */
@@ -58,6 +62,10 @@ export class FaultInjector {
       if (f.kind === 'status' && (!Number.isInteger(f.status) || f.status < 100 || f.status > 599)) {
         throw new RangeError(`failNext: status must be an HTTP status code, got ${String(f.status)}`);
       }
+      if (f.kind === 'redirect' && ![301, 302, 303, 307, 308].includes(f.status)) {
+        throw new RangeError(`failNext: a redirect's status must be 301, 302, 303, 307 or 308, got ${String(f.status)}`);
+      }
+      if (f.kind === 'delay' && !(Number.isFinite(f.ms) && f.ms >= 0)) throw new RangeError(`failNext: a delay's ms must be at least 0, got ${String(f.ms)}`);
       this.queue.push(f);
     }
   }

@@ -105,9 +105,11 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const traceparent = req.headers.traceparent;
   if (typeof traceparent === 'string') entry.traceparent = traceparent;
 
+  let logged = false;
   const send = (status: number, body?: string, headers: Record<string, string> = {}): void => {
     entry.status = status;
-    ctx.log(entry);
+    if (!logged) ctx.log(entry);
+    logged = true;
     if (res.destroyed) return;
     if (body === undefined) {
       res.writeHead(status, headers);
@@ -127,7 +129,12 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     const ms = fixedMs + (jitterMs > 0 ? ctx.rng() * jitterMs : 0);
     if (ms > 0 && !(await ctx.delay(ms))) return;
   }
-  if (fault) {
+  if (fault?.kind === 'delay') {
+    // Logged on arrival (status 0 until answered): a test can act while SPP holds the request.
+    ctx.log(entry);
+    logged = true;
+    if (!(await ctx.delay(fault.ms))) return;
+  } else if (fault) {
     applyFault(ctx, fault, req, res, entry, send);
     return;
   }
@@ -411,6 +418,11 @@ function applyFault(
       send(fault.status, JSON.stringify(fault.body ?? defaultFaultBody(fault.status)), headers);
       return;
     }
+    case 'redirect':
+      send(fault.status, undefined, { location: fault.location });
+      return;
+    case 'delay':
+      return;
     case 'hang':
       entry.status = 0;
       ctx.log(entry);

@@ -13,6 +13,7 @@ import { RedisState, type RedisStateOptions } from './redis.js';
 import type { SharedState } from './types.js';
 
 export type { SharedState } from './types.js';
+export { verifiedCaller } from './types.js';
 export { Sealer, deriveKey } from './sealing.js';
 
 export async function createSharedState(

@@ -11,6 +11,7 @@ export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;
   private readonly bus = new EventEmitter().setMaxListeners(0);
   private readonly leases = new Map<string, { token: string; until: number }>();
+  private readonly sets = new Map<string, Map<string, number>>();
 
   once(_key: string, compute: () => Promise<string>, _options: OnceOptions): Promise<string> {
     return compute();
@@ -40,6 +41,23 @@ export class InMemoryState implements SharedState {
         if (this.leases.get(name)?.token === token) this.leases.delete(name);
       },
     };
+  }
+
+  async remember(set: string, member: string, ttlMs: number): Promise<void> {
+    let members = this.sets.get(set);
+    if (!members) this.sets.set(set, (members = new Map<string, number>()));
+    const now = Date.now();
+    for (const [name, until] of members) if (until <= now) members.delete(name);
+    members.set(member, now + ttlMs);
+  }
+
+  async members(set: string): Promise<string[]> {
+    const now = Date.now();
+    return [...(this.sets.get(set) ?? [])].filter(([, until]) => until > now).map(([name]) => name);
+  }
+
+  onReconnect(): void {
+    // One process: nothing to miss.
   }
 
   persistedQueries(): KeyValueCache<string> | undefined {

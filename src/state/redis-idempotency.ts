@@ -1,12 +1,18 @@
 /**
- * Idempotency keys in Redis: a claim is SET NX PX (sealed fingerprint), the outcome replaces it
- * for the window and is announced to claims waiting on other replicas. A claim whose first
- * replica died before settling resolves, when it expires, to an error that says the outcome is
- * unknown: never to a second submission. With Redis unreachable, claims fall back to this
- * process's store (a repeated submission then acts once per replica).
+ * Idempotency keys in Redis. A claim is two keys:
+ * - the record, SET NX PX for the claim's life (sealed fingerprint), replaced by the outcome for
+ *   the window when the first submission settles, and announced to claims waiting on other replicas;
+ * - a liveness key the claiming replica renews while its submission runs (ALIVE_MS). A replica
+ *   that died mid-submission (issue 22, item 2) stops renewing it: waiting duplicates learn within
+ *   ALIVE_MS that the outcome is unknown, and every later retry within the record's life gets the
+ *   same answer, never a second submission.
+ * Nothing here falls back to this process's memory: a claim Redis cannot answer is refused
+ * (UPSTREAM_UNAVAILABLE, nothing done), since a local claim could act a second time for a key
+ * another replica holds (issue 22, item 8).
  */
 import type { Redis } from 'ioredis';
-import { InMemoryIdempotencyStore, type Claim, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { ErrorCode, gatewayError } from '../errors.js';
+import type { Claim, IdempotencyStore, StoredOutcome } from './idempotency.js';
 import type { Sealer } from './sealing.js';
 
 export interface RedisIdempotencyOptions {
@@ -18,66 +24,99 @@ export interface RedisIdempotencyOptions {
   channel: string;
   /** Runs one Redis command; undefined when Redis failed (src/state/redis.ts). */
   attempt: <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
+  /** How long a claim stays alive without its replica renewing it (default ALIVE_MS). */
+  aliveMs?: number;
 }
 
+/** A claiming replica renews its liveness key every third of this; waiting duplicates give up on it this long after it stopped. */
+export const ALIVE_MS = 10_000;
+
+/** What a duplicate learns when the first submission's replica stopped before settling. */
+export const OUTCOME_UNKNOWN: StoredOutcome = {
+  ok: false,
+  error: {
+    message:
+      'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.',
+    extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE },
+  },
+};
+
+const unreachable = () =>
+  gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    "The gateway's shared state (Redis) does not answer, so it cannot make sure this submission acts once: nothing was done. Try again shortly.",
+  );
+
+/** Claims the record and marks it alive, atomically. */
+const CLAIM = `
+if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+redis.call('set', KEYS[2], '1', 'PX', ARGV[3])
+return 1`;
+
 export class RedisIdempotencyStore implements IdempotencyStore {
-  private readonly local = new InMemoryIdempotencyStore();
-  private readonly localKeys = new Set<string>();
   /** Claims waiting on this replica for an outcome, by Redis key. */
   private readonly settling = new Map<string, Set<(outcome: StoredOutcome) => void>>();
+  /** This replica's claims in flight: their liveness renewals. */
+  private readonly renewals = new Map<string, NodeJS.Timeout>();
+  private readonly aliveMs: number;
 
-  constructor(private readonly options: RedisIdempotencyOptions) {}
+  constructor(private readonly options: RedisIdempotencyOptions) {
+    this.aliveMs = options.aliveMs ?? ALIVE_MS;
+    options.commands.defineCommand('claimIdempotency', { numberOfKeys: 2, lua: CLAIM });
+  }
 
   async claim(key: string, fingerprint: string, ttlMs: number): Promise<Claim> {
     const { commands, sealer, attempt } = this.options;
     const id = this.options.name(key);
-    if (this.localKeys.has(key)) return this.local.claim(key, fingerprint, ttlMs);
-    const claimed = await attempt('idempotency', () => commands.set(id, sealer.seal(JSON.stringify({ f: fingerprint }), id), 'PX', Math.max(1, ttlMs), 'NX'));
-    if (claimed === undefined) {
-      this.localKeys.add(key);
-      return this.local.claim(key, fingerprint, ttlMs);
+    const alive = `${id}:alive`;
+    // A record gone between a failed SET NX and the read was settled with nothing kept (a refusal): claim again.
+    for (let round = 0; round < 3; round++) {
+      const claimed = await attempt('idempotency', () =>
+        (commands as unknown as { claimIdempotency(...args: Array<string | number>): Promise<number> }).claimIdempotency(
+          id,
+          alive,
+          sealer.seal(JSON.stringify({ f: fingerprint }), id),
+          Math.max(1, ttlMs),
+          this.aliveMs,
+        ),
+      );
+      if (claimed === undefined) throw unreachable();
+      if (claimed === 1) {
+        const timer = setInterval(() => void attempt('idempotency', () => commands.pexpire(alive, this.aliveMs)), Math.max(1, Math.floor(this.aliveMs / 3)));
+        timer.unref();
+        this.renewals.set(id, timer);
+        return { first: true };
+      }
+      const { outcome, finish, cancel } = this.waiter(id, ttlMs);
+      // Registered first, read second: an outcome settled in between is read here, one settled after is announced.
+      const stored = await this.read(id);
+      if (stored === undefined) {
+        cancel();
+        throw unreachable();
+      }
+      if (stored === null) {
+        cancel();
+        continue;
+      }
+      if (stored.o) finish(stored.o);
+      else this.watch(id, finish);
+      return { first: false, fingerprint: stored.f ?? fingerprint, outcome };
     }
-    if (claimed === 'OK') return { first: true };
-    let resolveOutcome!: (outcome: StoredOutcome) => void;
-    const outcome = new Promise<StoredOutcome>((resolve) => (resolveOutcome = resolve));
-    let waiting = this.settling.get(id);
-    if (!waiting) this.settling.set(id, (waiting = new Set()));
-    const timer = setTimeout(
-      () =>
-        finish({
-          ok: false,
-          error: {
-            message:
-              'The first submission with this key did not finish (its gateway replica stopped): whether SPP acted is unknown. Check the job before submitting again with a new clientMutationId.',
-            extensions: { code: 'UPSTREAM_UNAVAILABLE' },
-          },
-        }),
-      Math.max(1, ttlMs),
-    );
-    timer.unref();
-    const finish = (settled: StoredOutcome) => {
-      clearTimeout(timer);
-      this.settling.get(id)?.delete(finish);
-      if (this.settling.get(id)?.size === 0) this.settling.delete(id);
-      resolveOutcome(settled);
-    };
-    waiting.add(finish);
-    // Registered first, read second: an outcome settled in between is read here, one settled after is announced.
-    const sealed = await attempt('idempotency', () => commands.get(id));
-    const stored = sealed ? (JSON.parse(sealer.open(sealed, id) ?? '{}') as { f?: string; o?: StoredOutcome }) : {};
-    if (stored.o) finish(stored.o);
-    return { first: false, fingerprint: stored.f ?? fingerprint, outcome };
+    throw unreachable();
   }
 
   async settle(key: string, outcome: StoredOutcome, keepMs: number): Promise<void> {
     const { commands, sealer, attempt } = this.options;
-    if (this.localKeys.delete(key)) return this.local.settle(key, outcome, keepMs);
     const id = this.options.name(key);
-    const sealed = await attempt('idempotency', () => commands.get(id));
-    const fingerprint = sealed ? (JSON.parse(sealer.open(sealed, id) ?? '{}') as { f?: string }).f : undefined;
+    clearInterval(this.renewals.get(id));
+    this.renewals.delete(id);
+    const stored = await this.read(id);
+    const fingerprint = stored?.f;
     if (keepMs > 0) await attempt('idempotency', () => commands.set(id, sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
     else await attempt('idempotency', () => commands.del(id));
     await attempt('idempotency', () => commands.publish(this.options.channel, `${id} ${sealer.seal(JSON.stringify(outcome), id)}`));
+    // Last: a duplicate that sees the claim dead reads the record again, and finds the outcome.
+    await attempt('idempotency', () => commands.del(`${id}:alive`));
   }
 
   /** A message on the channel: `<redis key> <sealed outcome>`, settled on some replica. */
@@ -87,5 +126,53 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const waiting = this.settling.get(id);
     const opened = waiting ? this.options.sealer.open(message.slice(space + 1), id) : null;
     if (waiting && opened !== null) for (const finish of [...waiting]) finish(JSON.parse(opened) as StoredOutcome);
+  }
+
+  /** The record: its fingerprint and outcome; null when there is none; undefined when Redis failed. */
+  private async read(id: string): Promise<{ f?: string; o?: StoredOutcome } | null | undefined> {
+    const sealed = await this.options.attempt('idempotency', () => this.options.commands.get(id));
+    if (sealed === undefined) return undefined;
+    if (sealed === null) return null;
+    return JSON.parse(this.options.sealer.open(sealed, id) ?? '{}') as { f?: string; o?: StoredOutcome };
+  }
+
+  private waiter(id: string, ttlMs: number) {
+    let resolveOutcome!: (outcome: StoredOutcome) => void;
+    const outcome = new Promise<StoredOutcome>((resolve) => (resolveOutcome = resolve));
+    let waiting = this.settling.get(id);
+    if (!waiting) this.settling.set(id, (waiting = new Set()));
+    // The claim's whole life at most (the record expires then).
+    const timer = setTimeout(() => finish(OUTCOME_UNKNOWN), Math.max(1, ttlMs));
+    timer.unref();
+    let done = false;
+    const finish = (settled: StoredOutcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.settling.get(id)?.delete(finish);
+      if (this.settling.get(id)?.size === 0) this.settling.delete(id);
+      resolveOutcome(settled);
+    };
+    waiting.add(finish);
+    return { outcome, finish, cancel: () => finish(OUTCOME_UNKNOWN) };
+  }
+
+  /**
+   * Follows a claim in flight on another replica: when its liveness key has expired (the replica
+   * stopped renewing it) and the record still holds no outcome, the outcome is unknown.
+   */
+  private watch(id: string, finish: (outcome: StoredOutcome) => void): void {
+    const { commands, attempt } = this.options;
+    const check = async () => {
+      if (!this.settling.get(id)?.has(finish)) return;
+      const left = await attempt('idempotency', () => commands.pttl(`${id}:alive`));
+      if (left !== undefined && left > 0) return void setTimeout(() => void check(), left + 50).unref();
+      const stored = await this.read(id);
+      if (stored?.o) return finish(stored.o);
+      // Redis unreachable: look again shortly (the waiter's own timer bounds this).
+      if (left === undefined || stored === undefined) return void setTimeout(() => void check(), this.aliveMs / 2).unref();
+      finish(OUTCOME_UNKNOWN);
+    };
+    void check();
   }
 }

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { Lease, OnceOptions, SharedState } from './types.js';
+import { verifiedCaller, type Lease, type OnceOptions, type SharedState } from './types.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { RedisIdempotencyStore } from './redis-idempotency.js';
 import { keyHasher, Sealer } from './sealing.js';
@@ -75,6 +75,9 @@ return joined`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** How long a registered persisted query stays in Redis (seconds): a day, renewed by re-registration. */
+export const APQ_TTL_S = 86_400;
+
 /** Resolved with '+' when the leader's answer is kept for reading, null when the waiter must run the work itself. */
 type Waiter = (value: string | null) => void;
 
@@ -88,7 +91,6 @@ export class RedisState implements SharedState {
   private readonly flightChannel: string;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
-  private readonly localLeases = new Map<string, number>();
   /** Created on first use; told of outcomes announced by other replicas. */
   private idempotencyStore: RedisIdempotencyStore | undefined;
   private readonly idempotencyChannel: string;
@@ -126,9 +128,11 @@ export class RedisState implements SharedState {
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
   async start(): Promise<void> {
-    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() =>
-      this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel),
-    );
+    // Subscribed whatever the connect's outcome (issue 22): ioredis re-subscribes on reconnect only
+    // channels it already holds, so a subscription chained after a failed connect never happened and a
+    // Redis that came up later carried no notices. Queued offline, it is sent once Redis answers.
+    const connect = Promise.all([this.commands.connect(), this.subscriber.connect()]);
+    this.subscriber.subscribe(this.flightChannel, this.idempotencyChannel).catch((error: unknown) => this.failed('subscribe', error));
     const budget = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`no answer within ${Math.max(this.options.timeoutMs, 1_000)} ms`)), Math.max(this.options.timeoutMs, 1_000)).unref(),
     );
@@ -217,30 +221,51 @@ export class RedisState implements SharedState {
     const key = `${this.prefix}lease:${this.hash(`lease ${name}`)}`;
     const token = randomBytes(12).toString('base64url');
     const acquired = await this.attempt('lease', () => this.commands.set(key, token, 'PX', ttlMs, 'NX'));
-    if (acquired === null) return null;
-    if (acquired === undefined) {
-      // Per-process behaviour while Redis is unreachable: one holder in this process.
-      if ((this.localLeases.get(name) ?? 0) > Date.now()) return null;
-      this.localLeases.set(name, Date.now() + ttlMs);
-    }
+    // Unreachable Redis: no lease (a per-process one could be a second holder, issue 22 item 12).
+    if (acquired !== 'OK') return null;
     return {
       renew: async () => {
         const renewed = await this.attempt('lease', () =>
           (this.commands as unknown as { renewLease(k: string, t: string, ms: number): Promise<number> }).renewLease(key, token, ttlMs),
         );
-        // Unreachable Redis: keep working rather than let every replica stop.
-        return renewed === undefined ? true : renewed === 1;
+        // Unreachable Redis: the lease may expire and be taken meanwhile, so the holder stops.
+        return renewed === 1;
       },
       release: async () => {
-        this.localLeases.delete(name);
         await this.attempt('lease', () => (this.commands as unknown as { releaseLease(k: string, t: string): Promise<number> }).releaseLease(key, token));
       },
     };
   }
 
+  async remember(set: string, member: string, ttlMs: number): Promise<void> {
+    const name = `${this.prefix}set:${this.hash(set)}`;
+    const now = Date.now();
+    await this.attempt('set', () =>
+      this.commands
+        .multi()
+        .zremrangebyscore(name, '-inf', now)
+        .zadd(name, now + ttlMs, this.sealer.seal(member, name))
+        .pexpire(name, ttlMs)
+        .exec(),
+    );
+  }
+
+  async members(set: string): Promise<string[]> {
+    const name = `${this.prefix}set:${this.hash(set)}`;
+    const sealed = await this.attempt('get', () => this.commands.zrangebyscore(name, Date.now(), '+inf'));
+    return (sealed ?? []).map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
+  }
+
+  onReconnect(handler: () => void): void {
+    // The subscriber's 'ready': at start and after every outage, once pub/sub delivers again.
+    this.subscriber.on('ready', handler);
+  }
+
   /**
    * Apollo's APQ store: a document registered on one replica runs on the others. Documents are
-   * kept in this process too, so an unreachable Redis costs nothing for those already seen.
+   * kept in this process too (bounded by size), so an unreachable Redis costs nothing for those
+   * already seen. Only verified callers' documents reach Redis, and for APQ_TTL_S at most: an
+   * unauthenticated caller could otherwise fill it until every shared write fails (issue 22, item 3).
    */
   persistedQueries(): KeyValueCache<string> {
     const local = new InMemoryLRUCache<string>();
@@ -257,9 +282,11 @@ export class RedisState implements SharedState {
       },
       set: async (key, value, options?: KeyValueCacheSetOptions) => {
         await local.set(key, value, options);
+        if (verifiedCaller.getStore() !== true) return;
         const name = `${this.prefix}apq:${this.hash(key)}`;
         const sealed = this.sealer.seal(value, name);
-        await this.attempt('apq', () => (options?.ttl ? this.commands.set(name, sealed, 'EX', Math.ceil(options.ttl)) : this.commands.set(name, sealed)));
+        const ttl = Math.min(Math.ceil(options?.ttl ?? APQ_TTL_S), APQ_TTL_S);
+        await this.attempt('apq', () => this.commands.set(name, sealed, 'EX', Math.max(1, ttl)));
       },
       delete: async (key) => {
         await local.delete(key);

@@ -9,6 +9,7 @@
  * - Values are strings; the Redis implementation seals every value and hashes every key, so
  *   callers may hand it secrets (SPP session ids) and identity keys.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
 
@@ -44,12 +45,29 @@ export interface SharedState {
   /**
    * A lease on `name` that one holder has at a time, for `ttlMs` unless renewed (per-identity
    * work that must run once per cluster, such as a live-updates poller). Null while another
-   * holder has it. When the store is unreachable every replica gets one (per-process behaviour).
+   * holder has it. When the store is unreachable nobody gets one, and a holder's renew says it
+   * lost it: two holders at once would be worse than none for a while (issue 22, item 12).
    */
   lease(name: string, ttlMs: number): Promise<Lease | null>;
+  /**
+   * Adds `member` to the durable set `set` for `ttlMs`: every replica's `members(set)` lists it
+   * until then, including replicas started later or that missed a `publish` (revoked tokens).
+   */
+  remember(set: string, member: string, ttlMs: number): Promise<void>;
+  /** The members of `set` still alive; empty when the store is unreachable. */
+  members(set: string): Promise<string[]>;
+  /** Calls `handler` each time the store is reached again (at start, after an outage): messages sent meanwhile were missed. */
+  onReconnect(handler: () => void): void;
   /** Apollo's store of automatic persisted queries; undefined keeps Apollo's in-memory default. */
   persistedQueries(): KeyValueCache<string> | undefined;
   /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */
   idempotency(): IdempotencyStore;
   close(): Promise<void>;
 }
+
+/**
+ * Whether the request being served comes from a caller the gateway verified (src/identity/):
+ * what a caller sends is stored in shared state only then (issue 22, item 3: anyone could fill
+ * Redis with automatic persisted queries). Set by the HTTP front around each request.
+ */
+export const verifiedCaller = new AsyncLocalStorage<boolean>();

@@ -18,6 +18,7 @@ import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.js';
 import { LRUCache } from 'lru-cache';
 import { costEstimator, validationRules, type QueryLimits } from '../graphql/limits.js';
+import { documentHeapBytes } from '../graphql/document-cache.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
@@ -78,8 +79,13 @@ export type CheckedOperation = { document: DocumentNode; variables: Record<strin
  * operation and variables.
  */
 export function createOperationChecker(schema: GraphQLSchema, limits: SubscriptionLimits, trustedDocuments?: TrustedDocuments) {
-  const documents = new LRUCache<string, { document: DocumentNode } | { errors: GraphQLError[] }>({ max: 500 });
-  const costs = new LRUCache<string, number>({ max: 2_000 });
+  // Bounded by weight, as the HTTP path's store (document-cache.ts): 500 documents of MAX_DOCUMENT_BYTES
+  // each, with their syntax trees, would hold hundreds of megabytes (issue 22, item 5).
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: GraphQLError[] }>({
+    maxSize: SUBSCRIPTION_DOCUMENTS_BYTES,
+    sizeCalculation: (known, query) => query.length + ('document' in known ? documentHeapBytes(known.document) : 1_024),
+  });
+  const costs = new LRUCache<string, number>({ maxSize: SUBSCRIPTION_DOCUMENTS_BYTES / 4, sizeCalculation: (_cost, key) => key.length + 64 });
   const estimator = costEstimator(limits.defaultPageSize);
 
   const parsed = (query: string): { document: DocumentNode } | { errors: GraphQLError[] } => {
@@ -96,7 +102,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     return known;
   };
 
-  return (given: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation => {
+  const check = (given: { query?: unknown; variables?: unknown; operationName?: unknown; documentId?: unknown }): CheckedOperation => {
     let params: Record<string, unknown> = given;
     if (trustedDocuments) {
       // A copy: the transports keep their payloads; resolve() puts the manifest's text in `query`.
@@ -166,7 +172,13 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
     }
     return { document, variables: variables as Record<string, unknown>, operationName };
   };
+  /** What the caches hold, in their weight (about bytes of heap). */
+  const cachedBytes = () => documents.calculatedSize + costs.calculatedSize;
+  return Object.assign(check, { cachedBytes });
 }
+
+/** The weight the subscription document and cost caches hold at most, together about 1.25 times this. */
+export const SUBSCRIPTION_DOCUMENTS_BYTES = 8 * 1024 * 1024;
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });

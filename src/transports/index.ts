@@ -52,7 +52,10 @@ export function createSubscriptionTransports(
   const options = {
     ...rest,
     limits: subscriptionLimitsOf(env, queryLimits),
-    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? corsOrigins,
+    // CORS_ORIGINS=* opens reads to any site, not subscriptions (issue 22, item 7): a WebSocket is
+    // not bound by CORS, and carries credentials from the upgrade request. Only an explicit
+    // SUBSCRIPTION_ALLOWED_ORIGINS=* opens them to any site.
+    allowedOrigins: env.SUBSCRIPTION_ALLOWED_ORIGINS ?? corsOrigins.filter((origin) => origin !== '*'),
     path: '/graphql',
   };
   const connections = { count: 0 };

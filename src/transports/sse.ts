@@ -7,16 +7,22 @@
  * must be JSON, a GET must carry a preflight header such as `apollo-require-preflight`), the
  * open-connection limit (503), credentials from the request headers (401), then the document
  * checks. A subscriber whose events pile up past SUBSCRIPTION_BUFFER has its stream closed.
+ *
+ * The body is read here, within MAX_BODY_BYTES (./body.ts), and handed to graphql-sse parsed:
+ * its own Node adapter concatenates a body without bound (issue 22: one 200 MB POST grew the
+ * process by 425 MiB). Reading it here also keeps the `documentId` of trusted-document clients,
+ * which graphql-sse drops (it keeps only query, variables, operationName and extensions).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createHandler } from 'graphql-sse/lib/use/http';
+import { createHandler } from 'graphql-sse';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
+import { BodyTooLarge, readBody } from './body.js';
 
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
@@ -32,13 +38,16 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
 
 export function createEventStreamHandler(options: TransportOptions & { streams: Set<ServerResponse> }) {
   const { metrics, limits, logger } = options;
-  const handler = createHandler<RequestContext & Record<PropertyKey, unknown>>({
+  // The `documentId` each request named (graphql-sse's parameters have no place for it).
+  const documentIds = new WeakMap<IncomingMessage, string>();
+  const handler = createHandler<IncomingMessage, { res: ServerResponse }, RequestContext & Record<PropertyKey, unknown>>({
     schema: options.schema,
     subscribe: subscribeShared,
     // Distinct connections only: no reservations, so no stream token to guess or leak.
     authenticate: () => null,
     onSubscribe(req, params) {
-      const checked = options.check(params);
+      const documentId = documentIds.get(req.raw);
+      const checked = options.check(documentId === undefined ? params : { ...params, documentId });
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const raw = req.raw;
       const res = req.context.res;
@@ -71,6 +80,32 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     res.end(body);
   };
 
+  // graphql-sse's Node adapter (graphql-sse/lib/use/http), with the body already read.
+  const respond = async (req: IncomingMessage, res: ServerResponse, given: { url: string; body: Record<string, unknown> | null }): Promise<void> => {
+    const [body, init] = await handler({
+      method: req.method ?? 'GET',
+      url: given.url,
+      headers: {
+        // graphql-sse recognises the exact media type only.
+        get: (key) => (key === 'accept' ? 'text/event-stream' : [req.headers[key]].flat().join('\n') || undefined),
+      },
+      body: given.body,
+      raw: req,
+      context: { res },
+    });
+    res.writeHead(init.status, init.statusText, init.headers);
+    if (!body || typeof body === 'string') return new Promise<void>((resolve) => res.end(body ?? undefined, () => resolve()));
+    const stop = () => void body.return(undefined);
+    res.once('close', stop);
+    for await (const value of body) {
+      if (!res.writable) break;
+      const failed = await new Promise<Error | null | undefined>((resolve) => res.write(value, resolve));
+      if (failed) break;
+    }
+    res.off('close', stop);
+    return new Promise<void>((resolve) => res.end(() => resolve()));
+  };
+
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!originAllowed(req, options.allowedOrigins)) return send(res, 403, ErrorCode.FORBIDDEN, originRefusal(req));
     const method = req.method ?? 'GET';
@@ -96,8 +131,16 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       );
       return send(res, 503, ErrorCode.LIMIT_EXCEEDED, error.message);
     }
-    // graphql-sse recognises the exact media type only.
-    req.headers.accept = 'text/event-stream';
+    let given: { url: string; body: Record<string, unknown> | null };
+    try {
+      given = await requestOf(req, limits.maxPayloadBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return send(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, error.message);
+      if (error instanceof SyntaxError) return send(res, 400, ErrorCode.BAD_REQUEST, `The request body is not valid JSON: ${error.message}.`);
+      throw error;
+    }
+    const documentId = given.body ? given.body.documentId : new URLSearchParams(given.url.split('?')[1] ?? '').get('documentId');
+    if (typeof documentId === 'string') documentIds.set(req, documentId);
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
     options.streams.add(res);
@@ -107,11 +150,32 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       options.streams.delete(res);
     });
     try {
-      await handler(req, res);
+      await respond(req, res, given);
     } catch (error) {
       // A client that went away mid-write is the normal end of a stream, not a fault.
       if (res.destroyed || res.writableEnded) return;
       throw error;
     }
   };
+}
+
+/**
+ * The request's URL and parsed body (POST) as graphql-sse takes them. A `documentId` without a
+ * `query` gets `query: ""`: graphql-sse refuses a request without one, and the operation checker
+ * (./guard.ts) puts the trusted document's text in its place.
+ */
+async function requestOf(req: IncomingMessage, maxBytes: number): Promise<{ url: string; body: Record<string, unknown> | null }> {
+  const url = req.url ?? '/graphql';
+  if (req.method !== 'POST') {
+    const search = new URLSearchParams(url.split('?')[1] ?? '');
+    if (search.get('documentId') === null || search.get('query') !== null) return { url, body: null };
+    search.set('query', '');
+    return { url: `${url.split('?')[0]}?${search.toString()}`, body: null };
+  }
+  const text = (await readBody(req, maxBytes)).toString('utf8');
+  const parsed: unknown = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('expected a JSON object');
+  const body = parsed as Record<string, unknown>;
+  if (typeof body.documentId === 'string' && body.query === undefined) body.query = '';
+  return { url, body };
 }

@@ -37,7 +37,7 @@ export interface TransportOptions {
   /** The error masking of queries (src/graphql/error-masking.ts). */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The document checks (one cache for both transports). */
-  check(params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation;
+  check(params: { query?: unknown; variables?: unknown; operationName?: unknown; documentId?: unknown }): CheckedOperation;
   /** Open connections over both transports. */
   connections: { count: number };
   path: string;

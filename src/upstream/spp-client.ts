@@ -15,12 +15,16 @@
  *   in this process first, then across replicas through the shared state (src/state/): with
  *   Redis, identical GETs on different replicas reach SPP once and the cache is shared.
  *
+ * - Redirects are never followed (issue 22): a 3xx would carry the session id to whatever host
+ *   the Location names, and re-send an action's body there. A 3xx is an UPSTREAM_ERROR naming
+ *   that host, and logged.
+ *
  * Errors leave this module only as the gateway's own vocabulary (src/errors.ts): upstream
  * bodies, URLs and session ids stay in the logs.
  */
 import http from 'node:http';
 import https from 'node:https';
-import got, { HTTPError, RequestError, TimeoutError, type ExtendOptions, type Got } from 'got';
+import got, { HTTPError, RequestError, TimeoutError, type ExtendOptions, type Got, type Response } from 'got';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { GraphQLError } from 'graphql';
@@ -30,6 +34,7 @@ import type { SharedState } from '../state/index.js';
 import { InMemoryState } from '../state/memory.js';
 import type { SppFilter, SppJobSession, SppListPage, SppLoginResponse, SppRecord, SppSort } from '../spp-api/types.js';
 import { parseJobSession, parseList } from './validate.js';
+import { describeError, endpointOf, outcomeOf } from './describe.js';
 
 /**
  * What the client reports about its upstream requests. Declared here so that upstream/ imports
@@ -123,6 +128,8 @@ export class SppClient {
         response: options.responseTimeoutMs,
       },
       headers: { accept: 'application/json', 'user-agent': 'spp-jobsession-gateway' },
+      // A 3xx comes back as an answer (got's default follows it, session header and body included).
+      followRedirect: false,
       retry: {
         limit: options.retryLimit,
         methods: ['GET'],
@@ -156,6 +163,7 @@ export class SppClient {
   async ping(timeoutMs: number): Promise<void> {
     try {
       const response = await this.http.get('lifecycle/ping', { retry: { limit: 0 }, timeout: { request: timeoutMs }, throwHttpErrors: false });
+      this.refuseRedirect(response, 'ping');
       if (response.statusCode >= 500) throw upstreamUnavailable({ status: response.statusCode, path: 'lifecycle/ping' });
     } catch (error) {
       throw this.translate(error, 'ping');
@@ -237,6 +245,7 @@ export class SppClient {
         responseType: 'text',
       });
       this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.statusCode) });
+      this.refuseRedirect(response, 'action');
       let parsed: unknown = null;
       try {
         parsed = response.body ? JSON.parse(response.body) : null;
@@ -245,7 +254,7 @@ export class SppClient {
       }
       return { status: response.statusCode, body: parsed };
     } catch (error) {
-      this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
+      if (!(error as GraphQLError).extensions?.code) this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
       throw this.translate(error, 'action');
     } finally {
       timer();
@@ -255,13 +264,9 @@ export class SppClient {
   /** `POST /api/endeavour/session` with HTTP Basic: a new session id. Wrong credentials: UNAUTHENTICATED. */
   async login(username: string, password: string): Promise<SppLoginResponse> {
     try {
-      const body = await this.http
-        .post('endeavour/session', {
-          username,
-          password,
-          retry: { limit: 0 },
-        })
-        .json<SppLoginResponse>();
+      const response = await this.http.post('endeavour/session', { username, password, retry: { limit: 0 } });
+      this.refuseRedirect(response, 'login');
+      const body = JSON.parse(response.body) as SppLoginResponse | undefined;
       if (typeof body?.sessionid !== 'string' || body.sessionid.length === 0) {
         throw upstreamError('the login answer had no session id');
       }
@@ -284,6 +289,7 @@ export class SppClient {
         retry: { limit: 0 },
         throwHttpErrors: false,
       });
+      this.refuseRedirect(response, 'logout');
       return response.statusCode === 204;
     } catch (error) {
       this.logger.warn({ upstream: describeError(error) }, 'SPP logout failed');
@@ -351,11 +357,12 @@ export class SppClient {
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.upstreamDuration.startTimer({ endpoint });
       try {
-        const body = await this.http.get(url, { headers: { 'x-endeavour-sessionid': sessionId } }).text();
-        this.metrics.upstreamRequests.inc({ endpoint, outcome: '200' });
-        return body;
+        const response = await this.http.get(url, { headers: { 'x-endeavour-sessionid': sessionId } });
+        this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.statusCode) });
+        this.refuseRedirect(response, path);
+        return response.body;
       } catch (error) {
-        this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
+        if (!(error as GraphQLError).extensions?.code) this.metrics.upstreamRequests.inc({ endpoint, outcome: outcomeOf(error) });
         if (attempt === 0 && error instanceof HTTPError && error.response.statusCode === 401) {
           const renewed = await identity.renew(sessionId);
           if (renewed !== null) {
@@ -371,12 +378,31 @@ export class SppClient {
     }
   }
 
+  /** Throws (and logs) for a 3xx: the gateway sends nothing where a redirect points (see the module comment). */
+  private refuseRedirect(response: Response, what: string): void {
+    const status = response.statusCode;
+    if (status < 300 || status >= 400 || status === 304) return;
+    const location = response.headers.location;
+    let host = 'nowhere (no Location)';
+    if (location) {
+      try {
+        host = new URL(location, response.url).host;
+      } catch {
+        host = 'an unreadable Location';
+      }
+    }
+    const detail = { name: 'Redirect', status, method: response.request.options.method, path: new URL(response.url).pathname, location: host };
+    this.logger.warn({ upstream: detail, what }, 'SPP answered with a redirect; not followed');
+    throw upstreamError(`HTTP ${status}, a redirect to ${host}, which the gateway does not follow`, detail);
+  }
+
   /** Maps anything `got` or a parser threw to the gateway's vocabulary, logging the detail. */
   private translate(error: unknown, what: string): GraphQLError {
     if ((error as GraphQLError).extensions?.code) return error as GraphQLError;
     const detail = describeError(error);
     this.logger.warn({ upstream: detail, what }, 'SPP request failed');
     if (error instanceof TimeoutError) return upstreamTimeout(detail);
+    if (error instanceof SyntaxError) return upstreamError('the answer was not valid JSON', detail);
     if (error instanceof HTTPError) {
       const status = error.response.statusCode;
       if (status === 401) return unauthenticated('SPP did not accept the session: log in again.', detail);
@@ -404,36 +430,4 @@ function splitQuery(pathAndQuery: string): [string, string] {
 function recordsIn(value: unknown): number {
   const page = value as { records?: unknown } | null;
   return Array.isArray(page?.records) ? page.records.length : 0;
-}
-
-/** A low-cardinality name of the SPP endpoint: ids are not labels. */
-function endpointOf(url: string | URL | undefined): string {
-  const path = url instanceof URL ? url.pathname : String(url ?? '');
-  if (/jobsession\/stats/.test(path)) return 'jobsession/stats';
-  if (/log\/job/.test(path)) return 'log/job';
-  if (/endeavour\/job\/[^/?]+/.test(path)) return 'job/{id}';
-  if (/endeavour\/job(\?|$)/.test(path)) return 'job';
-  return /jobsession\/[^/?]+/.test(path) ? 'jobsession/{id}' : /jobsession/.test(path) ? 'jobsession' : /session/.test(path) ? 'session' : 'other';
-}
-
-function outcomeOf(error: unknown): string {
-  if (error instanceof HTTPError) return String(error.response.statusCode);
-  if (error instanceof RequestError) return error.code ?? error.name;
-  return 'invalid';
-}
-
-/** A loggable, secret-free summary of an upstream failure: no bodies, no headers, no query strings. */
-function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof RequestError) {
-    const url = error.options?.url;
-    return {
-      name: error.name,
-      code: error.code,
-      status: error.response?.statusCode,
-      method: error.options?.method,
-      path: url instanceof URL ? url.pathname : undefined,
-    };
-  }
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { error: String(error) };
 }

@@ -166,6 +166,25 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     expect(actionPosts(h).map((r) => r.path)).toEqual([`/api/endeavour/jobsession/${a!.id}`, `/api/endeavour/jobsession/${b!.id}`]);
   });
 
+  it('keeps the outcome once SPP answered 2xx, even when its answer does not parse and the follow-up read is refused: the retry does not POST again', async () => {
+    const target = running(h, 'protection')[0]!;
+    h.resetUpstreamCalls();
+    const path = `/api/endeavour/jobsession/${target.id}`;
+    // SPP acted (201) with a body that is no job session, then the read of the session is refused (404).
+    // The first read (before the POST) is answered as usual: a delay of 0.
+    h.sim.failNext(
+      { kind: 'delay', ms: 0, method: 'GET', path },
+      { kind: 'status', status: 201, method: 'POST', path },
+      { kind: 'status', status: 404, method: 'GET', path },
+    );
+    const input = { id: target.id, clientMutationId: 'acted-then-read-refused' };
+    const first = await gql(h, CANCEL, { input }, ADMIN_AUTH);
+    expect(first.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    const retry = await gql(h, CANCEL, { input }, ADMIN_AUTH);
+    expect(retry.body.errors[0]).toEqual(first.body.errors[0]);
+    expect(actionPosts(h).map((r) => `${r.status} ${r.path}`)).toEqual([`201 ${path}`]);
+  });
+
   it('does not keep a refusal: after SPP refused, the same clientMutationId asks again and acts', async () => {
     const target = running(h, 'protection')[0]!;
     h.sim.failNext({ kind: 'status', status: 409, method: 'POST', path: `/api/endeavour/jobsession/${target.id}` });
@@ -430,9 +449,22 @@ describe('actions and the upstream answer cache', () => {
 describe('looking for the session a start created', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600' } });
+    h = await startHarness({ sim: { size: 300 }, auth: { mode: 'pass-through' }, env: { ACTION_SESSION_WAIT_MS: '600', SPP_RESPONSE_TIMEOUT_MS: '15000' } });
   });
   afterAll(() => h.close());
+
+  it('does not wait past ACTION_SESSION_WAIT_MS for a read of the sessions SPP holds: jobSession null, the read abandoned', async () => {
+    const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;
+    h.sim.failNext({ kind: 'hang', method: 'GET', path: '/api/endeavour/jobsession' });
+    h.resetUpstreamCalls();
+    const started = Date.now();
+    const { body } = await gql(h, START, { input: { jobId: job.id, clientMutationId: 'held-read' } }, ADMIN_AUTH);
+    // Not a performance figure: the bound is the deadline's own order (0.6 s) against SPP_RESPONSE_TIMEOUT_MS (15 s).
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.startJob).toMatchObject({ clientMutationId: 'held-read', job: { jobId: job.id }, jobSession: null });
+    expect(actionPosts(h)).toHaveLength(1);
+  });
 
   it('gives up after ACTION_SESSION_WAIT_MS with jobSession null when the session cannot be read, and the start still happened once', async () => {
     const job = h.sim.jobs().find((j) => j.links?.start !== undefined)!;

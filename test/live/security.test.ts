@@ -147,6 +147,27 @@ describe('origins a browser app may subscribe from', () => {
   });
 });
 
+describe('CORS_ORIGINS=* (reads open to any site)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      sim: { size: 50 },
+      env: { ...LIVE_ENV, CORS_ORIGINS: '*', CORS_CREDENTIALS: 'false' },
+      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('still refuses subscriptions from a foreign site on both transports (403); same-origin and non-browser clients subscribe', async () => {
+    expect(await rawSocket(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` }).ended).toEqual({ status: 403 });
+    expect((await ssePost(h, { origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).status).toBe(403);
+    const plain = rawSocket(h, { authorization: `Bearer ${TOKEN}` });
+    await until(() => plain.messages.length > 0);
+    expect(plain.messages[0]).toEqual({ type: 'connection_ack' });
+    plain.socket.close();
+  });
+});
+
 describe('authentication (pass-through)', () => {
   let h: Harness;
   beforeAll(async () => {

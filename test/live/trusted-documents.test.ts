@@ -63,6 +63,38 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
     await until(() => h.gateway.live.registry.size === 0, 'the poller stopped');
   });
 
+  it('runs a manifest document named by documentId over an event stream, POST and GET (graphql-sse drops documentId; issue 22)', async () => {
+    for (const request of [
+      { method: 'POST', url: h.gateway.url, body: JSON.stringify({ documentId: `sha256:${HASH}` }) },
+      { method: 'GET', url: `${h.gateway.url}?documentId=${HASH}`, body: undefined },
+    ]) {
+      const abort = new AbortController();
+      h.resetUpstreamCalls();
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+        ...(request.body ? { body: request.body } : {}),
+        signal: abort.signal,
+      });
+      expect({ method: request.method, status: response.status, type: response.headers.get('content-type') }).toEqual({
+        method: request.method,
+        status: 200,
+        type: expect.stringMatching(/^text\/event-stream/),
+      });
+      await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the first poll of the trusted subscription');
+      const reader = response.body!.getReader();
+      const { inserted } = h.sim.step({ insert: 1 });
+      let text = '';
+      for (let chunk = await reader.read(); !chunk.done && !text.includes(inserted[0]!);) {
+        text += new TextDecoder().decode(chunk.value);
+        if (!text.includes(inserted[0]!)) chunk = await reader.read();
+      }
+      expect(text).toContain(`"kind":"ADDED","sessionId":"${inserted[0]}"`);
+      abort.abort();
+      await until(() => h.gateway.live.registry.size === 0, 'the poller stopped');
+    }
+  });
+
   it('refuses text outside the manifest (PERSISTED_QUERY_NOT_IN_LIST) and unknown ids (PERSISTED_QUERY_NOT_FOUND) on both transports, before any upstream call', async () => {
     h.resetUpstreamCalls();
     const ws = wsClient(h);

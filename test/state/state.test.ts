@@ -188,6 +188,21 @@ describe.skipIf(!redisServerPath)('Redis state', () => {
     expect(await m.value('d')).toBe(1);
     expect(await m.value('e')).toBeGreaterThan(0);
     expect(await m.value('f', { outcome: 'local' })).toBe(1);
-    expect(await state.lease('alone', 1_000)).not.toBeNull();
+    // No per-process lease while Redis is out of reach: two holders would be worse than none (issue 22, item 12).
+    expect(await state.lease('alone', 1_000)).toBeNull();
+  });
+
+  it('gives no lease during an outage, and tells a holder its renewal failed rather than letting it keep working', async () => {
+    const own = await startRedis();
+    try {
+      const { state } = await make(own.url, { timeoutMs: 200 });
+      const lease = await state.lease('poller', 60_000);
+      expect(lease).not.toBeNull();
+      await own.kill();
+      expect(await lease!.renew()).toBe(false);
+      expect(await state.lease('poller', 60_000)).toBeNull();
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -60,7 +60,8 @@ export async function startRedis(): Promise<RedisServer> {
   };
   const kill = async () => {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    // A process killed by a signal has no exit code, only a signal code: it is gone too.
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGKILL');
     await exited;
