@@ -29,6 +29,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
 import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIdentity } from '../upstream/session.js';
@@ -36,18 +37,12 @@ import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIde
 export type AuthMode = 'service-account' | 'pass-through';
 
 /**
- * Who is calling, for actions (src/actions/): `key` separates idempotency keys between callers
- * (a keyed hash, non-secret), `name` goes in audit lines (a user name, or a token's fingerprint,
- * never a credential). In service-account mode every caller speaks to SPP as the same account,
- * yet each gateway token is its own actor.
+ * Who is calling, for actions (src/actions/): the Caller (./caller.ts). In service-account mode
+ * every caller speaks to SPP as the same account, yet each gateway token is its own caller.
  */
-export interface Actor {
-  key: string;
-  name: string;
-  anonymous: boolean;
-}
+export type Actor = Caller;
 
-export type AuthOutcome = { identity: UpstreamIdentity; actor: Actor } | { error: GraphQLError };
+export type AuthOutcome = { identity: UpstreamIdentity; actor: Caller } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
@@ -56,6 +51,8 @@ export interface AuthenticatorOptions {
   serviceAccount?: { username: string; password: string };
   /** Service-account mode: accepted bearer tokens (GATEWAY_TOKENS). */
   tokens?: string[];
+  /** Roles of GATEWAY_TOKENS holders: operator with GATEWAY_ALLOW_MUTATIONS (deprecated), else viewer. */
+  tokenRoles?: readonly Role[];
   allowAnonymous?: boolean;
   /** SPP's idle session timeout (45 minutes, spp-api.md §1); cached sessions are dropped a minute before. */
   sppSessionIdleMs: number;
@@ -90,6 +87,17 @@ const TOKEN_PREFIX = 'v1.';
 const TOKEN_AAD = 'gateway-token';
 const REVOKED_CHANNEL = 'session revoked';
 
+/** A pass-through SPP user: SPP's own roles decide what it may do, the gateway does not narrow them. */
+const sppUser = (key: string, username: string): Caller => ({
+  key,
+  consumer: 'spp-user',
+  kind: 'spp-user',
+  subject: username,
+  roles: ROLES,
+  name: username,
+  anonymous: false,
+});
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 export class Authenticator {
@@ -101,6 +109,7 @@ export class Authenticator {
   private readonly serviceSession = new LoginSession();
   private readonly serviceIdentity: UpstreamIdentity | undefined;
   private readonly tokenDigests: Buffer[];
+  private readonly tokenRoles: readonly Role[];
   private readonly allowAnonymous: boolean;
   private readonly idleMs: number;
   /** Pass-through Basic users: HMAC(user, password) → their shared SPP session. */
@@ -120,6 +129,7 @@ export class Authenticator {
     this.spp = options.spp;
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.tokenDigests = (options.tokens ?? []).map(sha256);
+    this.tokenRoles = options.tokenRoles ?? ['viewer'];
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
     this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
@@ -243,7 +253,7 @@ export class Authenticator {
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };
-    if (this.allowAnonymous) return { identity, actor: { key: 'anonymous', name: 'anonymous', anonymous: true } };
+    if (this.allowAnonymous) return { identity, actor: ANONYMOUS };
     return { error: unauthenticated('Authentication required: send "Authorization: Bearer <token>".') };
   }
 
@@ -266,13 +276,13 @@ export class Authenticator {
           keepMs: this.basicTtl,
           ...(stale ? { reject: stale } : {}),
         });
-      return { identity: loginIdentity(key, session, login), actor: { key, name: username, anonymous: false } };
+      return { identity: loginIdentity(key, session, login), actor: sppUser(key, username) };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
       const content = this.openToken(credential);
       if (!content || this.revoked.has(key)) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, content.s), actor: { key, name: content.n, anonymous: false } };
+      return { identity: forwardedSessionIdentity(key, content.s), actor: sppUser(key, content.n) };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
@@ -308,10 +318,16 @@ export class Authenticator {
     return match;
   }
 
-  /** An actor without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
-  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Actor {
+  /** A caller without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
+  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Caller {
     const k = key ?? this.keyOf(kind, secret);
-    return { key: k, name: `${kind === 'token' ? 'gateway-token' : 'spp-session'}:${k.slice(kind.length + 1, kind.length + 9)}`, anonymous: false };
+    const fingerprint = k.slice(kind.length + 1, kind.length + 9);
+    if (kind === 'token') {
+      const name = `gateway-token:${fingerprint}`;
+      return { key: k, consumer: `token:${fingerprint}`, kind: 'gateway-token', roles: this.tokenRoles, name, anonymous: false };
+    }
+    // Pass-through: SPP's own roles decide, the gateway does not narrow them.
+    return { key: k, consumer: 'spp-user', kind: 'spp-user', roles: ROLES, name: `spp-session:${fingerprint}`, anonymous: false };
   }
 
   private keyOf(kind: string, secret: string): string {

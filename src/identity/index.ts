@@ -9,6 +9,7 @@ import type { SppClient } from '../upstream/spp-client.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
 
 export { Authenticator } from './auth.js';
+export type { Budget, Caller, CallerKind, Role } from './caller.js';
 
 export type AuthSettings =
   { mode: 'service-account'; serviceAccount: { username: string; password: string }; tokens: string[]; allowAnonymous: boolean } | { mode: 'pass-through' };
@@ -26,7 +27,7 @@ export function createAuthenticator(
   }
   if (auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {
     logger.warn(
-      'GATEWAY_ALLOW_MUTATIONS: every bearer-token holder may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).',
+      'GATEWAY_ALLOW_MUTATIONS is deprecated (give API keys or OIDC roles the operator role instead): every GATEWAY_TOKENS holder is an operator and may start, cancel, rerun and expire jobs as the SPP service account (anonymous callers never may).',
     );
   }
   if (auth.mode === 'service-account' && auth.allowAnonymous) {
@@ -34,6 +35,7 @@ export function createAuthenticator(
   }
   const options: AuthenticatorOptions = {
     ...auth,
+    ...(auth.mode === 'service-account' ? { tokenRoles: env.GATEWAY_ALLOW_MUTATIONS ? (['viewer', 'operator'] as const) : (['viewer'] as const) } : {}),
     spp: deps.spp,
     state: deps.state,
     ...(deps.secret ? { secret: deps.secret } : {}),
