@@ -29,6 +29,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { apiKeyCaller, type ApiKeys } from './api-keys.js';
 import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
 import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
@@ -51,6 +52,8 @@ export interface AuthenticatorOptions {
   serviceAccount?: { username: string; password: string };
   /** Service-account mode: accepted bearer tokens (GATEWAY_TOKENS). */
   tokens?: string[];
+  /** Service-account mode: named API keys (API_KEYS_FILE). */
+  apiKeys?: ApiKeys;
   /** Roles of GATEWAY_TOKENS holders: operator with GATEWAY_ALLOW_MUTATIONS (deprecated), else viewer. */
   tokenRoles?: readonly Role[];
   allowAnonymous?: boolean;
@@ -110,6 +113,7 @@ export class Authenticator {
   private readonly serviceIdentity: UpstreamIdentity | undefined;
   private readonly tokenDigests: Buffer[];
   private readonly tokenRoles: readonly Role[];
+  private readonly apiKeys: ApiKeys | undefined;
   private readonly allowAnonymous: boolean;
   private readonly idleMs: number;
   /** Pass-through Basic users: HMAC(user, password) → their shared SPP session. */
@@ -130,6 +134,7 @@ export class Authenticator {
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.tokenDigests = (options.tokens ?? []).map(sha256);
     this.tokenRoles = options.tokenRoles ?? ['viewer'];
+    this.apiKeys = options.apiKeys;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
     this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
@@ -234,6 +239,7 @@ export class Authenticator {
    * not answer must not keep the process alive (the logout is abandoned, SPP expires the session).
    */
   async close(budgetMs = 2_000): Promise<void> {
+    this.apiKeys?.close();
     const sessionId = this.serviceSession.peek();
     if (!sessionId) return;
     let timer: NodeJS.Timeout | undefined;
@@ -249,6 +255,8 @@ export class Authenticator {
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {
     const identity = this.serviceIdentity!;
     if (scheme === 'bearer' && credential) {
+      const apiKey = this.apiKeys?.find(credential);
+      if (apiKey) return { identity, actor: apiKeyCaller(apiKey) };
       if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }

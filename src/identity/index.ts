@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Env } from '../config.js';
 import type { SharedState } from '../state/index.js';
 import type { SppClient } from '../upstream/spp-client.js';
+import { ApiKeys } from './api-keys.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
 
 export { Authenticator } from './auth.js';
@@ -33,7 +34,9 @@ export function createAuthenticator(
   if (auth.mode === 'service-account' && auth.allowAnonymous) {
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
+  const apiKeys = auth.mode === 'service-account' && env.API_KEYS_FILE ? new ApiKeys(env.API_KEYS_FILE, logger.child({ component: 'api-keys' })) : undefined;
   const options: AuthenticatorOptions = {
+    ...(apiKeys ? { apiKeys } : {}),
     ...auth,
     ...(auth.mode === 'service-account' ? { tokenRoles: env.GATEWAY_ALLOW_MUTATIONS ? (['viewer', 'operator'] as const) : (['viewer'] as const) } : {}),
     spp: deps.spp,
