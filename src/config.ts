@@ -154,6 +154,8 @@ const envSchema = z.object({
     })
     .default('RS256,PS256,ES256,EdDSA'),
   OIDC_CLOCK_SKEW_S: int(0, 300).default(30),
+  // A token signed with an unknown key fetches the issuer's keys again, at most this often.
+  OIDC_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
   OIDC_REDIRECT_URI: z.url().optional(),
   SESSION_IDLE_MS: int(60_000).default(30 * 60_000),
   SESSION_MAX_MS: int(60_000).default(12 * 3_600_000),

@@ -30,6 +30,8 @@ import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { apiKeyCaller, type ApiKeys } from './api-keys.js';
+import { BrowserSessions, type SessionContent } from './browser-sessions.js';
+import type { OidcBearer } from './oidc.js';
 import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
 import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
@@ -43,7 +45,8 @@ export type AuthMode = 'service-account' | 'pass-through';
  */
 export type Actor = Caller;
 
-export type AuthOutcome = { identity: UpstreamIdentity; actor: Caller } | { error: GraphQLError };
+/** A caller and its upstream identity; `session` when a browser session cookie said who (src/identity/browser-sessions.ts). */
+export type AuthOutcome = { identity: UpstreamIdentity; actor: Caller; session?: SessionContent } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
@@ -69,6 +72,10 @@ export interface AuthenticatorOptions {
   secret?: Buffer;
   /** Where pass-through logins and token revocations are shared (src/state/). */
   state: SharedState;
+  /** Service-account mode: bearer JWTs of the OIDC issuer. */
+  oidc?: OidcBearer;
+  /** Browser sessions: SESSION_IDLE_MS and SESSION_MAX_MS. */
+  sessions?: { idleMs: number; maxMs: number };
 }
 
 export interface GatewaySessionInfo {
@@ -125,6 +132,8 @@ export class Authenticator {
   private readonly logger: Logger | undefined;
   private readonly rejectionBackoffMs: number;
   private readonly basicTtl: number;
+  readonly sessions: BrowserSessions;
+  readonly bearerJwt: OidcBearer | undefined;
   /** When SPP last rejected the service account, and the error callers get meanwhile. */
   private rejection: { at: number; error: GraphQLError } | undefined;
 
@@ -135,6 +144,7 @@ export class Authenticator {
     this.tokenDigests = (options.tokens ?? []).map(sha256);
     this.tokenRoles = options.tokenRoles ?? ['viewer'];
     this.apiKeys = options.apiKeys;
+    this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
     this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
@@ -150,6 +160,8 @@ export class Authenticator {
     this.state = options.state;
     this.basicTtl = ttl;
     this.state.subscribe(REVOKED_CHANNEL, (key) => this.revoked.set(key, true));
+    const times = options.sessions ?? { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
+    this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs, this.logger);
     if (options.mode === 'service-account') {
       const account = options.serviceAccount;
       if (!account) throw new Error('service-account mode needs an SPP account');
@@ -200,8 +212,20 @@ export class Authenticator {
     return outcome;
   }
 
+  /**
+   * `authenticate`, after the checks that need a round trip (an OIDC JWT's signing keys): the
+   * front doors (HTTP, WebSocket, event stream) await this once, then everything reads the
+   * request's caller synchronously.
+   */
+  async prepare(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+    await this.bearerJwt?.prepare(headers);
+    return this.authenticate(headers);
+  }
+
   private decide(headers: IncomingHttpHeaders): AuthOutcome {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
+    // An explicit credential wins over a cookie the browser happens to send along.
+    if (!authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers)) return this.fromSession(headers);
     const [scheme = '', credential = ''] = authorization.split(/\s+/, 2);
     return this.mode === 'service-account'
       ? this.authenticateForServiceAccount(scheme.toLowerCase(), credential)
@@ -218,6 +242,41 @@ export class Authenticator {
     const content: TokenContent = { s: login.sessionid, n: user.name, t: user.type };
     const token = TOKEN_PREFIX + this.sealer.seal(JSON.stringify(content), TOKEN_AAD);
     return { token, expiresAt: Date.now() + this.idleMs, user };
+  }
+
+  /** POST /auth/login (pass-through): logs the user in to SPP; the SPP session goes into the sealed cookie, never to the browser. */
+  async signIn(username: string, password: string): Promise<SessionContent> {
+    const login = await this.spp.login(username, password);
+    const name = typeof login.user?.name === 'string' ? login.user.name : username;
+    const type = typeof login.user?.type === 'string' ? login.user.type : null;
+    return this.sessions.start({ via: 'spp', spp: login.sessionid, sub: name, type, roles: ROLES });
+  }
+
+  /** POST /auth/logout: ends the cookie's session on every replica (and at SPP for a pass-through one). False without a live session. */
+  async signOut(headers: IncomingHttpHeaders): Promise<boolean> {
+    const content = this.sessions.read(headers);
+    if (content === undefined || content === 'ended') return false;
+    await this.sessions.revoke(content);
+    if (content.spp) await this.spp.logout(content.spp);
+    return true;
+  }
+
+  private fromSession(headers: IncomingHttpHeaders): AuthOutcome {
+    const content = this.sessions.read(headers);
+    if (content === undefined || content === 'ended') return { error: unauthenticated('Your session has ended: sign in again.') };
+    const caller: Caller = {
+      key: this.keyOf('user', `${content.via}\u0000${content.sub}`),
+      consumer: 'session',
+      kind: 'session',
+      subject: content.sub,
+      ...(content.display ? { displayName: content.display } : {}),
+      roles: content.roles,
+      name: content.sub,
+      anonymous: false,
+    };
+    if (content.spp) return { identity: forwardedSessionIdentity(this.keyOf('session', content.spp), content.spp), actor: caller, session: content };
+    if (!this.serviceIdentity) return { error: unauthenticated('Your session has ended: sign in again.') };
+    return { identity: this.serviceIdentity, actor: caller, session: content };
   }
 
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
@@ -240,6 +299,7 @@ export class Authenticator {
    */
   async close(budgetMs = 2_000): Promise<void> {
     this.apiKeys?.close();
+    this.sessions.close();
     const sessionId = this.serviceSession.peek();
     if (!sessionId) return;
     let timer: NodeJS.Timeout | undefined;
@@ -258,6 +318,9 @@ export class Authenticator {
       const apiKey = this.apiKeys?.find(credential);
       if (apiKey) return { identity, actor: apiKeyCaller(apiKey) };
       if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
+      const verified = this.bearerJwt?.tokenOf({ authorization: `Bearer ${credential}` }) ? this.bearerJwt.lookup(credential) : undefined;
+      if (verified && 'error' in verified) return verified;
+      if (verified) return { identity, actor: this.bearerJwt!.caller(verified.person, this.keyOf('user', `oidc\u0000${verified.person.sub}`)) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };

@@ -8,6 +8,7 @@ import type { SharedState } from '../state/index.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
+import { OidcBearer, parseRoleMap, type OidcSettings } from './oidc.js';
 
 export { Authenticator } from './auth.js';
 export type { Budget, Caller, CallerKind, Role } from './caller.js';
@@ -35,15 +36,33 @@ export function createAuthenticator(
     logger.warn('GATEWAY_ALLOW_ANONYMOUS: callers need no token; anyone who reaches this port reads SPP job sessions as the service account.');
   }
   const apiKeys = auth.mode === 'service-account' && env.API_KEYS_FILE ? new ApiKeys(env.API_KEYS_FILE, logger.child({ component: 'api-keys' })) : undefined;
+  const oidc =
+    auth.mode === 'service-account' && env.OIDC_ISSUER ? new OidcBearer(oidcSettingsOf(env, env.OIDC_ISSUER), logger.child({ component: 'oidc' })) : undefined;
   const options: AuthenticatorOptions = {
     ...(apiKeys ? { apiKeys } : {}),
+    ...(oidc ? { oidc } : {}),
     ...auth,
     ...(auth.mode === 'service-account' ? { tokenRoles: env.GATEWAY_ALLOW_MUTATIONS ? (['viewer', 'operator'] as const) : (['viewer'] as const) } : {}),
     spp: deps.spp,
     state: deps.state,
     ...(deps.secret ? { secret: deps.secret } : {}),
     sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
+    sessions: { idleMs: env.SESSION_IDLE_MS, maxMs: env.SESSION_MAX_MS },
     logger: logger.child({ component: 'auth' }),
   };
   return new Authenticator(options);
+}
+
+function oidcSettingsOf(env: Env, issuer: string): OidcSettings {
+  return {
+    issuer,
+    audience: (env.OIDC_AUDIENCE ?? env.OIDC_CLIENT_ID)!,
+    ...(env.OIDC_CLIENT_ID ? { clientId: env.OIDC_CLIENT_ID } : {}),
+    ...(env.OIDC_CLIENT_SECRET ? { clientSecret: env.OIDC_CLIENT_SECRET } : {}),
+    algorithms: env.OIDC_ALGORITHMS.split(','),
+    clockSkewS: env.OIDC_CLOCK_SKEW_S,
+    rolesClaim: env.OIDC_ROLES_CLAIM,
+    roleMap: parseRoleMap(env.ROLE_MAP),
+    jwksCooldownMs: env.OIDC_JWKS_COOLDOWN_MS,
+  };
 }
