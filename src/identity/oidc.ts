@@ -85,7 +85,7 @@ export interface OidcPerson {
 
 export function personOf(payload: JWTPayload, settings: Pick<OidcSettings, 'rolesClaim' | 'roleMap'>): OidcPerson {
   const p = payload as Record<string, unknown>;
-  const str = (name: string) => (typeof p[name] === 'string' && p[name] !== '' ? (p[name]) : undefined);
+  const str = (name: string) => (typeof p[name] === 'string' && p[name] !== '' ? p[name] : undefined);
   const display = str('name') ?? str('email') ?? str('preferred_username');
   const client = str('client_id') ?? str('azp');
   // A person's token names the person; a client-credentials token names only its client.
