@@ -157,6 +157,11 @@ const envSchema = z.object({
   // A token signed with an unknown key fetches the issuer's keys again, at most this often.
   OIDC_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
   OIDC_REDIRECT_URI: z.url().optional(),
+  OIDC_SCOPES: z
+    .string()
+    .trim()
+    .regex(/(^|\s)openid(\s|$)/, { message: 'expected space-separated scopes including openid' })
+    .default('openid profile email'),
   SESSION_IDLE_MS: int(60_000).default(30 * 60_000),
   SESSION_MAX_MS: int(60_000).default(12 * 3_600_000),
   // Slow senders: see createGateway (src/gateway.ts) for why these values.

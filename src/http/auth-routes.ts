@@ -4,7 +4,8 @@
  *
  * - `POST /auth/login` `{username, password}`: pass-through mode; signs in to SPP and sets the cookie.
  * - `POST /auth/logout`: ends the session on every replica and removes the cookie.
- * - `GET /auth/session`: who is signed in, their roles and when the session ends.
+ * - `GET /auth/session`: who is signed in, their roles and when the session ends (or how one signs in).
+ * - `GET /auth/oidc/login?returnTo=…` and `/auth/oidc/callback`: the OIDC code flow (src/identity/oidc-login.ts).
  *
  * Cross-site use of the cookie is refused (`admit`): a cookie-authenticated request with an
  * unsafe method, or an event stream, from an Origin that is neither the gateway's own nor in
@@ -16,6 +17,7 @@ import type { GraphQLError } from 'graphql';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 import type { Authenticator } from '../identity/index.js';
 import type { SessionContent } from '../identity/browser-sessions.js';
+import { OidcLoginError, originOf } from '../identity/oidc-login.js';
 import { originAllowed } from '../transports/guard.js';
 import { sendJsonResponse, type Route } from './handler.js';
 
@@ -67,8 +69,62 @@ export function describeSession(auth: Authenticator, content: SessionContent) {
   };
 }
 
+/**
+ * Where a finished OIDC sign-in may send the browser: a path on this gateway, or a URL on an
+ * origin CORS_ORIGINS lists (never `*`): anything else would make the gateway an open redirect.
+ */
+export function safeReturnTo(req: IncomingMessage, given: string | null, origins: ReadonlyArray<string | RegExp>): string | undefined {
+  if (given === null || given === '') return '/';
+  if (given.startsWith('/') && !given.startsWith('//') && !given.startsWith('/\\')) return given;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (url.origin === originOf(req)) return url.href;
+  return origins.some((entry) => entry !== '*' && (typeof entry === 'string' ? entry === url.origin : entry.test(url.origin))) ? url.href : undefined;
+}
+
+const signInMethods = (auth: Authenticator) => ({ password: auth.mode === 'pass-through', oidc: auth.oidcLogin !== undefined });
+
 export function createAuthRoutes(auth: Authenticator, origins: ReadonlyArray<string | RegExp>) {
   const routes = new Map<string, Route>([
+    [
+      '/auth/oidc/login',
+      async (req, res, url) => {
+        if (!auth.oidcLogin) return refuse(res, ErrorCode.NOT_FOUND, 'This gateway has no OIDC sign-in (OIDC_ISSUER and OIDC_CLIENT_ID are not set).');
+        const returnTo = safeReturnTo(req, url.searchParams.get('returnTo'), origins);
+        if (returnTo === undefined)
+          return refuse(res, ErrorCode.BAD_USER_INPUT, 'returnTo must be a path on this gateway or a URL on an origin listed in CORS_ORIGINS.');
+        try {
+          const { location, cookie } = await auth.oidcLogin.start(req, returnTo);
+          res.setHeader('set-cookie', cookie);
+          res.setHeader('cache-control', 'no-store');
+          res.writeHead(303, { location }).end();
+        } catch (error) {
+          if (!(error instanceof OidcLoginError)) throw error;
+          sendJsonResponse(res, error.status, { errors: [{ message: error.message, extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE } }] });
+        }
+      },
+    ],
+    [
+      '/auth/oidc/callback',
+      async (req, res) => {
+        if (!auth.oidcLogin) return refuse(res, ErrorCode.NOT_FOUND, 'This gateway has no OIDC sign-in (OIDC_ISSUER and OIDC_CLIENT_ID are not set).');
+        try {
+          const { session, returnTo, clearFlow } = await auth.oidcLogin.finish(req);
+          res.setHeader('set-cookie', [clearFlow, auth.sessions.cookie(req, session)]);
+          res.setHeader('cache-control', 'no-store');
+          res.writeHead(303, { location: returnTo }).end();
+        } catch (error) {
+          if (!(error instanceof OidcLoginError)) throw error;
+          const code = error.status === 403 ? ErrorCode.FORBIDDEN : error.status === 503 ? ErrorCode.UPSTREAM_UNAVAILABLE : ErrorCode.BAD_REQUEST;
+          sendJsonResponse(res, error.status, { errors: [{ message: error.message, extensions: { code } }] });
+        }
+      },
+    ],
     [
       '/auth/login',
       async (req, res) => {
@@ -114,7 +170,9 @@ export function createAuthRoutes(auth: Authenticator, origins: ReadonlyArray<str
         // Asking does not move the idle clock: a page polling this must not keep a session alive.
         const content = auth.sessions.read(req.headers);
         res.setHeader('cache-control', 'no-store');
-        if (content === undefined || content === 'ended') return sendJsonResponse(res, 200, { signedIn: false, ...(content ? { ended: true } : {}) });
+        if (content === undefined || content === 'ended') {
+          return sendJsonResponse(res, 200, { signedIn: false, ...(content ? { ended: true } : {}), signIn: signInMethods(auth) });
+        }
         sendJsonResponse(res, 200, describeSession(auth, content));
       },
     ],

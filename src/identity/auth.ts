@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import { apiKeyCaller, type ApiKeys } from './api-keys.js';
 import { BrowserSessions, type SessionContent } from './browser-sessions.js';
 import type { OidcBearer } from './oidc.js';
+import type { OidcLogin } from './oidc-login.js';
 import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
 import { ErrorCode, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
@@ -134,6 +135,8 @@ export class Authenticator {
   private readonly basicTtl: number;
   readonly sessions: BrowserSessions;
   readonly bearerJwt: OidcBearer | undefined;
+  /** Browser sign-in through the OIDC code flow (OIDC_ISSUER with OIDC_CLIENT_ID). */
+  oidcLogin: OidcLogin | undefined;
   /** When SPP last rejected the service account, and the error callers get meanwhile. */
   private rejection: { at: number; error: GraphQLError } | undefined;
 

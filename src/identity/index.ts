@@ -2,12 +2,14 @@
  * Who is calling: authentication modes (auth.ts). Built once per gateway; the warnings at start
  * name what an operator opened up.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Env } from '../config.js';
 import type { SharedState } from '../state/index.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
+import { OidcLogin } from './oidc-login.js';
 import { OidcBearer, parseRoleMap, type OidcSettings } from './oidc.js';
 
 export { Authenticator } from './auth.js';
@@ -50,7 +52,17 @@ export function createAuthenticator(
     sessions: { idleMs: env.SESSION_IDLE_MS, maxMs: env.SESSION_MAX_MS },
     logger: logger.child({ component: 'auth' }),
   };
-  return new Authenticator(options);
+  const authenticator = new Authenticator(options);
+  if (oidc && env.OIDC_CLIENT_ID) {
+    const settings = {
+      ...oidc.settings,
+      clientId: env.OIDC_CLIENT_ID,
+      scopes: env.OIDC_SCOPES,
+      ...(env.OIDC_REDIRECT_URI ? { redirectUri: env.OIDC_REDIRECT_URI } : {}),
+    };
+    authenticator.oidcLogin = new OidcLogin(settings, deps.secret ?? randomBytes(32), authenticator.sessions, logger.child({ component: 'oidc' }));
+  }
+  return authenticator;
 }
 
 function oidcSettingsOf(env: Env, issuer: string): OidcSettings {

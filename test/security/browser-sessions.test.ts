@@ -101,7 +101,7 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
       idleExpiresAt: expect.any(String),
       expiresAt: expect.any(String),
     });
-    expect(await (await fetch(`${base(h)}/auth/session`)).json()).toEqual({ signedIn: false });
+    expect(await (await fetch(`${base(h)}/auth/session`)).json()).toEqual({ signedIn: false, signIn: { password: true, oidc: false } });
   });
 
   it('refuses a cookie-carrying POST from another origin with 403 before anything runs; the same request from an allowed origin passes', async () => {
@@ -151,7 +151,11 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
     const after = await graphql(h, cookie);
     expect(after.status).toBe(401);
     expect(after.body.errors[0]).toMatchObject({ message: 'Your session has ended: sign in again.', extensions: { code: 'UNAUTHENTICATED' } });
-    expect(await (await fetch(`${base(h)}/auth/session`, { headers: { cookie } })).json()).toEqual({ signedIn: false, ended: true });
+    expect(await (await fetch(`${base(h)}/auth/session`, { headers: { cookie } })).json()).toEqual({
+      signedIn: false,
+      ended: true,
+      signIn: { password: true, oidc: false },
+    });
   });
 
   it('a cookie altered by the browser is refused', async () => {
