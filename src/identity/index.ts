@@ -24,9 +24,9 @@ export function createAuthenticator(
   deps: { spp: SppClient; state: SharedState; secret: Buffer | undefined; logger: Logger },
 ): Authenticator {
   const { logger } = deps;
-  if (!deps.secret && auth.mode === 'pass-through') {
+  if (!deps.secret && (auth.mode === 'pass-through' || env.OIDC_ISSUER)) {
     logger.warn(
-      'SESSION_SECRET is not set: createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.',
+      'SESSION_SECRET is not set: session cookies and createSession tokens are sealed with a random per-process key, so they do not survive a restart or work across replicas.',
     );
   }
   if (auth.mode === 'service-account' && env.GATEWAY_ALLOW_MUTATIONS) {

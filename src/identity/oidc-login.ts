@@ -7,6 +7,7 @@
  * service account, and the person's roles (from the ID token and userinfo claims) decide.
  */
 import type { IncomingMessage } from 'node:http';
+import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import { Sealer } from '../state/index.js';
@@ -112,9 +113,17 @@ export class OidcLogin {
         idTokenExpected: true,
       });
       const idClaims = tokens.claims()!;
-      // Providers put roles in the ID token or only in userinfo (Keycloak's mappers choose): both are read.
+      // Providers put roles in the ID token, the userinfo answer or only the access token (Keycloak's
+      // mappers choose): all three are read. The access token came straight from the provider's
+      // token endpoint over the connection openid-client checked, so its claims are taken as sent.
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub).catch(() => ({}));
-      claims = { ...userinfo, ...idClaims };
+      let accessClaims: Record<string, unknown> = {};
+      try {
+        accessClaims = decodeJwt(tokens.access_token);
+      } catch {
+        // An opaque access token: nothing to read.
+      }
+      claims = { ...accessClaims, ...userinfo, ...idClaims };
     } catch (error) {
       this.logger.info({ err: error }, 'an OIDC sign-in was refused');
       throw new OidcLoginError(400, 'The identity provider did not confirm this sign-in: start again.');
