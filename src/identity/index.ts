@@ -13,7 +13,6 @@ import { OidcLogin } from './oidc-login.js';
 import { OidcBearer, parseRoleMap, type OidcSettings } from './oidc.js';
 
 export { Authenticator } from './auth.js';
-export type { Budget, Caller, CallerKind, Role } from './caller.js';
 
 export type AuthSettings =
   { mode: 'service-account'; serviceAccount: { username: string; password: string }; tokens: string[]; allowAnonymous: boolean } | { mode: 'pass-through' };

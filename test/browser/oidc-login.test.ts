@@ -83,7 +83,7 @@ describe.skipIf(!chromium)('OIDC browser sign-in (code flow with PKCE, state and
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ jobSessions(first: 50) { nodes { availableActions } } }' }),
       });
-      return { status: response.status, body: (await response.json()) };
+      return { status: response.status, body: await response.json() };
     }, h.gateway.url);
     expect(answer.status).toBe(200);
     expect((answer.body.data.jobSessions.nodes as Array<{ availableActions: string[] }>).some((n) => n.availableActions.length > 0)).toBe(true);
