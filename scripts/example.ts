@@ -1,40 +1,45 @@
 /**
- * `npm run example`: the gateway over the embedded simulator in live mode (sessions start,
- * progress and finish every few seconds), enforcing the app's trusted documents, and the built
- * job-monitor app on another origin (port 5173), so the browser goes through CORS as in production.
+ * `npm run example`: the SPP simulator in live mode (sessions start, progress and finish every
+ * few seconds), the gateway over it in pass-through mode (people sign in with their SPP account,
+ * and SPP's roles decide: `admin` cancels, the read-only `monitor` sees no Cancel), enforcing the
+ * app's trusted documents, and the built job-monitor app on another origin (port 5173), so the
+ * browser goes through CORS and the session cookie as in production. The app holds no credential.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_USERS, optionsFromEnv, startSimulator } from '../src/simulator/index.js';
 import './example-build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const gatewayPort = process.env.PORT ?? '4000';
 const appPort = Number(process.env.APP_PORT ?? '5173');
 const gatewayUrl = `http://localhost:${gatewayPort}/graphql`;
-// The app's token (handed to it in config.json): the gateway is closed to anonymous callers, and
-// acts on jobs (Cancel, Rerun, Expire) for token holders, since anonymous callers never act.
-const token = process.env.GATEWAY_TOKEN ?? randomBytes(24).toString('hex');
+
+const simOptions = optionsFromEnv({ SIM_LIVE_INTERVAL_MS: '3000', SIM_SIZE: '2000', ...process.env });
+const sim = await startSimulator({ ...simOptions, host: '127.0.0.1', port: 0 });
 
 const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: root,
   stdio: 'inherit',
   env: {
-    SIM_LIVE_INTERVAL_MS: '3000',
-    SIM_SIZE: '2000',
     PERSISTED_DOCUMENTS_FILE: 'examples/job-monitor/src/gql/persisted-documents.json',
     ALLOW_ARBITRARY_OPERATIONS: 'false',
-    GATEWAY_ALLOW_MUTATIONS: 'true',
+    // Seals the session cookies; a fresh one per run (sign in again after a restart).
+    SESSION_SECRET: randomBytes(32).toString('hex'),
     ...process.env,
-    GATEWAY_TOKENS: token,
-    GATEWAY_ALLOW_ANONYMOUS: 'false',
+    // Pass-through: SPP_URL without SPP_USERNAME.
+    SPP_URL: sim.url,
+    SPP_USERNAME: '',
+    CORS_ORIGINS: `http://localhost:${appPort}`,
     PORT: gatewayPort,
   },
 });
 // Imported after the build: dist/ exists now.
 const { serveApp } = await import('../examples/job-monitor/serve.mjs');
-const app = await serveApp({ gatewayUrl, token, port: appPort, host: 'localhost' });
-console.log(`Job monitor at ${app.url} (another origin than the gateway at ${gatewayUrl})`);
+const app = await serveApp({ gatewayUrl, port: appPort, host: 'localhost' });
+const users = (simOptions.users ?? DEFAULT_USERS).map((u) => `${u.username} / ${u.password}`).join(', ');
+console.log(`Job monitor at ${app.url} (another origin than the gateway at ${gatewayUrl}); sign in as ${users}`);
 
 const stop = (signal: NodeJS.Signals) => {
   gateway.kill(signal);
@@ -44,5 +49,5 @@ process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 gateway.on('exit', (code) => {
   void app.close();
-  process.exit(code ?? 0);
+  void sim.close().finally(() => process.exit(code ?? 0));
 });

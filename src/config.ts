@@ -128,6 +128,42 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: int(1).default(500),
   REDIS_LEASE_MS: int(100).default(10_000),
   SESSION_SECRET: z.string().min(32, { message: 'expected at least 32 characters' }).optional(),
+  // Issue 19 (know your callers): API keys, OIDC, browser sessions (docs/security.md).
+  API_KEYS_FILE: z.string().trim().min(1).optional(),
+  OIDC_ISSUER: z.url({ message: 'expected the issuer URL, e.g. https://keycloak.example.com/realms/spp' }).optional(),
+  OIDC_CLIENT_ID: z.string().trim().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().trim().min(1).optional(),
+  OIDC_ROLES_CLAIM: z
+    .string()
+    .trim()
+    .regex(/^[^.\s]+(\.[^.\s]+)*$/, { message: 'expected a claim name or a dotted path such as realm_access.roles' })
+    .default('roles'),
+  ROLE_MAP: z
+    .string()
+    .trim()
+    .regex(/^[^=,\s]+=(viewer|operator)(\s*,\s*[^=,\s]+=(viewer|operator))*$/, {
+      message: 'expected claim-value=role pairs such as spp-operators=operator,spp-viewers=viewer',
+    })
+    .optional(),
+  OIDC_ALGORITHMS: z
+    .string()
+    .trim()
+    .regex(/^(RS|PS|ES)(256|384|512)(,(RS|PS|ES)(256|384|512)|,EdDSA)*$|^EdDSA(,(RS|PS|ES)(256|384|512)|,EdDSA)*$/, {
+      message: 'expected a comma list of asymmetric JWS algorithms such as RS256,ES256 ("none" and HMAC are never accepted)',
+    })
+    .default('RS256,PS256,ES256,EdDSA'),
+  OIDC_CLOCK_SKEW_S: int(0, 300).default(30),
+  // A token signed with an unknown key fetches the issuer's keys again, at most this often.
+  OIDC_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
+  OIDC_REDIRECT_URI: z.url().optional(),
+  OIDC_SCOPES: z
+    .string()
+    .trim()
+    .regex(/(^|\s)openid(\s|$)/, { message: 'expected space-separated scopes including openid' })
+    .default('openid profile email'),
+  SESSION_IDLE_MS: int(60_000).default(30 * 60_000),
+  SESSION_MAX_MS: int(60_000).default(12 * 3_600_000),
   // Slow senders: see createGateway (src/gateway.ts) for why these values.
   HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
@@ -204,6 +240,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       if (!env[name]) throw new ConfigError(`Invalid ${name}: required with REDIS_URL (every replica must use the same one)`);
     }
   }
+  if (env.SESSION_IDLE_MS > env.SESSION_MAX_MS) {
+    throw new ConfigError(`Invalid SESSION_IDLE_MS (${env.SESSION_IDLE_MS}): must not exceed SESSION_MAX_MS (${env.SESSION_MAX_MS})`);
+  }
+  if (env.OIDC_ISSUER && !env.OIDC_CLIENT_ID && !env.OIDC_AUDIENCE) {
+    throw new ConfigError('Invalid OIDC_ISSUER: needs OIDC_CLIENT_ID or OIDC_AUDIENCE (the audience bearer tokens must name)');
+  }
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(
       `Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
@@ -223,14 +265,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
 function authConfig(env: Env): AuthConfig {
   const tokens = env.GATEWAY_TOKENS ?? [];
   if (!env.SPP_URL) {
-    return { mode: 'service-account', serviceAccount: undefined, tokens, allowAnonymous: env.GATEWAY_ALLOW_ANONYMOUS ?? tokens.length === 0 };
+    const named = tokens.length > 0 || env.API_KEYS_FILE !== undefined || env.OIDC_ISSUER !== undefined;
+    return { mode: 'service-account', serviceAccount: undefined, tokens, allowAnonymous: env.GATEWAY_ALLOW_ANONYMOUS ?? !named };
   }
   if (env.SPP_USERNAME) {
     const allowAnonymous = env.GATEWAY_ALLOW_ANONYMOUS ?? false;
-    if (tokens.length === 0 && !allowAnonymous) {
-      throw new ConfigError('Invalid GATEWAY_TOKENS: required with SPP_USERNAME (service-account mode) unless GATEWAY_ALLOW_ANONYMOUS=true');
+    if (tokens.length === 0 && !allowAnonymous && !env.API_KEYS_FILE && !env.OIDC_ISSUER) {
+      throw new ConfigError(
+        'Invalid GATEWAY_TOKENS: required with SPP_USERNAME (service-account mode) unless API_KEYS_FILE, OIDC_ISSUER or GATEWAY_ALLOW_ANONYMOUS=true',
+      );
     }
     return { mode: 'service-account', serviceAccount: { username: env.SPP_USERNAME, password: env.SPP_PASSWORD ?? '' }, tokens, allowAnonymous };
+  }
+  if (env.API_KEYS_FILE || env.OIDC_ISSUER) {
+    throw new ConfigError(
+      `Invalid ${env.API_KEYS_FILE ? 'API_KEYS_FILE' : 'OIDC_ISSUER'}: needs SPP_USERNAME and SPP_PASSWORD, the service account the gateway reads and acts as for these callers (SPP knows neither API keys nor OIDC)`,
+    );
   }
   if (env.GATEWAY_TOKENS || env.GATEWAY_ALLOW_ANONYMOUS) {
     throw new ConfigError(

@@ -88,7 +88,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // One per gateway: a lower cap SPP shows to one query holds for every query and feed.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
-  const actions = createActions(env, { spp, state, mode: options.auth.mode });
+  const actions = createActions(env, { spp, state });
   const context = createContexts(env, { spp, auth, pageSize, actions }, logger);
   const { live, metrics: liveMetrics } = createLiveService(env, { spp, pageSize, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 

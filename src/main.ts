@@ -68,7 +68,7 @@ async function main(): Promise<void> {
           ? 'pass-through: callers send SPP credentials, an SPP session id, or a createSession token'
           : auth.allowAnonymous
             ? 'service account, open to anonymous callers (GATEWAY_ALLOW_ANONYMOUS)'
-            : 'service account; callers need "Authorization: Bearer <token>" from GATEWAY_TOKENS',
+            : `service account; callers need "Authorization: Bearer <token>" (${[env.API_KEYS_FILE && 'an API key', env.OIDC_ISSUER && 'an OIDC token or a session cookie', auth.tokens.length > 0 && 'GATEWAY_TOKENS'].filter(Boolean).join(', ')})`,
       ...(gateway.metricsPort !== undefined ? { metricsPort: gateway.metricsPort } : {}),
     },
     `Gateway ready at ${gateway.url}`,

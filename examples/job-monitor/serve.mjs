@@ -1,7 +1,7 @@
 /**
- * Serves the built app (dist/) and its config.json ({ "gatewayUrl": ... }) on its own port: another
- * origin than the gateway, as a CDN would. `GATEWAY_TOKEN=... node serve.mjs [--port 5173] [--gateway http://localhost:4000/graphql]`;
- * the browser tests import serveApp().
+ * Serves the built app (dist/) and its config.json ({ "gatewayUrl": ... }, no credential: people
+ * sign in) on its own port: another origin than the gateway, as a CDN would.
+ * `node serve.mjs [--port 5173] [--gateway http://localhost:4000/graphql]`; the browser tests import serveApp().
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -21,10 +21,10 @@ const TYPES = {
 
 export const DIST = fileURLToPath(new URL('./dist/', import.meta.url));
 
-/** @param {{ gatewayUrl: string; token?: string; port?: number; host?: string; root?: string }} options */
-export async function serveApp({ gatewayUrl, token, port = 0, host = '127.0.0.1', root = DIST }) {
+/** @param {{ gatewayUrl: string; port?: number; host?: string; root?: string }} options */
+export async function serveApp({ gatewayUrl, port = 0, host = '127.0.0.1', root = DIST }) {
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} has no index.html: build the app first (npm run build --prefix examples/job-monitor)`);
-  const config = JSON.stringify({ gatewayUrl, ...(token ? { token } : {}) });
+  const config = JSON.stringify({ gatewayUrl });
   const server = http.createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (path === '/config.json') {
@@ -59,7 +59,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   const app = await serveApp({
     gatewayUrl: arg('gateway', 'http://localhost:4000/graphql'),
-    token: process.env.GATEWAY_TOKEN,
     port: Number(arg('port', '5173')),
     host: arg('host', 'localhost'),
   });

@@ -2,7 +2,7 @@
  * Acting on jobs (docs/security.md "Actions"): start, cancel, rerun and expire, the riskiest operations
  * this gateway carries, since they change production backups. Every submission goes through
  * `submit`, which
- * - refuses callers who may not act (anonymous; service-account mode unless GATEWAY_ALLOW_MUTATIONS),
+ * - refuses callers who may not act (anonymous; callers without the operator role),
  * - acts once per submission: a repeated clientMutationId of the same caller within
  *   IDEMPOTENCY_WINDOW_MS, or the same input while the first is in flight and DOUBLE_SUBMIT_MS
  *   after (a double-click), receives the first outcome without calling SPP (./idempotency.ts);
@@ -17,7 +17,8 @@ import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { JobAction } from '../__generated__/resolvers-types.js';
 import { actionConflict, actionNotAvailable, badUserInput, ErrorCode, forbidden, gatewayError, isDeliberate, upstreamError } from '../errors.js';
-import type { Actor, AuthMode } from '../identity/auth.js';
+import type { Actor } from '../identity/auth.js';
+import { auditNameOf, isOperator, roleOf } from '../identity/caller.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { SppErrorBody, SppJob, SppJobSession } from '../spp-api/types.js';
@@ -29,9 +30,6 @@ import { actionLink, apiPathOf, availableActions } from './links.js';
 export interface ActionsOptions {
   spp: SppClient;
   store: IdempotencyStore;
-  mode: AuthMode;
-  /** GATEWAY_ALLOW_MUTATIONS: service-account mode acts only when true. */
-  allowMutations: boolean;
   /** IDEMPOTENCY_WINDOW_MS */
   windowMs: number;
   /** ACTION_SESSION_WAIT_MS */
@@ -144,7 +142,15 @@ export class Actions {
   ): Promise<T> {
     const { identity, actor } = who.caller();
     const clientMutationId = input.clientMutationId ?? undefined;
-    const line = { actor: actor.name, action, objectId, requestId: who.requestId, ...(clientMutationId !== undefined ? { clientMutationId } : {}) };
+    const line = {
+      actor: auditNameOf(actor),
+      role: roleOf(actor),
+      consumer: actor.consumer,
+      action,
+      objectId,
+      requestId: who.requestId,
+      ...(clientMutationId !== undefined ? { clientMutationId } : {}),
+    };
     const refusal = this.refusal(actor);
     if (refusal) {
       audit(who.logger, { ...line, outcome: 'refused', code: ErrorCode.FORBIDDEN });
@@ -214,13 +220,19 @@ export class Actions {
     return this.refusal(actor) === undefined;
   }
 
-  /** Anonymous callers never act; service-account mode acts only when the operator said so. */
+  /**
+   * Anonymous callers never act; otherwise the caller's role decides (operator acts, viewer reads).
+   * Pass-through callers carry both roles: SPP's own roles decide for them.
+   */
   private refusal(actor: Actor): GraphQLError | undefined {
     if (actor.anonymous) return forbidden('Anonymous callers cannot act on jobs: authenticate first.');
-    if (this.options.mode === 'service-account' && !this.options.allowMutations) {
+    if (isOperator(actor)) return undefined;
+    if (actor.kind === 'gateway-token') {
       return forbidden('This gateway does not act on jobs: it speaks to SPP as one service account for every caller, and GATEWAY_ALLOW_MUTATIONS is not true.');
     }
-    return undefined;
+    return forbidden(
+      `${actor.consumer === 'anonymous' ? 'This caller' : `"${actor.name}"`} has the viewer role, which reads only: starting, cancelling, rerunning and expiring need the operator role.`,
+    );
   }
 
   private advertised(links: SppJob['links'], action: JobAction, what: string) {

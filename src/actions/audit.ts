@@ -6,7 +6,12 @@
 import type { Logger } from 'pino';
 
 export interface AuditEntry {
+  /** The person or service: subject plus name or e-mail when present, or a key's name or fingerprint. */
   actor: string;
+  /** The caller's gateway role (`operator`, `viewer`). */
+  role: string;
+  /** The consumer name logs and metrics carry (src/identity/caller.ts). */
+  consumer: string;
   action: string;
   objectId: string;
   /** `ok`, `replayed` (answered from the first submission, SPP not called), `refused` or `failed`. */
@@ -18,5 +23,8 @@ export interface AuditEntry {
 }
 
 export function audit(logger: Logger, entry: AuditEntry): void {
-  logger.info({ audit: entry }, `audit: ${entry.action} ${entry.objectId} by ${entry.actor}: ${entry.outcome}${entry.code ? ` (${entry.code})` : ''}`);
+  logger.info(
+    { audit: entry },
+    `audit: ${entry.action} ${entry.objectId} by ${entry.actor} (${entry.role}): ${entry.outcome}${entry.code ? ` (${entry.code})` : ''}`,
+  );
 }

@@ -72,6 +72,11 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   identityOf?: (req: IncomingMessage) => string | undefined;
   /** Whether the gateway verified the caller's credentials (shared state stores what verified callers send only). */
   verified?: (req: IncomingMessage) => boolean;
+  /**
+   * Before a GraphQL request or event stream runs: resolves the caller (some credentials need an
+   * async check) and may refuse the request (cross-site use of the session cookie).
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse, eventStream: boolean) => Promise<{ code: ErrorCode; message: string } | undefined>;
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
@@ -139,7 +144,10 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         return notFound(res, graphqlPath);
       }
       // GraphQL over Server-Sent Events (graphql-sse) shares the path; the stream is its own protocol.
-      if (options.eventStream && /\btext\/event-stream\b/i.test(String(req.headers.accept ?? ''))) return await options.eventStream(req, res);
+      const eventStream = options.eventStream !== undefined && /\btext\/event-stream\b/i.test(String(req.headers.accept ?? ''));
+      const refusal = await options.admit?.(req, res, eventStream);
+      if (refusal) throw new HttpProblem(refusal.code, refusal.message);
+      if (eventStream) return await options.eventStream!(req, res);
       if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };

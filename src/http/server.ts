@@ -12,6 +12,7 @@ import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { Authenticator, AuthSettings } from '../identity/index.js';
 import type { GatewayMetrics, Tracing } from '../observability/index.js';
 import type { CorsSettings } from './cors.js';
+import { createAuthRoutes } from './auth-routes.js';
 import { createCorsHandler } from './cors.js';
 import { createExplorer } from './explorer.js';
 import {
@@ -91,6 +92,8 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       },
     ],
   ]);
+  const signIn = createAuthRoutes(auth, options.cors.origins);
+  for (const [path, route] of signIn.routes) routes.set(path, route);
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
   const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   const cors = createCorsHandler(options.cors);
@@ -113,6 +116,7 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
         : 'Basic realm="spp-jobsession-gateway", Bearer realm="spp-jobsession-gateway"',
     // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
     ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
+    admit: signIn.admit,
     identityOf: (req) => {
       const outcome = auth.authenticate(req.headers);
       return 'identity' in outcome ? outcome.identity.key : undefined;

@@ -31,6 +31,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { apiKeyCaller, type ApiKeys } from './api-keys.js';
+import { BrowserSessions, type SessionContent } from './browser-sessions.js';
+import type { OidcBearer } from './oidc.js';
+import type { OidcLogin } from './oidc-login.js';
+import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
 import { ErrorCode, gatewayError, unauthenticated, upstreamMisconfigured } from '../errors.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIdentity } from '../upstream/session.js';
@@ -38,18 +43,13 @@ import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIde
 export type AuthMode = 'service-account' | 'pass-through';
 
 /**
- * Who is calling, for actions (src/actions/): `key` separates idempotency keys between callers
- * (a keyed hash, non-secret), `name` goes in audit lines (a user name, or a token's fingerprint,
- * never a credential). In service-account mode every caller speaks to SPP as the same account,
- * yet each gateway token is its own actor.
+ * Who is calling, for actions (src/actions/): the Caller (./caller.ts). In service-account mode
+ * every caller speaks to SPP as the same account, yet each gateway token is its own caller.
  */
-export interface Actor {
-  key: string;
-  name: string;
-  anonymous: boolean;
-}
+export type Actor = Caller;
 
-export type AuthOutcome = { identity: UpstreamIdentity; actor: Actor } | { error: GraphQLError };
+/** A caller and its upstream identity; `session` when a browser session cookie said who (src/identity/browser-sessions.ts). */
+export type AuthOutcome = { identity: UpstreamIdentity; actor: Caller; session?: SessionContent } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
@@ -58,6 +58,10 @@ export interface AuthenticatorOptions {
   serviceAccount?: { username: string; password: string };
   /** Service-account mode: accepted bearer tokens (GATEWAY_TOKENS). */
   tokens?: string[];
+  /** Service-account mode: named API keys (API_KEYS_FILE). */
+  apiKeys?: ApiKeys;
+  /** Roles of GATEWAY_TOKENS holders: operator with GATEWAY_ALLOW_MUTATIONS (deprecated), else viewer. */
+  tokenRoles?: readonly Role[];
   allowAnonymous?: boolean;
   /** SPP's idle session timeout (45 minutes, docs/spp-api.md#sessions-and-login); cached sessions are dropped a minute before. */
   sppSessionIdleMs: number;
@@ -71,6 +75,10 @@ export interface AuthenticatorOptions {
   secret?: Buffer;
   /** Where pass-through logins and token revocations are shared (src/state/). */
   state: SharedState;
+  /** Service-account mode: bearer JWTs of the OIDC issuer. */
+  oidc?: OidcBearer;
+  /** Browser sessions: SESSION_IDLE_MS and SESSION_MAX_MS. */
+  sessions?: { idleMs: number; maxMs: number };
 }
 
 export interface GatewaySessionInfo {
@@ -94,6 +102,17 @@ const REVOKED_CHANNEL = 'session revoked';
 /** The durable record of revoked tokens (issue 22, item 12): replicas started later, or that missed the message, read it. */
 const REVOKED_SET = 'revoked tokens';
 
+/** A pass-through SPP user: SPP's own roles decide what it may do, the gateway does not narrow them. */
+const sppUser = (key: string, username: string): Caller => ({
+  key,
+  consumer: 'spp-user',
+  kind: 'spp-user',
+  subject: username,
+  roles: ROLES,
+  name: username,
+  anonymous: false,
+});
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 export class Authenticator {
@@ -105,6 +124,8 @@ export class Authenticator {
   private readonly serviceSession = new LoginSession();
   private readonly serviceIdentity: UpstreamIdentity | undefined;
   private readonly tokenDigests: Buffer[];
+  private readonly tokenRoles: readonly Role[];
+  private readonly apiKeys: ApiKeys | undefined;
   private readonly allowAnonymous: boolean;
   private readonly idleMs: number;
   /** Pass-through Basic users: HMAC(user, password) → their shared SPP session. */
@@ -116,6 +137,10 @@ export class Authenticator {
   private readonly logger: Logger | undefined;
   private readonly rejectionBackoffMs: number;
   private readonly basicTtl: number;
+  readonly sessions: BrowserSessions;
+  readonly bearerJwt: OidcBearer | undefined;
+  /** Browser sign-in through the OIDC code flow (OIDC_ISSUER with OIDC_CLIENT_ID). */
+  oidcLogin: OidcLogin | undefined;
   /** When SPP last rejected the service account, and the error callers get meanwhile. */
   private rejection: { at: number; error: GraphQLError } | undefined;
 
@@ -124,6 +149,9 @@ export class Authenticator {
     this.spp = options.spp;
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.tokenDigests = (options.tokens ?? []).map(sha256);
+    this.tokenRoles = options.tokenRoles ?? ['viewer'];
+    this.apiKeys = options.apiKeys;
+    this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
     this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
@@ -142,6 +170,8 @@ export class Authenticator {
     // At start and whenever the shared state is reached again: revocations announced meanwhile were missed.
     this.state.onReconnect(() => void this.loadRevoked());
     void this.loadRevoked();
+    const times = options.sessions ?? { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
+    this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs, this.logger);
     if (options.mode === 'service-account') {
       const account = options.serviceAccount;
       if (!account) throw new Error('service-account mode needs an SPP account');
@@ -192,8 +222,20 @@ export class Authenticator {
     return outcome;
   }
 
+  /**
+   * `authenticate`, after the checks that need a round trip (an OIDC JWT's signing keys): the
+   * front doors (HTTP, WebSocket, event stream) await this once, then everything reads the
+   * request's caller synchronously.
+   */
+  async prepare(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+    await this.bearerJwt?.prepare(headers);
+    return this.authenticate(headers);
+  }
+
   private decide(headers: IncomingHttpHeaders): AuthOutcome {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
+    // An explicit credential wins over a cookie the browser happens to send along.
+    if (!authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers)) return this.fromSession(headers);
     const [scheme = '', credential = ''] = authorization.split(/\s+/, 2);
     return this.mode === 'service-account'
       ? this.authenticateForServiceAccount(scheme.toLowerCase(), credential)
@@ -220,10 +262,47 @@ export class Authenticator {
   verified(headers: IncomingHttpHeaders): boolean {
     const outcome = this.authenticate(headers);
     if ('error' in outcome || outcome.actor.anonymous) return false;
+    // A session cookie is sealed by this gateway after a verified sign-in.
+    if (outcome.session) return true;
     const [scheme = '', credential = ''] = (typeof headers.authorization === 'string' ? headers.authorization.trim() : '').split(/\s+/, 2);
     if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
     if (scheme.toLowerCase() === 'bearer') return true;
     return scheme.toLowerCase() === 'basic' && this.basicSessions.get(outcome.identity.key)?.peek() !== undefined && credential !== '';
+  }
+
+  /** POST /auth/login (pass-through): logs the user in to SPP; the SPP session goes into the sealed cookie, never to the browser. */
+  async signIn(username: string, password: string): Promise<SessionContent> {
+    const login = await this.spp.login(username, password);
+    const name = typeof login.user?.name === 'string' ? login.user.name : username;
+    const type = typeof login.user?.type === 'string' ? login.user.type : null;
+    return this.sessions.start({ via: 'spp', spp: login.sessionid, sub: name, type, roles: ROLES });
+  }
+
+  /** POST /auth/logout: ends the cookie's session on every replica (and at SPP for a pass-through one). False without a live session. */
+  async signOut(headers: IncomingHttpHeaders): Promise<boolean> {
+    const content = this.sessions.read(headers);
+    if (content === undefined || content === 'ended') return false;
+    await this.sessions.revoke(content);
+    if (content.spp) await this.spp.logout(content.spp);
+    return true;
+  }
+
+  private fromSession(headers: IncomingHttpHeaders): AuthOutcome {
+    const content = this.sessions.read(headers);
+    if (content === undefined || content === 'ended') return { error: unauthenticated('Your session has ended: sign in again.') };
+    const caller: Caller = {
+      key: this.keyOf('user', `${content.via}\u0000${content.sub}`),
+      consumer: 'session',
+      kind: 'session',
+      subject: content.sub,
+      ...(content.display ? { displayName: content.display } : {}),
+      roles: content.roles,
+      name: content.sub,
+      anonymous: false,
+    };
+    if (content.spp) return { identity: forwardedSessionIdentity(this.keyOf('session', content.spp), content.spp), actor: caller, session: content };
+    if (!this.serviceIdentity) return { error: unauthenticated('Your session has ended: sign in again.') };
+    return { identity: this.serviceIdentity, actor: caller, session: content };
   }
 
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
@@ -255,6 +334,8 @@ export class Authenticator {
    * not answer must not keep the process alive (the logout is abandoned, SPP expires the session).
    */
   async close(budgetMs = 2_000): Promise<void> {
+    this.apiKeys?.close();
+    this.sessions.close();
     const sessionId = this.serviceSession.peek();
     if (!sessionId) return;
     let timer: NodeJS.Timeout | undefined;
@@ -270,11 +351,16 @@ export class Authenticator {
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {
     const identity = this.serviceIdentity!;
     if (scheme === 'bearer' && credential) {
+      const apiKey = this.apiKeys?.find(credential);
+      if (apiKey) return { identity, actor: apiKeyCaller(apiKey) };
       if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
+      const verified = this.bearerJwt?.tokenOf({ authorization: `Bearer ${credential}` }) ? this.bearerJwt.lookup(credential) : undefined;
+      if (verified && 'error' in verified) return verified;
+      if (verified) return { identity, actor: this.bearerJwt!.caller(verified.person, this.keyOf('user', `oidc\u0000${verified.person.sub}`)) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };
-    if (this.allowAnonymous) return { identity, actor: { key: 'anonymous', name: 'anonymous', anonymous: true } };
+    if (this.allowAnonymous) return { identity, actor: ANONYMOUS };
     return { error: unauthenticated('Authentication required: send "Authorization: Bearer <token>".') };
   }
 
@@ -297,13 +383,13 @@ export class Authenticator {
           keepMs: this.basicTtl,
           ...(stale ? { reject: stale } : {}),
         });
-      return { identity: loginIdentity(key, session, login), actor: { key, name: username, anonymous: false } };
+      return { identity: loginIdentity(key, session, login), actor: sppUser(key, username) };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
       const content = this.openToken(credential);
       if (!content || this.revoked.has(key)) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, content.s), actor: { key, name: content.n, anonymous: false } };
+      return { identity: forwardedSessionIdentity(key, content.s), actor: sppUser(key, content.n) };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
@@ -339,10 +425,16 @@ export class Authenticator {
     return match;
   }
 
-  /** An actor without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
-  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Actor {
+  /** A caller without a user name: named by a short fingerprint of its key (the HMAC, not the secret). */
+  private actorFor(kind: 'token' | 'session', secret: string, key: string | undefined): Caller {
     const k = key ?? this.keyOf(kind, secret);
-    return { key: k, name: `${kind === 'token' ? 'gateway-token' : 'spp-session'}:${k.slice(kind.length + 1, kind.length + 9)}`, anonymous: false };
+    const fingerprint = k.slice(kind.length + 1, kind.length + 9);
+    if (kind === 'token') {
+      const name = `gateway-token:${fingerprint}`;
+      return { key: k, consumer: `token:${fingerprint}`, kind: 'gateway-token', roles: this.tokenRoles, name, anonymous: false };
+    }
+    // Pass-through: SPP's own roles decide, the gateway does not narrow them.
+    return { key: k, consumer: 'spp-user', kind: 'spp-user', roles: ROLES, name: `spp-session:${fingerprint}`, anonymous: false };
   }
 
   private keyOf(kind: string, secret: string): string {

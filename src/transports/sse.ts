@@ -121,7 +121,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       );
     }
     if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
-    const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
+    const outcome = await options.auth.prepare(subscriptionHeaders(req, undefined));
     if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
     if (options.connections.count >= limits.maxConnections) {
       metrics.refused.inc({ limit: 'connections' });

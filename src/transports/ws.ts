@@ -95,7 +95,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
       subscribe: subscribeShared,
       async onConnect(ctx) {
         const headers = subscriptionHeaders(ctx.extra.request, ctx.connectionParams);
-        const outcome = options.auth.authenticate(headers);
+        const outcome = await options.auth.prepare(headers);
         const socket = ctx.extra.socket;
         if ('error' in outcome) {
           const none = !headers.authorization && !headers['x-endeavour-sessionid'];

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveApp } from '../../examples/job-monitor/serve.mjs';
 import type { SppFilter, SppJobSession } from '../../src/spp-api/types.js';
-import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { ADMIN, basic, startHarness, type Harness } from '../support/harness.js';
 import { chromium, launchChromium } from './chromium.js';
 
 // Page functions run in the browser; the test project's types are Node's.
@@ -25,7 +25,17 @@ const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const RUNNING: SppFilter[] = [{ property: 'status', value: ['RUNNING', 'PENDING', 'WAITING', 'HELD', 'CANCELING'], op: 'IN' }];
 const FINAL = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELED', 'ABORTED', 'STOPPED']);
 const WAIT = { timeout: 15_000, polling: 50 };
-const TOKEN = 'job-monitor-browser-test-token';
+const MONITOR = { username: 'monitor', password: 'monitor-password' };
+
+/** Signs in on the app's sign-in screen and waits for the app itself. */
+async function signInAs(page: Page, appUrl: string, user: { username: string; password: string }, screen = '#/running') {
+  await page.goto(`${appUrl}${screen}`);
+  await page.waitForSelector('[data-testid="sign-in"] input[name="username"]', WAIT);
+  await page.type('input[name="username"]', user.username);
+  await page.type('input[name="password"]', user.password);
+  await page.click('[data-testid="sign-in"] button[type="submit"]');
+  await page.waitForSelector('[data-testid="signed-in-as"]', WAIT);
+}
 
 describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
   let browser: Browser;
@@ -42,11 +52,11 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     h = await startHarness({
       // Live changes come from step() below; the simulator's own timer stays off so every change is the test's.
       sim: { size: 150, now: Date.now(), clock: Date.now },
-      embeddedSimulator: true, // CORS and subscriptions allow localhost origins, as for `npm run example`
-      // As `npm run example`: callers need the token, and this gateway may act on jobs.
-      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: [TOKEN], allowAnonymous: false },
+      embeddedSimulator: true, // CORS and subscriptions allow localhost origins, as `npm run example` sets CORS_ORIGINS
+      // As `npm run example`: pass-through, people sign in with their SPP account and SPP's roles decide.
+      auth: { mode: 'pass-through' },
       env: {
-        GATEWAY_ALLOW_MUTATIONS: 'true',
+        SESSION_SECRET: 'job-monitor-browser-test-secret-0123456789',
         PERSISTED_DOCUMENTS_FILE: MANIFEST,
         ALLOW_ARBITRARY_OPERATIONS: 'false',
         SUBSCRIPTION_POLL_MS: '100',
@@ -54,7 +64,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
         LOG_LEVEL: 'warn',
       },
     });
-    app = await serveApp({ gatewayUrl: h.gateway.url, token: TOKEN });
+    app = await serveApp({ gatewayUrl: h.gateway.url });
     expect(new URL(app.url).origin).not.toBe(new URL(h.gateway.url).origin);
     browser = await launchChromium();
     page = await browser.newPage();
@@ -68,6 +78,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     const cdp = await page.createCDPSession();
     await cdp.send('Network.enable');
     cdp.on('Network.webSocketCreated', ({ url }) => sockets.push(url));
+    await signInAs(page, app.url, ADMIN);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -214,7 +225,7 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     )!;
     const response = await fetch(h.gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      headers: { 'content-type': 'application/json', ...basic(ADMIN) },
       body: JSON.stringify({ documentId: hash }),
     });
     const stats = ((await response.json()) as any).data;
@@ -250,5 +261,63 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     expect(posted.length).toBeGreaterThan(0);
     expect(posted.filter((p) => 'query' in p)).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('hands the app no credential: config.json holds only the gateway URL, and the session cookie is HttpOnly', async () => {
+    expect(await (await fetch(new URL('config.json', app.url))).json()).toEqual({ gatewayUrl: h.gateway.url });
+    const cookie = (await page.cookies(h.gateway.url)).find((c) => c.name === 'spp-gateway-session')!;
+    expect({ httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({ httpOnly: true, sameSite: 'Lax' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('spp-gateway-session');
+  });
+
+  it('monitor (a read-only SPP user) sees no enabled Cancel, where admin sees some', async () => {
+    const context = await browser.createBrowserContext();
+    try {
+      const monitor = await context.newPage();
+      await signInAs(monitor, app.url, MONITOR);
+      await monitor.waitForSelector('[data-testid="running-table"] tbody tr', WAIT);
+      expect(await monitor.$eval('[data-testid="signed-in-as"]', (e) => e.textContent)).toBe('monitor');
+      const enabled = await monitor.$$eval(
+        '[data-testid="running-table"] tbody tr button',
+        (buttons) => buttons.filter((b) => !(b as HTMLButtonElement).disabled).length,
+      );
+      expect(enabled).toBe(0);
+      await page.goto(`${app.url}#/running`);
+      await page.waitForSelector('[data-testid="running-table"] tbody tr', WAIT);
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="running-table"] tbody tr button')].some((b: any) => !b.disabled), WAIT);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('signing out in one tab signs out the other, and a wrong password is told on the sign-in screen', async () => {
+    const context = await browser.createBrowserContext();
+    try {
+      const first = await context.newPage();
+      await signInAs(first, app.url, ADMIN);
+      const second = await context.newPage();
+      await second.goto(`${app.url}#/history`);
+      // Two tabs, one in the background: waitForSelector's animation-frame polling stops there, a timer does not.
+      const shows = (tab: Page, selector: string) => tab.waitForFunction((s: string) => document.querySelector(s) !== null, WAIT, selector);
+      await shows(second, '[data-testid="signed-in-as"]');
+      const old = (await first.cookies(h.gateway.url)).find((c) => c.name === 'spp-gateway-session')!;
+      await first.bringToFront();
+      await first.click('header .user button');
+      await shows(first, '[data-testid="sign-in"]');
+      await shows(second, '[data-testid="sign-in"]');
+      // The old cookie is refused by the gateway too, not only forgotten by the app.
+      const replay = await fetch(new URL('/auth/session', h.gateway.url), { headers: { cookie: `${old.name}=${old.value}` } });
+      expect(await replay.json()).toMatchObject({ signedIn: false, ended: true });
+
+      await second.bringToFront();
+      await second.type('input[name="username"]', 'admin');
+      await second.type('input[name="password"]', 'wrong');
+      await second.click('[data-testid="sign-in"] button[type="submit"]');
+      await second.waitForSelector('[data-testid="sign-in"] [role="alert"]', WAIT);
+      expect(await second.$eval('[data-testid="sign-in"] [role="alert"]', (e) => e.textContent)).toBe('SPP refused the user name or password.');
+      await second.screenshot({ path: `${ARTIFACTS}sign-in.png` });
+    } finally {
+      await context.close();
+    }
   });
 });

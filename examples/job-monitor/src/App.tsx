@@ -11,7 +11,7 @@ const TABS: Array<{ route: Route; label: string }> = [
   { route: { screen: 'dashboard' }, label: 'Dashboard' },
 ];
 
-export function App() {
+export function App({ user, onSignOut }: { user: string; onSignOut: () => void }) {
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
   // Keyboard and screen-reader users land on the new screen's heading, not back at the top of the page.
@@ -39,6 +39,12 @@ export function App() {
             </a>
           ))}
         </nav>
+        <span className="user">
+          <span data-testid="signed-in-as">{user}</span>
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        </span>
       </header>
       <main id="main" ref={main}>
         {route.screen === 'running' && <Running />}

@@ -11,6 +11,9 @@ import { Observable } from 'rxjs';
 import manifest from './gql/persisted-documents.json';
 import type { AppConfig } from './config';
 
+/** Whether a GraphQL answer says the caller is no longer signed in. */
+const unauthenticated = (result: ApolloLink.Result) => (result.errors ?? []).some((e) => e.extensions?.code === 'UNAUTHENTICATED');
+
 /**
  * Operation name → manifest hash. Looked up by name rather than read from the documents'
  * `__meta__`, which Apollo Client's document transforms do not carry along.
@@ -37,15 +40,22 @@ const trustedDocumentLink = new ApolloLink((operation, forward) => {
  * WebSocket: graphql-ws requires a `query` string in every subscribe message, so the text goes
  * along with the hash; a gateway with the manifest runs the manifest's text, one without runs this one.
  */
-function webSocketLink(url: string, token: string | undefined): ApolloLink {
-  // Browsers cannot set headers on a WebSocket: the token goes in connection_init.
+function webSocketLink(url: string, onSignedOut: () => void): { link: ApolloLink; dispose: () => void } {
+  // The browser sends the session cookie with the upgrade (the gateway's origin check guards it).
   const client = createClient({
     url,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
-    ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+    // 4401/4403: the session ended; retrying would not help, signing in again does.
+    shouldRetry: (event) => {
+      const code = (event as { code?: number } | undefined)?.code;
+      if (code === 4401 || code === 4403) {
+        onSignedOut();
+        return false;
+      }
+      return true;
+    },
   });
-  return new ApolloLink(
+  const link = new ApolloLink(
     (operation) =>
       new Observable<ApolloLink.Result>((observer) => {
         const hash = operation.operationName ? hashByOperation.get(operation.operationName) : undefined;
@@ -65,6 +75,7 @@ function webSocketLink(url: string, token: string | undefined): ApolloLink {
         );
       }),
   );
+  return { link, dispose: () => void client.dispose() };
 }
 
 function describeClose(event: unknown): string {
@@ -72,17 +83,39 @@ function describeClose(event: unknown): string {
   return code ? `The live connection closed (${code}${reason ? `: ${reason}` : ''})` : 'The live connection failed';
 }
 
-export function createApolloClient({ gatewayUrl, token }: AppConfig): ApolloClient {
+/**
+ * The client for one signed-in session: the cookie goes with every request (`credentials:
+ * 'include'`, the app being on another origin of the same site); an answer saying the session
+ * ended calls `onSignedOut`. `dispose` closes the live connection when the session ends.
+ */
+export function createApolloClient({ gatewayUrl }: AppConfig, onSignedOut: () => void): { client: ApolloClient; dispose: () => void } {
   const wsUrl = gatewayUrl.replace(/^http/, 'ws');
+  const ws = webSocketLink(wsUrl, onSignedOut);
+  const watchSession = new ApolloLink(
+    (operation, forward) =>
+      new Observable<ApolloLink.Result>((observer) =>
+        forward(operation).subscribe({
+          next: (result) => {
+            if (unauthenticated(result)) onSignedOut();
+            observer.next(result);
+          },
+          error: (error: unknown) => {
+            if ((error as { statusCode?: number }).statusCode === 401) onSignedOut();
+            observer.error(error);
+          },
+          complete: () => observer.complete(),
+        }),
+      ),
+  );
   const link = ApolloLink.split(
     ({ query }) => {
       const definition = getMainDefinition(query);
       return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
     },
-    webSocketLink(wsUrl, token),
-    ApolloLink.from([trustedDocumentLink, new HttpLink({ uri: gatewayUrl, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) })]),
+    ws.link,
+    ApolloLink.from([watchSession, trustedDocumentLink, new HttpLink({ uri: gatewayUrl, credentials: 'include' })]),
   );
-  return new ApolloClient({
+  const client = new ApolloClient({
     link,
     cache: new InMemoryCache({
       typePolicies: {
@@ -96,4 +129,11 @@ export function createApolloClient({ gatewayUrl, token }: AppConfig): ApolloClie
       },
     }),
   });
+  return {
+    client,
+    dispose: () => {
+      ws.dispose();
+      client.stop();
+    },
+  };
 }
