@@ -11,6 +11,7 @@
  */
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
+import type { BudgetStore } from './budgets.js';
 
 export interface OnceOptions {
   /**
@@ -51,5 +52,7 @@ export interface SharedState {
   persistedQueries(): KeyValueCache<string> | undefined;
   /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */
   idempotency(): IdempotencyStore;
+  /** Where consumers' cost budgets live (src/state/budgets.ts): one per consumer on every replica with Redis. */
+  budgets(): BudgetStore;
   close(): Promise<void>;
 }
