@@ -1,12 +1,17 @@
 /**
  * One audit line per action submission: who (the actor's name: a user name or a token's
- * fingerprint, never a credential), what, on which object, the outcome and the request id.
+ * fingerprint, never a credential; the consumer; the client application when it says), what, on which object, the outcome and the request id.
  * Written at info level under `audit`, so log shipping can route it apart.
  */
 import type { Logger } from 'pino';
 
 export interface AuditEntry {
   actor: string;
+  /** Who the request is charged to (src/identity/consumer.ts): a key or user name, a token's fingerprint, `anonymous`. */
+  consumer: string;
+  /** `apollographql-client-name` and `-version`, when sent. */
+  client?: string;
+  clientVersion?: string;
   action: string;
   objectId: string;
   /** `ok`, `replayed` (answered from the first submission, SPP not called), `refused` or `failed`. */

@@ -68,6 +68,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   around?: (req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) => Promise<void>;
   /** The caller's identity key, for sharing identical requests in flight; undefined: never shared. */
   identityOf?: (req: IncomingMessage) => string | undefined;
+  /** What the request's log line says about the caller (consumer, client name and version); asked when the answer is sent. */
+  describe?: (req: IncomingMessage) => Record<string, string>;
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
@@ -121,6 +123,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ...(logged.operation ? { operation: logged.operation } : {}),
+          ...options.describe?.(req),
         },
         'request',
       );
@@ -249,7 +252,8 @@ export function specStatus(response: BufferedResponse): number {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return response.status;
   const { data, errors } = parsed as { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> };
   if (data !== undefined && data !== null) return 200;
-  if (/^application\/json\b/i.test(type) && ![405, 406, 413, 415].includes(response.status)) {
+  // 429 (over the cost budget) stays for every client: retrying with Retry-After is what it asks of any of them.
+  if (/^application\/json\b/i.test(type) && ![405, 406, 413, 415, 429].includes(response.status)) {
     const malformed = (errors ?? []).some((e) => MALFORMED.has(String(e.extensions?.code)));
     if (!malformed) return 200;
   }

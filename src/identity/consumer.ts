@@ -8,7 +8,7 @@
  * gain a richer model (API keys with names and budgets, OIDC subjects), only this function changes.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Actor } from './auth.js';
+import type { Actor, Authenticator } from './auth.js';
 
 export interface Consumer {
   /** Separates budgets and subscription counts: one per key, user, session or address. Non-secret (a keyed hash or an address). */
@@ -33,6 +33,12 @@ export interface ClientInfo {
 export function consumerOf(actor: Actor | undefined, address: string | undefined): Consumer {
   if (actor && !actor.anonymous) return { key: actor.key, consumer: actor.name };
   return { key: `address:${normalAddress(address)}`, consumer: 'anonymous' };
+}
+
+/** The consumer of a request with these headers from `address` (the Authenticator keeps each request's outcome: asking again is free). */
+export function requestConsumer(auth: Authenticator, headers: IncomingHttpHeaders, address: string | undefined): Consumer {
+  const outcome = auth.authenticate(headers);
+  return consumerOf('actor' in outcome ? outcome.actor : undefined, address);
 }
 
 /** IPv4 clients on a dual-stack socket appear as `::ffff:a.b.c.d`: one client, one key. */

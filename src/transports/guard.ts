@@ -19,6 +19,8 @@ import { badUserInput, gatewayError, ErrorCode, httpStatusOf } from '../errors.j
 import { LRUCache } from 'lru-cache';
 import { costEstimator, validationRules, type QueryLimits } from '../graphql/limits.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
+import type { CostBudget } from '../graphql/budget.js';
+import type { RequestContext } from '../graphql/context.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
 const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
@@ -66,7 +68,10 @@ export function originAllowed(request: IncomingMessage, allowed: ReadonlyArray<s
 export const originRefusal = (request: IncomingMessage) =>
   `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS or CORS_ORIGINS).`;
 
-export type CheckedOperation = { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] };
+/** A checked operation and its cost (0 when its variables do not coerce: execution refuses them before any upstream call). */
+export type CheckedOperation =
+  | { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined; cost: number }
+  | { errors: GraphQLError[] };
 
 /**
  * Parses and checks subscription documents against the schema and the limits: returns the
@@ -151,7 +156,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
         cost = getComplexity({ schema, query: document, variables: variables as Record<string, unknown>, operationName, estimators: [estimator] });
       } catch {
         // Variables that do not coerce: execution reports them with the exact reason.
-        return { document, variables: variables as Record<string, unknown>, operationName };
+        return { document, variables: variables as Record<string, unknown>, operationName, cost: 0 };
       }
       costs.set(costKey, cost);
     }
@@ -164,12 +169,28 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
         ],
       };
     }
-    return { document, variables: variables as Record<string, unknown>, operationName };
+    return { document, variables: variables as Record<string, unknown>, operationName, cost };
   };
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
+
+/**
+ * Takes a subscription's cost from its consumer's budget when it subscribes (its events then
+ * cost nothing more: the poller they share is bounded by SUBSCRIPTION_MAX_POLLERS). The refusal
+ * (RATE_LIMITED, QUERY_TOO_COMPLEX) to send, or undefined when it may run.
+ */
+export async function chargeSubscription(budget: CostBudget | undefined, context: RequestContext, cost: number): Promise<GraphQLError | undefined> {
+  if (!budget) return undefined;
+  try {
+    await budget.charge(context.consumer(), cost);
+    return undefined;
+  } catch (error) {
+    if (error instanceof GraphQLError) return error;
+    throw error;
+  }
 }
 
 /** A close reason must fit in 123 bytes (RFC 6455 §5.5.1). */

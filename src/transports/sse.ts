@@ -14,7 +14,7 @@ import { createHandler } from 'graphql-sse/lib/use/http';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import { chargeSubscription, originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
 
@@ -24,9 +24,14 @@ type Refusal = readonly [string, { status: number; statusText: string; headers: 
 
 const refusal = (errors: readonly GraphQLError[], format: TransportOptions['formatError']): Refusal => {
   const status = Number((errors[0]?.extensions?.http as { status?: number } | undefined)?.status ?? 400);
+  const retryAfter = errors[0]?.extensions?.retryAfter;
   return [
     JSON.stringify({ errors: errors.map((e) => format(e.toJSON(), e)) }),
-    { status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } },
+    {
+      status,
+      statusText: 'Refused',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...(typeof retryAfter === 'number' && retryAfter > 0 ? { 'retry-after': String(retryAfter) } : {}) },
+    },
   ];
 };
 
@@ -37,7 +42,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     subscribe: subscribeShared,
     // Distinct connections only: no reservations, so no stream token to guess or leak.
     authenticate: () => null,
-    onSubscribe(req, params) {
+    async onSubscribe(req, params) {
       const checked = options.check(params);
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const raw = req.raw;
@@ -45,7 +50,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
       const contextValue = {
-        ...options.context(subscriptionHeaders(raw, undefined), requestId, log),
+        ...options.context(subscriptionHeaders(raw, undefined), requestId, log, raw.socket.remoteAddress),
         live: {
           service: options.live,
           connection: {
@@ -56,6 +61,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
           },
         },
       } as RequestContext & Record<PropertyKey, unknown>;
+      const refused = await chargeSubscription(options.budget, contextValue, checked.cost);
+      if (refused) return refusal([refused], options.formatError);
       return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
     },
     onNext(_ctx, _req, result) {

@@ -16,13 +16,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { RequestContext } from '../graphql/context.js';
+import type { ContextFactory, RequestContext } from '../graphql/context.js';
+import type { CostBudget } from '../graphql/budget.js';
 import type { Authenticator } from '../identity/auth.js';
 import type { LiveService } from '../live/service.js';
 import type { LiveMetrics } from '../live/metrics.js';
 import { ErrorCode, gatewayError } from '../errors.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
-import { closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './guard.js';
+import { chargeSubscription, closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './guard.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -33,7 +34,9 @@ export interface TransportOptions {
   limits: SubscriptionLimits & { perConnection: number; maxConnections: number; maxPayloadBytes: number };
   allowedOrigins: ReadonlyArray<string | RegExp>;
   /** The per-operation context, as for queries. */
-  context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext;
+  context: ContextFactory;
+  /** The consumers' cost budgets: a subscription pays its cost when it subscribes. Undefined: off (QUOTA_POINTS=0). */
+  budget: CostBudget | undefined;
   /** The error masking of queries (src/graphql/error-masking.ts). */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The document checks (one cache for both transports). */
@@ -117,7 +120,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         ctx.extra.connectionId = randomUUID();
         return true;
       },
-      onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+      async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
         const active = Object.keys(ctx.subscriptions).length;
         if (active > limits.perConnection) {
           metrics.refused.inc({ limit: 'per-connection' });
@@ -133,7 +136,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
         const contextValue: RequestContext = {
-          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log),
+          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log, ctx.extra.request.socket.remoteAddress),
           live: {
             service: options.live,
             connection: {
@@ -144,6 +147,8 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
             },
           },
         };
+        const refused = await chargeSubscription(options.budget, contextValue, checked.cost);
+        if (refused) return [refused];
         return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
       },
       onNext(_ctx, _id, _payload, _args, result) {

@@ -317,7 +317,7 @@ describe('actions in pass-through mode: SPP roles decide', () => {
     await gql(h, CANCEL, { input: { id: target.id, clientMutationId: 'audited' } }, ADMIN_AUTH);
     const lines = auditLines(h).slice(before);
     expect(lines).toEqual([
-      { actor: 'admin', action: 'CANCEL', objectId: target.id, outcome: 'ok', requestId: expect.any(String), clientMutationId: 'audited' },
+      { actor: 'admin', consumer: 'admin', action: 'CANCEL', objectId: target.id, outcome: 'ok', requestId: expect.any(String), clientMutationId: 'audited' },
     ]);
     const text = h.logs.join('\n');
     expect(text).not.toContain(ADMIN.password);
