@@ -70,8 +70,7 @@ export const originRefusal = (request: IncomingMessage) =>
 
 /** A checked operation and its cost (0 when its variables do not coerce: execution refuses them before any upstream call). */
 export type CheckedOperation =
-  | { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined; cost: number }
-  | { errors: GraphQLError[] };
+  { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined; cost: number } | { errors: GraphQLError[] };
 
 /**
  * Parses and checks subscription documents against the schema and the limits: returns the

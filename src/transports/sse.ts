@@ -30,7 +30,10 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
     {
       status,
       statusText: 'Refused',
-      headers: { 'content-type': 'application/json; charset=utf-8', ...(typeof retryAfter === 'number' && retryAfter > 0 ? { 'retry-after': String(retryAfter) } : {}) },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(typeof retryAfter === 'number' && retryAfter > 0 ? { 'retry-after': String(retryAfter) } : {}),
+      },
     },
   ];
 };
