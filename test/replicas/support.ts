@@ -4,11 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withoutCost } from '../support/harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The caller's own gateway variables never leak into a replica's environment. */
 const CONFIG =
-  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION)/;
+  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_SECRET$|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION|QUOTA_)/;
 
 export interface Replica {
   url: string;
@@ -60,7 +61,7 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
             headers: { 'content-type': 'application/json', ...headers },
             body: JSON.stringify({ query, variables }),
           });
-          return { status: response.status, body: (await response.json()) as any };
+          return { status: response.status, body: withoutCost(await response.json()) as any };
         },
         async metric(name) {
           const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
