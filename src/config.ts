@@ -136,6 +136,7 @@ const envSchema = z.object({
   // Issue 19: a cost budget per consumer (docs/security.md "Budgets"). QUOTA_POINTS=0 turns budgets off.
   QUOTA_POINTS: int(0).default(100_000),
   QUOTA_RESTORE_PER_S: int(0).default(5_000),
+  SUBSCRIPTION_CONNECTIONS_PER_CALLER: int(1).default(100),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -192,6 +192,35 @@ export async function chargeSubscription(budget: CostBudget | undefined, context
   }
 }
 
+/**
+ * Open subscription connections per caller (SUBSCRIPTION_CONNECTIONS_PER_CALLER), over both
+ * transports: one caller (a consumer key, src/identity/consumer.ts) cannot take every connection
+ * SUBSCRIPTION_MAX_CONNECTIONS allows.
+ */
+export class CallerConnections {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Counts a connection of `caller`; returns its release, or undefined when the caller holds `max` already. */
+  take(caller: string): (() => void) | undefined {
+    const held = this.open.get(caller) ?? 0;
+    if (held >= this.max) return undefined;
+    this.open.set(caller, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(caller) ?? 1) - 1;
+      if (left > 0) this.open.set(caller, left);
+      else this.open.delete(caller);
+    };
+  }
+}
+
+export const callerConnectionsRefusal = (max: number) =>
+  `This caller already holds ${max} subscription connections, the most allowed (SUBSCRIPTION_CONNECTIONS_PER_CALLER): close one, or hold several subscriptions on one connection.`;
+
 /** A close reason must fit in 123 bytes (RFC 6455 §5.5.1). */
 export function closeReason(text: string): string {
   let reason = text;

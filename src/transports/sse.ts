@@ -14,9 +14,10 @@ import { createHandler } from 'graphql-sse/lib/use/http';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { chargeSubscription, originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import { callerConnectionsRefusal, chargeSubscription, originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
+import { requestConsumer } from '../identity/consumer.js';
 
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
@@ -96,7 +97,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       );
     }
     if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
-    const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
+    const headers = subscriptionHeaders(req, undefined);
+    const outcome = options.auth.authenticate(headers);
     if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
     if (options.connections.count >= limits.maxConnections) {
       metrics.refused.inc({ limit: 'connections' });
@@ -106,6 +108,12 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       );
       return send(res, 503, ErrorCode.LIMIT_EXCEEDED, error.message);
     }
+    const release = options.perCaller.take(requestConsumer(options.auth, headers, req.socket.remoteAddress).key);
+    if (!release) {
+      metrics.refused.inc({ limit: 'connections-per-caller' });
+      return send(res, httpStatusOf.LIMIT_EXCEEDED, ErrorCode.LIMIT_EXCEEDED, callerConnectionsRefusal(options.perCaller.max));
+    }
+    res.once('close', release);
     // graphql-sse recognises the exact media type only.
     req.headers.accept = 'text/event-stream';
     options.connections.count++;

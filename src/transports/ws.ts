@@ -18,12 +18,22 @@ import { type GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type
 import type { Logger } from 'pino';
 import type { ContextFactory, RequestContext } from '../graphql/context.js';
 import type { CostBudget } from '../graphql/budget.js';
+import { requestConsumer } from '../identity/consumer.js';
 import type { Authenticator } from '../identity/auth.js';
 import type { LiveService } from '../live/service.js';
 import type { LiveMetrics } from '../live/metrics.js';
 import { ErrorCode, gatewayError } from '../errors.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
-import { chargeSubscription, closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './guard.js';
+import {
+  type CallerConnections,
+  chargeSubscription,
+  closeReason,
+  type CheckedOperation,
+  originAllowed,
+  originRefusal,
+  subscriptionHeaders,
+  type SubscriptionLimits,
+} from './guard.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -43,6 +53,8 @@ export interface TransportOptions {
   check(params: { query?: unknown; variables?: unknown; operationName?: unknown }): CheckedOperation;
   /** Open connections over both transports. */
   connections: { count: number };
+  /** Open connections per caller over both transports. */
+  perCaller: CallerConnections;
   path: string;
 }
 
@@ -116,6 +128,13 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           }
           // SPP unreachable: the connection stays; subscriptions report the upstream error.
         }
+        const release = options.perCaller.take(requestConsumer(options.auth, headers, ctx.extra.request.socket.remoteAddress).key);
+        if (!release) {
+          metrics.refused.inc({ limit: 'connections-per-caller' });
+          socket.close(1008, `Too many connections: this caller holds ${options.perCaller.max} (SUBSCRIPTION_CONNECTIONS_PER_CALLER)`);
+          return false;
+        }
+        socket.once('close', release);
         ctx.extra.headers = headers;
         ctx.extra.connectionId = randomUUID();
         return true;

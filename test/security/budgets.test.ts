@@ -94,17 +94,17 @@ describe('a cost budget per consumer', () => {
     events.stop();
     await client.dispose();
 
-    // Spend token A's budget to below 1 point with operations costing 1 (a subscription of `{ kind sessionId }` costs 1 too).
+    // Spend token A's budget to below 1 point with operations costing 1; the subscription costs 3, 2 s of refill away.
     for (let i = 0; i < 300; i++) if ((await post(h, TOKEN_A, '{ jobSession(id: "bm90LWFuLWlk") { sessionId } }')).status === 429) break;
     const stream = await fetch(h.gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${TOKEN_A}` },
-      body: JSON.stringify({ query: SUBSCRIPTION }),
+      body: JSON.stringify({ query: 'subscription { jobSessionEvents(filter: { status: [RUNNING] }) { kind session { sessionId job { name } } } }' }),
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await stream.json()) as any;
     expect(stream.status).toBe(429);
-    expect(Number(stream.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(stream.headers.get('retry-after'))).toBeGreaterThanOrEqual(2);
     expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(stream.headers.get('retry-after')) });
   });
 
@@ -120,7 +120,11 @@ describe('a cost budget per consumer', () => {
 describe('subscription limits per caller', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sim: { size: 100 }, auth: tokens, env: { ...LIVE_ENV, SUBSCRIPTIONS_PER_IDENTITY: '2' } });
+    h = await startHarness({
+      sim: { size: 100 },
+      auth: tokens,
+      env: { ...LIVE_ENV, SUBSCRIPTIONS_PER_IDENTITY: '2', SUBSCRIPTION_CONNECTIONS_PER_CALLER: '1' },
+    });
   });
   afterAll(() => h.close());
 
@@ -141,6 +145,37 @@ describe('subscription limits per caller', () => {
     expect([other.errors, other.results.filter((r) => r.errors)]).toEqual([[], []]);
     for (const c of [...held, third, other]) c.stop();
     await Promise.all([a.dispose(), b.dispose()]);
+  });
+
+  it('counts SUBSCRIPTION_CONNECTIONS_PER_CALLER per gateway token over both transports: a holder’s second connection is refused, another’s first is not', async () => {
+    const closed: Array<{ code: number; reason: string }> = [];
+    const first = wsClient(h, { authorization: `Bearer ${TOKEN_A}` });
+    const running = collect(first, SUBSCRIPTION);
+    await until(() => h.gateway.live.registry.size === 1);
+    const second = wsClient(h, { authorization: `Bearer ${TOKEN_A}` }, closed);
+    const refused = collect(second, SUBSCRIPTION);
+    await until(() => closed.length > 0);
+    expect(closed).toEqual([{ code: 1008, reason: 'Too many connections: this caller holds 1 (SUBSCRIPTION_CONNECTIONS_PER_CALLER)' }]);
+    expect(refused.data).toEqual([]);
+
+    const stream = await fetch(h.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${TOKEN_A}` },
+      body: JSON.stringify({ query: SUBSCRIPTION }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(stream.status).toBe(429);
+    expect(((await stream.json()) as any).errors[0].extensions).toEqual({ code: 'LIMIT_EXCEEDED' });
+
+    const other = wsClient(h, { authorization: `Bearer ${TOKEN_B}` });
+    const theirs = collect(other, SUBSCRIPTION);
+    await expect
+      .poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_subscriptions')!.get()).values[0]!.value, { timeout: 15_000 })
+      .toBe(2);
+    expect(theirs.errors).toEqual([]);
+    running.stop();
+    theirs.stop();
+    await Promise.all([first.dispose(), second.dispose(), other.dispose()]);
   });
 });
 
