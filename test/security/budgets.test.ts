@@ -106,6 +106,14 @@ describe('a cost budget per consumer', () => {
     expect(stream.status).toBe(429);
     expect(Number(stream.headers.get('retry-after'))).toBeGreaterThanOrEqual(2);
     expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(stream.headers.get('retry-after')) });
+
+    // The same over a WebSocket: an `error` message, and no poller started for it.
+    const socket = wsClient(h, { authorization: `Bearer ${TOKEN_A}` });
+    const refused = collect(socket, 'subscription { jobSessionEvents(filter: { status: [FAILED] }) { kind session { sessionId job { name } } } }');
+    await until(() => refused.errors.length > 0);
+    expect((refused.errors[0] as any[])[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } });
+    expect(h.gateway.live.registry.size).toBe(0);
+    await socket.dispose();
   });
 
   it('refuses an operation costing more than the whole budget with QUERY_TOO_COMPLEX (waiting would never help)', async () => {
