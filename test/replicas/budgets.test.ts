@@ -84,7 +84,8 @@ describe.skipIf(!redisServerPath)('a consumer’s budget across replicas', () =>
     expect(granted.a).toBeGreaterThan(0);
     expect(granted.b).toBeGreaterThan(0);
     expect(total).toBeGreaterThanOrEqual(POINTS * 0.95);
-    expect(total).toBeLessThanOrEqual(POINTS * 1.05);
+    // What refilled while the test ran (1 point a second) is budget too: on a loaded machine the run takes longer.
+    expect(total).toBeLessThanOrEqual((POINTS + refilled) * 1.05);
 
     const other = await post(a, TOKEN_B);
     expect(other).toEqual({
