@@ -77,6 +77,8 @@ async function startGateway(sppUrl: string): Promise<{ child: ChildProcess; url:
       SPP_USERNAME: 'admin',
       SPP_PASSWORD: 'admin-password',
       GATEWAY_ALLOW_ANONYMOUS: 'true',
+      // The load generator is one consumer: its budget refills faster than any load, so budgets run (and cost what they cost) but never refuse.
+      QUOTA_RESTORE_PER_S: '1000000000',
       CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
       SUBSCRIPTION_POLL_MS: String(POLL_MS),
       SUBSCRIPTION_IDLE_POLL_MS: String(POLL_MS),

@@ -101,6 +101,8 @@ export function startGateway(name: string, upstream: Server, settings: GatewaySe
       SPP_USERNAME: 'admin',
       SPP_PASSWORD: 'admin-password',
       GATEWAY_ALLOW_ANONYMOUS: 'true',
+      // The load generator is one consumer: its budget refills faster than any load, so budgets run (and cost what they cost) but never refuse.
+      QUOTA_RESTORE_PER_S: '1000000000',
       // Fixed so that no "random per-process key" warning is printed; any 16+ characters do.
       CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
       // The gateway's own defaults unless a step asks otherwise.

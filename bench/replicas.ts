@@ -40,6 +40,8 @@ async function gateway(sim: Simulator, extra: Record<string, string>): Promise<G
     CURSOR_SECRET: 'bench-replicas-cursor-secret',
     SESSION_SECRET: 'bench-replicas-session-secret-0123456789',
     GRAPHQL_DOCUMENT_CACHE_MB: '16',
+    // The load generator is one consumer: its budget refills faster than any load, so budgets run (and cost what they cost) but never refuse.
+    QUOTA_RESTORE_PER_S: '1000000000',
     ...extra,
   });
   return createGateway({

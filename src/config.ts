@@ -168,6 +168,11 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: int(1_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000).default(65_000),
+
+  // Issue 19: a cost budget per consumer (docs/security.md "Budgets"). QUOTA_POINTS=0 turns budgets off.
+  QUOTA_POINTS: int(0).default(100_000),
+  QUOTA_RESTORE_PER_S: int(0).default(5_000),
+  SUBSCRIPTION_CONNECTIONS_PER_CALLER: int(1).default(100),
 });
 
 export type Env = z.infer<typeof envSchema>;

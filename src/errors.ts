@@ -32,6 +32,8 @@ export const ErrorCode = {
   /** The same clientMutationId was already used, within the idempotency window, for another input. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** The caller's cost budget (QUOTA_POINTS) holds fewer points than the operation costs: retry after `Retry-After` seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -57,6 +59,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 429,
+  RATE_LIMITED: 429,
   INTERNAL_SERVER_ERROR: 500,
 };
 
@@ -129,6 +132,14 @@ export const actionConflict = (action: string, what: string, reason: string | un
     details: { action, ...(reason ? { reason } : {}) },
     cause,
   });
+
+/** Over the cost budget: the operation costs `cost`, the budget holds `available` now; `retryAfter` seconds refill enough. */
+export const rateLimited = (cost: number, available: number, retryAfter: number): GraphQLError =>
+  gatewayError(
+    ErrorCode.RATE_LIMITED,
+    `The operation costs ${cost} points and this caller's budget holds ${Math.floor(available)} now: retry after ${retryAfter} s, or ask for less (first/last, fewer nested fields).`,
+    { details: { retryAfter } },
+  );
 
 /** An error's `extensions.code` as a label (metrics, spans): the code when it is a string, else `fallback`. */
 export function codeOf(error: { readonly extensions?: { readonly [key: string]: unknown } | undefined }, fallback = 'UNKNOWN'): string {

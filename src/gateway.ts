@@ -11,6 +11,7 @@ import { createActions } from './actions/index.js';
 import { allowArbitraryOf, drainMsOf, type Env } from './config.js';
 import { startApollo, queryLimitsOf } from './graphql/apollo.js';
 import { createContexts, type RequestContext } from './graphql/context.js';
+import { createCostBudget } from './graphql/budget.js';
 import { createDocumentStore, type DocumentCache } from './graphql/document-cache.js';
 import { createErrorFormatter } from './graphql/error-masking.js';
 import { createSchema } from './graphql/schema.js';
@@ -98,16 +99,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   const schema = createSchema();
   const formatError = createErrorFormatter(logger);
+  const budget = createCostBudget(env, state.budgets(), metrics);
   const subscriptions = createSubscriptionTransports(httpServer, env, {
-    ...{ schema, auth, live, metrics: liveMetrics, queryLimits: limits, corsOrigins: cors.origins, context, formatError, trustedDocuments },
+    ...{ schema, auth, live, metrics: liveMetrics, queryLimits: limits, corsOrigins: cors.origins, context, formatError, trustedDocuments, budget },
     logger: logger.child({ component: 'subscriptions' }),
   });
   const plugins = [...(tracing ? [tracing.plugin<RequestContext>()] : []), subscriptions.plugin<RequestContext>()];
   const persistedQueries = state.persistedQueries();
-  const apollo = await startApollo({ env, schema, httpServer, limits, documents, formatError, metrics, persistedQueries, allowArbitrary, plugins });
+  const apollo = await startApollo({ env, schema, httpServer, limits, documents, formatError, metrics, persistedQueries, allowArbitrary, plugins, budget });
   const front = await serveHttp(httpServer, {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors, mode: options.auth.mode },
-    context: async (req, requestId, log) => context(req.headers, requestId, log),
+    context: async (req, requestId, log) => context(req.headers, requestId, log, req.socket.remoteAddress),
     eventStream: (req, res) => subscriptions.eventStream(req, res),
   });
 

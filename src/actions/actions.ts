@@ -13,12 +13,14 @@
  * one POST, never retried (SppClient.act).
  */
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { JobAction } from '../__generated__/resolvers-types.js';
 import { actionConflict, actionNotAvailable, badUserInput, ErrorCode, forbidden, gatewayError, isDeliberate, upstreamError } from '../errors.js';
 import type { Actor } from '../identity/auth.js';
 import { auditNameOf, isOperator, roleOf } from '../identity/caller.js';
+import { clientOf, type Consumer } from '../identity/consumer.js';
 import type { SppClient } from '../upstream/spp-client.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { SppErrorBody, SppJob, SppJobSession } from '../spp-api/types.js';
@@ -40,6 +42,10 @@ export interface ActionsOptions {
 export interface Submitter {
   requestId: string;
   logger: Logger;
+  /** For `apollographql-client-name` and `-version`. */
+  headers: IncomingHttpHeaders;
+  /** Who the request is charged to (src/identity/consumer.ts). */
+  consumer(): Consumer;
   /** The caller's upstream identity and actor; throws UNAUTHENTICATED without valid credentials. */
   caller(): { identity: UpstreamIdentity; actor: Actor };
 }
@@ -142,13 +148,11 @@ export class Actions {
   ): Promise<T> {
     const { identity, actor } = who.caller();
     const clientMutationId = input.clientMutationId ?? undefined;
+    const client = clientOf(who.headers);
     const line = {
-      actor: auditNameOf(actor),
-      role: roleOf(actor),
-      consumer: actor.consumer,
-      action,
-      objectId,
-      requestId: who.requestId,
+      ...{ actor: auditNameOf(actor), role: roleOf(actor), consumer: actor.consumer, action, objectId, requestId: who.requestId },
+      ...(client.name ? { client: client.name } : {}),
+      ...(client.version ? { clientVersion: client.version } : {}),
       ...(clientMutationId !== undefined ? { clientMutationId } : {}),
     };
     const refusal = this.refusal(actor);

@@ -1,6 +1,6 @@
 /**
  * One audit line per action submission: who (the actor's name: a user name or a token's
- * fingerprint, never a credential), what, on which object, the outcome and the request id.
+ * fingerprint, never a credential; the consumer; the client application when it says), what, on which object, the outcome and the request id.
  * Written at info level under `audit`, so log shipping can route it apart.
  */
 import type { Logger } from 'pino';
@@ -12,6 +12,9 @@ export interface AuditEntry {
   role: string;
   /** The consumer name logs and metrics carry (src/identity/caller.ts). */
   consumer: string;
+  /** `apollographql-client-name` and `-version`, when sent. */
+  client?: string;
+  clientVersion?: string;
   action: string;
   objectId: string;
   /** `ok`, `replayed` (answered from the first submission, SPP not called), `refused` or `failed`. */

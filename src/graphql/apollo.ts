@@ -21,6 +21,8 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
 import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
+import type { CostBudget } from './budget.js';
+import { clientOf } from '../identity/consumer.js';
 
 export interface ApolloOptions {
   env: Env;
@@ -34,6 +36,8 @@ export interface ApolloOptions {
   persistedQueries: KeyValueCache<string> | undefined;
   /** False when only trusted documents may run: then no automatic persisted queries either. */
   allowArbitrary: boolean;
+  /** The consumers' cost budgets (budget.ts); undefined when QUOTA_POINTS=0. */
+  budget: CostBudget | undefined;
   /** Plugins of the other rooms (tracing, the subscription transports' drain). */
   plugins: Array<ApolloServerPlugin<RequestContext>>;
 }
@@ -77,9 +81,10 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       : { persistedQueries: false as const }),
     plugins: [
       ...(documents ? [documents.plugin<RequestContext>()] : []),
-      costLimitPlugin(limits),
+      costLimitPlugin(limits, options.budget?.charger<RequestContext>()),
+      ...(options.budget ? [options.budget.plugin<RequestContext>()] : []),
       operationTypePlugin(),
-      graphqlMetricsPlugin(options.metrics),
+      graphqlMetricsPlugin<RequestContext>(options.metrics, 200, (context) => ({ consumer: context.consumer().consumer, client: clientOf(context.headers) })),
       ...options.plugins,
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.

@@ -23,6 +23,7 @@ import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
 import { readByIds } from '../lists/by-id.js';
 import { CursorCodec } from '../pagination/cursor.js';
 import type { Authenticator } from '../identity/auth.js';
+import { requestConsumer, type Consumer } from '../identity/consumer.js';
 import type { Actions } from '../actions/actions.js';
 import type { OperationTypeHolder } from './identical-requests.js';
 import type { GatewayContext, UpstreamContext } from '../resolvers/context.js';
@@ -42,8 +43,8 @@ export interface ContextDeps {
   actions: Actions;
 }
 
-/** The context factory of every request (queries over HTTP, subscriptions on any transport). */
-export type ContextFactory = (headers: IncomingHttpHeaders, requestId: string, logger: Logger) => RequestContext;
+/** The context factory of every request (queries over HTTP, subscriptions on any transport); `address` is the client's (anonymous consumers). */
+export type ContextFactory = (headers: IncomingHttpHeaders, requestId: string, logger: Logger, address: string | undefined) => RequestContext;
 
 /** Builds the context factory; warns when cursors will not outlive this process. */
 export function createContexts(
@@ -60,11 +61,12 @@ export function createContexts(
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
   };
-  return (headers, requestId, log) => createContext(all, headers, requestId, log);
+  return (headers, requestId, log, address) => createContext(all, headers, requestId, log, address);
 }
 
-export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext {
+export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger, address?: string): RequestContext {
   let upstream: UpstreamContext | undefined;
+  let consumer: Consumer | undefined;
   return {
     operation: {},
     requestId,
@@ -72,6 +74,7 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
     headers,
     auth: deps.auth,
     actions: deps.actions,
+    consumer: () => (consumer ??= requestConsumer(deps.auth, headers, address)),
     caller() {
       const outcome = deps.auth.authenticate(headers);
       if ('error' in outcome) throw outcome.error;

@@ -113,8 +113,11 @@ export function costKey(operationName: string | null | undefined, variables: Rec
   return key;
 }
 
-/** Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures. */
-export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): ApolloServerPlugin<T> {
+/**
+ * Rejects operations whose cost exceeds `maxCost`, with QUERY_TOO_COMPLEX and the figures; then
+ * hands the cost to `charge` (the consumer's budget, budget.ts), which may refuse it too.
+ */
+export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits, charge?: (context: T, cost: number) => Promise<void>): ApolloServerPlugin<T> {
   const estimator = costEstimator(limits.defaultPageSize, limits.maxPageSize);
   // Apollo reuses one DocumentNode per distinct query text, and a cost depends only on the
   // document, the operation and the variables: clients repeat the same few, so remember them.
@@ -122,7 +125,7 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema, operationName }) {
+        async didResolveOperation({ request, document, schema, operationName, contextValue }) {
           const key = costKey(operationName, request.variables);
           let known = costs.get(document);
           let cost = known?.get(key);
@@ -153,6 +156,7 @@ export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits): Apo
           if (cost > limits.maxCost) {
             throw tooComplex(`The query costs ${cost}, above the limit of ${limits.maxCost}: ask for fewer sessions (first/last) or fewer nested fields.`);
           }
+          await charge?.(contextValue, cost);
         },
       };
     },

@@ -31,6 +31,9 @@ const ALLOWED_HEADERS = [
   'Apollo-Require-Preflight',
   'X-Apollo-Operation-Name',
   'X-Request-Id',
+  // Apollo Client names the app with these: logs and metrics name it too (docs/security.md "Budgets").
+  'Apollographql-Client-Name',
+  'Apollographql-Client-Version',
   'Traceparent',
   'Tracestate',
 ];
@@ -53,7 +56,8 @@ export function createCorsHandler(settings: CorsSettings): CorsHandler | undefin
     credentials: settings.credentials,
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ALLOWED_HEADERS,
-    exposedHeaders: ['X-Request-Id', 'WWW-Authenticate'],
+    // A browser app reads where its budget stands (docs/security.md "Budgets") as any other client.
+    exposedHeaders: ['X-Request-Id', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
     maxAge: settings.maxAgeSeconds,
     // The preflight is answered here (204); it never reaches GraphQL.
     preflightContinue: false,

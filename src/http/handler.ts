@@ -77,6 +77,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
    * async check) and may refuse the request (cross-site use of the session cookie).
    */
   admit?: (req: IncomingMessage, res: ServerResponse, eventStream: boolean) => Promise<{ code: ErrorCode; message: string } | undefined>;
+  /** What the request's log line says about the caller (consumer, client name and version); asked when the answer is sent. */
+  describe?: (req: IncomingMessage) => Record<string, string>;
   /** Called when a request reused the response of an identical one in flight. */
   onJoin?: () => void;
   path?: string;
@@ -130,6 +132,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ...(logged.operation ? { operation: logged.operation } : {}),
+          ...options.describe?.(req),
         },
         'request',
       );
@@ -263,7 +266,8 @@ export function specStatus(response: BufferedResponse): number {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return response.status;
   const { data, errors } = parsed as { data?: unknown; errors?: Array<{ extensions?: { code?: unknown } }> };
   if (data !== undefined && data !== null) return 200;
-  if (/^application\/json\b/i.test(type) && ![405, 406, 413, 415].includes(response.status)) {
+  // 429 (over the cost budget) stays for every client: retrying with Retry-After is what it asks of any of them.
+  if (/^application\/json\b/i.test(type) && ![405, 406, 413, 415, 429].includes(response.status)) {
     const malformed = (errors ?? []).some((e) => MALFORMED.has(String(e.extensions?.code)));
     if (!malformed) return 200;
   }

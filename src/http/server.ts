@@ -10,6 +10,7 @@ import type { Env } from '../config.js';
 import type { OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { Authenticator, AuthSettings } from '../identity/index.js';
+import { clientOf, requestConsumer } from '../identity/consumer.js';
 import type { GatewayMetrics, Tracing } from '../observability/index.js';
 import type { CorsSettings } from './cors.js';
 import { createAuthRoutes } from './auth-routes.js';
@@ -94,6 +95,11 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
   ]);
   const signIn = createAuthRoutes(auth, options.cors.origins);
   for (const [path, route] of signIn.routes) routes.set(path, route);
+  if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN && env.METRICS_PORT === undefined) {
+    logger.warn(
+      '/metrics is public: anyone who reaches this port reads the gateway metrics (consumer names, operation names, SPP endpoints). Set METRICS_TOKEN, or METRICS_PORT to serve them on a port that stays inside the cluster.',
+    );
+  }
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
   const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   const cors = createCorsHandler(options.cors);
@@ -117,9 +123,18 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
     // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
     ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
     admit: signIn.admit,
+    // Identical requests share one execution only within one consumer: each consumer pays its own cost.
     identityOf: (req) => {
       const outcome = auth.authenticate(req.headers);
-      return 'identity' in outcome ? outcome.identity.key : undefined;
+      return 'identity' in outcome ? `${outcome.identity.key}\u0000${requestConsumer(auth, req.headers, req.socket.remoteAddress).key}` : undefined;
+    },
+    describe: (req) => {
+      const client = clientOf(req.headers);
+      return {
+        consumer: requestConsumer(auth, req.headers, req.socket.remoteAddress).consumer,
+        ...(client.name ? { client: client.name } : {}),
+        ...(client.version ? { clientVersion: client.version } : {}),
+      };
     },
     verified: (req) => auth.verified(req.headers),
     onJoin: () => metrics.requestsJoined.inc(),

@@ -50,6 +50,6 @@ export function createLiveService(
     onSizeChange: (size) => metrics.pollers.set(size),
     logger: deps.logger,
   });
-  const live = new LiveService(feeds, { perIdentity: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics);
+  const live = new LiveService(feeds, { perCaller: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics);
   return { live, metrics };
 }

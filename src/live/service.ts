@@ -27,14 +27,18 @@ export class LiveFailure {
 }
 
 export interface LiveLimits {
-  /** Subscriptions one identity may hold at once (SUBSCRIPTIONS_PER_IDENTITY). */
-  perIdentity: number;
+  /**
+   * Subscriptions one caller may hold at once (SUBSCRIPTIONS_PER_IDENTITY): each gateway token,
+   * user, session or anonymous address, even when all speak to SPP as one service account.
+   */
+  perCaller: number;
   /** Events waiting for one subscriber before its connection is closed (SUBSCRIPTION_BUFFER). */
   buffer: number;
 }
 
 export class LiveService {
-  private readonly perIdentity = new Map<string, number>();
+  /** Subscriptions held, by caller (a consumer key, src/identity/consumer.ts). */
+  private readonly perCaller = new Map<string, number>();
 
   constructor(
     readonly registry: FeedRegistry,
@@ -44,15 +48,16 @@ export class LiveService {
 
   /**
    * The events of `filter` (SPP filter objects; null: a filter that matches nothing, which
-   * needs no poller) for `identity`.
+   * needs no poller) for `identity`, counted against `caller`'s limit.
    */
   jobSessionEvents(
     identity: UpstreamIdentity,
+    caller: string,
     filter: SppFilter[] | null,
     since: number | undefined,
     connection: LiveConnection,
   ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
-    const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection);
+    const queue = this.open<JobSessionEventValue | LiveFailure>(caller, connection);
     if (filter === null) return queue.iterator;
     const listener: FeedListener = {
       deliver: (events) => {
@@ -71,8 +76,13 @@ export class LiveService {
    * The session `sessionId` now, then whenever it changes; ends after a final status or when SPP
    * expires it. Fails with BAD_USER_INPUT when the identity sees no such session.
    */
-  jobSessionUpdates(identity: UpstreamIdentity, sessionId: string, connection: LiveConnection): AsyncIterableIterator<SppJobSession | LiveFailure> {
-    const queue = this.open<SppJobSession | LiveFailure>(identity, connection);
+  jobSessionUpdates(
+    identity: UpstreamIdentity,
+    caller: string,
+    sessionId: string,
+    connection: LiveConnection,
+  ): AsyncIterableIterator<SppJobSession | LiveFailure> {
+    const queue = this.open<SppJobSession | LiveFailure>(caller, connection);
     let first = true;
     const listener: FeedListener = {
       deliver: (events) => {
@@ -103,17 +113,17 @@ export class LiveService {
     return { key: `${identity.key}\u0000${canonicalFilter(filter)}`, identity, filter };
   }
 
-  /** A queue counted against the identity's limit; `attach` hands it the feed membership to end with it. */
-  private open<T>(identity: UpstreamIdentity, connection: LiveConnection): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
-    const held = this.perIdentity.get(identity.key) ?? 0;
-    if (held >= this.limits.perIdentity) {
-      this.metrics.refused.inc({ limit: 'per-identity' });
+  /** A queue counted against the caller's limit; `attach` hands it the feed membership to end with it. */
+  private open<T>(caller: string, connection: LiveConnection): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
+    const held = this.perCaller.get(caller) ?? 0;
+    if (held >= this.limits.perCaller) {
+      this.metrics.refused.inc({ limit: 'per-caller' });
       throw gatewayError(
         ErrorCode.LIMIT_EXCEEDED,
-        `This identity already holds ${held} subscriptions, the most allowed (SUBSCRIPTIONS_PER_IDENTITY): end one before starting another.`,
+        `This caller already holds ${held} subscriptions, the most allowed (SUBSCRIPTIONS_PER_IDENTITY): end one before starting another.`,
       );
     }
-    this.perIdentity.set(identity.key, held + 1);
+    this.perCaller.set(caller, held + 1);
     this.metrics.subscriptions.inc();
     let leave: (() => void) | undefined;
     let closed = false;
@@ -127,9 +137,9 @@ export class LiveService {
         closed = true;
         leave?.();
         this.metrics.subscriptions.dec();
-        const count = (this.perIdentity.get(identity.key) ?? 1) - 1;
-        if (count > 0) this.perIdentity.set(identity.key, count);
-        else this.perIdentity.delete(identity.key);
+        const count = (this.perCaller.get(caller) ?? 1) - 1;
+        if (count > 0) this.perCaller.set(caller, count);
+        else this.perCaller.delete(caller);
       },
     );
     return {

@@ -4,6 +4,7 @@
  * several gateways in one process (tests) do not mix their figures.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundedLabels } from './labels.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -29,6 +30,19 @@ export class GatewayMetrics {
   readonly sharedStateDegraded: Gauge;
   /** Cross-replica single flights by outcome: led, joined, kept, local. */
   readonly sharedFlights: Counter<'outcome'>;
+  /** GraphQL operations by consumer (key or user name, token fingerprint, `anonymous`) and outcome. */
+  readonly consumerRequests: Counter<'consumer' | 'outcome'>;
+  /** GraphQL operations by `apollographql-client-name` and `-version` (`(none)` when not sent). */
+  readonly clientRequests: Counter<'client' | 'client_version'>;
+  /** Cost points taken from each consumer's budget (docs/security.md "Budgets"). */
+  readonly consumerCost: Counter<'consumer'>;
+  /** Operations refused because the consumer's budget held less than their cost (429 RATE_LIMITED). */
+  readonly rateLimited: Counter<'consumer'>;
+  /** Consumer labels: at most 200 distinct, the rest `(other)`. */
+  readonly consumerLabels = new BoundedLabels(200);
+  /** Client name and version labels: at most 50 distinct each. */
+  readonly clientLabels = new BoundedLabels(50);
+  readonly clientVersionLabels = new BoundedLabels(50);
 
   constructor(options: { collectDefaults?: boolean } = {}) {
     if (options.collectDefaults ?? true) collectDefaultMetrics({ register: this.registry });
@@ -85,6 +99,30 @@ export class GatewayMetrics {
       name: 'shared_flights_total',
       help: "Upstream GETs and logins through the cross-replica single flight, by outcome: led (this replica called SPP), joined (another replica's answer), kept (a stored answer), local (Redis unavailable or the leader failed).",
       labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.consumerRequests = new Counter({
+      name: 'graphql_consumer_requests_total',
+      help: 'GraphQL operations by consumer (API key or user name, gateway-token fingerprint, anonymous; at most 200 distinct, the rest (other)) and outcome.',
+      labelNames: ['consumer', 'outcome'],
+      registers: [this.registry],
+    });
+    this.clientRequests = new Counter({
+      name: 'graphql_client_requests_total',
+      help: 'GraphQL operations by apollographql-client-name and -version ((none) when not sent; at most 50 distinct of each, the rest (other)).',
+      labelNames: ['client', 'client_version'],
+      registers: [this.registry],
+    });
+    this.consumerCost = new Counter({
+      name: 'graphql_consumer_cost_points_total',
+      help: "Cost points taken from each consumer's budget (queries and subscriptions).",
+      labelNames: ['consumer'],
+      registers: [this.registry],
+    });
+    this.rateLimited = new Counter({
+      name: 'graphql_rate_limited_total',
+      help: "Operations refused with RATE_LIMITED because the consumer's budget held less than their cost.",
+      labelNames: ['consumer'],
       registers: [this.registry],
     });
     this.graphqlErrors = new Counter({

@@ -38,7 +38,7 @@ export const Subscription: SubscriptionResolvers = {
       const live = liveOf(context);
       const identity = identityOf(context);
       const { filter, empty } = translateFilter(args.filter);
-      return live.service.jobSessionEvents(identity, empty ? null : filter, args.since ?? undefined, live.connection);
+      return live.service.jobSessionEvents(identity, context.consumer().key, empty ? null : filter, args.since ?? undefined, live.connection);
     },
     resolve: unwrap,
   },
@@ -46,7 +46,7 @@ export const Subscription: SubscriptionResolvers = {
     subscribe(_parent, { id }, context) {
       const live = liveOf(context);
       const sessionId = jobSessionIdFrom(id);
-      return live.service.jobSessionUpdates(identityOf(context), sessionId, live.connection);
+      return live.service.jobSessionUpdates(identityOf(context), context.consumer().key, sessionId, live.connection);
     },
     resolve: unwrap,
   },

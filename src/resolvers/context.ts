@@ -9,6 +9,7 @@ import type DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { Actions } from '../actions/actions.js';
 import type { Actor, Authenticator } from '../identity/auth.js';
+import type { Consumer } from '../identity/consumer.js';
 import type { JobSessionReader } from '../lists/job-sessions.js';
 import type { LiveConnection, LiveService } from '../live/service.js';
 import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats } from '../spp-api/types.js';
@@ -43,6 +44,8 @@ export interface GatewayContext {
   actions: Actions;
   /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
   caller(): { identity: UpstreamIdentity; actor: Actor };
+  /** Who the request is charged to and named after (budgets, subscription limits, logs); never throws: without valid credentials, `anonymous` by address. */
+  consumer(): Consumer;
   /** Subscriptions only (WebSocket and SSE, src/transports/): the live feeds and the connection. */
   live?: { service: LiveService; connection: LiveConnection };
 }

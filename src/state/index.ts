@@ -15,6 +15,7 @@ import type { SharedState } from './types.js';
 export type { SharedState } from './types.js';
 export { verifiedCaller } from './types.js';
 export { Sealer, deriveKey } from './sealing.js';
+export type { BudgetStore, BucketPolicy, Taken } from './budgets.js';
 
 export async function createSharedState(
   env: Pick<Env, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'REDIS_LEASE_MS' | 'REDIS_TIMEOUT_MS'>,

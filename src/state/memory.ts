@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
 import { InMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
+import { InMemoryBudgetStore, type BudgetStore } from './budgets.js';
 
 export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;
   private readonly bus = new EventEmitter().setMaxListeners(0);
+  private readonly budgetStore = new InMemoryBudgetStore();
   private readonly leases = new Map<string, { token: string; until: number }>();
   private readonly sets = new Map<string, Map<string, number>>();
 
@@ -66,6 +68,10 @@ export class InMemoryState implements SharedState {
 
   idempotency(): IdempotencyStore {
     return new InMemoryIdempotencyStore();
+  }
+
+  budgets(): BudgetStore {
+    return this.budgetStore;
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,8 @@ import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } fr
 import { verifiedCaller, type Lease, type OnceOptions, type SharedState } from './types.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { RedisIdempotencyStore } from './redis-idempotency.js';
+import { RedisBudgetStore } from './redis-budget.js';
+import type { BudgetStore } from './budgets.js';
 import { keyHasher, Sealer } from './sealing.js';
 import type { Counter, Gauge } from 'prom-client';
 
@@ -93,6 +95,7 @@ export class RedisState implements SharedState {
   private readonly handlers = new Map<string, { name: string; handlers: Set<(message: string) => void> }>();
   /** Created on first use; told of outcomes announced by other replicas. */
   private idempotencyStore: RedisIdempotencyStore | undefined;
+  private budgetStore: RedisBudgetStore | undefined;
   private readonly idempotencyChannel: string;
   private degraded = false;
   private closed = false;
@@ -306,6 +309,16 @@ export class RedisState implements SharedState {
       attempt: (operation, command) => this.attempt(operation, command),
     });
     return this.idempotencyStore;
+  }
+
+  /** Cost budgets in Redis (redis-budget.ts): one per consumer for all replicas, this process's own while Redis is down. */
+  budgets(): BudgetStore {
+    this.budgetStore ??= new RedisBudgetStore({
+      commands: this.commands,
+      name: (key) => `${this.prefix}budget:${this.hash(key)}`,
+      attempt: (operation, command) => this.attempt(operation, command),
+    });
+    return this.budgetStore;
   }
 
   async close(): Promise<void> {

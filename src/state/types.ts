@@ -12,6 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
+import type { BudgetStore } from './budgets.js';
 
 export interface OnceOptions {
   /**
@@ -62,6 +63,8 @@ export interface SharedState {
   persistedQueries(): KeyValueCache<string> | undefined;
   /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */
   idempotency(): IdempotencyStore;
+  /** Where consumers' cost budgets live (src/state/budgets.ts): one per consumer on every replica with Redis. */
+  budgets(): BudgetStore;
   close(): Promise<void>;
 }
 

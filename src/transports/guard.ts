@@ -20,6 +20,8 @@ import { LRUCache } from 'lru-cache';
 import { costEstimator, validationRules, type QueryLimits } from '../graphql/limits.js';
 import { documentHeapBytes } from '../graphql/document-cache.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
+import type { CostBudget } from '../graphql/budget.js';
+import type { RequestContext } from '../graphql/context.js';
 
 // The CommonJS build shares Apollo's graphql realm (see limits.ts).
 const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
@@ -67,7 +69,9 @@ export function originAllowed(request: IncomingMessage, allowed: ReadonlyArray<s
 export const originRefusal = (request: IncomingMessage) =>
   `Origin ${JSON.stringify(String(request.headers.origin).slice(0, 100))} may not open subscriptions on this gateway (same origin only, or list it in SUBSCRIPTION_ALLOWED_ORIGINS or CORS_ORIGINS).`;
 
-export type CheckedOperation = { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined } | { errors: GraphQLError[] };
+/** A checked operation and its cost (0 when its variables do not coerce: execution refuses them before any upstream call). */
+export type CheckedOperation =
+  { document: DocumentNode; variables: Record<string, unknown>; operationName: string | undefined; cost: number } | { errors: GraphQLError[] };
 
 /**
  * Parses and checks subscription documents against the schema and the limits: returns the
@@ -157,7 +161,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
         cost = getComplexity({ schema, query: document, variables: variables as Record<string, unknown>, operationName, estimators: [estimator] });
       } catch {
         // Variables that do not coerce: execution reports them with the exact reason.
-        return { document, variables: variables as Record<string, unknown>, operationName };
+        return { document, variables: variables as Record<string, unknown>, operationName, cost: 0 };
       }
       costs.set(costKey, cost);
     }
@@ -170,7 +174,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: Subscripti
         ],
       };
     }
-    return { document, variables: variables as Record<string, unknown>, operationName };
+    return { document, variables: variables as Record<string, unknown>, operationName, cost };
   };
   /** What the caches hold, in their weight (about bytes of heap). */
   const cachedBytes = () => documents.calculatedSize + costs.calculatedSize;
@@ -183,6 +187,51 @@ export const SUBSCRIPTION_DOCUMENTS_BYTES = 8 * 1024 * 1024;
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
+
+/**
+ * Takes a subscription's cost from its consumer's budget when it subscribes (its events then
+ * cost nothing more: the poller they share is bounded by SUBSCRIPTION_MAX_POLLERS). The refusal
+ * (RATE_LIMITED, QUERY_TOO_COMPLEX) to send, or undefined when it may run.
+ */
+export async function chargeSubscription(budget: CostBudget | undefined, context: RequestContext, cost: number): Promise<GraphQLError | undefined> {
+  if (!budget) return undefined;
+  try {
+    await budget.charge(context.consumer(), cost);
+    return undefined;
+  } catch (error) {
+    if (error instanceof GraphQLError) return error;
+    throw error;
+  }
+}
+
+/**
+ * Open subscription connections per caller (SUBSCRIPTION_CONNECTIONS_PER_CALLER), over both
+ * transports: one caller (a consumer key, src/identity/consumer.ts) cannot take every connection
+ * SUBSCRIPTION_MAX_CONNECTIONS allows.
+ */
+export class CallerConnections {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Counts a connection of `caller`; returns its release, or undefined when the caller holds `max` already. */
+  take(caller: string): (() => void) | undefined {
+    const held = this.open.get(caller) ?? 0;
+    if (held >= this.max) return undefined;
+    this.open.set(caller, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(caller) ?? 1) - 1;
+      if (left > 0) this.open.set(caller, left);
+      else this.open.delete(caller);
+    };
+  }
+}
+
+export const callerConnectionsRefusal = (max: number) =>
+  `This caller already holds ${max} subscription connections, the most allowed (SUBSCRIPTION_CONNECTIONS_PER_CALLER): close one, or hold several subscriptions on one connection.`;
 
 /** A close reason must fit in 123 bytes (RFC 6455 §5.5.1). */
 export function closeReason(text: string): string {

@@ -14,7 +14,7 @@ import { OperationTypeNode } from 'graphql';
 import { gatewayError, ErrorCode } from '../errors.js';
 import { attachWebSocketTransport, type TransportOptions } from './ws.js';
 import { createEventStreamHandler } from './sse.js';
-import { createOperationChecker } from './guard.js';
+import { CallerConnections, createOperationChecker } from './guard.js';
 import type { QueryLimits } from '../graphql/limits.js';
 import type { Env } from '../config.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
@@ -41,7 +41,7 @@ function subscriptionLimitsOf(env: Env, limits: QueryLimits): TransportOptions['
 export function createSubscriptionTransports(
   httpServer: Server,
   env: Env,
-  settings: Omit<TransportOptions, 'connections' | 'check' | 'limits' | 'path' | 'allowedOrigins'> & {
+  settings: Omit<TransportOptions, 'connections' | 'perCaller' | 'check' | 'limits' | 'path' | 'allowedOrigins'> & {
     queryLimits: QueryLimits;
     /** The origins CORS allows: subscriptions accept them too unless SUBSCRIPTION_ALLOWED_ORIGINS says otherwise. */
     corsOrigins: TransportOptions['allowedOrigins'];
@@ -59,6 +59,7 @@ export function createSubscriptionTransports(
     path: '/graphql',
   };
   const connections = { count: 0 };
+  const perCaller = new CallerConnections(env.SUBSCRIPTION_CONNECTIONS_PER_CALLER);
   const check = createOperationChecker(options.schema, options.limits, options.trustedDocuments);
   const streams = new Set<ServerResponse>();
   // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
@@ -68,8 +69,8 @@ export function createSubscriptionTransports(
     const { http: _http, ...extensions } = masked.extensions;
     return { ...masked, extensions };
   };
-  const ws = attachWebSocketTransport(httpServer, { ...options, check, formatError, connections });
-  const sse = createEventStreamHandler({ ...options, check, formatError, connections, streams });
+  const ws = attachWebSocketTransport(httpServer, { ...options, check, formatError, connections, perCaller });
+  const sse = createEventStreamHandler({ ...options, check, formatError, connections, perCaller, streams });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

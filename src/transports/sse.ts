@@ -19,10 +19,11 @@ import { createHandler } from 'graphql-sse';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import { callerConnectionsRefusal, chargeSubscription, originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
 import { BodyTooLarge, readBody } from './body.js';
+import { requestConsumer } from '../identity/consumer.js';
 
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
@@ -30,9 +31,17 @@ type Refusal = readonly [string, { status: number; statusText: string; headers: 
 
 const refusal = (errors: readonly GraphQLError[], format: TransportOptions['formatError']): Refusal => {
   const status = Number((errors[0]?.extensions?.http as { status?: number } | undefined)?.status ?? 400);
+  const retryAfter = errors[0]?.extensions?.retryAfter;
   return [
     JSON.stringify({ errors: errors.map((e) => format(e.toJSON(), e)) }),
-    { status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } },
+    {
+      status,
+      statusText: 'Refused',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(typeof retryAfter === 'number' && retryAfter > 0 ? { 'retry-after': String(retryAfter) } : {}),
+      },
+    },
   ];
 };
 
@@ -45,7 +54,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     subscribe: subscribeShared,
     // Distinct connections only: no reservations, so no stream token to guess or leak.
     authenticate: () => null,
-    onSubscribe(req, params) {
+    async onSubscribe(req, params) {
       const documentId = documentIds.get(req.raw);
       const checked = options.check(documentId === undefined ? params : { ...params, documentId });
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
@@ -54,7 +63,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
       const contextValue = {
-        ...options.context(subscriptionHeaders(raw, undefined), requestId, log),
+        ...options.context(subscriptionHeaders(raw, undefined), requestId, log, raw.socket.remoteAddress),
         live: {
           service: options.live,
           connection: {
@@ -65,6 +74,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
           },
         },
       } as RequestContext & Record<PropertyKey, unknown>;
+      const refused = await chargeSubscription(options.budget, contextValue, checked.cost);
+      if (refused) return refusal([refused], options.formatError);
       return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
     },
     onNext(_ctx, _req, result) {
@@ -121,7 +132,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       );
     }
     if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
-    const outcome = await options.auth.prepare(subscriptionHeaders(req, undefined));
+    const headers = subscriptionHeaders(req, undefined);
+    const outcome = await options.auth.prepare(headers);
     if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
     if (options.connections.count >= limits.maxConnections) {
       metrics.refused.inc({ limit: 'connections' });
@@ -141,6 +153,14 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     }
     const documentId = given.body ? given.body.documentId : new URLSearchParams(given.url.split('?')[1] ?? '').get('documentId');
     if (typeof documentId === 'string') documentIds.set(req, documentId);
+    const release = options.perCaller.take(requestConsumer(options.auth, headers, req.socket.remoteAddress).key);
+    if (!release) {
+      metrics.refused.inc({ limit: 'connections-per-caller' });
+      return send(res, httpStatusOf.LIMIT_EXCEEDED, ErrorCode.LIMIT_EXCEEDED, callerConnectionsRefusal(options.perCaller.max));
+    }
+    res.once('close', release);
+    // graphql-sse recognises the exact media type only.
+    req.headers.accept = 'text/event-stream';
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
     options.streams.add(res);

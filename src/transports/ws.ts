@@ -16,13 +16,24 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type GraphQLError, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { RequestContext } from '../graphql/context.js';
+import type { ContextFactory, RequestContext } from '../graphql/context.js';
+import type { CostBudget } from '../graphql/budget.js';
+import { requestConsumer } from '../identity/consumer.js';
 import type { Authenticator } from '../identity/auth.js';
 import type { LiveService } from '../live/service.js';
 import type { LiveMetrics } from '../live/metrics.js';
 import { ErrorCode, gatewayError } from '../errors.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
-import { closeReason, type CheckedOperation, originAllowed, originRefusal, subscriptionHeaders, type SubscriptionLimits } from './guard.js';
+import {
+  type CallerConnections,
+  chargeSubscription,
+  closeReason,
+  type CheckedOperation,
+  originAllowed,
+  originRefusal,
+  subscriptionHeaders,
+  type SubscriptionLimits,
+} from './guard.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -33,13 +44,17 @@ export interface TransportOptions {
   limits: SubscriptionLimits & { perConnection: number; maxConnections: number; maxPayloadBytes: number };
   allowedOrigins: ReadonlyArray<string | RegExp>;
   /** The per-operation context, as for queries. */
-  context(headers: IncomingHttpHeaders, requestId: string, logger: Logger): RequestContext;
+  context: ContextFactory;
+  /** The consumers' cost budgets: a subscription pays its cost when it subscribes. Undefined: off (QUOTA_POINTS=0). */
+  budget: CostBudget | undefined;
   /** The error masking of queries (src/graphql/error-masking.ts). */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The document checks (one cache for both transports). */
   check(params: { query?: unknown; variables?: unknown; operationName?: unknown; documentId?: unknown }): CheckedOperation;
   /** Open connections over both transports. */
   connections: { count: number };
+  /** Open connections per caller over both transports. */
+  perCaller: CallerConnections;
   path: string;
 }
 
@@ -113,11 +128,18 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           }
           // SPP unreachable: the connection stays; subscriptions report the upstream error.
         }
+        const release = options.perCaller.take(requestConsumer(options.auth, headers, ctx.extra.request.socket.remoteAddress).key);
+        if (!release) {
+          metrics.refused.inc({ limit: 'connections-per-caller' });
+          socket.close(1008, `Too many connections: this caller holds ${options.perCaller.max} (SUBSCRIPTION_CONNECTIONS_PER_CALLER)`);
+          return false;
+        }
+        socket.once('close', release);
         ctx.extra.headers = headers;
         ctx.extra.connectionId = randomUUID();
         return true;
       },
-      onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+      async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
         const active = Object.keys(ctx.subscriptions).length;
         if (active > limits.perConnection) {
           metrics.refused.inc({ limit: 'per-connection' });
@@ -133,7 +155,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
         const contextValue: RequestContext = {
-          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log),
+          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log, ctx.extra.request.socket.remoteAddress),
           live: {
             service: options.live,
             connection: {
@@ -144,6 +166,8 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
             },
           },
         };
+        const refused = await chargeSubscription(options.budget, contextValue, checked.cost);
+        if (refused) return [refused];
         return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
       },
       onNext(_ctx, _id, _payload, _args, result) {

@@ -104,7 +104,10 @@ describe.skipIf(!chromium)('in Chromium', () => {
     const page = await browser.newPage();
     try {
       await page.goto(`${listed.origin}/`);
-      expect(await page.evaluate('window.result')).toEqual({ ok: true, body: { data: { jobSessions: { totalCount: 12 } } } });
+      expect(await page.evaluate('window.result')).toEqual({
+        ok: true,
+        body: { data: { jobSessions: { totalCount: 12 } }, extensions: { cost: { requestedQueryCost: 11, throttleStatus: expect.any(Object) } } },
+      });
       const requests = () => h.logs.map((l) => JSON.parse(l)).filter((e) => e.msg === 'request');
       expect(requests().map((e) => `${e.method} ${e.status}`)).toEqual(['OPTIONS 204', 'POST 200']);
 

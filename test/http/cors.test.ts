@@ -47,17 +47,26 @@ describe('CORS with CORS_ORIGINS', () => {
     expect(answer.headers['access-control-allow-credentials']).toBe('true');
     expect(answer.headers['access-control-allow-methods']).toBe('GET,POST,OPTIONS');
     const allowed = String(answer.headers['access-control-allow-headers']).toLowerCase().split(',');
-    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-endeavour-sessionid', 'apollo-require-preflight']));
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'content-type',
+        'x-endeavour-sessionid',
+        'apollo-require-preflight',
+        'apollographql-client-name',
+        'apollographql-client-version',
+      ]),
+    );
     expect(answer.headers['access-control-max-age']).toBe('900');
     expect(answer.headers.vary).toMatch(/Origin/);
     expect(h.upstreamCalls()).toHaveLength(0);
   });
 
-  it('lets the actual cross-origin POST through with the allow-origin header, and exposes X-Request-Id', async () => {
+  it('lets the actual cross-origin POST through with the allow-origin header, and exposes X-Request-Id and the RateLimit fields', async () => {
     const answer = await request(h.gateway.url, 'POST', { origin: 'http://localhost:3000', 'content-type': 'application/json' }, QUERY);
     expect(answer.status).toBe(200);
     expect(answer.headers['access-control-allow-origin']).toBe('http://localhost:3000');
-    expect(String(answer.headers['access-control-expose-headers'])).toMatch(/X-Request-Id/);
+    expect(String(answer.headers['access-control-expose-headers'])).toBe('X-Request-Id,WWW-Authenticate,RateLimit,RateLimit-Policy,Retry-After');
     expect(JSON.parse(answer.body).data.jobSessions.totalCount).toBe(10);
   });
 

@@ -3,7 +3,7 @@
  * for both media types a client can ask for, through real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { startHarness, withoutCost, type Harness } from '../support/harness.js';
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_TYPE = 'application/json';
@@ -23,7 +23,7 @@ async function post(url: string, body: string, accept: string | undefined) {
     status: response.status,
     type: response.headers.get('content-type') ?? '',
     wwwAuthenticate: response.headers.get('www-authenticate'),
-    body: (await response.json()) as any,
+    body: withoutCost(await response.json()) as any,
   };
 }
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ADMIN, NOW } from '../support/harness.js';
+import { ADMIN, NOW, withoutCost } from '../support/harness.js';
 
 const LIST = JSON.stringify({ query: '{ jobSessions(first: 1) { totalCount } }' });
 
@@ -48,7 +48,7 @@ const readyz = async (gateway: Gateway) => {
 };
 const graphql = async (gateway: Gateway) => {
   const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST });
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, body: withoutCost(await response.json()) as any };
 };
 
 describe('/readyz', () => {

@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { startProcess } from '../support/processes.js';
+import { withoutCost } from '../support/harness.js';
 
 export interface Replica {
   url: string;
@@ -37,7 +38,7 @@ export async function startReplica(env: Record<string, string>): Promise<Replica
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: response.status, body: (await response.json()) as any };
+      return { status: response.status, body: withoutCost(await response.json()) as any };
     },
     async metric(name) {
       const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();

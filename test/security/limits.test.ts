@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { startHarness, withoutCost, type Harness } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -74,7 +74,9 @@ describe('query limits', () => {
     const op = { query: '{ jobSession(id: "1564688656142") { jobName } }' };
     const ok = await post(JSON.stringify([op, op, op]));
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual(Array.from({ length: 3 }, () => ({ data: { jobSession: { jobName: 'Application Server Inventory' } } })));
+    // Each operation of a batch is charged on its own (docs/security.md "Budgets").
+    expect(ok.body.map((answer: any) => answer.extensions.cost.requestedQueryCost)).toEqual([1, 1, 1]);
+    expect(withoutCost(ok.body)).toEqual(Array.from({ length: 3 }, () => ({ data: { jobSession: { jobName: 'Application Server Inventory' } } })));
     h.resetUpstreamCalls();
     expectRefused(await post(JSON.stringify([op, op, op, op])), 400, 'BAD_REQUEST', /at most 3 operations, got 4/);
   });

@@ -41,3 +41,30 @@ describe('production defaults', () => {
     }
   });
 });
+
+describe('a public /metrics in production', () => {
+  const warning = (h: { logs: string[] }) =>
+    h.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && l.msg.startsWith('/metrics is public'));
+
+  it('warns at start when NODE_ENV=production has neither METRICS_TOKEN nor METRICS_PORT, naming both', async () => {
+    const h = await startHarness({ env: { NODE_ENV: 'production' }, sim: { size: 10 } });
+    try {
+      expect(warning(h)).toEqual([expect.objectContaining({ msg: expect.stringMatching(/Set METRICS_TOKEN, or METRICS_PORT/) })]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.each([
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'metrics-token-0123456789' }],
+    ['METRICS_PORT', { METRICS_PORT: '0' }],
+    ['development', { NODE_ENV: 'development' }],
+  ])('does not warn with %s', async (_name, env) => {
+    const h = await startHarness({ env: { NODE_ENV: 'production', ...env }, sim: { size: 10 } });
+    try {
+      expect(warning(h)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -79,7 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: response.status, body: (await response.json()) as any };
+      return { status: response.status, body: withoutCost(await response.json()) as any };
     },
     upstreamCalls: () => sim.requests.filter(isJobSessionCall),
     resetUpstreamCalls: () => sim.clearRequests(),
@@ -88,4 +88,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await sim.close();
     },
   };
+}
+
+/**
+ * A GraphQL answer without `extensions.cost` (every answer carries where the caller's budget
+ * stands, docs/security.md "Budgets"; test/security/budgets.test.ts asserts it), so that other
+ * tests keep asserting the whole shape of what they are about.
+ */
+export function withoutCost(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(withoutCost);
+  if (!body || typeof body !== 'object' || !('extensions' in body)) return body;
+  const { extensions, ...rest } = body as { extensions?: Record<string, unknown> };
+  if (!extensions || !('cost' in extensions)) return body;
+  const { cost: _cost, ...others } = extensions;
+  return Object.keys(others).length > 0 ? { ...rest, extensions: others } : rest;
 }

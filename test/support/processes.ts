@@ -23,7 +23,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * SPP_URL, vitest's NODE_OPTIONS): never inherited; the caller's `env` sets what it needs.
  */
 const CONFIG =
-  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION|BENCH_|NODE_OPTIONS$)/;
+  /^(SIM_|SPP_|GATEWAY_|GRAPHQL_|PORT$|HOST$|CURSOR_|SESSION_SECRET$|REDIS_|LOG_LEVEL$|NODE_ENV$|PAGE_|MAX_|SHUTDOWN_|CORS_|READY_|METRICS_|OTEL_|PERSISTED_|ALLOW_|SUBSCRIPTION|BENCH_|NODE_OPTIONS$|QUOTA_|OIDC_|API_KEYS_|ROLE_MAP$|SCHEMA_TOKEN$|HTTP_CACHE_HINTS$)/;
 
 /** What the program prints when it listens: the gateway's JSON banner, the simulator's line, or a matcher returning the URL. */
 export type Banner = 'gateway' | 'simulator' | ((line: string) => string | undefined);
