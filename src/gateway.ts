@@ -109,6 +109,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors, mode: options.auth.mode },
     context: async (req, requestId, log) => context(req.headers, requestId, log),
     eventStream: (req, res) => subscriptions.eventStream(req, res),
+    multipart: subscriptions.multipart,
   });
 
   const stop = async () => {

@@ -73,6 +73,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   path?: string;
   /** GraphQL over SSE (src/transports/sse.ts): requests to the GraphQL path that accept `text/event-stream`. */
   eventStream?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Apollo's multipart subscriptions (src/transports/multipart.ts): requests whose Accept names `subscriptionSpec=1.0`. */
+  multipart?: { wants(accept: string | undefined): boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 class HttpProblem extends Error {
@@ -136,6 +138,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       }
       // GraphQL over Server-Sent Events (graphql-sse) shares the path; the stream is its own protocol.
       if (options.eventStream && /\btext\/event-stream\b/i.test(String(req.headers.accept ?? ''))) return await options.eventStream(req, res);
+      if (options.multipart?.wants(req.headers.accept)) return await options.multipart.handle(req, res);
       if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };

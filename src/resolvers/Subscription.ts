@@ -20,7 +20,7 @@ function liveOf(context: GatewayContext): NonNullable<GatewayContext['live']> {
   if (!context.live) {
     throw gatewayError(
       ErrorCode.BAD_REQUEST,
-      'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+      'Subscriptions are served over WebSocket (graphql-ws), Server-Sent Events (graphql-sse, "Accept: text/event-stream") or multipart HTTP ("Accept: multipart/mixed;subscriptionSpec=1.0") at this same URL, not over plain HTTP.',
     );
   }
   return context.live;

@@ -12,13 +12,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createHandler } from 'graphql-sse/lib/use/http';
 import type { GraphQLError } from 'graphql';
-import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import { admitHttpStream, sendRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
-
-const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
 type Refusal = readonly [string, { status: number; statusText: string; headers: Record<string, string> }];
 
@@ -30,8 +27,8 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
   ];
 };
 
-export function createEventStreamHandler(options: TransportOptions & { streams: Set<ServerResponse> }) {
-  const { metrics, limits, logger } = options;
+export function createEventStreamHandler(options: TransportOptions & { streams: Map<ServerResponse, () => void> }) {
+  const { metrics, logger } = options;
   const handler = createHandler<RequestContext & Record<PropertyKey, unknown>>({
     schema: options.schema,
     subscribe: subscribeShared,
@@ -65,42 +62,14 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     },
   });
 
-  const send = (res: ServerResponse, status: number, code: string, message: string) => {
-    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!originAllowed(req, options.allowedOrigins)) return send(res, 403, ErrorCode.FORBIDDEN, originRefusal(req));
-    const method = req.method ?? 'GET';
-    if (method === 'POST' && !/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
-      return send(res, 400, ErrorCode.BAD_REQUEST, 'An event-stream POST must have "Content-Type: application/json" (CSRF prevention).');
-    }
-    if (method === 'GET' && !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
-      return send(
-        res,
-        400,
-        ErrorCode.BAD_REQUEST,
-        `An event-stream GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
-      );
-    }
-    if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
-    const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
-    if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
-    if (options.connections.count >= limits.maxConnections) {
-      metrics.refused.inc({ limit: 'connections' });
-      const error = gatewayError(
-        ErrorCode.LIMIT_EXCEEDED,
-        `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`,
-      );
-      return send(res, 503, ErrorCode.LIMIT_EXCEEDED, error.message);
-    }
+    const admitted = admitHttpStream(req, { ...options, onLimit: () => metrics.refused.inc({ limit: 'connections' }) }, ['GET', 'POST']);
+    if (admitted) return sendRefusal(res, admitted);
     // graphql-sse recognises the exact media type only.
     req.headers.accept = 'text/event-stream';
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
-    options.streams.add(res);
+    options.streams.set(res, () => res.end());
     res.once('close', () => {
       options.connections.count--;
       metrics.connections.dec({ transport: 'sse' });
