@@ -32,6 +32,8 @@ export const ErrorCode = {
   /** The same clientMutationId was already used, within the idempotency window, for another input. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** A subscription resumed from a cursor older than the event log keeps (issue 20): refetch, then subscribe afresh. */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -57,6 +59,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 429,
+  CURSOR_EXPIRED: 410,
   INTERNAL_SERVER_ERROR: 500,
 };
 

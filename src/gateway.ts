@@ -90,7 +90,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
   const actions = createActions(env, { spp, state, mode: options.auth.mode });
   const context = createContexts(env, { spp, auth, pageSize, actions }, logger);
-  const { live, metrics: liveMetrics } = createLiveService(env, { spp, pageSize, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
+  const { live, metrics: liveMetrics } = createLiveService(env, {
+    spp,
+    pageSize,
+    state,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'live' }),
+  });
 
   const httpServer = createHttpServer(env);
   const cors = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');

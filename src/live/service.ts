@@ -14,6 +14,7 @@ import { EventQueue } from './queue.js';
 import type { FeedListener } from './feed.js';
 import type { FeedRegistry } from './registry.js';
 import type { LiveMetrics } from './metrics.js';
+import { canonicalFilter, type EventCursors } from './cursors.js';
 
 /** The connection a subscription runs on, as the transport sees it. */
 export interface LiveConnection {
@@ -40,6 +41,8 @@ export class LiveService {
     readonly registry: FeedRegistry,
     private readonly limits: LiveLimits,
     private readonly metrics: LiveMetrics,
+    /** Signs and reads event cursors (`after`). */
+    readonly cursors?: EventCursors,
   ) {}
 
   /**
@@ -49,9 +52,12 @@ export class LiveService {
   jobSessionEvents(
     identity: UpstreamIdentity,
     filter: SppFilter[] | null,
-    since: number | undefined,
+    from: { since?: number | undefined; after?: string | undefined },
     connection: LiveConnection,
   ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
+    if (from.since !== undefined && from.after !== undefined) throw badUserInput('Pass "since" or "after", not both.', 'after');
+    // Checked before anything runs: a cursor of another filter is the caller's mistake.
+    const after = from.after !== undefined && filter !== null ? this.cursors?.decode(filter, from.after) : undefined;
     const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection);
     if (filter === null) return queue.iterator;
     const listener: FeedListener = {
@@ -63,7 +69,7 @@ export class LiveService {
         queue.iterator.end();
       },
     };
-    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, since));
+    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, after !== undefined ? { after } : from.since));
     return queue.iterator;
   }
 
@@ -150,9 +156,4 @@ export class LiveService {
   }
 }
 
-/** Filter objects in a canonical form, so `[A, B]` and `[B, A]` share one poller. */
-export function canonicalFilter(filter: readonly SppFilter[]): string {
-  const normal = filter.map((f) => ({ property: f.property, op: f.op ?? '=', value: Array.isArray(f.value) ? [...f.value].map(String).sort() : f.value }));
-  normal.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  return JSON.stringify(normal);
-}
+export { canonicalFilter } from './cursors.js';

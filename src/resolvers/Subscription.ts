@@ -38,7 +38,12 @@ export const Subscription: SubscriptionResolvers = {
       const live = liveOf(context);
       const identity = identityOf(context);
       const { filter, empty } = translateFilter(args.filter);
-      return live.service.jobSessionEvents(identity, empty ? null : filter, args.since ?? undefined, live.connection);
+      return live.service.jobSessionEvents(
+        identity,
+        empty ? null : filter,
+        { since: args.since ?? undefined, after: args.after ?? undefined },
+        live.connection,
+      );
     },
     resolve: unwrap,
   },
@@ -53,5 +58,6 @@ export const Subscription: SubscriptionResolvers = {
 };
 
 export const JobSessionEvent: JobSessionEventResolvers = {
+  cursor: (event) => event.cursor ?? '',
   previousStatus: (event) => (event.previousStatus === null ? null : statusOf(event.previousStatus)),
 };

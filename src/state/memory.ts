@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
 import { InMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
+import { InMemoryEventLog, type EventLog, type EventLogBounds } from './event-log.js';
 
 export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;
@@ -48,6 +49,10 @@ export class InMemoryState implements SharedState {
 
   idempotency(): IdempotencyStore {
     return new InMemoryIdempotencyStore();
+  }
+
+  eventLog(bounds: EventLogBounds): EventLog {
+    return new InMemoryEventLog(bounds);
   }
 
   async close(): Promise<void> {

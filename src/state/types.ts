@@ -11,6 +11,7 @@
  */
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
+import type { EventLog, EventLogBounds } from './event-log.js';
 
 export interface OnceOptions {
   /**
@@ -51,5 +52,7 @@ export interface SharedState {
   persistedQueries(): KeyValueCache<string> | undefined;
   /** Where actions' idempotency keys live (src/state/idempotency.ts): a repeated submission acts once on any replica. */
   idempotency(): IdempotencyStore;
+  /** The logs resumable subscriptions read from (src/state/event-log.ts): on every replica the same ids. */
+  eventLog(bounds: EventLogBounds): EventLog;
   close(): Promise<void>;
 }
