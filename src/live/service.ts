@@ -20,6 +20,8 @@ import { canonicalFilter, type EventCursors } from './cursors.js';
 export interface LiveConnection {
   /** A subscriber of this connection has more than the allowed events waiting: close the connection. */
   slowConsumer(waiting: number): void;
+  /** The cursor of the event the transport is about to send (SSE writes it as the event's `id:`). */
+  sent?(cursor: string): void;
 }
 
 /** A terminal error travelling through the event queue: the resolver throws it, the stream ends. */
@@ -58,7 +60,9 @@ export class LiveService {
     if (from.since !== undefined && from.after !== undefined) throw badUserInput('Pass "since" or "after", not both.', 'after');
     // Checked before anything runs: a cursor of another filter is the caller's mistake.
     const after = from.after !== undefined && filter !== null ? this.cursors?.decode(filter, from.after) : undefined;
-    const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection);
+    const queue = this.open<JobSessionEventValue | LiveFailure>(identity, connection, (event) => {
+      if (!(event instanceof LiveFailure) && event.cursor) connection.sent?.(event.cursor);
+    });
     if (filter === null) return queue.iterator;
     const listener: FeedListener = {
       deliver: (events) => {
@@ -110,7 +114,11 @@ export class LiveService {
   }
 
   /** A queue counted against the identity's limit; `attach` hands it the feed membership to end with it. */
-  private open<T>(identity: UpstreamIdentity, connection: LiveConnection): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
+  private open<T>(
+    identity: UpstreamIdentity,
+    connection: LiveConnection,
+    onTake?: (item: T) => void,
+  ): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
     const held = this.perIdentity.get(identity.key) ?? 0;
     if (held >= this.limits.perIdentity) {
       this.metrics.refused.inc({ limit: 'per-identity' });
@@ -137,6 +145,7 @@ export class LiveService {
         if (count > 0) this.perIdentity.set(identity.key, count);
         else this.perIdentity.delete(identity.key);
       },
+      onTake,
     );
     return {
       iterator,

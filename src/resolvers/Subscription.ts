@@ -41,7 +41,8 @@ export const Subscription: SubscriptionResolvers = {
       return live.service.jobSessionEvents(
         identity,
         empty ? null : filter,
-        { since: args.since ?? undefined, after: args.after ?? undefined },
+        // A Last-Event-ID (SSE reconnect) takes over from the `since` the stream was first opened with.
+        args.after || !live.resumeAfter ? { since: args.since ?? undefined, after: args.after ?? undefined } : { after: live.resumeAfter },
         live.connection,
       );
     },

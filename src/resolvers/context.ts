@@ -44,5 +44,5 @@ export interface GatewayContext {
   /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */
   caller(): { identity: UpstreamIdentity; actor: Actor };
   /** Subscriptions only (WebSocket and SSE, src/transports/): the live feeds and the connection. */
-  live?: { service: LiveService; connection: LiveConnection };
+  live?: { service: LiveService; connection: LiveConnection; /** SSE's Last-Event-ID: resume as with `after`. */ resumeAfter?: string };
 }

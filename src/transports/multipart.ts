@@ -26,8 +26,11 @@ import type { TransportOptions } from './ws.js';
 export const wantsMultipartSubscription = (accept: string | undefined): boolean =>
   accept !== undefined && /multipart\/mixed/i.test(accept) && /subscriptionSpec\s*=\s*"?1\.0"?/i.test(accept);
 
-const PART = '\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
-const END = '\r\n--graphql--\r\n';
+// Each part is followed at once by the delimiter, as Apollo Router writes them: a client knows a
+// part is complete only when it sees the next delimiter, so an event is not held until the next heartbeat.
+const OPEN = '\r\n--graphql';
+const part = (json: string) => `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${json}\r\n--graphql`;
+const END = '--\r\n';
 
 export interface MultipartOptions extends TransportOptions {
   streams: Map<ServerResponse, () => void>;
@@ -58,8 +61,8 @@ export function createMultipartHandler(options: MultipartOptions) {
     const finish = (errors?: readonly GraphQLFormattedError[]) => {
       if (ended) return;
       ended = true;
-      if (!res.headersSent) res.writeHead(200, headers);
-      if (errors && !res.destroyed) res.write(`${PART}${JSON.stringify({ payload: null, errors })}`);
+      if (!res.headersSent) res.writeHead(200, headers).write(OPEN);
+      if (errors && !res.destroyed) res.write(part(JSON.stringify({ payload: null, errors })));
       res.end(END);
     };
     const contextValue: RequestContext = {
@@ -103,9 +106,9 @@ export function createMultipartHandler(options: MultipartOptions) {
     );
     res.writeHead(200, headers);
     // The first heartbeat at once: clients (and proxies) see the stream is open.
-    res.write(`${PART}{}`);
+    res.write(OPEN + part('{}'));
     const heartbeat = setInterval(() => {
-      if (!ended && res.writableLength === 0) res.write(`${PART}{}`);
+      if (!ended && res.writableLength === 0) res.write(part('{}'));
     }, options.heartbeatMs);
     heartbeat.unref();
     res.once('close', () => {
@@ -124,7 +127,7 @@ export function createMultipartHandler(options: MultipartOptions) {
         metrics.eventsSent.inc();
         const payload = event.errors ? { ...event, errors: format(event.errors) } : event;
         // Backpressure: the next event is pulled only once this one left (the queue's bound applies).
-        if (!res.write(`${PART}${JSON.stringify({ payload })}`)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(part(JSON.stringify({ payload })))) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
       }
       finish();
     } catch (error) {

@@ -16,6 +16,7 @@ import type { RequestContext } from '../graphql/context.js';
 import { admitHttpStream, sendRefusal, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
+import { ErrorCode } from '../errors.js';
 
 type Refusal = readonly [string, { status: number; statusText: string; headers: Record<string, string> }];
 
@@ -26,6 +27,9 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
     { status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } },
   ];
 };
+
+/** Per stream: the cursors of the events graphql-sse is about to write, in order. */
+const eventIds = new WeakMap<ServerResponse, { queue: Array<string | undefined>; current: string | undefined }>();
 
 export function createEventStreamHandler(options: TransportOptions & { streams: Map<ServerResponse, () => void> }) {
   const { metrics, logger } = options;
@@ -41,22 +45,32 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       const res = req.context.res;
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
+      const ids = eventIds.get(res);
+      const lastEventId = raw.headers['last-event-id'];
       const contextValue = {
         ...options.context(subscriptionHeaders(raw, undefined), requestId, log),
         live: {
           service: options.live,
+          // SSE's own resume: a reconnecting EventSource sends the last `id:` it saw.
+          ...(typeof lastEventId === 'string' && lastEventId.length > 0 ? { resumeAfter: lastEventId } : {}),
           connection: {
             slowConsumer(waiting: number) {
               log.warn({ waiting }, 'closing a slow subscription consumer');
               res.destroy();
+            },
+            sent(cursor: string) {
+              if (ids) ids.current = cursor;
             },
           },
         },
       } as RequestContext & Record<PropertyKey, unknown>;
       return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
     },
-    onNext(_ctx, _req, result) {
+    onNext(_ctx, req, result) {
       metrics.eventsSent.inc();
+      // The event's cursor goes out as the SSE `id:` of the message graphql-sse writes next.
+      const ids = eventIds.get(req.context.res);
+      if (ids) ids.queue.push(ids.current);
       if (!result.errors) return undefined;
       return { ...result, errors: result.errors.map((e) => options.formatError(e.toJSON(), e)) } as never;
     },
@@ -65,8 +79,32 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const admitted = admitHttpStream(req, { ...options, onLimit: () => metrics.refused.inc({ limit: 'connections' }) }, ['GET', 'POST']);
     if (admitted) return sendRefusal(res, admitted);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.limits.maxPayloadBytes) {
+      req.resume();
+      return sendRefusal(res, {
+        status: 413,
+        code: ErrorCode.PAYLOAD_TOO_LARGE,
+        message: `The request body is ${declared} bytes; at most ${options.limits.maxPayloadBytes} are accepted (MAX_BODY_BYTES).`,
+      });
+    }
+    // graphql-sse buffers the body whole: only a declared length, within the limit, is read.
+    if (req.method === 'POST' && !Number.isFinite(declared)) {
+      req.resume();
+      return sendRefusal(res, { status: 411, code: ErrorCode.BAD_REQUEST, message: 'An event-stream POST must declare its Content-Length.' });
+    }
     // graphql-sse recognises the exact media type only.
     req.headers.accept = 'text/event-stream';
+    const ids = { queue: [] as Array<string | undefined>, current: undefined as string | undefined };
+    eventIds.set(res, ids);
+    const write = res.write.bind(res) as (chunk: unknown, callback?: (error?: Error | null) => void) => boolean;
+    res.write = ((chunk: unknown, callback?: (error?: Error | null) => void) => {
+      if (typeof chunk === 'string' && chunk.startsWith('event: next')) {
+        const id = ids.queue.shift();
+        if (id) return write(`id: ${id}\n${chunk}`, callback);
+      }
+      return write(chunk, callback);
+    }) as typeof res.write;
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
     options.streams.set(res, () => res.end());

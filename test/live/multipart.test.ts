@@ -44,7 +44,7 @@ function parts(body: string): { parts: unknown[]; closed: boolean } {
   const closed = body.endsWith('\r\n--graphql--\r\n');
   const chunks = body.split('\r\n--graphql').slice(1);
   const parsed = chunks
-    .filter((c) => !c.startsWith('--'))
+    .filter((c) => c.length > 0 && !c.startsWith('--'))
     .map((c) => {
       const [head, json] = c.split('\r\n\r\n');
       expect(head!.toLowerCase()).toContain('content-type: application/json');
