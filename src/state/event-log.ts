@@ -76,7 +76,7 @@ export class InMemoryEventLog implements EventLog {
     let log = this.logs.get(name);
     if (!log) this.logs.set(name, (log = { entries: [], maxDropped: '0-0', last: '0-0', versions: new Map(), watchers: new Map() }));
     this.expireWatchers(log, now);
-    if (!log.watchers.has(watcher) && log.watchers.size === 0 && log.last !== '0-0') this.add(log, GAP, now);
+    if (!log.watchers.has(watcher) && log.watchers.size === 0) this.add(log, GAP, now);
     log.watchers.set(watcher, now + this.bounds.watcherTtlMs);
     for (const entry of entries) {
       if (log.versions.get(entry.subject) === entry.version) continue;
@@ -92,9 +92,13 @@ export class InMemoryEventLog implements EventLog {
     if (!log?.watchers.delete(watcher)) return;
     this.expireWatchers(log, this.clock());
     if (log.watchers.size === 0) {
+      // Nobody watches: nothing can resume, so nothing need be kept but where the log stopped
+      // (a cursor from before stays refused when someone watches again).
       this.add(log, GAP, this.clock());
-      // Nobody watches: nothing can resume, so nothing need be kept.
-      this.logs.delete(name);
+      log.maxDropped = log.last;
+      log.entries = [];
+      log.versions.clear();
+      if (this.logs.size > 10_000) this.forgetUnwatched();
     }
   }
 
@@ -123,6 +127,11 @@ export class InMemoryEventLog implements EventLog {
     if (drop === 0) return;
     log.maxDropped = log.entries[drop - 1]!.id;
     log.entries.splice(0, drop);
+  }
+
+  /** Logs nobody watches hold only their last id: dropped when they pile up (a cursor of one then reads 'gap'). */
+  private forgetUnwatched(): void {
+    for (const [name, log] of this.logs) if (log.watchers.size === 0) this.logs.delete(name);
   }
 
   private expireWatchers(log: MemoryLog, now: number): void {

@@ -14,6 +14,13 @@ const NOW = `local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('zremrangebyscore', KEYS[3], '-inf', now - 1)`;
 
+const NEWER = `local function newer(a, b)
+  local am, an = string.match(a, '(%d+)-(%d+)')
+  local bm, bn = string.match(b, '(%d+)-(%d+)')
+  am, an, bm, bn = tonumber(am), tonumber(an), tonumber(bm), tonumber(bn)
+  return am > bm or (am == bm and an > bn)
+end`;
+
 const INFO = `local function info(key)
   local fields = redis.call('xinfo', 'stream', key)
   local out = {}
@@ -23,6 +30,7 @@ end`;
 
 /** KEYS: stream, versions, watchers. ARGV: watcher, maxEvents, maxAgeMs, watcherTtlMs, then (subject, version, value)*. */
 const APPEND = `${NOW}
+${NEWER}
 ${INFO}
 if not redis.call('zscore', KEYS[3], ARGV[1]) and redis.call('zcard', KEYS[3]) == 0 then
   redis.call('xadd', KEYS[1], '*', 'g', '1')
@@ -34,32 +42,37 @@ for i = 5, #ARGV, 3 do
     redis.call('xadd', KEYS[1], '*', 'v', ARGV[i + 2])
   end
 end
-redis.call('xtrim', KEYS[1], 'MAXLEN', ARGV[2])
-redis.call('xtrim', KEYS[1], 'MINID', tostring(now - tonumber(ARGV[3])))
+-- The newest id a bound drops is remembered ('~' is no HMAC character): a cursor before it cannot resume.
+local dropped = redis.call('hget', KEYS[2], '~dropped') or '0-0'
+local excess = redis.call('xlen', KEYS[1]) - tonumber(ARGV[2])
+if excess > 0 then
+  local gone = redis.call('xrange', KEYS[1], '-', '+', 'COUNT', excess)
+  dropped = gone[#gone][1]
+  redis.call('xtrim', KEYS[1], 'MAXLEN', ARGV[2])
+end
+local minid = tostring(math.max(0, now - tonumber(ARGV[3]))) .. '-0'
+local old = redis.call('xrevrange', KEYS[1], '(' .. minid, '-', 'COUNT', 1)
+if #old > 0 and newer(old[1][1], dropped) then dropped = old[1][1] end
+redis.call('xtrim', KEYS[1], 'MINID', minid)
+redis.call('hset', KEYS[2], '~dropped', dropped)
 local keep = math.max(tonumber(ARGV[3]), tonumber(ARGV[4]))
 for i = 1, 3 do redis.call('pexpire', KEYS[i], keep) end
 return info(KEYS[1])['last-generated-id']`;
 
-/** KEYS: stream, (unused), watchers. ARGV: watcher. */
+/** KEYS: stream, versions (unused), watchers. ARGV: watcher. */
 const LEAVE = `${NOW}
 if redis.call('zrem', KEYS[3], ARGV[1]) == 1 and redis.call('zcard', KEYS[3]) == 0 and redis.call('exists', KEYS[1]) == 1 then
   redis.call('xadd', KEYS[1], '*', 'g', '1')
 end
 return 1`;
 
-/** KEYS: stream, (unused), watchers. ARGV: after. Returns {} for a gap, else {head, entries}. */
+/** KEYS: stream, versions, watchers. ARGV: after. Returns {} for a gap, else {head, entries}. */
 const READ = `${NOW}
+${NEWER}
 ${INFO}
 if redis.call('zcard', KEYS[3]) == 0 or redis.call('exists', KEYS[1]) == 0 then return {} end
-local function newer(a, b)
-  local am, an = string.match(a, '(%d+)-(%d+)')
-  local bm, bn = string.match(b, '(%d+)-(%d+)')
-  am, an, bm, bn = tonumber(am), tonumber(an), tonumber(bm), tonumber(bn)
-  return am > bm or (am == bm and an > bn)
-end
-local stream = info(KEYS[1])
-if newer(stream['max-deleted-entry-id'], ARGV[1]) then return {} end
-return {stream['last-generated-id'], redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+')}`;
+if newer(redis.call('hget', KEYS[2], '~dropped') or '0-0', ARGV[1]) then return {} end
+return {info(KEYS[1])['last-generated-id'], redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+')}`;
 
 export interface RedisEventLogOptions {
   commands: Redis;
