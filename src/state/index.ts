@@ -27,5 +27,5 @@ export async function createSharedState(
   await state.start();
   return state;
 }
-export type { EventLog, EventLogBounds } from './event-log.js';
+export type { EventLog } from './event-log.js';
 export { compareLogIds, isLogId } from './event-log.js';
