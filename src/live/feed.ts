@@ -117,6 +117,8 @@ export class Feed {
   private pollWaiters: Array<() => void> = [];
   /** The newest log id this feed delivered (or saw at its baseline); null before its first poll. */
   private head: string | null = null;
+  /** The poll running now, if any: its upstream request may still be on its way after `stop`. */
+  private inFlight: Promise<void> | undefined;
   /** This feed, as a watcher of its log (a replica may run one feed per key). */
   private readonly watcher = randomUUID();
 
@@ -175,6 +177,11 @@ export class Feed {
     this.releaseWaiters();
   }
 
+  /** Resolves once no poll of this feed is under way (after `stop`: no upstream call of it remains). */
+  settled(): Promise<void> {
+    return this.inFlight ?? Promise.resolve();
+  }
+
   /** Resolves when the next poll (one starting after this call) is over, or the feed stops. */
   nextPoll(): Promise<void> {
     if (this.stopped) return Promise.resolve();
@@ -185,7 +192,7 @@ export class Feed {
 
   private schedule(delay: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer = setTimeout(() => void (this.inFlight = this.poll()), delay);
     this.timer.unref?.();
   }
 

@@ -32,11 +32,13 @@ export class InMemoryFeedRegistry implements FeedRegistry {
   private readonly feeds = new Map<string, Feed>();
   /** Feeds without listeners that keep watching for a while, so a client that reconnects resumes (SUBSCRIPTION_RESUME_MS). */
   private readonly lingering = new Map<Feed, NodeJS.Timeout>();
+  /** Stopped feeds whose last poll is still under way: counted until it is over (no upstream call remains). */
+  private readonly stopping = new Set<Feed>();
 
   constructor(private readonly options: FeedOptions & { maxFeeds: number; lingerMs?: number; onSizeChange?: (size: number) => void }) {}
 
   get size(): number {
-    return this.feeds.size;
+    return this.feeds.size + this.stopping.size;
   }
 
   join(spec: FeedSpec, listener: FeedListener, from?: JoinFrom): () => void {
@@ -82,6 +84,7 @@ export class InMemoryFeedRegistry implements FeedRegistry {
     this.lingering.clear();
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
+    this.stopping.clear();
     this.options.onSizeChange?.(0);
   }
 
@@ -95,7 +98,12 @@ export class InMemoryFeedRegistry implements FeedRegistry {
     feed.stop();
     if (this.feeds.get(feed.spec.key) === feed) {
       this.feeds.delete(feed.spec.key);
-      this.options.onSizeChange?.(this.feeds.size);
+      this.stopping.add(feed);
+      this.options.onSizeChange?.(this.size);
+      void feed.settled().then(() => {
+        this.stopping.delete(feed);
+        this.options.onSizeChange?.(this.size);
+      });
     }
   }
 }
