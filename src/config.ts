@@ -117,6 +117,10 @@ const envSchema = z.object({
   SUBSCRIPTION_MAX_POLLERS: int(1).default(1_000),
   SUBSCRIPTION_MAX_CONNECTIONS: int(1).default(10_000),
   SUBSCRIPTION_ALLOWED_ORIGINS: tokenList.optional(),
+  // Issue 20 (multipart subscriptions, resumable events): docs/live-updates.md.
+  SUBSCRIPTION_HEARTBEAT_MS: int(10).default(5_000),
+  SUBSCRIPTION_RESUME_EVENTS: int(1, 1_000_000).default(10_000),
+  SUBSCRIPTION_RESUME_MS: int(1_000).default(300_000),
 
   // Several replicas (docs/operations.md "Running several replicas").
   REDIS_URL: z

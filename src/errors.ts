@@ -34,6 +34,8 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** The caller's cost budget (QUOTA_POINTS) holds fewer points than the operation costs: retry after `Retry-After` seconds. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A subscription resumed from a cursor older than the event log keeps (issue 20): refetch, then subscribe afresh. */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -60,6 +62,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   LIMIT_EXCEEDED: 429,
   RATE_LIMITED: 429,
+  CURSOR_EXPIRED: 410,
   INTERNAL_SERVER_ERROR: 500,
 };
 

@@ -91,7 +91,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
   const actions = createActions(env, { spp, state });
   const context = createContexts(env, { spp, auth, pageSize, actions }, logger);
-  const { live, metrics: liveMetrics } = createLiveService(env, { spp, pageSize, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
+  const { live, metrics: liveMetrics } = createLiveService(env, {
+    spp,
+    pageSize,
+    state,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'live' }),
+  });
 
   const httpServer = createHttpServer(env);
   const cors = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
@@ -111,6 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors, mode: options.auth.mode },
     context: async (req, requestId, log) => context(req.headers, requestId, log, req.socket.remoteAddress),
     eventStream: (req, res) => subscriptions.eventStream(req, res),
+    multipart: subscriptions.multipart,
   });
 
   const stop = async () => {

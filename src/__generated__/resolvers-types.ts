@@ -487,6 +487,11 @@ export type JobSessionEvent = {
   __typename?: 'JobSessionEvent';
   /** When SPP recorded the change (the session's `lastUpdate`); for an expired session, when the gateway noticed it. */
   at: Scalars['DateTime']['output'];
+  /**
+   * An opaque cursor: subscribe again with `after: cursor` to receive the events after this one
+   * (SSE clients send it as `Last-Event-ID`). Bound to the filter; valid on every replica.
+   */
+  cursor: Scalars['String']['output'];
   /** What happened. */
   kind: JobSessionEventKind;
   /**
@@ -1056,6 +1061,7 @@ export type Subscription = {
  * of subscribers, and pushes only what changed (docs/live-updates.md).
  */
 export type SubscriptionJobSessionEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<JobSessionFilter>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -1434,6 +1440,7 @@ export type JobSessionEdgeResolvers<ContextType = GatewayContext, ParentType ext
 
 export type JobSessionEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionEvent'] = ResolversParentTypes['JobSessionEvent']> = ResolversObject<{
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobSessionEventKind'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['JobSessionStatus']>, ParentType, ContextType>;
   session?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;

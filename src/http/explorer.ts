@@ -6,6 +6,7 @@
  * forbids any other host, so no request leaves the machine.
  *
  * `GET /graphql` with `Accept: text/html` answers the page; its assets live under `/explorer/`.
+ * Subscriptions run over graphql-ws to the gateway's own origin (graphql-ws's UMD bundle, served here).
  * On in development, off in production unless GRAPHQL_LANDING_PAGE=true (docs/configuration.md).
  */
 import { readFileSync } from 'node:fs';
@@ -28,11 +29,41 @@ const JS = 'text/javascript; charset=utf-8';
 const fromFile = (path: () => string) => () => readFileSync(path());
 
 // The init script is ours: kept here (not a separate file) so the compiled build needs no copy step.
+// Subscriptions go over graphql-ws to this same origin (the bundle below, no CDN), one connection per
+// run, authenticated with the headers of GraphiQL's header editor (as `connection_init` payload,
+// since browsers cannot set headers on a WebSocket); everything else goes over HTTP as before.
 const INIT_SCRIPT = `(function () {
   var root = document.getElementById('graphiql');
-  var fetcher = GraphiQL.createFetcher({ url: new URL(root.dataset.endpoint, window.location.href).href });
+  var url = new URL(root.dataset.endpoint, window.location.href);
+  var wsUrl = url.href.replace(/^http/, 'ws');
+  var http = GraphiQL.createFetcher({ url: url.href });
+  function isSubscription(params) {
+    var text = String(params.query || '').replace(/#[^\\n]*/g, '');
+    var name = params.operationName;
+    if (name) return new RegExp('\\\\bsubscription\\\\s+' + name + '\\\\b').test(text);
+    return /^\\s*subscription\\b/.test(text);
+  }
+  function fetcher(params, options) {
+    if (!isSubscription(params)) return http(params, options);
+    return {
+      subscribe: function (sink) {
+        var client = graphqlWs.createClient({ url: wsUrl, retryAttempts: 0, connectionParams: (options && options.headers) || {} });
+        var stop = client.subscribe(params, {
+          next: function (value) { sink.next(value); },
+          error: function (error) {
+            var message = error && error.reason ? 'WebSocket closed: ' + error.code + ' ' + error.reason : error instanceof Error ? error.message : String(error);
+            sink.error(Array.isArray(error) ? { errors: error } : new Error(message));
+          },
+          complete: function () { sink.complete(); }
+        });
+        return { unsubscribe: function () { stop(); client.dispose(); } };
+      }
+    };
+  }
   var defaultQuery = '# SPP job sessions: the newest first. Press the run button (or Ctrl-Enter).\\n' +
     '# Headers (below) take "Authorization": "Bearer <token>" when the gateway asks for one.\\n' +
+    '# Subscriptions run too (over a WebSocket to this gateway), e.g.\\n' +
+    '#   subscription Live { jobSessionEvents { kind sessionId at cursor session { status percent } } }\\n' +
     'query Newest {\\n  jobSessions(first: 10) {\\n    totalCount\\n    nodes { sessionId jobName type status start duration }\\n    pageInfo { hasNextPage endCursor }\\n  }\\n}\\n';
   ReactDOM.createRoot(root).render(React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: defaultQuery, defaultEditorToolsVisibility: true, shouldPersistHeaders: false }));
 })();
@@ -43,6 +74,7 @@ const ASSETS = new Map<string, Asset>([
   ['graphiql.min.js', { type: JS, read: fromFile(() => join(packageDir('graphiql'), 'graphiql.min.js')) }],
   ['react.production.min.js', { type: JS, read: fromFile(() => join(dirname(require.resolve('react')), 'umd', 'react.production.min.js')) }],
   ['react-dom.production.min.js', { type: JS, read: fromFile(() => join(dirname(require.resolve('react-dom')), 'umd', 'react-dom.production.min.js')) }],
+  ['graphql-ws.min.js', { type: JS, read: fromFile(() => join(packageDir('graphql-ws'), 'umd', 'graphql-ws.min.js')) }],
   ['init.js', { type: JS, read: () => Buffer.from(INIT_SCRIPT) }],
 ]);
 
@@ -68,6 +100,7 @@ function page(graphqlPath: string): string {
 <script src="${base}react.production.min.js"></script>
 <script src="${base}react-dom.production.min.js"></script>
 <script src="${base}graphiql.min.js"></script>
+<script src="${base}graphql-ws.min.js"></script>
 <script src="${base}init.js"></script>
 </body>
 </html>

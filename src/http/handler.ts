@@ -84,6 +84,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext & OperationType
   path?: string;
   /** GraphQL over SSE (src/transports/sse.ts): requests to the GraphQL path that accept `text/event-stream`. */
   eventStream?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Apollo's multipart subscriptions (src/transports/multipart.ts): requests whose Accept names `subscriptionSpec=1.0`. */
+  multipart?: { wants(accept: string | undefined): boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 class HttpProblem extends Error {
@@ -151,6 +153,11 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       const refusal = await options.admit?.(req, res, eventStream);
       if (refusal) throw new HttpProblem(refusal.code, refusal.message);
       if (eventStream) return await options.eventStream!(req, res);
+      if (options.multipart?.wants(req.headers.accept)) {
+        const refused = await options.admit?.(req, res, true);
+        if (refused) throw new HttpProblem(refused.code, refused.message);
+        return await options.multipart.handle(req, res);
+      }
       if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };

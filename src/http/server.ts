@@ -63,6 +63,7 @@ export interface FrontOptions<TContext extends OperationTypeHolder> {
   tracing: Tracing | undefined;
   context: HttpHandlerOptions<TContext>['context'];
   eventStream: NonNullable<HttpHandlerOptions<TContext>['eventStream']>;
+  multipart?: HttpHandlerOptions<TContext>['multipart'];
 }
 
 export interface Front {
@@ -145,6 +146,7 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
     limits: { maxDocumentBytes: env.MAX_DOCUMENT_BYTES, maxBodyBytes: env.MAX_BODY_BYTES, maxBatch: env.MAX_BATCH },
     context: options.context,
     eventStream: options.eventStream,
+    multipart: options.multipart,
   });
   // The handler answers its own errors; this catches only what escapes it (e.g. the tracing span).
   server.on('request', (req, res) => {

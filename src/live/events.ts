@@ -27,6 +27,10 @@ export interface JobSessionEventValue {
   previousStatus: string | null;
   /** Epoch ms: the session's lastUpdate, or when the gateway noticed an expiry. */
   at: number;
+  /** The event's id in the shared event log (src/state/event-log.ts), when it came from there. */
+  logId?: string;
+  /** The signed cursor a client resumes after (`after`); set by the feed. */
+  cursor?: string | undefined;
 }
 
 /**

@@ -24,7 +24,9 @@ import type { GraphQLError } from 'graphql';
 import type { SppFilter, SppJobSession, SppSort } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { ListQuery } from '../pagination/window.js';
-import { ErrorCode } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, gatewayError } from '../errors.js';
+import { compareLogIds, type EventLog } from '../state/index.js';
 import {
   catchUp,
   diff,
@@ -81,7 +83,20 @@ export interface FeedOptions extends FeedTiming {
   /** Called when the feed ends on its own (a fatal upstream refusal). */
   onFatal?(): void;
   logger?: { warn(obj: object, msg: string): void };
+  /** The shared event log every event passes through (resumable subscriptions); none: events carry no log id. */
+  eventLog?: EventLog;
+  /** The signed cursor of a log id for this feed's filter (src/live/cursors.ts). */
+  cursorOf?(filter: readonly SppFilter[], id: string): string;
 }
+
+/** Where a listener starts: the current view, the changes after an instant, or the log entries after a log id. */
+export type JoinFrom = number | 'current' | { after: string };
+
+export const cursorExpired = () =>
+  gatewayError(
+    ErrorCode.CURSOR_EXPIRED,
+    'The events after this cursor are no longer kept (SUBSCRIPTION_RESUME_EVENTS / SUBSCRIPTION_RESUME_MS), or nobody watched this filter meanwhile: refetch the list, then subscribe again without "after".',
+  );
 
 /** REMOVED events kept for `since` replays (a removed session is no longer in the state). */
 const REMOVED_HISTORY = 1_000;
@@ -100,6 +115,12 @@ export class Feed {
   private failures = 0;
   private stopped = false;
   private pollWaiters: Array<() => void> = [];
+  /** The newest log id this feed delivered (or saw at its baseline); null before its first poll. */
+  private head: string | null = null;
+  /** The poll running now, if any: its upstream request may still be on its way after `stop`. */
+  private inFlight: Promise<void> | undefined;
+  /** This feed, as a watcher of its log (a replica may run one feed per key). */
+  private readonly watcher = randomUUID();
 
   constructor(
     readonly spec: FeedSpec,
@@ -124,11 +145,16 @@ export class Feed {
    * two upstream requests, see `changesSince`); then every later batch, with nothing repeated
    * that the first delivery already showed in a newer state.
    */
-  join(listener: FeedListener, from?: number | 'current'): void {
+  join(listener: FeedListener, from?: JoinFrom): void {
     this.listeners.add(listener);
     if (from === undefined) return;
+    if (typeof from === 'object') {
+      this.catchingUp.set(listener, []);
+      void this.resume(listener, from.after);
+      return;
+    }
     if (from === 'current') {
-      if (this.state) listener.deliver(replay(this.state, this.removed, -1));
+      if (this.state) listener.deliver(this.stamped(replay(this.state, this.removed, -1)));
       else this.pendingReplays.add(listener);
       return;
     }
@@ -144,10 +170,16 @@ export class Feed {
 
   /** Stops polling; a poll in flight is discarded. */
   stop(): void {
+    if (!this.stopped) void this.options.eventLog?.leave(this.spec.key, this.watcher).catch(() => undefined);
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.releaseWaiters();
+  }
+
+  /** Resolves once no poll of this feed is under way (after `stop`: no upstream call of it remains). */
+  settled(): Promise<void> {
+    return this.inFlight ?? Promise.resolve();
   }
 
   /** Resolves when the next poll (one starting after this call) is over, or the feed stops. */
@@ -160,7 +192,7 @@ export class Feed {
 
   private schedule(delay: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer = setTimeout(() => void (this.inFlight = this.poll()), delay);
     this.timer.unref?.();
   }
 
@@ -169,7 +201,7 @@ export class Feed {
     const waiters = this.pollWaiters;
     this.pollWaiters = [];
     try {
-      const events = await this.observe();
+      const events = await this.logged(await this.observe());
       if (this.stopped) return;
       this.failures = 0;
       this.options.onPoll?.('ok', events.length);
@@ -178,7 +210,7 @@ export class Feed {
         this.removed.push(event);
         if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
       }
-      for (const listener of this.pendingReplays) listener.deliver(replay(this.state!, this.removed, -1));
+      for (const listener of this.pendingReplays) listener.deliver(this.stamped(replay(this.state!, this.removed, -1)));
       this.pendingReplays.clear();
       if (events.length > 0) {
         for (const listener of [...this.listeners]) {
@@ -241,6 +273,7 @@ export class Feed {
       if (!this.state) await this.nextPoll();
       events = this.state ? replay(this.state, this.removed, since) : [];
     }
+    events = this.stamped(events);
     const waiting = this.catchingUp.get(listener);
     if (!waiting || this.stopped) return;
     this.catchingUp.delete(listener);
@@ -270,6 +303,61 @@ export class Feed {
     return catchUp(changed.records, matching, this.removed.slice(-this.options.window), since);
   }
 
+  /**
+   * A poll's events through the shared log: appended (the log keeps each change once, whichever
+   * replica saw it), then the log's entries after this feed's head are what its listeners get, so
+   * every replica delivers the same events with the same ids. The first poll only records the head.
+   */
+  private async logged(events: JobSessionEventValue[]): Promise<JobSessionEventValue[]> {
+    const log = this.options.eventLog;
+    if (!log) return events;
+    const inputs = events.map((e) => ({ subject: e.sessionId, version: versionOf(e), value: JSON.stringify(e) }));
+    const head = await log.append(this.spec.key, this.watcher, inputs);
+    if (this.head === null) {
+      this.head = head;
+      return [];
+    }
+    const read = await log.read(this.spec.key, this.head);
+    if (read === 'gap') {
+      // More changes than the log keeps between two polls: this poll's own view, stamped with the head.
+      this.head = head;
+      return this.stamped(events);
+    }
+    this.head = read.head;
+    return read.entries.map((entry) => this.parsed(entry.id, entry.value));
+  }
+
+  /** A resuming listener: the log's entries after `after`, then the live batches that are newer. */
+  private async resume(listener: FeedListener, after: string): Promise<void> {
+    const log = this.options.eventLog;
+    let read = log ? await log.read(this.spec.key, after) : 'gap';
+    // A baseline recorded while reading: read again so nothing between the two heads is skipped.
+    for (let i = 0; i < 3 && log && read !== 'gap' && this.head !== null && compareLogIds(this.head, read.head) > 0; i++) {
+      read = await log.read(this.spec.key, after);
+    }
+    const waiting = this.catchingUp.get(listener);
+    if (!waiting || this.stopped) return;
+    this.catchingUp.delete(listener);
+    if (read === 'gap') return listener.fail(cursorExpired());
+    // The feed's first poll starts from what the resumer has seen, so nothing after it is lost.
+    this.head ??= read.head;
+    const events = read.entries.map((entry) => this.parsed(entry.id, entry.value));
+    const last = events.at(-1)?.logId ?? after;
+    listener.deliver([...events, ...waiting.filter((e) => e.logId === undefined || compareLogIds(e.logId, last) > 0)]);
+  }
+
+  private parsed(id: string, value: string): JobSessionEventValue {
+    const event = JSON.parse(value) as JobSessionEventValue;
+    return { ...event, logId: id, cursor: this.options.cursorOf?.(this.spec.filter, id) };
+  }
+
+  /** Events not from the log (replays, catch-ups): the cursor of the head, from which a resume continues. */
+  private stamped(events: JobSessionEventValue[]): JobSessionEventValue[] {
+    if (!this.options.eventLog || !this.options.cursorOf) return events;
+    const cursor = this.options.cursorOf(this.spec.filter, this.head ?? '0-0');
+    return events.map((e) => ({ ...e, cursor }));
+  }
+
   private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {
     const result = await this.read({ filter: [...filter, { property: 'id', value: ids, op: 'IN' }], sort: [...WATCH_ORDER] }, 0, ids.length);
     return result.records;
@@ -280,4 +368,10 @@ export class Feed {
     this.pollWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** What makes two sightings of a session the same change: its state, whoever saw it. */
+function versionOf(event: JobSessionEventValue): string {
+  const s = event.session;
+  return event.kind === 'REMOVED' ? `out ${s ? `${s.lastUpdate} ${s.status}` : 'gone'}` : `in ${s?.lastUpdate} ${s?.status} ${s?.percent}`;
 }

@@ -4,6 +4,7 @@
  * registry.ts), diffs (events.ts) and queues events (queue.ts) for each subscriber
  * (service.ts), with its own metrics (metrics.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config.js';
@@ -14,14 +15,28 @@ import type { SppClient } from '../upstream/spp-client.js';
 import { LiveMetrics } from './metrics.js';
 import { InMemoryFeedRegistry } from './registry.js';
 import { LiveService } from './service.js';
+import { eventCursors } from './cursors.js';
+import { CursorCodec } from '../pagination/cursor.js';
+import type { SharedState } from '../state/index.js';
 
 export function createLiveService(
   env: Env,
-  deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger },
+  deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger; state?: SharedState },
 ): { live: LiveService; metrics: LiveMetrics } {
   const { spp } = deps;
   const metrics = new LiveMetrics(deps.registry);
+  // Event cursors are signed like list cursors (the same CURSOR_SECRET, so they resume on any replica).
+  const cursors = eventCursors(new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32)));
   const feeds = new InMemoryFeedRegistry({
+    // Resumable events (issue 20): every event passes through the shared log; a filter stays watched
+    // SUBSCRIPTION_RESUME_MS after its last subscriber left, so a reconnect within it misses nothing.
+    eventLog: deps.state?.eventLog({
+      maxEvents: env.SUBSCRIPTION_RESUME_EVENTS,
+      maxAgeMs: env.SUBSCRIPTION_RESUME_MS,
+      watcherTtlMs: 2 * Math.max(env.SUBSCRIPTION_IDLE_POLL_MS, env.SUBSCRIPTION_MAX_BACKOFF_MS) + 5_000,
+    }),
+    cursorOf: (filter, id) => cursors.encode(filter, id),
+    lingerMs: env.SUBSCRIPTION_RESUME_MS,
     window: env.SUBSCRIPTION_WINDOW,
     intervalMs: env.SUBSCRIPTION_POLL_MS,
     idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
@@ -50,6 +65,6 @@ export function createLiveService(
     onSizeChange: (size) => metrics.pollers.set(size),
     logger: deps.logger,
   });
-  const live = new LiveService(feeds, { perCaller: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics);
+  const live = new LiveService(feeds, { perCaller: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics, cursors);
   return { live, metrics };
 }

@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export class LiveMetrics {
-  /** Open subscription connections, by transport (`ws`, `sse`). */
+  /** Open subscription connections, by transport (`ws`, `sse`, `multipart`). */
   readonly connections: Gauge<'transport'>;
   readonly subscriptions: Gauge;
   /** Pollers (feeds) running: one per identity and filter. */

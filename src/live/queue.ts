@@ -19,6 +19,8 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     private readonly onOverflow: () => void,
     /** Called once when the iteration is over, however it ended (the subscriber leaves its feed). */
     private readonly onClose: () => void,
+    /** Called with each item as the transport takes it (the item about to be sent). */
+    private readonly onTake?: (item: T) => void,
   ) {}
 
   /** Queues `item`; false when the queue is closed or just overflowed. */
@@ -27,6 +29,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = undefined;
+      this.onTake?.(item);
       resolve({ value: item, done: false });
       return true;
     }
@@ -54,6 +57,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     if (this.items.length > 0) {
       const value = this.items.shift()!;
       if (this.items.length === 0 && this.ending) this.close();
+      this.onTake?.(value);
       return Promise.resolve({ value, done: false });
     }
     if (this.closed) return Promise.resolve({ value: undefined, done: true });

@@ -10,7 +10,7 @@
  * SUBSCRIPTION_POLL_MS slot through the shared state (the slotted reader in src/live/index.ts).
  */
 import { gatewayError, ErrorCode } from '../errors.js';
-import { Feed, type FeedListener, type FeedOptions, type FeedSpec } from './feed.js';
+import { Feed, type FeedListener, type FeedOptions, type FeedSpec, type JoinFrom } from './feed.js';
 
 export interface FeedRegistry {
   /**
@@ -20,7 +20,7 @@ export interface FeedRegistry {
    * removes the listener (and stops the feed when it was the last). Throws LIMIT_EXCEEDED when
    * a new feed would exceed the number of pollers allowed.
    */
-  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void;
+  join(spec: FeedSpec, listener: FeedListener, from?: JoinFrom): () => void;
   /** Feeds running now. */
   readonly size: number;
   /** Resolves once every running feed has completed a poll that started after this call. */
@@ -31,16 +31,24 @@ export interface FeedRegistry {
 
 export class InMemoryFeedRegistry implements FeedRegistry {
   private readonly feeds = new Map<string, Feed>();
+  /** Feeds without listeners that keep watching for a while, so a client that reconnects resumes (SUBSCRIPTION_RESUME_MS). */
+  private readonly lingering = new Map<Feed, NodeJS.Timeout>();
+  /** Stopped feeds whose last poll is still under way: counted until it is over (no upstream call remains). */
+  private readonly stopping = new Set<Feed>();
 
-  constructor(private readonly options: FeedOptions & { maxFeeds: number; onSizeChange?: (size: number) => void }) {}
+  constructor(private readonly options: FeedOptions & { maxFeeds: number; lingerMs?: number; onSizeChange?: (size: number) => void }) {}
 
   get size(): number {
-    return this.feeds.size;
+    return this.feeds.size + this.stopping.size;
   }
 
-  join(spec: FeedSpec, listener: FeedListener, from?: number | 'current'): () => void {
+  join(spec: FeedSpec, listener: FeedListener, from?: JoinFrom): () => void {
     let feed = this.feeds.get(spec.key);
+    if (feed) this.keep(feed);
     if (!feed) {
+      // A lingering feed gives way to a subscribed one.
+      const idle = this.lingering.keys().next();
+      if (this.feeds.size >= this.options.maxFeeds && !idle.done) this.remove(idle.value);
       if (this.feeds.size >= this.options.maxFeeds) {
         throw gatewayError(
           ErrorCode.LIMIT_EXCEEDED,
@@ -60,7 +68,11 @@ export class InMemoryFeedRegistry implements FeedRegistry {
       if (left) return;
       left = true;
       joined.leave(listener);
-      if (joined.size === 0) this.remove(joined);
+      if (joined.size > 0) return;
+      if (!this.options.lingerMs) return this.remove(joined);
+      const timer = setTimeout(() => this.remove(joined), this.options.lingerMs);
+      timer.unref();
+      this.lingering.set(joined, timer);
     };
   }
 
@@ -69,16 +81,30 @@ export class InMemoryFeedRegistry implements FeedRegistry {
   }
 
   close(): void {
+    for (const timer of this.lingering.values()) clearTimeout(timer);
+    this.lingering.clear();
     for (const feed of this.feeds.values()) feed.stop();
     this.feeds.clear();
+    this.stopping.clear();
     this.options.onSizeChange?.(0);
   }
 
+  private keep(feed: Feed): void {
+    clearTimeout(this.lingering.get(feed));
+    this.lingering.delete(feed);
+  }
+
   private remove(feed: Feed): void {
+    this.keep(feed);
     feed.stop();
     if (this.feeds.get(feed.spec.key) === feed) {
       this.feeds.delete(feed.spec.key);
-      this.options.onSizeChange?.(this.feeds.size);
+      this.stopping.add(feed);
+      this.options.onSizeChange?.(this.size);
+      void feed.settled().then(() => {
+        this.stopping.delete(feed);
+        this.options.onSizeChange?.(this.size);
+      });
     }
   }
 }

@@ -14,11 +14,14 @@ import { EventQueue } from './queue.js';
 import type { FeedListener } from './feed.js';
 import type { FeedRegistry } from './registry.js';
 import type { LiveMetrics } from './metrics.js';
+import { canonicalFilter, type EventCursors } from './cursors.js';
 
 /** The connection a subscription runs on, as the transport sees it. */
 export interface LiveConnection {
   /** A subscriber of this connection has more than the allowed events waiting: close the connection. */
   slowConsumer(waiting: number): void;
+  /** The cursor of the event the transport is about to send (SSE writes it as the event's `id:`). */
+  sent?(cursor: string): void;
 }
 
 /** A terminal error travelling through the event queue: the resolver throws it, the stream ends. */
@@ -44,6 +47,8 @@ export class LiveService {
     readonly registry: FeedRegistry,
     private readonly limits: LiveLimits,
     private readonly metrics: LiveMetrics,
+    /** Signs and reads event cursors (`after`). */
+    readonly cursors?: EventCursors,
   ) {}
 
   /**
@@ -54,10 +59,15 @@ export class LiveService {
     identity: UpstreamIdentity,
     caller: string,
     filter: SppFilter[] | null,
-    since: number | undefined,
+    from: { since?: number | undefined; after?: string | undefined },
     connection: LiveConnection,
   ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
-    const queue = this.open<JobSessionEventValue | LiveFailure>(caller, connection);
+    if (from.since !== undefined && from.after !== undefined) throw badUserInput('Pass "since" or "after", not both.', 'after');
+    // Checked before anything runs: a cursor of another filter is the caller's mistake.
+    const after = from.after !== undefined && filter !== null ? this.cursors?.decode(filter, from.after) : undefined;
+    const queue = this.open<JobSessionEventValue | LiveFailure>(caller, connection, (event) => {
+      if (!(event instanceof LiveFailure) && event.cursor) connection.sent?.(event.cursor);
+    });
     if (filter === null) return queue.iterator;
     const listener: FeedListener = {
       deliver: (events) => {
@@ -68,7 +78,7 @@ export class LiveService {
         queue.iterator.end();
       },
     };
-    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, since));
+    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, after !== undefined ? { after } : from.since));
     return queue.iterator;
   }
 
@@ -114,7 +124,7 @@ export class LiveService {
   }
 
   /** A queue counted against the caller's limit; `attach` hands it the feed membership to end with it. */
-  private open<T>(caller: string, connection: LiveConnection): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
+  private open<T>(caller: string, connection: LiveConnection, onTake?: (item: T) => void): { iterator: EventQueue<T>; attach(join: () => () => void): void } {
     const held = this.perCaller.get(caller) ?? 0;
     if (held >= this.limits.perCaller) {
       this.metrics.refused.inc({ limit: 'per-caller' });
@@ -141,6 +151,7 @@ export class LiveService {
         if (count > 0) this.perCaller.set(caller, count);
         else this.perCaller.delete(caller);
       },
+      onTake,
     );
     return {
       iterator,
@@ -160,9 +171,4 @@ export class LiveService {
   }
 }
 
-/** Filter objects in a canonical form, so `[A, B]` and `[B, A]` share one poller. */
-export function canonicalFilter(filter: readonly SppFilter[]): string {
-  const normal = filter.map((f) => ({ property: f.property, op: f.op ?? '=', value: Array.isArray(f.value) ? [...f.value].map(String).sort() : f.value }));
-  normal.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  return JSON.stringify(normal);
-}
+export { canonicalFilter } from './cursors.js';

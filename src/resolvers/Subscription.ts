@@ -20,7 +20,7 @@ function liveOf(context: GatewayContext): NonNullable<GatewayContext['live']> {
   if (!context.live) {
     throw gatewayError(
       ErrorCode.BAD_REQUEST,
-      'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+      'Subscriptions are served over WebSocket (graphql-ws), Server-Sent Events (graphql-sse, "Accept: text/event-stream") or multipart HTTP ("Accept: multipart/mixed;subscriptionSpec=1.0") at this same URL, not over plain HTTP.',
     );
   }
   return context.live;
@@ -38,7 +38,14 @@ export const Subscription: SubscriptionResolvers = {
       const live = liveOf(context);
       const identity = identityOf(context);
       const { filter, empty } = translateFilter(args.filter);
-      return live.service.jobSessionEvents(identity, context.consumer().key, empty ? null : filter, args.since ?? undefined, live.connection);
+      return live.service.jobSessionEvents(
+        identity,
+        context.consumer().key,
+        empty ? null : filter,
+        // A Last-Event-ID (SSE reconnect) takes over from the `since` the stream was first opened with.
+        args.after || !live.resumeAfter ? { since: args.since ?? undefined, after: args.after ?? undefined } : { after: live.resumeAfter },
+        live.connection,
+      );
     },
     resolve: unwrap,
   },
@@ -53,5 +60,6 @@ export const Subscription: SubscriptionResolvers = {
 };
 
 export const JobSessionEvent: JobSessionEventResolvers = {
+  cursor: (event) => event.cursor ?? '',
   previousStatus: (event) => (event.previousStatus === null ? null : statusOf(event.previousStatus)),
 };

@@ -47,5 +47,5 @@ export interface GatewayContext {
   /** Who the request is charged to and named after (budgets, subscription limits, logs); never throws: without valid credentials, `anonymous` by address. */
   consumer(): Consumer;
   /** Subscriptions only (WebSocket and SSE, src/transports/): the live feeds and the connection. */
-  live?: { service: LiveService; connection: LiveConnection };
+  live?: { service: LiveService; connection: LiveConnection; /** SSE's Last-Event-ID: resume as with `after`. */ resumeAfter?: string };
 }

@@ -34,3 +34,5 @@ export async function createSharedState(
   await state.start();
   return state;
 }
+export type { EventLog } from './event-log.js';
+export { compareLogIds, isLogId } from './event-log.js';

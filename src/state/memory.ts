@@ -7,6 +7,7 @@ import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
 import { InMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 import { InMemoryBudgetStore, type BudgetStore } from './budgets.js';
+import { InMemoryEventLog, type EventLog, type EventLogBounds } from './event-log.js';
 
 export class InMemoryState implements SharedState {
   readonly kind = 'memory' as const;
@@ -72,6 +73,10 @@ export class InMemoryState implements SharedState {
 
   budgets(): BudgetStore {
     return this.budgetStore;
+  }
+
+  eventLog(bounds: EventLogBounds): EventLog {
+    return new InMemoryEventLog(bounds);
   }
 
   async close(): Promise<void> {

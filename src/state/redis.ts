@@ -27,6 +27,8 @@ import type { IdempotencyStore } from './idempotency.js';
 import { RedisIdempotencyStore } from './redis-idempotency.js';
 import { RedisBudgetStore } from './redis-budget.js';
 import type { BudgetStore } from './budgets.js';
+import { RedisEventLog } from './redis-event-log.js';
+import type { EventLog, EventLogBounds } from './event-log.js';
 import { keyHasher, Sealer } from './sealing.js';
 import type { Counter, Gauge } from 'prom-client';
 
@@ -218,6 +220,12 @@ export class RedisState implements SharedState {
       this.subscriber.subscribe(name).catch((error: unknown) => this.failed('subscribe', error));
     }
     entry.handlers.add(handler);
+  }
+
+  eventLog(bounds: EventLogBounds): EventLog {
+    const { commands, sealer } = this;
+    const attempt = <T>(operation: string, command: () => Promise<T>) => this.attempt(operation, command);
+    return new RedisEventLog({ commands, sealer, attempt, bounds, name: (log) => `${this.prefix}events:${this.hash(`events ${log}`)}`, hash: this.hash });
   }
 
   async lease(name: string, ttlMs: number): Promise<Lease | null> {

@@ -13,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { IdempotencyStore } from './idempotency.js';
 import type { BudgetStore } from './budgets.js';
+import type { EventLog, EventLogBounds } from './event-log.js';
 
 export interface OnceOptions {
   /**
@@ -65,6 +66,8 @@ export interface SharedState {
   idempotency(): IdempotencyStore;
   /** Where consumers' cost budgets live (src/state/budgets.ts): one per consumer on every replica with Redis. */
   budgets(): BudgetStore;
+  /** The logs resumable subscriptions read from (src/state/event-log.ts): on every replica the same ids. */
+  eventLog(bounds: EventLogBounds): EventLog;
   close(): Promise<void>;
 }
 

@@ -11,7 +11,7 @@
  *   documents run, text outside the manifest is refused. graphql-ws requires a `query` string
  *   in every subscribe message, so a client naming a document there sends `""` (or the text).
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { GraphQLError, OperationTypeNode, parse, specifiedRules, validate, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { getComplexity as GetComplexity } from 'graphql-query-complexity';
@@ -238,4 +238,62 @@ export function closeReason(text: string): string {
   let reason = text;
   while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, -2)}…`;
   return reason;
+}
+
+/** The headers that make a cross-site GET non-simple (Apollo's CSRF prevention). */
+export const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
+
+export interface StreamRefusal {
+  status: number;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * The checks an HTTP stream (graphql-sse, multipart) passes before its document is read, in
+ * the order a POST meets them: Origin, CSRF (a POST must be JSON, a GET must carry a preflight
+ * header), method, credentials (401), the open-connection limit (503). Undefined: admitted.
+ */
+export function admitHttpStream(
+  req: IncomingMessage,
+  options: {
+    allowedOrigins: ReadonlyArray<string | RegExp>;
+    auth: { authenticate(headers: IncomingHttpHeaders): { error: GraphQLError } | object };
+    connections: { count: number };
+    limits: { maxConnections: number };
+    onLimit(): void;
+  },
+  methods: readonly string[],
+): StreamRefusal | undefined {
+  if (!originAllowed(req, options.allowedOrigins)) return { status: 403, code: ErrorCode.FORBIDDEN, message: originRefusal(req) };
+  const method = req.method ?? 'GET';
+  if (!methods.includes(method)) return { status: 405, code: ErrorCode.BAD_REQUEST, message: `This stream is opened with ${methods.join(' or ')}.` };
+  if (method === 'POST' && !/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
+    return { status: 400, code: ErrorCode.BAD_REQUEST, message: 'A subscription POST must have "Content-Type: application/json" (CSRF prevention).' };
+  }
+  if (method === 'GET' && !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
+    return {
+      status: 400,
+      code: ErrorCode.BAD_REQUEST,
+      message: `A subscription GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
+    };
+  }
+  const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
+  if ('error' in outcome) return { status: httpStatusOf.UNAUTHENTICATED, code: ErrorCode.UNAUTHENTICATED, message: outcome.error.message };
+  if (options.connections.count >= options.limits.maxConnections) {
+    options.onLimit();
+    return {
+      status: 503,
+      code: ErrorCode.LIMIT_EXCEEDED,
+      message: `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`,
+    };
+  }
+  return undefined;
+}
+
+/** Answers a refused HTTP stream with a GraphQL error body. */
+export function sendRefusal(res: ServerResponse, refusal: StreamRefusal): void {
+  const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

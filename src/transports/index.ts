@@ -1,19 +1,20 @@
 /**
  * The subscription transports on the gateway's one port and path: graphql-ws over WebSocket
- * (ws.ts) and graphql-sse over Server-Sent Events (sse.ts), both held to the same rules by
- * guard.ts and executing with graphql-js `subscribe` on the same executable schema as Apollo
- * Server. Multipart subscriptions will join them here.
+ * (ws.ts), graphql-sse over Server-Sent Events (sse.ts) and Apollo's multipart HTTP
+ * (multipart.ts), all executing
+ * with graphql-js `subscribe` on the same executable schema as Apollo Server.
  *
  * Apollo Server answers plain HTTP only: a subscription sent there is refused with BAD_REQUEST
  * naming the transports. At shutdown Apollo's drain phase closes the WebSockets with 1001,
  * ends the event streams (graphql-sse clients reconnect), and stops every poller.
  */
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { OperationTypeNode } from 'graphql';
 import { gatewayError, ErrorCode } from '../errors.js';
 import { attachWebSocketTransport, type TransportOptions } from './ws.js';
 import { createEventStreamHandler } from './sse.js';
+import { createMultipartHandler, wantsMultipartSubscription } from './multipart.js';
 import { CallerConnections, createOperationChecker } from './guard.js';
 import type { QueryLimits } from '../graphql/limits.js';
 import type { Env } from '../config.js';
@@ -22,6 +23,8 @@ import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 export interface SubscriptionTransports {
   /** For the HTTP front: requests with `Accept: text/event-stream` on the GraphQL path. */
   eventStream(req: Parameters<ReturnType<typeof createEventStreamHandler>>[0], res: ServerResponse): Promise<void>;
+  /** For the HTTP front: requests whose Accept asks for Apollo's multipart subscriptions. */
+  multipart: { wants(accept: string | undefined): boolean; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
   /** Refuses subscriptions over plain HTTP; closes both transports when Apollo drains. */
   plugin<T extends BaseContext>(): ApolloServerPlugin<T>;
   close(): Promise<void>;
@@ -61,7 +64,8 @@ export function createSubscriptionTransports(
   const connections = { count: 0 };
   const perCaller = new CallerConnections(env.SUBSCRIPTION_CONNECTIONS_PER_CALLER);
   const check = createOperationChecker(options.schema, options.limits, options.trustedDocuments);
-  const streams = new Set<ServerResponse>();
+  /** Open HTTP streams, each with how it ends at shutdown. */
+  const streams = new Map<ServerResponse, () => void>();
   // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.
   const formatError: TransportOptions['formatError'] = (formatted, error) => {
     const masked = options.formatError(formatted, error);
@@ -71,15 +75,18 @@ export function createSubscriptionTransports(
   };
   const ws = attachWebSocketTransport(httpServer, { ...options, check, formatError, connections, perCaller });
   const sse = createEventStreamHandler({ ...options, check, formatError, connections, perCaller, streams });
+  const multipart = createMultipartHandler({ ...options, check, formatError, connections, perCaller, streams, heartbeatMs: env.SUBSCRIPTION_HEARTBEAT_MS });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await ws.close();
-      for (const res of streams) res.end();
+      // Event streams end (graphql-sse clients reconnect); a multipart stream with a transport error and its closing delimiter.
+      for (const end of streams.values()) end();
       options.live.registry.close();
     })());
   return {
     eventStream: sse,
+    multipart: { wants: wantsMultipartSubscription, handle: multipart },
     close,
     plugin<T extends BaseContext>(): ApolloServerPlugin<T> {
       return {
@@ -92,7 +99,7 @@ export function createSubscriptionTransports(
               if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
                 throw gatewayError(
                   ErrorCode.BAD_REQUEST,
-                  'Subscriptions are served over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, "Accept: text/event-stream") at this same URL, not over plain HTTP.',
+                  'Subscriptions are served over WebSocket (graphql-ws), Server-Sent Events (graphql-sse, "Accept: text/event-stream") or multipart HTTP (Apollo\'s protocol, "Accept: multipart/mixed;subscriptionSpec=1.0") at this same URL, not over plain HTTP.',
                 );
               }
             },

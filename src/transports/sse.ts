@@ -45,7 +45,10 @@ const refusal = (errors: readonly GraphQLError[], format: TransportOptions['form
   ];
 };
 
-export function createEventStreamHandler(options: TransportOptions & { streams: Set<ServerResponse> }) {
+/** Per stream: the cursors of the events graphql-sse is about to write, in order (issue 20: SSE's own resume). */
+const eventIds = new WeakMap<ServerResponse, { queue: Array<string | undefined>; current: string | undefined }>();
+
+export function createEventStreamHandler(options: TransportOptions & { streams: Map<ServerResponse, () => void> }) {
   const { metrics, limits, logger } = options;
   // The `documentId` each request named (graphql-sse's parameters have no place for it).
   const documentIds = new WeakMap<IncomingMessage, string>();
@@ -62,14 +65,21 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       const res = req.context.res;
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
+      const ids = eventIds.get(res);
+      const lastEventId = raw.headers['last-event-id'];
       const contextValue = {
         ...options.context(subscriptionHeaders(raw, undefined), requestId, log, raw.socket.remoteAddress),
         live: {
           service: options.live,
+          // SSE's own resume: a reconnecting EventSource sends the last `id:` it saw.
+          ...(typeof lastEventId === 'string' && lastEventId.length > 0 ? { resumeAfter: lastEventId } : {}),
           connection: {
             slowConsumer(waiting: number) {
               log.warn({ waiting }, 'closing a slow subscription consumer');
               res.destroy();
+            },
+            sent(cursor: string) {
+              if (ids) ids.current = cursor;
             },
           },
         },
@@ -78,8 +88,11 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       if (refused) return refusal([refused], options.formatError);
       return { schema: options.schema, document: checked.document, variableValues: checked.variables, operationName: checked.operationName, contextValue };
     },
-    onNext(_ctx, _req, result) {
+    onNext(_ctx, req, result) {
       metrics.eventsSent.inc();
+      // The event's cursor goes out as the SSE `id:` of the message graphql-sse writes next.
+      const ids = eventIds.get(req.context.res);
+      if (ids) ids.queue.push(ids.current);
       if (!result.errors) return undefined;
       return { ...result, errors: result.errors.map((e) => options.formatError(e.toJSON(), e)) } as never;
     },
@@ -161,9 +174,19 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     res.once('close', release);
     // graphql-sse recognises the exact media type only.
     req.headers.accept = 'text/event-stream';
+    const ids = { queue: [] as Array<string | undefined>, current: undefined as string | undefined };
+    eventIds.set(res, ids);
+    const write = res.write.bind(res) as (chunk: unknown, callback?: (error?: Error | null) => void) => boolean;
+    res.write = ((chunk: unknown, callback?: (error?: Error | null) => void) => {
+      if (typeof chunk === 'string' && chunk.startsWith('event: next')) {
+        const id = ids.queue.shift();
+        if (id) return write(`id: ${id}\n${chunk}`, callback);
+      }
+      return write(chunk, callback);
+    }) as typeof res.write;
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
-    options.streams.add(res);
+    options.streams.set(res, () => res.end());
     res.once('close', () => {
       options.connections.count--;
       metrics.connections.dec({ transport: 'sse' });

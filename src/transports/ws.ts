@@ -161,7 +161,10 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
             connection: {
               slowConsumer(waiting) {
                 log.warn({ waiting }, 'closing a slow subscription consumer');
-                socket.close(1008, closeReason(`Slow consumer: more than ${waiting} events were waiting to be sent; reconnect and resubscribe with "since".`));
+                socket.close(
+                  1008,
+                  closeReason(`Slow consumer: more than ${waiting} events were waiting to be sent; reconnect and resubscribe with "after" (the last cursor).`),
+                );
               },
             },
           },

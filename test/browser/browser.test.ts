@@ -10,6 +10,7 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../support/harness.js';
 import { chromium, launchChromium } from './chromium.js';
+import { LIVE_ENV, until } from '../live/support.js';
 
 /** A page server on its own port: another origin than the gateway. Its page is set later. */
 async function pageServer(): Promise<{ origin: string; html: string; close(): Promise<void> }> {
@@ -43,6 +44,40 @@ describe.skipIf(!chromium)('in Chromium', () => {
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
+  });
+
+  it('runs a subscription in the offline explorer over a WebSocket to the gateway and shows a live event', async () => {
+    const h = await startHarness({ sim: { size: 30 }, env: LIVE_ENV });
+    const page = await browser.newPage();
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      const sockets: string[] = [];
+      const cdp = await page.createCDPSession();
+      await cdp.send('Network.enable');
+      cdp.on('Network.webSocketCreated', (event: { url: string }) => sockets.push(event.url));
+      await page.goto(h.gateway.url, { waitUntil: 'load' });
+      await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
+      await page.evaluate(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(
+        'subscription Live { jobSessionEvents { kind sessionId session { status } } }')`);
+      // GraphiQL reads the operation names from the editor after a short debounce.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await page.click('.graphiql-execute-button');
+      await until(() => h.gateway.live.registry.size === 1, 'the explorer subscribed');
+      await h.gateway.live.registry.nextPolls();
+      await h.gateway.live.registry.nextPolls();
+      const { inserted } = h.sim.step({ insert: 1 });
+      await h.gateway.live.registry.nextPolls();
+      await page.waitForFunction(
+        `document.querySelector('.result-window')?.textContent?.includes('ADDED') && document.querySelector('.result-window').textContent.includes(${JSON.stringify(inserted[0])})`,
+        { timeout: 20_000 },
+      );
+      expect(sockets).toEqual([h.gateway.url.replace(/^http/, 'ws')]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await h.close();
+    }
   });
 
   it('renders the offline explorer and runs its query, every request going to the gateway', async () => {

@@ -59,6 +59,7 @@ describe('the offline explorer (GraphiQL)', () => {
     expect([...seen].map((u) => new URL(u).pathname).sort()).toEqual([
       '/explorer/graphiql.min.css',
       '/explorer/graphiql.min.js',
+      '/explorer/graphql-ws.min.js',
       '/explorer/init.js',
       '/explorer/react-dom.production.min.js',
       '/explorer/react.production.min.js',
@@ -71,7 +72,11 @@ describe('the offline explorer (GraphiQL)', () => {
 
   it("starts GraphiQL against this gateway with GraphiQL's own fetcher and no CDN", async () => {
     const init = await (await fetch(new URL('/explorer/init.js', h.gateway.url))).text();
-    expect(init).toMatch(/GraphiQL\.createFetcher\(\{ url: new URL\(root\.dataset\.endpoint, window\.location\.href\)\.href \}\)/);
+    expect(init).toMatch(/var url = new URL\(root\.dataset\.endpoint, window\.location\.href\);/);
+    expect(init).toMatch(/GraphiQL\.createFetcher\(\{ url: url\.href \}\)/);
+    // Subscriptions: graphql-ws (the bundle the gateway serves) to the same origin, ws: for http:.
+    expect(init).toMatch(/var wsUrl = url\.href\.replace\(\/\^http\/, 'ws'\);/);
+    expect(init).toMatch(/graphqlWs\.createClient\(\{ url: wsUrl,/);
     expect(init).not.toMatch(/https?:\/\//);
   });
 

@@ -82,6 +82,19 @@ describe('authentication (service account with tokens)', () => {
     expect(await ssePost(h, { authorization: `Bearer ${TOKEN}` })).toMatchObject({ status: 200, contentType: expect.stringMatching(/^text\/event-stream/) });
   });
 
+  it('answers a multipart subscription without valid credentials with 401 and UNAUTHENTICATED, as an event stream', async () => {
+    const accept = 'multipart/mixed;subscriptionSpec="1.0", application/json';
+    expect(await ssePost(h, { accept })).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
+    expect(await ssePost(h, { accept, authorization: 'Bearer nope' })).toMatchObject({
+      status: 401,
+      body: { errors: [{ message: expect.stringMatching(/not valid/) }] },
+    });
+    expect(await ssePost(h, { accept, authorization: `Bearer ${TOKEN}` })).toMatchObject({
+      status: 200,
+      contentType: expect.stringMatching(/^multipart\/mixed/),
+    });
+  });
+
   it('opens a GET stream only with a CSRF preflight header, and applies the document limits to streams', async () => {
     const query = encodeURIComponent(SMALL);
     const bare = await fetch(`${h.gateway.url}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${TOKEN}` } });

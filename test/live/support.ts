@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import type { Harness } from '../support/harness.js';
 import type { SppFilter, SppJobSession } from '../../src/spp-api/types.js';
 
-export const LIVE_ENV = { SUBSCRIPTION_POLL_MS: '20', SUBSCRIPTION_IDLE_POLL_MS: '20', SUBSCRIPTION_MAX_BACKOFF_MS: '100' };
+export const LIVE_ENV = { SUBSCRIPTION_POLL_MS: '20', SUBSCRIPTION_IDLE_POLL_MS: '20', SUBSCRIPTION_MAX_BACKOFF_MS: '100', SUBSCRIPTION_RESUME_MS: '1000' };
 
 export const wsUrl = (h: Harness) => h.gateway.url.replace(/^http/, 'ws');
 

@@ -95,7 +95,7 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
     }
   });
 
-  it('refuses text outside the manifest (PERSISTED_QUERY_NOT_IN_LIST) and unknown ids (PERSISTED_QUERY_NOT_FOUND) on both transports, before any upstream call', async () => {
+  it('refuses text outside the manifest (PERSISTED_QUERY_NOT_IN_LIST) and unknown ids (PERSISTED_QUERY_NOT_FOUND) on every transport, before any upstream call', async () => {
     h.resetUpstreamCalls();
     const ws = wsClient(h);
     const other = subscribe(ws, { query: OTHER });
@@ -116,6 +116,15 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).errors).toEqual([expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
+
+    // Multipart HTTP (Apollo's protocol) goes through the same guard.
+    const multipart = await fetch(h.gateway.url, {
+      method: 'POST',
+      headers: { accept: 'multipart/mixed;subscriptionSpec="1.0"', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: OTHER }),
+    });
+    expect(multipart.status).toBe(400);
+    expect(((await multipart.json()) as any).errors).toEqual([expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
     expect(h.upstreamCalls()).toEqual([]);
   });
 });

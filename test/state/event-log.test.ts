@@ -1,0 +1,129 @@
+/**
+ * The event logs of resumable subscriptions (src/state/event-log.ts), with the same contract in
+ * memory and in a real redis-server: a change seen by two watchers is kept once, with one id for
+ * both; a cursor reads exactly what came after it; a dropped entry, a gap in watching or an
+ * unknown log answer 'gap', never a silent hole.
+ */
+import pino from 'pino';
+import { Redis } from 'ioredis';
+import { Registry, Counter, Gauge } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisState } from '../../src/state/redis.js';
+import { InMemoryState } from '../../src/state/memory.js';
+import type { EventLog, EventLogBounds } from '../../src/state/event-log.js';
+import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+
+warnIfNoRedis('test/state/event-log.test.ts');
+
+const BOUNDS: EventLogBounds = { maxEvents: 5, maxAgeMs: 60_000, watcherTtlMs: 60_000 };
+const change = (subject: string, version: string) => ({ subject, version, value: JSON.stringify({ subject, version }) });
+const values = (read: Awaited<ReturnType<EventLog['read']>>) => (read === 'gap' ? 'gap' : read.entries.map((e) => JSON.parse(e.value) as unknown));
+
+let redis: RedisServer | undefined;
+const states: RedisState[] = [];
+afterAll(async () => {
+  for (const state of states) await state.close();
+  await redis?.stop();
+});
+
+async function redisLogs(): Promise<[EventLog, EventLog]> {
+  redis ??= await startRedis();
+  const make = async () => {
+    const registry = new Registry();
+    const state = new RedisState({
+      url: redis!.url,
+      prefix: `event-log-test-${states.length}:`.replace(/-\d+:$/, ':'),
+      secret: Buffer.from('event-log-test-session-secret-0123456789'),
+      leaseMs: 5_000,
+      timeoutMs: 1_000,
+      logger: pino({ level: 'silent' }),
+      metrics: {
+        errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
+        degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
+        flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
+      },
+    });
+    await state.start();
+    states.push(state);
+    return state.eventLog(BOUNDS);
+  };
+  return [await make(), await make()];
+}
+
+const kinds: Array<[string, () => Promise<[EventLog, EventLog]>]> = [
+  [
+    'in memory',
+    async () => {
+      const log = new InMemoryState().eventLog(BOUNDS);
+      return [log, log];
+    },
+  ],
+];
+if (redisServerPath) kinds.push(['in Redis, from two replicas', redisLogs]);
+
+describe.each(kinds)('event logs %s', (_kind, open) => {
+  it('keeps a change seen by two watchers once, with the same id for both, and reads exactly what follows a cursor', async () => {
+    const [a, b] = await open();
+    const log = `log ${Math.random()}`;
+    const start = await a.append(log, 'A', []);
+    await b.append(log, 'B', []);
+    await a.append(log, 'A', [change('1', 'v1'), change('2', 'v1')]);
+    await b.append(log, 'B', [change('1', 'v1'), change('2', 'v1'), change('1', 'v2')]);
+    await a.append(log, 'A', [change('1', 'v2')]);
+    const fromA = await a.read(log, start);
+    const fromB = await b.read(log, start);
+    expect(values(fromA)).toEqual([
+      { subject: '1', version: 'v1' },
+      { subject: '2', version: 'v1' },
+      { subject: '1', version: 'v2' },
+    ]);
+    expect(fromB).toEqual(fromA);
+    if (fromA === 'gap') return;
+    expect(values(await b.read(log, fromA.entries[0]!.id))).toEqual([
+      { subject: '2', version: 'v1' },
+      { subject: '1', version: 'v2' },
+    ]);
+    expect(await a.read(log, fromA.head)).toEqual({ entries: [], head: fromA.head });
+  });
+
+  it("answers 'gap' past the count bound, after the last watcher left, and for a log nobody keeps", async () => {
+    const [a, b] = await open();
+    const log = `log ${Math.random()}`;
+    const start = await a.append(log, 'A', []);
+    const head = await a.append(log, 'A', [change('1', 'v1')]);
+    await a.append(
+      log,
+      'A',
+      ['2', '3', '4', '5', '6'].map((s) => change(s, 'v1')),
+    );
+    // Five kept: the entry after `start` was dropped, the ones after `head` were not.
+    expect(await b.read(log, start)).toBe('gap');
+    expect(values(await b.read(log, head))).toHaveLength(5);
+    // Nobody watches any more: what SPP does now is seen by no one.
+    await a.leave(log, 'A');
+    expect(await b.read(log, head)).toBe('gap');
+    // Watched again: cursors from before the gap still cannot resume.
+    const again = await b.append(log, 'B', []);
+    expect(await a.read(log, head)).toBe('gap');
+    expect(await a.read(log, again)).toEqual({ entries: [], head: again });
+    expect(await a.read(`never ${Math.random()}`, '1-0')).toBe('gap');
+  });
+});
+
+describe.skipIf(!redisServerPath)('event logs in Redis', () => {
+  it('store no event in clear and name no log in clear', async () => {
+    const [a] = await redisLogs();
+    await a.append('identity-key-xyz {"property":"status"}', 'A', [change('1234567', 'RUNNING 50')]);
+    const client = new Redis(redis!.url);
+    try {
+      const keys = await client.keys('*');
+      expect(keys.join(' ')).not.toMatch(/identity-key-xyz|status/);
+      const streams = keys.filter((k) => k.endsWith(':s'));
+      expect(streams.length).toBeGreaterThan(0);
+      const raw = JSON.stringify(await Promise.all(streams.map((k) => client.xrange(k, '-', '+'))));
+      expect(raw).not.toMatch(/1234567|RUNNING/);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
