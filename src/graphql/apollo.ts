@@ -6,8 +6,8 @@
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import {
-  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
@@ -19,6 +19,7 @@ import type { RequestContext } from './context.js';
 import type { DocumentCache } from './document-cache.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import { httpCachingPlugin } from './http-caching.js';
 import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
 
@@ -85,8 +86,9 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      // No cache hints in this schema: the plugin's per-field hook would only cost time.
-      ApolloServerPluginCacheControlDisabled(),
+      // The schema's @cacheControl hints become the answer's policy; http-caching.ts writes the header.
+      ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
+      httpCachingPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
       // Apollo's landing page loads from a CDN; the offline explorer (src/http/explorer.ts) replaces it.
       ApolloServerPluginLandingPageDisabled(),
