@@ -14,7 +14,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Env } from '../config.js';
+import { introspectionOf, type Env } from '../config.js';
 import type { RequestContext } from './context.js';
 import type { DocumentCache } from './document-cache.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -58,7 +58,7 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
     schema: options.schema,
     formatError: options.formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
+    introspection: introspectionOf(env),
     allowBatchedHttpRequests: true,
     csrfPrevention: true,
     // main.ts owns SIGTERM/SIGINT: it stops the gateway, then logs out of SPP and exits.

@@ -282,7 +282,7 @@ function toSearch(operation: Record<string, unknown>): string {
   return text ? `?${text}` : '';
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
+export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
   if (!match) return false;
   const given = Buffer.from(match[1]!);

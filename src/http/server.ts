@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { Env } from '../config.js';
+import { introspectionOf, type Env } from '../config.js';
 import type { OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { Authenticator, AuthSettings } from '../identity/index.js';
@@ -25,6 +25,8 @@ import {
   type Route,
 } from './handler.js';
 import type { Readiness } from './readiness.js';
+import { schemaRoute } from './schema-route.js';
+import { typeDefs } from '../graphql/schema.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -91,6 +93,15 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       },
     ],
   ]);
+  routes.set(
+    '/schema.graphql',
+    schemaRoute({
+      sdl: typeDefs,
+      introspection: introspectionOf(env),
+      token: env.SCHEMA_TOKEN,
+      compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
+    }),
+  );
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
   const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   const cors = createCorsHandler(options.cors);
