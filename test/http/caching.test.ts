@@ -199,3 +199,19 @@ describe('HTTP caching in pass-through mode (each caller its own SPP identity)',
     expect(anonymous.headers['cache-control']).toBe('no-store');
   });
 });
+
+describe('Vary where CORS allows a list of origins', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 20 }, embeddedSimulator: true });
+  });
+  afterAll(() => h?.close());
+
+  it('names Origin beside the headers every GraphQL answer varies on, with or without an Origin in the request', async () => {
+    for (const headers of [{ origin: 'http://localhost:5173' }, {}]) {
+      const answer = await get(h, '{ jobs(first: 1) { nodes { name } } }', headers);
+      expect(answer.status).toBe(200);
+      expect(varyOf(answer)).toEqual(expect.arrayContaining(['origin', 'accept', 'authorization', 'x-endeavour-sessionid', 'cookie']));
+    }
+  });
+});
