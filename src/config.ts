@@ -108,6 +108,8 @@ const envSchema = z.object({
 
   // Issue 20 (a consumer's toolkit): GET /schema.graphql where introspection is off needs `Authorization: Bearer <SCHEMA_TOKEN>`.
   SCHEMA_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  // The schema's @cacheControl hints become Cache-Control on GET answers; false: every answer no-store, no per-field hook.
+  HTTP_CACHE_HINTS: bool.default(true),
 
   // Live updates (README "Live updates").
   SUBSCRIPTION_POLL_MS: int(10).default(2_000),

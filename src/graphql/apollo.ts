@@ -8,6 +8,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
@@ -87,8 +88,10 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       // The schema's @cacheControl hints become the answer's policy; http-caching.ts writes the header.
-      ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
-      httpCachingPlugin(),
+      // Off (HTTP_CACHE_HINTS=false): no per-field hook, and the HTTP front's no-store stands.
+      ...(env.HTTP_CACHE_HINTS
+        ? [ApolloServerPluginCacheControl({ calculateHttpHeaders: false }), httpCachingPlugin()]
+        : [ApolloServerPluginCacheControlDisabled()]),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
       // Apollo's landing page loads from a CDN; the offline explorer (src/http/explorer.ts) replaces it.
       ApolloServerPluginLandingPageDisabled(),

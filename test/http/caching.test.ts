@@ -208,10 +208,27 @@ describe('Vary where CORS allows a list of origins', () => {
   afterAll(() => h?.close());
 
   it('names Origin beside the headers every GraphQL answer varies on, with or without an Origin in the request', async () => {
-    for (const headers of [{ origin: 'http://localhost:5173' }, {}]) {
+    for (const headers of [{ origin: 'http://localhost:5173' }, {}] as Array<Record<string, string>>) {
       const answer = await get(h, '{ jobs(first: 1) { nodes { name } } }', headers);
       expect(answer.status).toBe(200);
       expect(varyOf(answer)).toEqual(expect.arrayContaining(['origin', 'accept', 'authorization', 'x-endeavour-sessionid', 'cookie']));
     }
+  });
+});
+
+describe('HTTP_CACHE_HINTS=false', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 100 }, env: { HTTP_CACHE_HINTS: 'false' } });
+  });
+  afterAll(() => h?.close());
+
+  it('answers even a finished session no-store, and still revalidates it with its ETag', async () => {
+    const { finished } = await sessionIds(h);
+    const answer = await get(h, SESSION, {}, { id: finished });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    const repeat = await get(h, SESSION, { 'if-none-match': String(answer.headers.etag) }, { id: finished });
+    expect(repeat.status).toBe(304);
   });
 });
