@@ -6,7 +6,6 @@
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -87,11 +86,11 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      // The schema's @cacheControl hints become the answer's policy; http-caching.ts writes the header.
-      // Off (HTTP_CACHE_HINTS=false): no per-field hook, and the HTTP front's no-store stands.
-      ...(env.HTTP_CACHE_HINTS
-        ? [ApolloServerPluginCacheControl({ calculateHttpHeaders: false }), httpCachingPlugin()]
-        : [ApolloServerPluginCacheControlDisabled()]),
+      // Apollo's cache-control plugin hooks every resolved field (and so makes Apollo wrap every
+      // resolver): the schema's @cacheControl hints are read from the document instead (http-caching.ts).
+      ApolloServerPluginCacheControlDisabled(),
+      // Off (HTTP_CACHE_HINTS=false): the HTTP front's no-store stands for every answer.
+      ...(env.HTTP_CACHE_HINTS ? [httpCachingPlugin(options.schema)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
       // Apollo's landing page loads from a CDN; the offline explorer (src/http/explorer.ts) replaces it.
       ApolloServerPluginLandingPageDisabled(),

@@ -1,37 +1,43 @@
 /**
- * The `Cache-Control` of GraphQL answers (docs/consumers.md "HTTP caching"). Apollo's cache-control
- * plugin computes the policy from the schema's `@cacheControl` hints and the resolvers' dynamic
- * ones; this plugin turns it into the header, because the gateway is stricter than Apollo's own
- * header code about when an answer may be kept:
- * - only a GET query can be cached (a POST is never reused by HTTP caches, and a mutation is refused
- *   over GET anyway); an answer with any error, a partial one included, or an incremental one, is `no-store`;
- * - the scope comes from who asked, not from the schema: every SPP record is read as some
- *   identity, so an answer to a caller with credentials is `private`. Only an anonymous caller
- *   (service-account mode with GATEWAY_ALLOW_ANONYMOUS, no Authorization) gets `public`: the
- *   gateway answers every anonymous caller alike, so a shared cache serves nobody anything
- *   they could not read themselves.
+ * The `Cache-Control` of GraphQL answers (docs/consumers.md "HTTP caching"). The age comes from
+ * the schema's `@cacheControl` hints (cache-policy.ts, from the document, without a per-field
+ * hook) and the reports of the resolvers whose age depends on the record. Only a GET query can be
+ * cached (a POST is never reused by HTTP caches, and a mutation is refused over GET anyway); an
+ * answer with any error, a partial one included, or an incremental one, is `no-store`.
+ *
+ * The scope comes from who asked, not from the schema: every SPP record is read as some identity,
+ * so an answer to a caller with credentials is `private`. Only an anonymous caller (service-account
+ * mode with GATEWAY_ALLOW_ANONYMOUS, no Authorization) gets `public`: the gateway answers every
+ * anonymous caller alike, so a shared cache serves nobody anything they could not read themselves.
  * ETags, `If-None-Match` and `Vary` are the HTTP front's (src/http/caching.ts).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { OperationTypeNode } from 'graphql';
+import { OperationTypeNode, type GraphQLSchema } from 'graphql';
+import { DYNAMIC_ROOT_FIELDS } from '../resolvers/cache-hints.js';
+import { createCachePolicy } from './cache-policy.js';
 import type { RequestContext } from './context.js';
 
 export const NO_STORE = 'no-store';
 
-export function httpCachingPlugin(): ApolloServerPlugin<RequestContext> {
+export function httpCachingPlugin(schema: GraphQLSchema): ApolloServerPlugin<RequestContext> {
+  const staticAge = createCachePolicy(schema, DYNAMIC_ROOT_FIELDS);
   return {
     async requestDidStart({ request }) {
       const get = request.http?.method === 'GET';
       return {
-        async willSendResponse({ response, overallCachePolicy, operation, contextValue }) {
+        async willSendResponse({ response, document, operation, contextValue }) {
           const complete = response.body.kind === 'single' && response.body.singleResult.errors === undefined;
-          const policy = get && complete && operation?.operation === OperationTypeNode.QUERY ? overallCachePolicy.policyIfCacheable() : null;
-          if (!policy) {
+          let maxAge: number | undefined;
+          if (get && complete && document && operation?.operation === OperationTypeNode.QUERY) {
+            const fromSchema = staticAge(document, operation);
+            const fromRecords = contextValue.cacheHints.maxAge;
+            maxAge = fromSchema === undefined ? fromRecords : fromRecords === undefined ? fromSchema : Math.min(fromSchema, fromRecords);
+          }
+          if (!maxAge) {
             response.http.headers.set('cache-control', NO_STORE);
             return;
           }
-          const scope = policy.scope === 'PUBLIC' && isAnonymous(contextValue) ? 'public' : 'private';
-          response.http.headers.set('cache-control', `max-age=${policy.maxAge}, ${scope}`);
+          response.http.headers.set('cache-control', `max-age=${maxAge}, ${isAnonymous(contextValue) ? 'public' : 'private'}`);
         },
       };
     },

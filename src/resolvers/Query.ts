@@ -13,14 +13,14 @@ export const Query: QueryResolvers = {
     return readJobSessions(context.upstream(), args);
   },
 
-  async jobSession(_parent, { id }, context, info) {
+  async jobSession(_parent, { id }, context) {
     const sessionId = jobSessionIdFrom(id);
     const session = await context.upstream().loaders.jobSession.load(sessionId);
-    hintSession(info, session ? statusOf(session.status) : null);
+    hintSession(context.cacheHints, session ? statusOf(session.status) : null);
     return session;
   },
 
-  async node(_parent, { id }, context, info) {
+  async node(_parent, { id }, context) {
     const decoded = fromGlobalId(id);
     if (!decoded) {
       throw badUserInput(
@@ -31,13 +31,16 @@ export const Query: QueryResolvers = {
     const { loaders } = context.upstream();
     if (decoded.type === 'Job') {
       const job = await loaders.job.load(decoded.id);
-      if (job) hintJob(info);
+      hintJob(context.cacheHints, job !== null);
       return job;
     }
-    // A log entry alone does not say whether its session still runs: not cached (the SDL's default).
-    if (decoded.type === 'JobLogEntry') return loaders.logEntry.load(decoded.id);
+    if (decoded.type === 'JobLogEntry') {
+      // A log entry alone does not say whether its session still runs: not cached.
+      context.cacheHints.restrict(0);
+      return loaders.logEntry.load(decoded.id);
+    }
     const session = await loaders.jobSession.load(decoded.id);
-    hintSession(info, session ? statusOf(session.status) : null);
+    hintSession(context.cacheHints, session ? statusOf(session.status) : null);
     return session;
   },
 
