@@ -9,7 +9,8 @@
  * so an answer to a caller with credentials is `private`. Only an anonymous caller (service-account
  * mode with GATEWAY_ALLOW_ANONYMOUS, no Authorization) gets `public`: the gateway answers every
  * anonymous caller alike, so a shared cache serves nobody anything they could not read themselves.
- * ETags, `If-None-Match` and `Vary` are the HTTP front's (src/http/caching.ts).
+ * ETags, `If-None-Match`, `Vary`, and `private` for any request that carried credentials or a
+ * cookie (whatever execution it shared) are the HTTP front's (src/http/caching.ts).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { OperationTypeNode, type GraphQLSchema } from 'graphql';

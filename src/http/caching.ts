@@ -5,7 +5,7 @@
  * the GraphQL room (src/graphql/http-caching.ts), where the schema's hints are known.
  */
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
  * What a GraphQL answer depends on besides its URL: `Accept` (JSON or graphql-response+json, and
@@ -39,6 +39,18 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, etag: 
       .replace(/-(br|gzip)$/, '');
   const wanted = bare(etag);
   return text.split(',').some((tag) => bare(tag) === wanted);
+}
+
+/**
+ * `public` never reaches a request that carried credentials. The GraphQL room decides the scope
+ * from the caller, but identical requests in flight are shared by upstream identity, and in
+ * service-account mode an anonymous caller and a token holder have the same one: a token holder
+ * that joined an anonymous caller's execution gets its answer, made private here.
+ */
+export function scopedForRequest(cacheControl: string, headers: IncomingHttpHeaders): string {
+  if (!/\bpublic\b/.test(cacheControl)) return cacheControl;
+  const credentials = headers.authorization !== undefined || headers['x-endeavour-sessionid'] !== undefined || headers.cookie !== undefined;
+  return credentials ? cacheControl.replace(/\bpublic\b/, 'private') : cacheControl;
 }
 
 /** Adds names to a response's `Vary`, keeping those already there (CORS adds `Origin` first). */

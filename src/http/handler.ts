@@ -26,7 +26,7 @@ import { ErrorCode, httpStatusOf } from '../errors.js';
 import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
-import { appendVary, entityTag, GRAPHQL_VARY, matchesIfNoneMatch } from './caching.js';
+import { appendVary, entityTag, GRAPHQL_VARY, matchesIfNoneMatch, scopedForRequest } from './caching.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 
 /** A non-GraphQL endpoint. Keys ending in `/` match every path under them. */
@@ -184,7 +184,7 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         return { response: buffered, shareable: context?.operation.type === 'query' };
       });
       logged.operation ??= typeof requestedName === 'string' ? requestedName : undefined;
-      for (const [name, value] of response.headers) res.setHeader(name, value);
+      for (const [name, value] of response.headers) res.setHeader(name, name.toLowerCase() === 'cache-control' ? scopedForRequest(value, req.headers) : value);
       const status = specStatus(response);
       if (status === 401 && options.wwwAuthenticate) res.setHeader('www-authenticate', options.wwwAuthenticate);
       await sendBody(req, res, status, response.body, options.compressionThresholdBytes, req.method === 'GET' && status === 200);

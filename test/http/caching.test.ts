@@ -232,3 +232,31 @@ describe('HTTP_CACHE_HINTS=false', () => {
     expect(repeat.status).toBe(304);
   });
 });
+
+describe('an authenticated caller that joins an anonymous caller in flight (service account: one upstream identity)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      sim: { size: 50, latency: { fixedMs: 400 } },
+      auth: { mode: 'service-account', serviceAccount: ADMIN, tokens: ['caching-test-token'], allowAnonymous: true },
+    });
+    await h.gql('{ jobs(first: 1) { totalCount } }'); // logged in beforehand
+  });
+  afterAll(() => h?.close());
+
+  it('still gets a private answer, while the anonymous one is public', async () => {
+    const metric = async () => {
+      const text = await (await fetch(new URL('/metrics', h.gateway.url))).text();
+      return Number(/^graphql_requests_joined_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const joinedBefore = await metric();
+    const query = '{ jobs(first: 2) { nodes { name } } }';
+    const anonymous = get(h, query);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const withToken = await get(h, query, { authorization: 'Bearer caching-test-token' });
+    expect((await anonymous).headers['cache-control']).toBe('max-age=30, public');
+    expect(withToken.headers['cache-control']).toBe('max-age=30, private');
+    expect(withToken.raw.toString()).toBe((await anonymous).raw.toString());
+    expect((await metric()) - joinedBefore).toBe(1);
+  });
+});
