@@ -106,6 +106,11 @@ const envSchema = z.object({
 
   COMPRESSION_THRESHOLD_BYTES: int(0).default(4_096),
 
+  // Issue 20 (a consumer's toolkit): GET /schema.graphql where introspection is off needs `Authorization: Bearer <SCHEMA_TOKEN>`.
+  SCHEMA_TOKEN: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  // The schema's @cacheControl hints become Cache-Control on GET answers; false: every answer no-store, no per-field hook.
+  HTTP_CACHE_HINTS: bool.default(true),
+
   // Live updates (docs/live-updates.md).
   SUBSCRIPTION_POLL_MS: int(10).default(2_000),
   SUBSCRIPTION_IDLE_POLL_MS: int(10).default(6_000),
@@ -190,6 +195,8 @@ export const drainMsOf = (env: Env): number => env.SHUTDOWN_DRAIN_MS ?? (env.NOD
  * Without a manifest, anything runs (under the query limits).
  */
 export const allowArbitraryOf = (env: Env): boolean => env.ALLOW_ARBITRARY_OPERATIONS ?? !(env.PERSISTED_DOCUMENTS_FILE && env.NODE_ENV === 'production');
+/** Issue 20: whether introspection (and GET /schema.graphql without SCHEMA_TOKEN) is allowed. */
+export const introspectionOf = (env: Env): boolean => env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production';
 
 export type AuthConfig =
   | {

@@ -52,7 +52,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   UPSTREAM_ERROR: 502,
   // The gateway's own configuration is wrong (its SPP account, its SPP_URL): never the caller's fault.
   UPSTREAM_MISCONFIGURED: 503,
-  PERSISTED_QUERY_NOT_FOUND: 400,
+  // Apollo's automatic-persisted-query protocol answers a miss with 200: clients (Apollo iOS's
+  // ResponseCodeInterceptor among them) read the error, then resend the text (docs/schema.md "Errors").
+  PERSISTED_QUERY_NOT_FOUND: 200,
   PERSISTED_QUERY_NOT_IN_LIST: 400,
   QUERY_TOO_COMPLEX: 400,
   PAYLOAD_TOO_LARGE: 413,

@@ -31,6 +31,13 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** Who may keep a cached answer (the `scope` of `@cacheControl`). */
+export type CacheControlScope =
+  /** Only the caller's own cache (a browser's or an app's HTTP cache). */
+  | 'PRIVATE'
+  /** Any cache, shared ones included (a proxy or CDN). */
+  | 'PUBLIC';
+
 /** Input of `cancelJobSession`. */
 export type CancelJobSessionInput = {
   /** Keep (catalog) what the session already backed up. SPP's default of its own UI: true. */
@@ -887,7 +894,10 @@ export type Query = {
   __typename?: 'Query';
   /** One job definition, by SPP's job id (e.g. `1005`) or by its global `id`. Null when SPP knows no such job. */
   job?: Maybe<Job>;
-  /** One job session, by SPP's session id (e.g. `1564688656142`) or by its global `id`. Null when SPP knows no such session. */
+  /**
+   * One job session, by SPP's session id (e.g. `1564688656142`) or by its global `id`. Null when SPP knows no such session.
+   * A finished session's answer may be cached for 60 seconds; a session that is still running (or waiting, paused, ...) not at all.
+   */
   jobSession?: Maybe<JobSession>;
   /**
    * The number of sessions in each state for any filter, read from SPP's totals in parallel
@@ -1159,6 +1169,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CacheControlScope: CacheControlScope;
   CancelJobSessionInput: CancelJobSessionInput;
   CancelJobSessionPayload: ResolverTypeWrapper<Omit<CancelJobSessionPayload, 'jobSession'> & { jobSession: ResolversTypes['JobSession'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1275,6 +1286,14 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CancelJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CancelJobSessionPayload'] = ResolversParentTypes['CancelJobSessionPayload']> = ResolversObject<{
   clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1614,3 +1633,6 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = GatewayContext> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

@@ -14,11 +14,12 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Env } from '../config.js';
+import { introspectionOf, type Env } from '../config.js';
 import type { RequestContext } from './context.js';
 import type { DocumentCache } from './document-cache.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import { httpCachingPlugin } from './http-caching.js';
 import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
 import type { CostBudget } from './budget.js';
@@ -61,7 +62,7 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
     schema: options.schema,
     formatError: options.formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
+    introspection: introspectionOf(env),
     allowBatchedHttpRequests: true,
     csrfPrevention: true,
     // main.ts owns SIGTERM/SIGINT: it stops the gateway, then logs out of SPP and exits.
@@ -90,8 +91,11 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       // reported to Apollo's cloud, even if APOLLO_KEY happens to be in the environment.
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
-      // No cache hints in this schema: the plugin's per-field hook would only cost time.
+      // Apollo's cache-control plugin hooks every resolved field (and so makes Apollo wrap every
+      // resolver): the schema's @cacheControl hints are read from the document instead (http-caching.ts).
       ApolloServerPluginCacheControlDisabled(),
+      // Off (HTTP_CACHE_HINTS=false): the HTTP front's no-store stands for every answer.
+      ...(env.HTTP_CACHE_HINTS ? [httpCachingPlugin(options.schema)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: env.SHUTDOWN_GRACE_MS }),
       // Apollo's landing page loads from a CDN; the offline explorer (src/http/explorer.ts) replaces it.
       ApolloServerPluginLandingPageDisabled(),

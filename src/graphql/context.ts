@@ -67,8 +67,17 @@ export function createContexts(
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger, address?: string): RequestContext {
   let upstream: UpstreamContext | undefined;
   let consumer: Consumer | undefined;
+  let maxAge: number | undefined;
   return {
     operation: {},
+    cacheHints: {
+      restrict(age) {
+        maxAge = maxAge === undefined ? age : Math.min(maxAge, age);
+      },
+      get maxAge() {
+        return maxAge;
+      },
+    },
     requestId,
     logger,
     headers,

@@ -12,11 +12,17 @@ import { ErrorCode, isDeliberate } from '../errors.js';
 
 export const MASKED_MESSAGE = 'Internal server error';
 
+/** Apollo's own words ("pass introspection: true to ApolloServer") name a setting operators do not have. */
+export const INTROSPECTION_OFF_MESSAGE =
+  'Introspection is off on this gateway (GRAPHQL_INTROSPECTION; off by default in production). ' +
+  "Generate types from the SDL instead: GET /schema.graphql (with the operator's SCHEMA_TOKEN) or schema/schema.graphql of the gateway's repository.";
+
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const { stacktrace: _stack, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (isDeliberate(original)) return { ...formatted, extensions };
+    if (extensions.validationErrorCode === 'INTROSPECTION_DISABLED') return { ...formatted, message: INTROSPECTION_OFF_MESSAGE, extensions };
     // A bad scalar literal is reported by validation, the same value as a variable by coercion:
     // the scalar's own code (BAD_USER_INPUT) wins over GRAPHQL_VALIDATION_FAILED, so both read alike.
     if (error instanceof GraphQLError && isDeliberate(error.originalError) && extensions.code === 'GRAPHQL_VALIDATION_FAILED') {

@@ -26,6 +26,7 @@ import { ErrorCode, httpStatusOf } from '../errors.js';
 import { IdenticalRequests, requestKey, type BufferedResponse, type OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { CorsHandler } from './cors.js';
 import type { Explorer } from './explorer.js';
+import { appendVary, entityTag, GRAPHQL_VARY, matchesIfNoneMatch, scopedForRequest } from './caching.js';
 import { TrustedDocumentError, type TrustedDocuments } from '../graphql/trusted-documents.js';
 import { BodyTooLarge, readBody } from '../transports/body.js';
 import { verifiedCaller } from '../state/index.js';
@@ -160,6 +161,9 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
       }
       if (options.explorer?.wantsPage(req, url)) return await options.explorer.servePage(req, res);
 
+      // Until an answer says otherwise (Apollo's, from the schema's cache hints): refusals and errors are never kept.
+      res.setHeader('cache-control', 'no-store');
+      appendVary(res, ...GRAPHQL_VARY);
       const { text, body } = req.method === 'POST' ? await readJsonBody(req, limits) : { text: undefined, body: undefined };
       if (Array.isArray(body) && body.length > limits.maxBatch) {
         throw new HttpProblem(ErrorCode.BAD_REQUEST, `A batched request may hold at most ${limits.maxBatch} operations, got ${body.length}.`);
@@ -204,10 +208,10 @@ export function createHttpHandler<TContext extends BaseContext & OperationTypeHo
         return { response: buffered, shareable: context?.operation.type === 'query' };
       });
       logged.operation ??= typeof requestedName === 'string' ? requestedName : undefined;
-      for (const [name, value] of response.headers) res.setHeader(name, value);
+      for (const [name, value] of response.headers) res.setHeader(name, name.toLowerCase() === 'cache-control' ? scopedForRequest(value, req.headers) : value);
       const status = specStatus(response);
       if (status === 401 && options.wwwAuthenticate) res.setHeader('www-authenticate', options.wwwAuthenticate);
-      await sendBody(req, res, status, response.body, options.compressionThresholdBytes);
+      await sendBody(req, res, status, response.body, options.compressionThresholdBytes, req.method === 'GET' && status === 200);
     } catch (error) {
       if (error instanceof HttpProblem || error instanceof TrustedDocumentError) {
         options.onRefused?.(error.code);
@@ -303,7 +307,7 @@ function toSearch(operation: Record<string, unknown>): string {
   return text ? `?${text}` : '';
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
+export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
   if (!match) return false;
   const given = Buffer.from(match[1]!);
@@ -326,15 +330,27 @@ export async function sendBody(
   status: number,
   body: string | Buffer,
   threshold = Number.POSITIVE_INFINITY,
+  conditional = false,
 ): Promise<void> {
   res.statusCode = status;
   let encoding: string | undefined;
   if (body.length >= threshold) {
-    res.setHeader('vary', appendVary(res.getHeader('vary'), 'Accept-Encoding'));
+    appendVary(res, 'Accept-Encoding');
     // No Accept-Encoding: identity, as Negotiator would answer, without parsing anything
     // (most API clients send none; this runs once per response above the threshold).
     if (req.headers['accept-encoding'])
       encoding = (new Negotiator(req) as NegotiatorWithPreference).encoding(['br', 'gzip', 'identity'], { preferred: ['br', 'gzip'] });
+  }
+  if (conditional) {
+    const etag = entityTag(body, encoding === 'br' || encoding === 'gzip' ? encoding : undefined);
+    res.setHeader('etag', etag);
+    if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) {
+      // 304 keeps the headers a cache updates (Cache-Control, ETag, Vary), no representation (RFC 9110 §15.4.5).
+      res.statusCode = 304;
+      res.removeHeader('content-type');
+      res.end();
+      return;
+    }
   }
   if (encoding !== 'br' && encoding !== 'gzip') {
     // Small, or not accepted compressed: written as it came (Node sets Content-Length).
@@ -353,11 +369,6 @@ export async function sendBody(
 
 /** negotiator 1.x takes a tie-break order; its published types predate it. */
 type NegotiatorWithPreference = { encoding(available: string[], options: { preferred: string[] }): string | undefined };
-
-function appendVary(current: ReturnType<ServerResponse['getHeader']>, value: string): string {
-  const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current);
-  return text ? (new RegExp(`\\b${value}\\b`, 'i').test(text) ? text : `${text}, ${value}`) : value;
-}
 
 export { sendJson as sendJsonResponse };
 

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { Env } from '../config.js';
+import { introspectionOf, type Env } from '../config.js';
 import type { OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { Authenticator, AuthSettings } from '../identity/index.js';
@@ -27,6 +27,8 @@ import {
   type Route,
 } from './handler.js';
 import type { Readiness } from './readiness.js';
+import { schemaRoute } from './schema-route.js';
+import { typeDefs } from '../graphql/schema.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -101,6 +103,15 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
       '/metrics is public: anyone who reaches this port reads the gateway metrics (consumer names, operation names, SPP endpoints). Set METRICS_TOKEN, or METRICS_PORT to serve them on a port that stays inside the cluster.',
     );
   }
+  routes.set(
+    '/schema.graphql',
+    schemaRoute({
+      sdl: typeDefs,
+      introspection: introspectionOf(env),
+      token: env.SCHEMA_TOKEN,
+      compressionThresholdBytes: env.COMPRESSION_THRESHOLD_BYTES,
+    }),
+  );
   const explorerOn = env.GRAPHQL_LANDING_PAGE ?? env.NODE_ENV !== 'production';
   const metricsOnOwnPort = env.METRICS_PORT !== undefined;
   const cors = createCorsHandler(options.cors);

@@ -5,16 +5,19 @@ import { fromGlobalId, jobIdFrom, jobSessionIdFrom } from './global-id.js';
 import { JOB_SESSIONS, readJobSessions } from '../lists/job-sessions.js';
 import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
 import { trustedCount } from '../lists/counts.js';
-import { SESSION_STATUSES } from './JobSession.js';
+import { SESSION_STATUSES, statusOf } from './JobSession.js';
+import { hintJob, hintSession } from './cache-hints.js';
 
 export const Query: QueryResolvers = {
   jobSessions(_parent, args, context) {
     return readJobSessions(context.upstream(), args);
   },
 
-  jobSession(_parent, { id }, context) {
+  async jobSession(_parent, { id }, context) {
     const sessionId = jobSessionIdFrom(id);
-    return context.upstream().loaders.jobSession.load(sessionId);
+    const session = await context.upstream().loaders.jobSession.load(sessionId);
+    hintSession(context.cacheHints, session ? statusOf(session.status) : null);
+    return session;
   },
 
   async node(_parent, { id }, context) {
@@ -26,9 +29,19 @@ export const Query: QueryResolvers = {
       );
     }
     const { loaders } = context.upstream();
-    if (decoded.type === 'Job') return loaders.job.load(decoded.id);
-    if (decoded.type === 'JobLogEntry') return loaders.logEntry.load(decoded.id);
-    return loaders.jobSession.load(decoded.id);
+    if (decoded.type === 'Job') {
+      const job = await loaders.job.load(decoded.id);
+      hintJob(context.cacheHints, job !== null);
+      return job;
+    }
+    if (decoded.type === 'JobLogEntry') {
+      // A log entry alone does not say whether its session still runs: not cached.
+      context.cacheHints.restrict(0);
+      return loaders.logEntry.load(decoded.id);
+    }
+    const session = await loaders.jobSession.load(decoded.id);
+    hintSession(context.cacheHints, session ? statusOf(session.status) : null);
+    return session;
   },
 
   jobs(_parent, args, context) {

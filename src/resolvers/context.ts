@@ -33,8 +33,18 @@ export interface UpstreamContext extends JobSessionReader {
   stats(filter: SppFilter[]): Promise<SppJobSessionStats>;
 }
 
+/** Where resolvers whose answer's age depends on the record report it (src/resolvers/cache-hints.ts). */
+export interface CacheHints {
+  /** The answer may be kept at most this many seconds (0: not at all). */
+  restrict(maxAge: number): void;
+  /** The smallest age reported so far; undefined: none. */
+  readonly maxAge: number | undefined;
+}
+
 export interface GatewayContext {
   requestId: string;
+  /** Dynamic cache hints of this request (an object: Apollo runs each operation on a shallow copy of the context). */
+  cacheHints: CacheHints;
   logger: Logger;
   headers: IncomingHttpHeaders;
   auth: Authenticator;
