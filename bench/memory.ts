@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { load, side, type Target } from './load.js';
-import { ROOT, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
+import { cpuMsOf, ROOT, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, only: { type: 'string' }, snapshots: { type: 'string' } },
@@ -45,6 +45,7 @@ const VARIANTS: Variant[] = [
   { name: 'old 320 (k8s)', nodeArgs: ['--max-old-space-size=320'] },
   { name: 'semi 4', nodeArgs: ['--max-semi-space-size=4'] },
   { name: 'semi 4 + old 320', nodeArgs: ['--max-semi-space-size=4', '--max-old-space-size=320'] },
+  { name: 'semi 8 + old 320', nodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'] },
   { name: 'semi 2 + old 160', nodeArgs: ['--max-semi-space-size=2', '--max-old-space-size=160'] },
 ];
 
@@ -110,24 +111,26 @@ async function main(): Promise<void> {
     if (dir) await snapshot(gw, dir, 'idle');
     let requests = 0;
     let bad = 0;
+    const cpuBefore = cpuMsOf(gw.pid);
     for (const shape of ['variables', 'literals'] as const) {
       const run = await load(side(shape, [targets(gw, shape)], CONNECTIONS), { durationS: SECONDS });
       requests += run.requests;
       bad += run.non2xx + run.errors + run.timeouts + run.mismatches;
     }
     const peak = rssOf(gw.pid);
+    const cpuPerRequest = (cpuMsOf(gw.pid) - cpuBefore) / requests;
     await sleep(2_000);
     const after = rssOf(gw.pid);
     if (dir) await snapshot(gw, dir, 'after load');
     rows.push(
-      `| ${variant.name} | \`${variant.nodeArgs.join(' ') || '(none)'}\` | ${fmt(idle?.rssMb)} | ${fmt(peak?.hwmMb)} | ${fmt(after?.rssMb)} | ${requests} | ${bad} |`,
+      `| ${variant.name} | \`${variant.nodeArgs.join(' ') || '(none)'}\` | ${fmt(idle?.rssMb)} | ${fmt(peak?.hwmMb)} | ${fmt(after?.rssMb)} | ${requests} | ${cpuPerRequest.toFixed(1)} | ${bad} |`,
     );
     process.stdout.write(`${rows.at(-1)}\n`);
     await stop(gw);
   }
   await stop(sim);
   process.stdout.write(
-    `\n| variant | node flags | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 2 s after MiB | requests | bad |\n|---|---|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
+    `\n| variant | node flags | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 2 s after MiB | requests | gateway CPU ms per request | bad |\n|---|---|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
   );
   process.stdout.write(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }

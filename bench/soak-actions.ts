@@ -80,7 +80,8 @@ export interface ActionVerdict {
   twice: string[];
 }
 
-export function judgeActions(): ActionVerdict {
+/** `faultsAround(from, to)` names the fault windows near a submission, for the report. */
+export function judgeActions(faultsAround: (from: number, to: number) => string): ActionVerdict {
   const twice: string[] = [];
   let actedOnce = 0;
   for (const s of submissions) {
@@ -89,7 +90,7 @@ export function judgeActions(): ActionVerdict {
     const firstMaybe = seen.findIndex((p) => p.status === 0 || (p.status >= 200 && p.status < 300));
     if (firstMaybe >= 0 && firstMaybe < seen.length - 1) {
       twice.push(
-        `${s.action} of session ${s.id} (${s.keyed ? 'with' : 'without'} clientMutationId): SPP saw POSTs answered ${seen.map((p) => p.status).join(', ')}; the gateway answered ${s.answers.map((a) => a.codes.join('+') || a.status).join(', ')}`,
+        `${s.action} of session ${s.id} (${s.keyed ? 'with' : 'without'} clientMutationId): SPP saw POSTs answered ${seen.map((p) => `${p.status} at ${new Date(p.at).toISOString().slice(11, 23)}`).join(', ')}; the gateway answered ${s.answers.map((a) => a.codes.join('+') || a.status).join(', ')}; faults around: ${faultsAround(seen[0]!.at - 5_000, seen.at(-1)!.at)}`,
       );
     } else if (!s.keyed && seen.length > 1) {
       twice.push(`${s.action} of session ${s.id} without clientMutationId: ${seen.length} POSTs (${seen.map((p) => p.status).join(', ')}) for one request`);

@@ -47,8 +47,10 @@ interface Transport {
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (Array.isArray(error)) return JSON.stringify(error).slice(0, 200);
-  const close = error as { code?: number; reason?: string };
-  return close && typeof close.code === 'number' ? `close ${close.code}${close.reason ? ` ${close.reason}` : ''}` : String(error);
+  const event = error as { code?: number; reason?: string; message?: string; constructor?: { name?: string } };
+  if (event && typeof event.code === 'number') return `close ${event.code}${event.reason ? ` ${event.reason}` : ''}`;
+  if (event && typeof event.message === 'string') return `${event.constructor?.name ?? 'error'} ${event.message}`;
+  return `${event?.constructor?.name ?? typeof error} ${JSON.stringify(error)?.slice(0, 100)}`;
 }
 
 export const TRANSPORTS: Transport[] = [
@@ -217,6 +219,8 @@ export interface LiveVerdict {
   promised: number;
   lost: string[];
   repeated: string[];
+  /** Events a resume with `since` delivered again (already delivered before the disconnect): not judged until resume by event cursor. */
+  replayedAtResume: number;
   unknown: string[];
   endedBy: Map<string, number>;
   transports: Map<string, number>;
@@ -232,6 +236,7 @@ export function judgeLive(): LiveVerdict {
     promised: 0,
     lost: [],
     repeated: [],
+    replayedAtResume: 0,
     unknown: [],
     endedBy: new Map(),
     transports: new Map(),
@@ -250,12 +255,18 @@ export function judgeLive(): LiveVerdict {
       for (const event of interval.events) {
         const entries = changeLog.get(event.id)?.entries ?? [];
         const previous = delivered.get(event.id) ?? -1;
+        const previousHere = reachedInInterval.get(event.id) ?? -1;
         const index = entries.findIndex((entry, k) => k > previous && entry.state === event.state);
+        // A state an earlier interval delivered, replayed by `since` (a timestamp: changes at that same instant come again).
+        const replayed = entries.findIndex((entry, k) => k > previousHere && k <= previous && entry.state === event.state);
         const where = `${subscriber.name} (${interval.transport}, replica ${interval.replica}): session ${event.id} state ${event.state}`;
         if (index >= 0) {
           delivered.set(event.id, index);
           reachedInInterval.set(event.id, index);
-        } else if (entries.some((entry) => entry.state === event.state)) verdict.repeated.push(`${where} delivered again or out of order`);
+        } else if (replayed >= 0) {
+          verdict.replayedAtResume++;
+          reachedInInterval.set(event.id, replayed);
+        } else if (entries.some((entry) => entry.state === event.state)) verdict.repeated.push(`${where} delivered again or out of order while connected`);
         else verdict.unknown.push(`${where}, which the simulator never had`);
       }
       if (interval.to - interval.from < LEAD_MS + LAG_MS) continue;

@@ -577,7 +577,12 @@ async function main(): Promise<void> {
     return { pid, judged: true, flat, text: `pid ${pid} (replica ${last.replica}): RSS ${fmt(minRss)} → ${fmt(last.rssMb)} MB, fds ${minFds} → ${last.fds}` };
   });
   const liveVerdict = judgeLive();
-  const actions = judgeActions();
+  const actions = judgeActions((from, to) =>
+    windows
+      .filter((w) => from <= w.end + FAULT_GRACE_MS && to >= w.start)
+      .map((w) => `${w.kind} ${new Date(w.start).toISOString().slice(11, 19)}–${Number.isFinite(w.end) ? new Date(w.end).toISOString().slice(11, 19) : '…'}`)
+      .join(', ') || 'no fault',
+  );
   const logs = judgeLogs();
 
   const criteria: Array<[string, boolean, string]> = [
@@ -592,7 +597,7 @@ async function main(): Promise<void> {
     [
       'no event lost or repeated for a connected subscriber (and none the simulator never had)',
       liveVerdict.lost.length === 0 && liveVerdict.repeated.length === 0 && liveVerdict.unknown.length === 0 && liveVerdict.promised > 0,
-      `${liveVerdict.subscribers} subscribers, ${liveVerdict.intervals} connected intervals (${[...liveVerdict.transports].map(([t, n]) => `${t} ${n}`).join(', ')}), ${liveVerdict.judgedIntervals} long enough to judge; ${liveVerdict.events} events; ${liveVerdict.promised} logged changes promised, ${liveVerdict.lost.length} lost, ${liveVerdict.repeated.length} repeated, ${liveVerdict.unknown.length} unknown; intervals ended by: ${[...liveVerdict.endedBy].map(([r, n]) => `${r} ${n}`).join('; ')}`,
+      `${liveVerdict.subscribers} subscribers, ${liveVerdict.intervals} connected intervals (${[...liveVerdict.transports].map(([t, n]) => `${t} ${n}`).join(', ')}), ${liveVerdict.judgedIntervals} long enough to judge; ${liveVerdict.events} events; ${liveVerdict.promised} logged changes promised, ${liveVerdict.lost.length} lost, ${liveVerdict.repeated.length} repeated while connected, ${liveVerdict.unknown.length} unknown; ${liveVerdict.replayedAtResume} delivered again by a resume with \`since\` (not judged: a timestamp, not an event cursor); intervals ended by: ${[...liveVerdict.endedBy].map(([r, n]) => `${r} ${n}`).join('; ')}`,
     ],
     [
       'no action submitted twice (SPP saw at most one POST that acted or may have, and none after it)',
