@@ -3,20 +3,30 @@
  * simulator with a mixed workload while the simulator injects faults, reported per interval
  * (a minute by default) and judged at the end.
  *
- * - The gateway is its own process (bench/procs.ts), so its RSS, file descriptors and sockets
- *   are read from /proc and its heap and event-loop delay from its /metrics; the simulator
- *   runs in this process, so the soak drives its faults, its live changes and its restart.
+ * - Two gateway replicas, each its own process (bench/procs.ts), share state through a real
+ *   redis-server (test/support/redis.ts); requests go to them in turn, as a load balancer would
+ *   send them. Each replica's RSS, file descriptors and sockets are read from /proc, its heap and
+ *   event-loop delay from its /metrics; the simulator runs in this process, so the soak drives
+ *   its faults, its live changes and its restart, and reads its request log and its data.
  * - Workload (concurrent workers): distinct filters, deep pages (`last`, large `first`),
- *   cursor walks forward and backward checked for exactness, `jobSession` lookups, bad input.
- *   New capabilities (logs, jobs, subscriptions, actions) join as entries of OPERATIONS.
- * - Faults, in a cycle of eight slots: 5xx bursts, hangs, dropped connections with an expiry
- *   of SPP's login sessions, and a restart of the simulator on the same port. The list also
- *   changes all along (a session starts and the oldest expires every 2 s).
+ *   cursor walks forward and backward checked for exactness, `jobSession` lookups, bad input,
+ *   job log walks checked against the simulator's log (bench/soak-actions.ts). Beside them an
+ *   action every second (cancel or rerun, with a `clientMutationId` sent to both replicas at
+ *   once, or without one) and SUBSCRIBERS subscribers that subscribe, receive, disconnect and
+ *   resume on every transport and replica in turn (bench/soak-live.ts).
+ * - Faults, in a cycle of twelve slots (every other one calm): 5xx bursts, a replica SIGKILLed
+ *   and started again, hangs, a Redis restart (SIGKILL, empty on return), dropped connections
+ *   with an expiry of SPP's login sessions, and a restart of the simulator on the same port. The
+ *   list also changes all along (a session starts, running ones progress and the oldest expires
+ *   every 2 s).
  * - Pass criteria (printed at the end; exit code 1 when one fails): no INTERNAL_SERVER_ERROR;
- *   no error but UPSTREAM_* for a request in flight during a fault (and none at all outside
- *   faults, bad-input requests excepted, which must get their own code); every cursor walk
- *   completes and is exact; RSS and file descriptors flat after warm-up (the first interval):
- *   at the end at most RSS_BOUND_MB and FD_BOUND above their lowest level after warm-up.
+ *   no error but UPSTREAM_* (or a refused connection to a killed replica) for a request in flight
+ *   during a fault (and none at all outside faults, bad-input requests excepted, which must get
+ *   their own code, and actions SPP refuses, which get theirs); every cursor walk and job log walk
+ *   completes and is exact; no event lost or repeated for a connected subscriber, none the
+ *   simulator never had; no action submitted twice (counted at the simulator); RSS and file
+ *   descriptors flat per replica process after its warm-up: at the end at most RSS_BOUND_MB and
+ *   FD_BOUND above their lowest level after it.
  *
  * All traffic is on 127.0.0.1.
  */
