@@ -17,7 +17,7 @@ import { existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import { load, side, type Target } from './load.js';
+import { load, problems, side, type Target } from './load.js';
 import { cpuMsOf, ROOT, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
 
 const { values: args } = parseArgs({
@@ -112,26 +112,41 @@ async function main(): Promise<void> {
     let requests = 0;
     let bad = 0;
     const cpuBefore = cpuMsOf(gw.pid);
+    // While the load runs: the largest JS heap (committed and used) and external memory the gateway reports.
+    const most = { heapTotal: 0, heapUsed: 0, external: 0 };
+    const sampler = setInterval(() => {
+      fetch(`${gw.base}/metrics`, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.text())
+        .then((text) => {
+          const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20;
+          most.heapTotal = Math.max(most.heapTotal, metric('nodejs_heap_size_total_bytes'));
+          most.heapUsed = Math.max(most.heapUsed, metric('nodejs_heap_size_used_bytes'));
+          most.external = Math.max(most.external, metric('nodejs_external_memory_bytes'));
+        })
+        .catch(() => undefined);
+    }, 500);
     for (const shape of ['variables', 'literals'] as const) {
       const run = await load(side(shape, [targets(gw, shape)], CONNECTIONS), { durationS: SECONDS });
       requests += run.requests;
       bad += run.non2xx + run.errors + run.timeouts + run.mismatches;
     }
+    clearInterval(sampler);
     const peak = rssOf(gw.pid);
     const cpuPerRequest = (cpuMsOf(gw.pid) - cpuBefore) / requests;
     await sleep(2_000);
     const after = rssOf(gw.pid);
     if (dir) await snapshot(gw, dir, 'after load');
     rows.push(
-      `| ${variant.name} | \`${variant.nodeArgs.join(' ') || '(none)'}\` | ${fmt(idle?.rssMb)} | ${fmt(peak?.hwmMb)} | ${fmt(after?.rssMb)} | ${requests} | ${cpuPerRequest.toFixed(1)} | ${bad} |`,
+      `| ${variant.name} | \`${variant.nodeArgs.join(' ') || '(none)'}\` | ${fmt(idle?.rssMb)} | ${fmt(peak?.hwmMb)} | ${fmt(after?.rssMb)} | ${fmt(most.heapTotal)} / ${fmt(most.heapUsed)} / ${fmt(most.external)} | ${requests} | ${cpuPerRequest.toFixed(1)} | ${bad} |`,
     );
     process.stdout.write(`${rows.at(-1)}\n`);
     await stop(gw);
   }
   await stop(sim);
   process.stdout.write(
-    `\n| variant | node flags | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 2 s after MiB | requests | gateway CPU ms per request | bad |\n|---|---|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
+    `\n| variant | node flags | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 2 s after MiB | largest heap committed / used / external MiB (sampled) | requests | gateway CPU ms per request | bad |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
   );
+  for (const problem of problems) process.stdout.write(`problem: ${problem}\n`);
   process.stdout.write(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }
 
