@@ -539,8 +539,9 @@ async function main(): Promise<void> {
       replicas: () => gateways.map((g) => g.base),
       headers: AUTH,
       running: isRunning,
-      lifeMs: Math.min(120_000, durationMs / 2),
-      connectedMs: [Math.min(20_000, durationMs / 4), Math.min(45_000, durationMs / 2)],
+      // Short enough that a subscriber's matches (live inserts and reruns, about one a second) stay within the poll window.
+      lifeMs: Math.min(60_000, durationMs / 2),
+      connectedMs: [Math.min(20_000, durationMs / 4), Math.min(40_000, durationMs / 2)],
       slot,
     }),
   );
@@ -650,6 +651,14 @@ async function main(): Promise<void> {
   await sim.close();
   await redis.stop();
   process.exit(passed ? 0 : 1);
+}
+
+// Interrupted: the replicas and redis-server go too (procs' exit hook covers the replicas only on exit).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`soak: ${signal}, stopping the replicas and redis-server\n`);
+    void Promise.allSettled([stopAll(), redis?.stop()]).finally(() => process.exit(130));
+  });
 }
 
 main().catch(async (error: unknown) => {
