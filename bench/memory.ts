@@ -7,7 +7,8 @@
  * RSS idle after start (5 s after the ready line), then the load (10 connections, every request
  * its own `start < X` bound: as variables, then as literals, `--seconds` each), peak RSS (VmHWM)
  * and RSS after it. With `--snapshots DIR` the first variant also writes heap snapshots before
- * and after the load (`--heapsnapshot-signal`), summarised by bench/heap-summary.ts.
+ * and after the load, and one in the middle of it (`--heapsnapshot-signal`), summarised by
+ * bench/heap-summary.ts.
  *
  *   npm run bench:memory -- [--seconds 10] [--only name,name] [--snapshots /tmp/heap]
  *
@@ -126,7 +127,10 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     }, 500);
     for (const shape of ['variables', 'literals'] as const) {
+      // With snapshots, one more in the middle of the first load: what the requests in flight hold.
+      const during = dir && shape === 'variables' ? sleep((SECONDS * 1000) / 2).then(() => snapshot(gw, dir, 'during the load')) : undefined;
       const run = await load(side(shape, [targets(gw, shape)], CONNECTIONS), { durationS: SECONDS });
+      await during;
       requests += run.requests;
       bad += run.non2xx + run.errors + run.timeouts + run.mismatches;
     }
