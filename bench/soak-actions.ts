@@ -117,8 +117,8 @@ const logVerdict: LogVerdict = { walks: 0, exact: 0, failures: [] };
 /** A forward walk of a finished session's job log, retried page by page through faults, compared with the simulator's log. */
 export async function logWalk(sim: Simulator, gql: Gql, untouchable: ReadonlySet<string>): Promise<void> {
   const finished = sim.list({}).filter((s) => ['COMPLETED', 'FAILED', 'PARTIAL'].includes(String(s.status)) && !untouchable.has(s.id));
-  // Not among the oldest: the live steps expire those.
-  const session = finished[Math.floor(Math.random() * Math.min(finished.length, 2_000))];
+  // Among the newest (the list is oldest first): the live steps expire the oldest.
+  const session = finished[finished.length - 1 - Math.floor(Math.random() * Math.min(finished.length, 2_000))];
   if (!session) return;
   const expected = sim.logOf(session.id).map((e) => e.id);
   const size = 50 + Math.floor(Math.random() * 150);
