@@ -75,7 +75,9 @@ const a = summarise(first);
 const b = second ? summarise(second) : undefined;
 const shown = b ?? a;
 process.stdout.write(`${first}: ${mb(a.total)} MiB in the heap snapshot${b ? `; ${second}: ${mb(b.total)} MiB` : ''}\n\n`);
-process.stdout.write(`| group | count | self MiB${b ? ' | before MiB | growth MiB' : ''} | held mostly by (MiB) |\n|---|---:|---:|${b ? '---:|---:|' : ''}---|\n`);
+process.stdout.write(
+  `| group | count | self MiB${b ? ' | before MiB | growth MiB' : ''} | held mostly by (MiB) |\n|---|---:|---:|${b ? '---:|---:|' : ''}---|\n`,
+);
 const rows = [...shown.groups].sort((x, y) => y[1].size - x[1].size).slice(0, 25);
 for (const [name, g] of rows) {
   const before = a.groups.get(name)?.size ?? 0;

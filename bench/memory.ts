@@ -151,7 +151,12 @@ async function main(): Promise<void> {
     `\n| variant | node flags | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 2 s after MiB | largest heap committed / used / external MiB (sampled) | requests | gateway CPU ms per request | bad |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`,
   );
   for (const problem of problems) process.stdout.write(`problem: ${problem}\n`);
-  process.stdout.write(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  process.stdout.write(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
 }
 
 main().then(

@@ -145,7 +145,10 @@ export async function logWalk(sim: Simulator, gql: Gql, untouchable: ReadonlySet
   if (untouchable.has(session.id)) return;
   logVerdict.walks++;
   if (JSON.stringify(seen) === JSON.stringify(expected)) logVerdict.exact++;
-  else logVerdict.failures.push(`the log walk of session ${session.id} returned ${seen.length} entries, the simulator has ${expected.length} (first difference at ${seen.findIndex((id, i) => id !== expected[i])})`);
+  else
+    logVerdict.failures.push(
+      `the log walk of session ${session.id} returned ${seen.length} entries, the simulator has ${expected.length} (first difference at ${seen.findIndex((id, i) => id !== expected[i])})`,
+    );
 }
 
 export const judgeLogs = (): LogVerdict => logVerdict;

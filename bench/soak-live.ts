@@ -204,7 +204,10 @@ export async function subscriberLoop(opts: {
       if (reason !== undefined) interval.ended = reason;
       close();
       // Resume from the last event processed: changes after it are replayed first.
-      const last = [...subscriber.intervals].reverse().find((iv) => iv.events.length > 0)?.events.at(-1);
+      const last = [...subscriber.intervals]
+        .reverse()
+        .find((iv) => iv.events.length > 0)
+        ?.events.at(-1);
       if (last) since = last.at;
       await sleep(between(500, 2_000));
     }

@@ -136,7 +136,20 @@ const FAULT_GRACE_MS = 2 * Number(GATEWAY_ENV.SPP_RESPONSE_TIMEOUT_MS) + 1_000;
 const inFault = (start: number, end: number) => windows.some((w) => start <= w.end + FAULT_GRACE_MS && end >= w.start);
 
 type Slot = 'calm' | '5xx burst' | 'hangs' | 'drops + session expiry' | 'restart' | 'redis restart' | 'replica kill';
-const CYCLE: Slot[] = ['calm', '5xx burst', 'calm', 'replica kill', 'calm', 'hangs', 'calm', 'redis restart', 'calm', 'drops + session expiry', 'calm', 'restart'];
+const CYCLE: Slot[] = [
+  'calm',
+  '5xx burst',
+  'calm',
+  'replica kill',
+  'calm',
+  'hangs',
+  'calm',
+  'redis restart',
+  'calm',
+  'drops + session expiry',
+  'calm',
+  'restart',
+];
 const slotMs = Math.max(4_000, Math.min(15_000, durationMs / (CYCLE.length + 1)));
 
 async function runSlot(slot: Slot): Promise<void> {
@@ -572,7 +585,8 @@ async function main(): Promise<void> {
   const unexpected = all.filter((o) => {
     if (o.op.startsWith('bad input')) return false;
     const during = inFault(o.start, o.start + o.ms);
-    const allowed = (c: string) => (during && (c.startsWith('UPSTREAM_') || c.startsWith('CLIENT_'))) || (o.op.includes('clientMutationId') && ACTION_REFUSALS.has(c));
+    const allowed = (c: string) =>
+      (during && (c.startsWith('UPSTREAM_') || c.startsWith('CLIENT_'))) || (o.op.includes('clientMutationId') && ACTION_REFUSALS.has(c));
     return o.codes.some((c) => !allowed(c));
   });
   // Flat per process (a restarted replica is a new one), after its warm-up: JIT, logins, caches filling.
@@ -588,11 +602,12 @@ async function main(): Promise<void> {
     return { pid, judged: true, flat, text: `pid ${pid} (replica ${last.replica}): RSS ${fmt(minRss)} → ${fmt(last.rssMb)} MB, fds ${minFds} → ${last.fds}` };
   });
   const liveVerdict = judgeLive();
-  const actions = judgeActions((from, to) =>
-    windows
-      .filter((w) => from <= w.end + FAULT_GRACE_MS && to >= w.start)
-      .map((w) => `${w.kind} ${new Date(w.start).toISOString().slice(11, 19)}–${Number.isFinite(w.end) ? new Date(w.end).toISOString().slice(11, 19) : '…'}`)
-      .join(', ') || 'no fault',
+  const actions = judgeActions(
+    (from, to) =>
+      windows
+        .filter((w) => from <= w.end + FAULT_GRACE_MS && to >= w.start)
+        .map((w) => `${w.kind} ${new Date(w.start).toISOString().slice(11, 19)}–${Number.isFinite(w.end) ? new Date(w.end).toISOString().slice(11, 19) : '…'}`)
+        .join(', ') || 'no fault',
   );
   const logs = judgeLogs();
 
