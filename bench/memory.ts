@@ -91,6 +91,8 @@ async function snapshot(gw: Server, dir: string, label: string): Promise<void> {
 async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
   const chosen = args.only ? VARIANTS.filter((v) => args.only!.split(',').includes(v.name)) : VARIANTS;
+  // Snapshots pause the gateway for seconds (its requests time out): they get a process of their own, not in the comparison.
+  if (args.snapshots) chosen.unshift({ name: 'defaults, heap snapshots (not comparable)', nodeArgs: [] });
   const sim = await startSimulator('simulator', { latencyMs: 0 });
   process.stdout.write(
     `Memory of node dist/main.js, 1000-row distinct load (${CONNECTIONS} connections, ${SECONDS} s variables + ${SECONDS} s literals); ${os.cpus().length} cores, load average ${os
@@ -115,8 +117,11 @@ async function main(): Promise<void> {
     const cpuBefore = cpuMsOf(gw.pid);
     // While the load runs: the largest JS heap (committed and used) and external memory the gateway reports.
     const most = { heapTotal: 0, heapUsed: 0, external: 0 };
+    let sampling = false;
     const sampler = setInterval(() => {
-      fetch(`${gw.base}/metrics`, { signal: AbortSignal.timeout(2_000) })
+      if (sampling) return;
+      sampling = true;
+      fetch(`${gw.base}/metrics`, { signal: AbortSignal.timeout(10_000) })
         .then((r) => r.text())
         .then((text) => {
           const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20;
@@ -124,7 +129,8 @@ async function main(): Promise<void> {
           most.heapUsed = Math.max(most.heapUsed, metric('nodejs_heap_size_used_bytes'));
           most.external = Math.max(most.external, metric('nodejs_external_memory_bytes'));
         })
-        .catch(() => undefined);
+        .catch(() => undefined)
+        .finally(() => (sampling = false));
     }, 500);
     for (const shape of ['variables', 'literals'] as const) {
       // With snapshots, one more in the middle of the first load: what the requests in flight hold.

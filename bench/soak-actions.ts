@@ -50,26 +50,35 @@ const upstreamOnly = (a: Answer) => a.codes.length > 0 && a.codes.every((c) => c
 let submissionCounter = 0;
 
 /** One submission: cancel a running session or rerun a failed one, with or without a clientMutationId. */
-export async function act(sim: Simulator, gql: Gql, keyed: boolean): Promise<void> {
+export async function act(current: () => Simulator, gql: Gql, keyed: boolean, touched: Set<string>): Promise<void> {
+  const sim = current();
   const action = Math.random() < 0.5 ? 'cancel' : 'rerun';
   const wanted = action === 'cancel' ? ['RUNNING', 'PENDING'] : ['FAILED', 'PARTIAL'];
   const candidates = sim.list({}).filter((s) => wanted.includes(String(s.status)) && !acted.has(s.id) && s.links?.[action]);
   const session = candidates[Math.floor(Math.random() * candidates.length)];
   if (!session) return;
   acted.add(session.id);
+  // Its status changes (cancel) or a session appears (rerun): cursor walks do not judge it.
+  touched.add(session.id);
   const submission: Submission = { id: session.id, action, keyed, answers: [] };
   submissions.push(submission);
   const input = { id: session.id, ...(keyed ? { clientMutationId: `soak-${process.pid}-${++submissionCounter}` } : {}) };
   const query = action === 'cancel' ? CANCEL : RERUN;
   const op = `${action} ${keyed ? 'with' : 'without'} clientMutationId`;
+  const created = (a: Answer) => a.json?.data?.rerunJobSession?.newJobSession?.sessionId as string | undefined;
   if (!keyed) {
     submission.answers.push(await gql(op, query, { input }));
-    return;
+  } else {
+    submission.answers.push(...(await Promise.all([gql(op, query, { input }, 0), gql(`${op} (duplicate)`, query, { input }, 1)])));
+    if (submission.answers.some(upstreamOnly)) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // A simulator restart meanwhile may have taken the session away (NOT_FOUND is then the answer).
+      submission.answers.push(await gql(`${op} (retry${current().get(session.id) ? '' : ', session gone'})`, query, { input }));
+    }
   }
-  submission.answers.push(...(await Promise.all([gql(op, query, { input }, 0), gql(`${op} (duplicate)`, query, { input }, 1)])));
-  if (submission.answers.some(upstreamOnly)) {
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    submission.answers.push(await gql(`${op} (retry)`, query, { input }));
+  for (const a of submission.answers) {
+    const id = created(a);
+    if (id) touched.add(id);
   }
 }
 
