@@ -30,6 +30,8 @@ export const SNAPSHOT_MS = 200;
 const LEAD_MS = 4_000;
 /** Time a change may take to reach a connected subscriber: a poll every SUBSCRIPTION_POLL_MS, a hung poll's whole budget, a backoff. */
 const LAG_MS = 12_000;
+/** A poll every 250 ms that may take a few seconds on a loaded machine. */
+const POLL_GRACE_MS = 3_000;
 
 interface Sink {
   next(data: any): void;
@@ -115,6 +117,9 @@ interface LogEntry {
 /** Per session id (sessions that started after the soak began), its states in order. */
 const changeLog = new Map<string, { start: number; entries: LogEntry[] }>();
 let logFrom = 0;
+/** When the simulator went down for a restart: a change just before it may have been seen by no poll. */
+const simulatorDowns: number[] = [];
+export const simulatorDown = (at: number): void => void simulatorDowns.push(at);
 
 export function startChangeLog(from: number): void {
   logFrom = from;
@@ -269,15 +274,21 @@ export function judgeLive(): LiveVerdict {
         } else if (replayed >= 0) {
           verdict.replayedAtResume++;
           reachedInInterval.set(event.id, replayed);
-        } else if (entries.some((entry) => entry.state === event.state)) verdict.repeated.push(`${where} delivered again or out of order while connected`);
+        } else if (entries.some((entry) => entry.state === event.state))
+          verdict.repeated.push(`${where} delivered again or out of order while connected (received ${new Date(event.r).toISOString().slice(11, 23)})`);
         else verdict.unknown.push(`${where}, which the simulator never had`);
       }
       if (interval.to - interval.from < LEAD_MS + LAG_MS) continue;
       verdict.judgedIntervals++;
       for (const [id, record] of changeLog) {
         if (record.start < subscriber.birth) continue;
+        // Created moments before the simulator went away and gone with it: nobody could see it, so its removal is no news either.
+        const [first, second] = record.entries;
+        if (first && second?.state === 'absent' && simulatorDowns.some((down) => first.t <= down && first.t > down - POLL_GRACE_MS)) continue;
         record.entries.forEach((entry, k) => {
           if (entry.t < interval.from + LEAD_MS || entry.t > interval.to - LAG_MS) return;
+          // Made in the last moments before the simulator went away: no poll may have seen it (its removal by the restart still counts).
+          if (entry.state !== 'absent' && simulatorDowns.some((down) => entry.t <= down && entry.t > down - POLL_GRACE_MS)) return;
           // An absent session nobody had seen (created and removed unseen) is no news to this subscriber.
           if (entry.state === 'absent' && k === 0) return;
           verdict.promised++;

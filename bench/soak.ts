@@ -40,7 +40,7 @@ import { translateOrder } from '../src/translate/order.js';
 import type { JobSessionFilter, JobSessionOrder } from '../src/__generated__/resolvers-types.js';
 import { rssOf, startGateway, stopAll, type Server } from './procs.js';
 import { redisServerPath, startRedis, type RedisServer } from '../test/support/redis.js';
-import { judgeLive, snapshot, SNAPSHOT_MS, startChangeLog, subscriberLoop, TRANSPORTS } from './soak-live.js';
+import { judgeLive, simulatorDown, snapshot, SNAPSHOT_MS, startChangeLog, subscriberLoop, TRANSPORTS } from './soak-live.js';
 import { act, harvestPosts, judgeActions, judgeLogs, logWalk, type Answer } from './soak-actions.js';
 
 const RSS_BOUND_MB = 64;
@@ -182,6 +182,7 @@ async function runSlot(slot: Slot): Promise<void> {
       snapshot(sim);
       // No live steps and no change log while it is down: nobody could see a change made then.
       simDown = true;
+      simulatorDown(Date.now());
       const before = new Set(sim.list({}).map((r) => r.id));
       await sim.close();
       await sleep(1_000);
