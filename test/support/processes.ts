@@ -29,7 +29,7 @@ const CONFIG =
 export type Banner = 'gateway' | 'simulator' | ((line: string) => string | undefined);
 
 export interface StartOptions {
-  /** A TypeScript entry run as `node [nodeArgs] --import tsx [--import each of imports] <entry>`; or `npm` below. */
+  /** A TypeScript entry run as `node [nodeArgs] --import tsx [--import each of imports] <entry>` (a compiled `.js` entry without tsx, as deployed); or `npm` below. */
   entry?: string;
   /** An npm script run through npm (`'start'` → `npm start`, `'simulator'` → `npm run simulator`). */
   npm?: string;
@@ -120,7 +120,7 @@ export function startProcess(options: StartOptions): Promise<Started> {
   const [command, args] =
     npm !== undefined
       ? ['npm', npm === 'start' ? ['start'] : ['run', npm]]
-      : [process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...(options.imports ?? []).flatMap((m) => ['--import', m]), entry!]];
+      : [process.execPath, [...(options.nodeArgs ?? []), ...(entry!.endsWith('.js') ? [] : ['--import', 'tsx']), ...(options.imports ?? []).flatMap((m) => ['--import', m]), entry!]];
   const child = spawn(command, args, { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
   running.add(child);
 
