@@ -10,7 +10,7 @@
  * keep the method and body); `delay` answers normally, late (an action SPP takes long to accept).
  */
 import type { SppErrorBody } from '../spp-api/types.js';
-import type { Rng } from './generator.js';
+import type { Rng } from './rng.js';
 
 export const JOBSESSION_PATH = '/api/endeavour/jobsession';
 
