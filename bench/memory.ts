@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { load, problems, side, type Target } from './load.js';
-import { cpuMsOf, ROOT, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
+import { ROOT } from '../test/support/processes.js';
+import { cpuMsOf, rssOf, startGateway, startSimulator, stop, stopAll, type Server } from './procs.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, only: { type: 'string' }, snapshots: { type: 'string' } },

@@ -120,7 +120,15 @@ export function startProcess(options: StartOptions): Promise<Started> {
   const [command, args] =
     npm !== undefined
       ? ['npm', npm === 'start' ? ['start'] : ['run', npm]]
-      : [process.execPath, [...(options.nodeArgs ?? []), ...(entry!.endsWith('.js') ? [] : ['--import', 'tsx']), ...(options.imports ?? []).flatMap((m) => ['--import', m]), entry!]];
+      : [
+          process.execPath,
+          [
+            ...(options.nodeArgs ?? []),
+            ...(entry!.endsWith('.js') ? [] : ['--import', 'tsx']),
+            ...(options.imports ?? []).flatMap((m) => ['--import', m]),
+            entry!,
+          ],
+        ];
   const child = spawn(command, args, { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
   running.add(child);
 
