@@ -32,7 +32,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# src/graphql/schema.ts reads ../../schema/schema.graphql relative to itself: /app/dist/graphql -> /app/schema.
+# src/graphql/apollo.ts reads ../../schema/schema.graphql relative to itself: /app/dist/graphql -> /app/schema.
 COPY schema ./schema
 # Files stay root-owned (read-only for the app); the process runs unprivileged.
 USER node

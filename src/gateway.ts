@@ -9,12 +9,11 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { createActions } from './actions/index.js';
 import { allowArbitraryOf, drainMsOf, type Env } from './config.js';
-import { startApollo, queryLimitsOf } from './graphql/apollo.js';
+import { createSchema, startApollo, queryLimitsOf } from './graphql/apollo.js';
 import { createContexts, type RequestContext } from './graphql/context.js';
 import { createCostBudget } from './graphql/budget.js';
 import { createDocumentStore, type DocumentCache } from './graphql/document-cache.js';
 import { createErrorFormatter } from './graphql/error-masking.js';
-import { createSchema } from './graphql/schema.js';
 import { loadTrustedDocuments } from './graphql/trusted-documents.js';
 import { corsSettingsFor } from './http/cors.js';
 import { Readiness } from './http/readiness.js';
@@ -28,7 +27,7 @@ import { createSharedState, type SharedState } from './state/index.js';
 import { createSubscriptionTransports } from './transports/index.js';
 import { createSppClient, type SppClient } from './upstream/index.js';
 
-export { typeDefs } from './graphql/schema.js';
+export { typeDefs } from './graphql/apollo.js';
 
 export interface GatewayOptions {
   env: Env;

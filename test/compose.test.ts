@@ -429,8 +429,8 @@ describe('Dockerfile', () => {
     ).toBe(true);
   });
 
-  it('puts dist/ and schema/ side by side, where src/graphql/schema.ts looks for the schema', () => {
-    expect(read('src/graphql/schema.ts'), 'the schema is read relative to the compiled module').toMatch(
+  it('puts dist/ and schema/ side by side, where src/graphql/apollo.ts looks for the schema', () => {
+    expect(read('src/graphql/apollo.ts'), 'the schema is read relative to the compiled module').toMatch(
       /new URL\(\s*'\.\.\/\.\.\/schema\/schema\.graphql',\s*import\.meta\.url\s*\)/,
     );
     const workdir = lastOf('WORKDIR')?.args;

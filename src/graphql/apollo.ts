@@ -24,6 +24,10 @@ import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
 import type { CostBudget } from './budget.js';
 import { clientOf } from '../identity/consumer.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { resolvers } from '../resolvers/index.js';
 
 export interface ApolloOptions {
   env: Env;
@@ -103,4 +107,12 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
   });
   await apollo.start();
   return apollo;
+}
+
+/** The one executable schema: the SDL in schema/ with the resolvers of src/resolvers/, for Apollo (queries, mutations) and graphql-js `subscribe` (live updates). */
+// Read relative to this module, so that dist/graphql/ and src/graphql/ both find ../../schema/.
+export const typeDefs = readFileSync(fileURLToPath(new URL('../../schema/schema.graphql', import.meta.url)), 'utf8');
+
+export function createSchema(): GraphQLSchema {
+  return makeExecutableSchema<RequestContext>({ typeDefs, resolvers });
 }

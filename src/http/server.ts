@@ -28,7 +28,7 @@ import {
 } from './handler.js';
 import type { Readiness } from './readiness.js';
 import { schemaRoute } from './schema-route.js';
-import { typeDefs } from '../graphql/schema.js';
+import { typeDefs } from '../graphql/apollo.js';
 
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 

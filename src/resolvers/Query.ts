@@ -6,7 +6,7 @@ import { JOB_SESSIONS, readJobSessions } from '../lists/job-sessions.js';
 import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
 import { trustedCount } from '../lists/counts.js';
 import { SESSION_STATUSES, statusOf } from './JobSession.js';
-import { hintJob, hintSession } from './cache-hints.js';
+import { hintJob, hintSession } from './context.js';
 
 export const Query: QueryResolvers = {
   jobSessions(_parent, args, context) {

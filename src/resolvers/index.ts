@@ -3,7 +3,7 @@
  * Job, ...), the scalars, Relay global ids (global-id.ts) and the context every resolver receives
  * (context.ts). Resolvers translate SPP records field by field and delegate reading to lists/ and
  * pagination/, acting to actions/ and live updates to live/; they know nothing of the Apollo
- * pipeline, the transports or HTTP. This file assembles the resolver map for src/graphql/schema.ts.
+ * pipeline, the transports or HTTP. This file assembles the resolver map for src/graphql/apollo.ts (createSchema).
  */
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import { Query } from './Query.js';

@@ -4,9 +4,9 @@
  */
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createCachePolicy } from '../../src/graphql/cache-policy.js';
-import { createSchema } from '../../src/graphql/schema.js';
-import { DYNAMIC_ROOT_FIELDS } from '../../src/resolvers/cache-hints.js';
+import { createCachePolicy } from '../../src/graphql/http-caching.js';
+import { createSchema } from '../../src/graphql/apollo.js';
+import { DYNAMIC_ROOT_FIELDS } from '../../src/resolvers/context.js';
 
 const policy = createCachePolicy(createSchema(), DYNAMIC_ROOT_FIELDS);
 const ageOf = (query: string) => {

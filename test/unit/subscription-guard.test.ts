@@ -3,7 +3,7 @@
  * count: 500 documents of MAX_DOCUMENT_BYTES each, with their syntax trees, used to stay cached.
  */
 import { describe, expect, it } from 'vitest';
-import { createSchema } from '../../src/graphql/schema.js';
+import { createSchema } from '../../src/graphql/apollo.js';
 import { createOperationChecker, SUBSCRIPTION_DOCUMENTS_BYTES } from '../../src/transports/guard.js';
 
 const LIMITS = { maxDepth: 12, maxAliases: 30, maxCost: 100_000, maxTokens: 5_000, defaultPageSize: 25, maxDocumentBytes: 40_000 };
