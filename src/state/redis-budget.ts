@@ -22,8 +22,9 @@ if held[1] then
   available = math.min(points, tonumber(held[1]) + math.max(0, now - tonumber(held[2])) * rate / 1000)
 end
 local allowed = 0
-if cost <= available then
-  available = available - cost
+-- As take() in token-bucket.ts: a rounding short of the cost is enough (summed fractional refills).
+if cost <= available + 1e-9 then
+  available = math.max(0, available - cost)
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'a', tostring(available), 't', tostring(now))
