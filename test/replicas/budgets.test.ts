@@ -4,9 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ADMIN } from '../support/harness.js';
 import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
-import { startReplica, type Replica } from './support.js';
+import { replicaEnv, startReplica, type Replica } from './support.js';
 
 warnIfNoRedis('test/replicas/budgets.test.ts');
 
@@ -36,15 +35,9 @@ describe.skipIf(!redisServerPath)('a consumer’s budget across replicas', () =>
     redis = await startRedis();
     sim = await startSimulator({ seed: 1, size: 50, host: '127.0.0.1' });
     const env = {
-      SPP_URL: sim.url,
-      SPP_USERNAME: ADMIN.username,
-      SPP_PASSWORD: ADMIN.password,
+      ...replicaEnv('budget-replicas', sim.url, redis.url),
       GATEWAY_TOKENS: `${TOKEN_A},${TOKEN_B}`,
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: 'budget-replicas-test:',
       REDIS_TIMEOUT_MS: '300',
-      CURSOR_SECRET: 'budget-replicas-cursor-secret',
-      SESSION_SECRET: 'budget-replicas-session-secret-0123456789',
       // A slow refill (1 point a second): what the test spends stays spent while it runs.
       QUOTA_POINTS: String(POINTS),
       QUOTA_RESTORE_PER_S: '1',

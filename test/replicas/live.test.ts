@@ -7,10 +7,9 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ADMIN } from '../support/harness.js';
 import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 import { ACTIVE_FILTER, ACTIVE_SPP_FILTER, EVENTS, NEWEST_FIRST, collect, expectedEvents, received, until, type Collected } from '../live/support.js';
-import { eventually, startReplica, type Replica } from './support.js';
+import { eventually, replicaEnv, startReplica, type Replica } from './support.js';
 
 warnIfNoRedis('test/replicas/live.test.ts');
 
@@ -32,14 +31,8 @@ describe.skipIf(!redisServerPath)('live updates on two replicas sharing state th
     redis = await startRedis();
     sim = await startSimulator({ seed: 1, size: 300, host: '127.0.0.1' });
     const env = {
-      SPP_URL: sim.url,
-      SPP_USERNAME: ADMIN.username,
-      SPP_PASSWORD: ADMIN.password,
+      ...replicaEnv('live', sim.url, redis.url),
       GATEWAY_ALLOW_ANONYMOUS: 'true',
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: 'live-test:',
-      CURSOR_SECRET: 'live-replicas-cursor-secret',
-      SESSION_SECRET: 'live-replicas-session-secret-0123456789',
       SUBSCRIPTION_POLL_MS: String(POLL_MS),
       SUBSCRIPTION_IDLE_POLL_MS: String(POLL_MS),
       SUBSCRIPTION_MAX_BACKOFF_MS: '2000',

@@ -8,10 +8,9 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ADMIN } from '../support/harness.js';
 import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 import { collect, expectedEvents, received, until } from '../live/support.js';
-import { eventually, startReplica, type Replica } from './support.js';
+import { eventually, replicaEnv, startReplica, type Replica } from './support.js';
 
 warnIfNoRedis('test/replicas/resume.test.ts');
 
@@ -49,14 +48,8 @@ describe.skipIf(!redisServerPath)('resuming subscriptions on another replica thr
     // Few enough sessions that the poll window sees them all: inserts, finishes and expiries are all events.
     sim = await startSimulator({ seed: 7, size: 40, host: '127.0.0.1' });
     const env = {
-      SPP_URL: sim.url,
-      SPP_USERNAME: ADMIN.username,
-      SPP_PASSWORD: ADMIN.password,
+      ...replicaEnv('resume', sim.url, redis.url),
       GATEWAY_ALLOW_ANONYMOUS: 'true',
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: 'resume-test:',
-      CURSOR_SECRET: 'resume-replicas-cursor-secret',
-      SESSION_SECRET: 'resume-replicas-session-secret-0123456789',
       SUBSCRIPTION_POLL_MS: '200',
       SUBSCRIPTION_IDLE_POLL_MS: '200',
       SUBSCRIPTION_MAX_BACKOFF_MS: '1000',

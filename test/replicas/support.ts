@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { startProcess } from '../support/processes.js';
-import { withoutCost } from '../support/harness.js';
+import { ADMIN, withoutCost } from '../support/harness.js';
 
 export interface Replica {
   url: string;
@@ -59,4 +59,20 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 2
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return check();
+}
+
+/**
+ * The environment every replica of one test shares: SPP with the admin service account, one Redis
+ * under the test's own key prefix, and the cursor and session secrets replicas must agree on.
+ */
+export function replicaEnv(name: string, sppUrl: string, redisUrl: string): Record<string, string> {
+  return {
+    SPP_URL: sppUrl,
+    SPP_USERNAME: ADMIN.username,
+    SPP_PASSWORD: ADMIN.password,
+    REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX: `${name}-test:`,
+    CURSOR_SECRET: `${name}-replicas-cursor-secret`,
+    SESSION_SECRET: `${name}-replicas-session-secret-0123456789`,
+  };
 }
