@@ -23,7 +23,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { ACTIVE_STATUSES } from '../src/simulator/generator.js';
+import { ACTIVE_STATUSES } from '../src/simulator/vocabulary.js';
 import { translateFilter } from '../src/translate/filter.js';
 import { translateOrder } from '../src/translate/order.js';
 import type { JobSessionFilter, JobSessionOrder } from '../src/__generated__/resolvers-types.js';

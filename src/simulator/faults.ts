@@ -8,7 +8,7 @@
  * `failNext` faults are deterministic (FIFO) and may target any path prefix.
  */
 import type { SppErrorBody } from '../spp-api/types.js';
-import type { Rng } from './generator.js';
+import type { Rng } from './rng.js';
 
 export const JOBSESSION_PATH = '/api/endeavour/jobsession';
 

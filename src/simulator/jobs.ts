@@ -10,7 +10,8 @@
  * schedule, `IDLE` without one (sppclient treats PENDING and IDLE as "not running").
  */
 import type { SppJob, SppJobSession, SppLinks } from '../spp-api/types.js';
-import { ACTIVE_STATUSES, JOBS, RECORD_HREF_BASE, deepFreeze, statusDisplayName, type JobDefinition } from './generator.js';
+import { JOBS, RECORD_HREF_BASE, deepFreeze, type JobDefinition } from './catalog.js';
+import { ACTIVE_STATUSES, statusDisplayName } from './vocabulary.js';
 
 /** Top-level fields of a job record, in SPP's order (UI JobModel); the simulator's filterable properties. */
 export const JOB_FIELDS: readonly string[] = [

@@ -17,7 +17,9 @@
  * below 2^53 for any 13-digit session id), so a session's log holds at most 4,096 entries.
  */
 import type { SppJobLogEntry, SppJobSession } from '../spp-api/types.js';
-import { ACTIVE_STATUSES, JOBS_BY_ID, mulberry32, type JobDefinition, type Rng } from './generator.js';
+import { JOBS_BY_ID, type JobDefinition } from './catalog.js';
+import { ACTIVE_STATUSES } from './vocabulary.js';
+import { mulberry32, type Rng } from './rng.js';
 import { SPP_BUILD } from './version.js';
 
 /** Top-level fields of a log entry, in SPP's order (UI JobLogModel); the filterable properties, except `messageId`. */

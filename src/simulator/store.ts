@@ -7,22 +7,10 @@
  * how records read (the CANCELLED quirk) drops both caches.
  */
 import type { SppJobSession, SppSort } from '../spp-api/types.js';
-import {
-  ACTIVE_STATUSES,
-  JOBS_BY_ID,
-  advanceState,
-  canceledState,
-  cancelingState,
-  materializeSession,
-  newLiveState,
-  pickJob,
-  pickSubPolicyType,
-  startedState,
-  statusDisplayName,
-  stateOf,
-  type JobDefinition,
-  type Rng,
-} from './generator.js';
+import { advanceState, canceledState, cancelingState, materializeSession, newLiveState, startedState, stateOf } from './generator.js';
+import { JOBS_BY_ID, pickJob, pickSubPolicyType, type JobDefinition } from './catalog.js';
+import type { Rng } from './rng.js';
+import { ACTIVE_STATUSES, statusDisplayName } from './vocabulary.js';
 import { rangeCutoff, sortSessions, type CompiledFilter } from './query.js';
 import { LogBook } from './logs.js';
 import { buildJobs, latestSessions } from './jobs.js';

@@ -5,7 +5,7 @@
  * is checked against; the quirks live here, never in the engine under test.
  */
 import { compileFilters, compareSortValues } from '../../src/simulator/query.js';
-import { mulberry32 } from '../../src/simulator/generator.js';
+import { mulberry32 } from '../../src/simulator/rng.js';
 import type { PageFetcher } from '../../src/pagination/window.js';
 import type { SppFilter, SppJobSession, SppSort } from '../../src/spp-api/types.js';
 import { idFor, type Mutation, type Quirks } from './arbitraries.js';
