@@ -16,16 +16,17 @@ import { createErrorFormatter } from './graphql/error-masking.js';
 import { createSchema } from './graphql/schema.js';
 import { loadTrustedDocuments } from './graphql/trusted-documents.js';
 import { corsSettingsFor } from './http/cors.js';
-import { Readiness } from './http/readiness.js';
+import { Readiness, probeServers } from './http/readiness.js';
 import { createHttpServer, serveHttp } from './http/server.js';
-import { createAuthenticator, type Authenticator, type AuthSettings } from './identity/index.js';
+import { createServerAuthenticators, type Authenticator, type AuthSettings } from './identity/index.js';
 import { createLiveService } from './live/index.js';
 import type { LiveService } from './live/service.js';
 import { setupObservability, type GatewayMetrics } from './observability/index.js';
 import { PageSizeMemory } from './pagination/window.js';
 import { createSharedState, type SharedState } from './state/index.js';
 import { createSubscriptionTransports } from './transports/index.js';
-import { createSppClient, type SppClient } from './upstream/index.js';
+import type { SppClient } from './upstream/index.js';
+import { createSppServers, type SppServerSettings } from './upstream/servers.js';
 
 export { typeDefs } from './graphql/schema.js';
 
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   ca?: string | Buffer;
   /** True in front of the embedded simulator (development): localhost origins may call by default. */
   embeddedSimulator?: boolean;
+  /** Several SPP servers in one graph (issue 21; SPP_SERVERS_FILE, SIM_SERVERS); without it, one server "default" at `sppUrl`. */
+  servers?: Array<SppServerSettings & { serviceAccount?: { username: string; password: string } }>;
   /** Tests: where spans go (tracing is otherwise on only with OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter;
 }
@@ -79,17 +82,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const stateMetrics = { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights };
   const state = await createSharedState(env, { secret, logger: logger.child({ component: 'shared-state' }), metrics: stateMetrics });
   const hooks = tracing ? { extend: tracing.upstreamHooks } : {};
-  const spp = createSppClient(env, options.sppUrl, { ca: options.ca, metrics, shared: state, logger: logger.child({ component: 'spp-client' }), ...hooks });
-  const auth = createAuthenticator(env, options.auth, { spp, state, secret, logger });
-  const readiness = new Readiness({
-    ping: () => spp.ping(Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000)),
-    ensureLoggedIn: () => auth.ensureServiceSession(),
-    maxAgeMs: env.READY_MAX_AGE_MS,
-  });
+  const settings = options.servers ?? [{ name: 'default', url: options.sppUrl, ...(options.ca ? { ca: options.ca } : {}) }];
+  const sppServers = createSppServers(env, settings, { metrics, shared: state, logger: logger.child({ component: 'spp-client' }), ...hooks });
+  const servers = createServerAuthenticators(
+    env,
+    options.auth,
+    sppServers.map((s, i) => ({ ...s, ...settings[i] })),
+    { state, secret, logger },
+  );
+  const { spp, auth } = servers[0]!;
+  const pingMs = Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000);
+  const probes = servers.map((s) => ({ name: s.name, probe: () => s.health.track(s.spp.ping(pingMs)).then(() => s.auth.ensureServiceSession()) }));
+  const readiness = new Readiness({ ping: probeServers(probes, env.READY_SERVERS), ensureLoggedIn: () => Promise.resolve(), maxAgeMs: env.READY_MAX_AGE_MS });
   // One per gateway: a lower cap SPP shows to one query holds for every query and feed.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
-  const actions = createActions(env, { spp, state, mode: options.auth.mode });
-  const context = createContexts(env, { spp, auth, pageSize, actions }, logger);
+  const withActions = servers.map((s, i) => ({
+    ...{ ...s, pageSize: i === 0 ? pageSize : PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger.child({ server: s.name })) },
+    actions: createActions(env, { spp: s.spp, state, mode: options.auth.mode, ...(servers.length > 1 ? { server: s.name } : {}) }),
+  }));
+  const actions = withActions[0]!.actions;
+  const context = createContexts(env, { spp, auth, pageSize, actions, servers: withActions }, logger);
   const { live, metrics: liveMetrics } = createLiveService(env, { spp, pageSize, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 
   const httpServer = createHttpServer(env);
@@ -114,8 +126,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const stop = async () => {
     readiness.startDraining();
     await apollo.stop();
-    await auth.close(env.SHUTDOWN_LOGOUT_MS);
-    spp.close();
+    await Promise.all(servers.map((s) => s.auth.close(env.SHUTDOWN_LOGOUT_MS)));
+    for (const s of servers) s.spp.close();
     await state.close();
     await front.close();
     await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing: the last spans could not be exported'));

@@ -28,6 +28,8 @@ import { actionLink, apiPathOf, availableActions } from './links.js';
 
 export interface ActionsOptions {
   spp: SppClient;
+  /** With several SPP servers (issue 21): the one these actions reach; it is part of idempotency keys and audit lines. */
+  server?: string;
   store: IdempotencyStore;
   mode: AuthMode;
   /** GATEWAY_ALLOW_MUTATIONS: service-account mode acts only when true. */
@@ -139,7 +141,11 @@ export class Actions {
   ): Promise<T> {
     const { identity, actor } = who.caller();
     const clientMutationId = input.clientMutationId ?? undefined;
-    const line = { actor: actor.name, action, objectId, requestId: who.requestId, ...(clientMutationId !== undefined ? { clientMutationId } : {}) };
+    const server = this.options.server;
+    const line = {
+      ...{ actor: actor.name, action, objectId, requestId: who.requestId, ...(server !== undefined ? { server } : {}) },
+      ...(clientMutationId !== undefined ? { clientMutationId } : {}),
+    };
     const refusal = this.refusal(actor);
     if (refusal) {
       audit(who.logger, { ...line, outcome: 'refused', code: ErrorCode.FORBIDDEN });
@@ -149,8 +155,8 @@ export class Actions {
       .update(JSON.stringify([action, input]))
       .digest('base64url');
     // Without a clientMutationId, identical submissions are one while the first is in flight (a double-click).
-    const key =
-      clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
+    const scope = server !== undefined ? `${actor.key}\u0000${server}` : actor.key;
+    const key = clientMutationId !== undefined ? `${scope}\u0000${action}\u0000id:${clientMutationId}` : `${scope}\u0000${action}\u0000input:${fingerprint}`;
     const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
     const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS));
     if (!claim.first) {

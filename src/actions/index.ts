@@ -10,12 +10,13 @@ import { Actions } from './actions.js';
 
 export { Actions } from './actions.js';
 
-export function createActions(env: Env, deps: { spp: SppClient; state: SharedState; mode: AuthMode }): Actions {
+export function createActions(env: Env, deps: { spp: SppClient; state: SharedState; mode: AuthMode; server?: string }): Actions {
   return new Actions({
     spp: deps.spp,
     // Shared by every replica with REDIS_URL (src/state/).
     store: deps.state.idempotency(),
     mode: deps.mode,
+    ...(deps.server !== undefined ? { server: deps.server } : {}),
     allowMutations: env.GATEWAY_ALLOW_MUTATIONS,
     windowMs: env.IDEMPOTENCY_WINDOW_MS,
     sessionWaitMs: env.ACTION_SESSION_WAIT_MS,

@@ -19,6 +19,7 @@ import type { RequestContext } from './context.js';
 import type { DocumentCache } from './document-cache.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
+import { partialErrorsPlugin } from './partial-errors.js';
 import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
 
@@ -79,6 +80,7 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       ...(documents ? [documents.plugin<RequestContext>()] : []),
       costLimitPlugin(limits),
       operationTypePlugin(),
+      partialErrorsPlugin(),
       graphqlMetricsPlugin(options.metrics),
       ...options.plugins,
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is

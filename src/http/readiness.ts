@@ -92,3 +92,18 @@ export class Readiness {
     await new Promise((resolve) => setTimeout(resolve, drainMs));
   }
 }
+
+/**
+ * One readiness probe over several SPP servers (issue 21): with `need` 'any', ready while at
+ * least one server answers (and logs in); with 'all', only while every one does. The error of
+ * a failed probe is the first failure's.
+ */
+export function probeServers(servers: ReadonlyArray<{ name: string; probe: () => Promise<void> }>, need: 'any' | 'all'): () => Promise<void> {
+  return async () => {
+    const outcomes = await Promise.allSettled(servers.map((s) => s.probe()));
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ name: servers[i]!.name, error: o.reason as unknown }] : []));
+    if (failed.length === 0 || (need === 'any' && failed.length < servers.length)) return;
+    // The first failure's error: its code says why (unreachable, refused, timed out).
+    throw failed[0]!.error;
+  };
+}

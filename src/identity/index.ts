@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Env } from '../config.js';
 import type { SharedState } from '../state/index.js';
 import type { SppClient } from '../upstream/spp-client.js';
+import type { SppServer } from '../upstream/servers.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
 
 export { Authenticator } from './auth.js';
@@ -41,4 +42,23 @@ export function createAuthenticator(
     logger: logger.child({ component: 'auth' }),
   };
   return new Authenticator(options);
+}
+
+/**
+ * One Authenticator per SPP server (issue 21): each logs in to its own server, with its own
+ * service account (or, in pass-through mode, the caller's credentials); the first also decides
+ * who the caller is for the gateway (tokens, sessions, roles).
+ */
+export function createServerAuthenticators<S extends SppServer>(
+  env: Env,
+  auth: AuthSettings,
+  servers: readonly (S & { serviceAccount?: { username: string; password: string } })[],
+  deps: { state: SharedState; secret: Buffer | undefined; logger: Logger },
+): Array<S & { auth: Authenticator }> {
+  return servers.map((server, i) => {
+    const own: AuthSettings = auth.mode === 'service-account' && server.serviceAccount ? { ...auth, serviceAccount: server.serviceAccount } : auth;
+    // Start-up warnings are the gateway's, said once (by the first server's authenticator).
+    const logger = i === 0 ? deps.logger : deps.logger.child({ server: server.name }, { level: 'error' });
+    return { ...server, auth: createAuthenticator(env, own, { ...deps, spp: server.spp, logger }) };
+  });
 }

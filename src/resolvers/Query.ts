@@ -1,20 +1,30 @@
 import type { JobSessionStatus, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { translateFilter } from '../translate/filter.js';
-import { badUserInput } from '../errors.js';
-import { fromGlobalId, jobIdFrom, jobSessionIdFrom } from './global-id.js';
-import { JOB_SESSIONS, readJobSessions } from '../lists/job-sessions.js';
+import { badUserInput, serverFailure } from '../errors.js';
+import { fromGlobalId, jobRefFrom, jobSessionRefFrom } from './global-id.js';
+import { located } from './partial.js';
+import { JOB_SESSIONS, readJobSessions, readJobSessionsAcross } from '../lists/job-sessions.js';
 import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
 import { trustedCount } from '../lists/counts.js';
 import { SESSION_STATUSES } from './JobSession.js';
 
 export const Query: QueryResolvers = {
-  jobSessions(_parent, args, context) {
-    return readJobSessions(context.upstream(), args);
+  async jobSessions(_parent, args, context, info) {
+    // One server and no `servers`: the one-server engine and cursors, as before issue 21.
+    if (!context.multiServer && !args.servers) return readJobSessions(context.upstream(), args);
+    const names = args.servers ? [...new Set(args.servers)] : context.servers;
+    if (names.length === 0) throw badUserInput('Argument "servers" must name at least one SPP server (see sppServers), or be left out for all.', 'servers');
+    const access = new Map(names.map((name) => [name, context.upstream(name)]));
+    const { page, failures } = await readJobSessionsAcross(context.merged, access, args);
+    for (const failure of failures) context.partialErrors.push(located(serverFailure(failure.upstream, failure.error), info.path));
+    return page;
   },
 
+  sppServers: (_parent, _args, context) => context.sppServers(),
+
   jobSession(_parent, { id }, context) {
-    const sessionId = jobSessionIdFrom(id);
-    return context.upstream().loaders.jobSession.load(sessionId);
+    const ref = jobSessionRefFrom(id);
+    return context.upstream(ref.server).loaders.jobSession.load(ref.id);
   },
 
   async node(_parent, { id }, context) {
@@ -25,7 +35,7 @@ export const Query: QueryResolvers = {
         'id',
       );
     }
-    const { loaders } = context.upstream();
+    const { loaders } = context.upstream(decoded.server);
     if (decoded.type === 'Job') return loaders.job.load(decoded.id);
     if (decoded.type === 'JobLogEntry') return loaders.logEntry.load(decoded.id);
     return loaders.jobSession.load(decoded.id);
@@ -37,7 +47,8 @@ export const Query: QueryResolvers = {
   },
 
   job(_parent, { id }, context) {
-    return context.upstream().loaders.job.load(jobIdFrom(id));
+    const ref = jobRefFrom(id);
+    return context.upstream(ref.server).loaders.job.load(ref.id);
   },
 
   jobSessionStats(_parent, { range, filter }, context) {
