@@ -292,20 +292,16 @@ describe('MergedPaginator with a server that stops answering', () => {
 describe('MergedPaginator upstream requests', () => {
   it('reads a 25-row page over three servers with one request per server, first page and next page alike', async () => {
     const sessions = (n: number, base: number) =>
-      Array.from(
-        { length: n },
-        (_, i) =>
-          ({
-            id: String(1_700_000_000_000 + i),
-            start: base + i * 1000,
-            jobName: 'j',
-            jobId: '1',
-            status: 'COMPLETED',
-            type: 'catalog',
-            end: null,
-            duration: null,
-          }),
-      );
+      Array.from({ length: n }, (_, i) => ({
+        id: String(1_700_000_000_000 + i),
+        start: base + i * 1000,
+        jobName: 'j',
+        jobId: '1',
+        status: 'COMPLETED',
+        type: 'catalog',
+        end: null,
+        duration: null,
+      }));
     const models = [new ModelList(sessions(60, 1)), new ModelList(sessions(80, 2)), new ModelList(sessions(70, 3))];
     const quirks = { totalZero: false, ignorePageSize: false, serverMax: undefined, shortAnswers: false };
     const readers = new Map(models.map((m, i) => [`s${i}`, createWindowReader(m.fetcher(quirks, 1), 100, 4)]));
