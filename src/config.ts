@@ -256,7 +256,7 @@ const serverEntrySchema = z
   .strict();
 
 /** Reads SPP_SERVERS_FILE (YAML or JSON, a top-level array); a ConfigError names the entry and what is wrong. */
-export function loadServersFile(path: string, source: Record<string, string | undefined>): SppServerEntry[] {
+function loadServersFile(path: string, source: Record<string, string | undefined>): SppServerEntry[] {
   const fail = (why: string) => new ConfigError(`Invalid SPP_SERVERS_FILE (${JSON.stringify(path)}): ${why}`);
   let parsed: unknown;
   try {
