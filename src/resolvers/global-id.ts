@@ -44,11 +44,6 @@ export function jobSessionIdFrom(id: string, argumentName = 'id'): string {
   return jobSessionRefFrom(id, argumentName).id;
 }
 
-/** `job(id)` accepts SPP's own id ("1005") or the global id. */
-export function jobIdFrom(id: string, argumentName = 'id'): string {
-  return jobRefFrom(id, argumentName).id;
-}
-
 /** A job session's SPP id and, from a global id of several servers, its server (undefined: the default server). */
 export function jobSessionRefFrom(id: string, argumentName = 'id'): { id: string; server?: string } {
   return sppIdFrom(id, 'JobSession', 'an SPP job session id (digits, e.g. "1564688656142")', argumentName);
