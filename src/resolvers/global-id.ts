@@ -39,11 +39,6 @@ export function fromGlobalId(globalId: string): { type: NodeType; id: string; se
 
 const SPP_ID = /^\d{1,20}$/;
 
-/** `jobSession(id)` accepts SPP's own id ("1564688656142") or the global id. */
-export function jobSessionIdFrom(id: string, argumentName = 'id'): string {
-  return jobSessionRefFrom(id, argumentName).id;
-}
-
 /** A job session's SPP id and, from a global id of several servers, its server (undefined: the default server). */
 export function jobSessionRefFrom(id: string, argumentName = 'id'): { id: string; server?: string } {
   return sppIdFrom(id, 'JobSession', 'an SPP job session id (digits, e.g. "1564688656142")', argumentName);
