@@ -2,6 +2,8 @@
  * The gateway's configuration, read from environment variables (docs/configuration.md lists
  * each with its default). Invalid values stop the start with one line naming the variable.
  */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -182,6 +184,11 @@ const envSchema = z.object({
   QUOTA_POINTS: int(0).default(100_000),
   QUOTA_RESTORE_PER_S: int(0).default(5_000),
   SUBSCRIPTION_CONNECTIONS_PER_CALLER: int(1).default(100),
+
+  // Issue 21: several SPP servers in one graph (docs/multi-server.md).
+  SPP_SERVERS_FILE: z.string().min(1).optional(),
+  READY_SERVERS: z.enum(['any', 'all']).default('any'),
+  SIM_SERVERS: int(1, 9).default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -210,8 +217,10 @@ export type AuthConfig =
 
 export interface GatewayConfig {
   env: Env;
-  /** Where SPP is; undefined means "start the embedded simulator". */
+  /** Where SPP is; undefined means "start the embedded simulator" (or SPP_SERVERS_FILE's servers). */
   sppUrl: string | undefined;
+  /** SPP_SERVERS_FILE's servers, passwords read from the variables they name (issue 21). */
+  servers?: SppServerEntry[];
   auth: AuthConfig;
   production: boolean;
 }
@@ -267,7 +276,82 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): GatewayConf
       `Invalid HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}): must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
+  if (env.SPP_SERVERS_FILE) {
+    if (env.SPP_URL || env.SPP_USERNAME)
+      throw new ConfigError('Invalid SPP_SERVERS_FILE: set either SPP_SERVERS_FILE or SPP_URL (with SPP_USERNAME), not both');
+    const servers = loadServersFile(env.SPP_SERVERS_FILE, cleaned);
+    return { env, sppUrl: undefined, servers, auth: serversAuthConfig(env, servers), production: env.NODE_ENV === 'production' };
+  }
   return { env, sppUrl: env.SPP_URL, auth: authConfig(env), production: env.NODE_ENV === 'production' };
+}
+
+/** One SPP server of SPP_SERVERS_FILE (issue 21). */
+export interface SppServerEntry {
+  /** What `servers:` arguments, global ids and errors call it. */
+  name: string;
+  url: string;
+  username?: string;
+  /** From the variable the entry's `passwordEnv` names: never from the file. */
+  password?: string;
+  caFile?: string;
+  tlsInsecure: boolean;
+  labels: Record<string, string>;
+}
+
+const serverEntrySchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'expected a name of letters, digits, ".", "_" or "-" (at most 63)' }),
+    url: httpUrl,
+    username: z.string().min(1).optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected the name of an environment variable' })
+      .optional(),
+    caFile: z.string().min(1).optional(),
+    tlsInsecure: z.boolean().default(false),
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+/** Reads SPP_SERVERS_FILE (YAML or JSON, a top-level array); a ConfigError names the entry and what is wrong. */
+function loadServersFile(path: string, source: Record<string, string | undefined>): SppServerEntry[] {
+  const fail = (why: string) => new ConfigError(`Invalid SPP_SERVERS_FILE (${JSON.stringify(path)}): ${why}`);
+  let parsed: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON: one parser reads both.
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw fail(
+      (error as NodeJS.ErrnoException).code
+        ? `cannot read it: ${(error as NodeJS.ErrnoException).code}`
+        : `not YAML or JSON: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw fail('expected a non-empty list of servers ({ name, url, ... }) at the top level');
+  const names = new Set<string>();
+  return parsed.map((raw, i) => {
+    const entry = serverEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      const issue = entry.error.issues[0]!;
+      throw fail(`entry ${i + 1}${issue.path.length > 0 ? ` field ${issue.path.join('.')}` : ''}: ${issue.message}`);
+    }
+    const { passwordEnv, ...server } = entry.data;
+    if (names.has(server.name)) throw fail(`entry ${i + 1}: the name ${JSON.stringify(server.name)} is used twice`);
+    names.add(server.name);
+    if (server.username && !passwordEnv) throw fail(`entry ${i + 1} (${server.name}): username needs passwordEnv, the variable that holds its password`);
+    if (passwordEnv && source[passwordEnv] === undefined) throw fail(`entry ${i + 1} (${server.name}): the variable ${passwordEnv} (passwordEnv) is not set`);
+    return { ...server, ...(passwordEnv ? { password: source[passwordEnv] } : {}) };
+  });
+}
+
+/** Every server with a username: service accounts; none: pass-through; a mix is refused. */
+function serversAuthConfig(env: Env, servers: SppServerEntry[]): AuthConfig {
+  const withAccount = servers.filter((s) => s.username).length;
+  if (withAccount === 0) return authConfig({ ...env, SPP_URL: servers[0]!.url });
+  if (withAccount !== servers.length) {
+    throw new ConfigError('Invalid SPP_SERVERS_FILE: give every server a username (service accounts) or none (pass-through), not some');
+  }
+  return authConfig({ ...env, SPP_URL: servers[0]!.url, SPP_USERNAME: servers[0]!.username, SPP_PASSWORD: servers[0]!.password });
 }
 
 /**

@@ -123,6 +123,28 @@ export const untrustedTotal = (what: string): GraphQLError =>
     `SPP's total for ${what} contradicts the records it returned (this SPP build reports totals of 0, APAR IT45897), so the count is unknown and left null rather than wrong.`,
   );
 
+/** A total over several SPP servers (issue 21) that is not the sum of trusted totals. */
+export const untrustedSum = (reason: string): GraphQLError =>
+  gatewayError(ErrorCode.UPSTREAM_ERROR, `The total over several SPP servers is the sum of theirs, but ${reason}: so it is left null rather than wrong.`);
+
+/**
+ * What a server's failure in a merged read says (issue 21): unreachable or timed out, the
+ * serverUnavailable error; refused (credentials, roles), its own error, naming the server.
+ */
+export function serverFailure(server: string, error: unknown): GraphQLError {
+  const code = error instanceof GraphQLError ? (error.extensions.code as string | undefined) : undefined;
+  if (!isDeliberate(error) || code === ErrorCode.UPSTREAM_UNAVAILABLE || code === ErrorCode.UPSTREAM_TIMEOUT) return serverUnavailable(server, error);
+  return gatewayError(code as ErrorCode, `SPP server "${server}": ${error.message}`, { details: { server }, cause: error });
+}
+
+/** A server that did not answer a merged read (issue 21): its records are missing from this answer, not skipped. */
+export const serverUnavailable = (server: string, cause?: unknown): GraphQLError =>
+  gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    `SPP server "${server}" did not answer: its records are missing from this page. The page's cursors keep its place, so the next pages deliver them once it answers.`,
+    { details: { server }, cause },
+  );
+
 /** The action is not among the `rel: "action"` links SPP advertises on the object now. */
 export const actionNotAvailable = (action: string, what: string, available: readonly string[]): GraphQLError =>
   gatewayError(

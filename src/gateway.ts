@@ -16,7 +16,7 @@ import { createDocumentStore, type DocumentCache } from './graphql/document-cach
 import { createErrorFormatter } from './graphql/error-masking.js';
 import { loadTrustedDocuments } from './graphql/trusted-documents.js';
 import { corsSettingsFor } from './http/cors.js';
-import { Readiness } from './http/readiness.js';
+import { readinessOver, type Readiness } from './http/readiness.js';
 import { createHttpServer, serveHttp } from './http/server.js';
 import { createAuthenticator, type Authenticator, type AuthSettings } from './identity/index.js';
 import { createLiveService } from './live/index.js';
@@ -25,7 +25,8 @@ import { setupObservability, type GatewayMetrics } from './observability/index.j
 import { PageSizeMemory } from './pagination/window.js';
 import { createSharedState, type SharedState } from './state/index.js';
 import { createSubscriptionTransports } from './transports/index.js';
-import { createSppClient, type SppClient } from './upstream/index.js';
+import type { SppClient } from './upstream/index.js';
+import { createSppServers, type SppServerSettings } from './upstream/servers.js';
 
 export { typeDefs } from './graphql/apollo.js';
 
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   ca?: string | Buffer;
   /** True in front of the embedded simulator (development): localhost origins may call by default. */
   embeddedSimulator?: boolean;
+  /** Several SPP servers in one graph (issue 21; SPP_SERVERS_FILE, SIM_SERVERS); without it, one server "default" at `sppUrl`. */
+  servers?: SppServerSettings[];
   /** Tests: where spans go (tracing is otherwise on only with OTEL_EXPORTER_OTLP_ENDPOINT). */
   spanExporter?: SpanExporter;
 }
@@ -79,17 +82,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const stateMetrics = { errors: metrics.sharedStateErrors, degraded: metrics.sharedStateDegraded, flights: metrics.sharedFlights };
   const state = await createSharedState(env, { secret, logger: logger.child({ component: 'shared-state' }), metrics: stateMetrics });
   const hooks = tracing ? { extend: tracing.upstreamHooks } : {};
-  const spp = createSppClient(env, options.sppUrl, { ca: options.ca, metrics, shared: state, logger: logger.child({ component: 'spp-client' }), ...hooks });
-  const auth = createAuthenticator(env, options.auth, { spp, state, secret, logger });
-  const readiness = new Readiness({
-    ping: () => spp.ping(Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000)),
-    ensureLoggedIn: () => auth.ensureServiceSession(),
-    maxAgeMs: env.READY_MAX_AGE_MS,
-  });
-  // One per gateway: a lower cap SPP shows to one query holds for every query and feed.
+  const settings = options.servers ?? [{ name: 'default', url: options.sppUrl, ...(options.ca ? { ca: options.ca } : {}) }];
+  const sppServers = createSppServers(env, settings, { metrics, shared: state, logger: logger.child({ component: 'spp-client' }), ...hooks });
+  const spp = sppServers[0]!.spp;
+  // One Authenticator: who calls is decided once; it speaks to each server as that server knows the caller.
+  const auth = createAuthenticator(env, options.auth, { servers: sppServers, state, secret, logger });
+  const readiness = readinessOver(env, sppServers, (server) => auth.ensureServiceSession(server));
+  // One per server: a lower cap SPP shows to one query holds for every query and feed on that server.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
-  const actions = createActions(env, { spp, state });
-  const context = createContexts(env, { spp, auth, pageSize, actions }, logger);
+  const servers = sppServers.map((s, i) => ({
+    ...{ ...s, pageSize: i === 0 ? pageSize : PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger.child({ server: s.name })) },
+    actions: createActions(env, { spp: s.spp, state, ...(sppServers.length > 1 ? { server: s.name } : {}) }),
+  }));
+  const actions = servers[0]!.actions;
+  const context = createContexts(env, { spp, auth, pageSize, actions, servers }, logger);
   const { live, metrics: liveMetrics } = createLiveService(env, {
     spp,
     pageSize,
@@ -123,7 +129,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readiness.startDraining();
     await apollo.stop();
     await auth.close(env.SHUTDOWN_LOGOUT_MS);
-    spp.close();
+    for (const s of servers) s.spp.close();
     await state.close();
     await front.close();
     await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'tracing: the last spans could not be exported'));

@@ -4,7 +4,7 @@
  * simulator's admin user. With SPP_URL it speaks to that SPP.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, drainMsOf, loadConfig } from './config.js';
+import { ConfigError, drainMsOf, loadConfig, type SppServerEntry } from './config.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { createLogger } from './observability/logger.js';
 import { optionsFromEnv, startSimulator, type Simulator } from './simulator/index.js';
@@ -39,29 +39,44 @@ async function main(): Promise<void> {
   if (env.SPP_TLS_INSECURE) logger.warn('SPP_TLS_INSECURE=true: the SPP certificate is NOT verified; anyone on the path can read and alter SPP traffic.');
 
   let simulator: Simulator | undefined;
+  const simulators: Simulator[] = [];
   let sppUrl = config.sppUrl;
+  let servers: GatewayOptions['servers'];
   let auth: GatewayOptions['auth'];
+  if (config.servers) servers = serversFromFile(config.servers);
   if (config.auth.mode === 'pass-through') {
     auth = { mode: 'pass-through' };
   } else {
     let account = config.auth.serviceAccount;
-    if (!sppUrl) {
+    if (!sppUrl && !config.servers) {
       const simOptions = optionsFromEnv(process.env);
-      // The embedded simulator listens on loopback only, on a free port unless SIM_PORT is set.
-      simulator = await startSimulator({ ...simOptions, host: '127.0.0.1', port: process.env.SIM_PORT ? simOptions.port : 0 });
+      // The embedded simulators listen on loopback only, on a free port unless SIM_PORT is set (one simulator).
+      // SIM_SERVERS > 1 (issue 21): each its own seed and size, so the sites differ.
+      for (let i = 0; i < env.SIM_SERVERS; i++) {
+        const port = env.SIM_SERVERS === 1 && process.env.SIM_PORT ? simOptions.port : 0;
+        const own =
+          env.SIM_SERVERS === 1 ? {} : { seed: (simOptions.seed ?? 1) + i * 1_000, size: Math.max(1, Math.round((simOptions.size ?? 4877) / (i + 1))) };
+        simulators.push(await startSimulator({ ...simOptions, ...own, host: '127.0.0.1', port }));
+      }
+      simulator = simulators[0]!;
       sppUrl = simulator.url;
       const admin = simOptions.users?.[0] ?? DEFAULT_SIMULATOR_ADMIN;
       account = { username: admin.username, password: admin.password };
+      if (simulators.length > 1) servers = simulators.map((sim, i) => ({ name: `sim-${i + 1}`, url: sim.url }));
     }
     auth = { mode: 'service-account', serviceAccount: account!, tokens: config.auth.tokens, allowAnonymous: config.auth.allowAnonymous };
   }
 
-  const gateway: Gateway = await createGateway({ env, sppUrl: sppUrl!, auth, logger, embeddedSimulator: simulator !== undefined, ...(ca ? { ca } : {}) });
+  const gateway: Gateway = await createGateway({
+    ...{ env, sppUrl: sppUrl ?? servers![0]!.url, auth, logger, embeddedSimulator: simulator !== undefined, ...(ca ? { ca } : {}) },
+    ...(servers ? { servers } : {}),
+  });
   // The banner is a log line like the others, always written (even at LOG_LEVEL=silent): with
   // PORT=0 it is the only place the port is told.
   logger.child({}, { level: 'info' }).info(
     {
       url: gateway.url,
+      ...(servers ? { servers: servers.map((s) => ({ name: s.name, url: s.url })) } : {}),
       upstream: simulator ? { embeddedSimulator: simulator.url, user: auth.mode === 'service-account' ? auth.serviceAccount.username : undefined } : { sppUrl },
       authentication:
         auth.mode === 'pass-through'
@@ -92,7 +107,7 @@ async function main(): Promise<void> {
     void (async () => {
       try {
         await gateway.shutdown();
-        await simulator?.close();
+        for (const sim of simulators) await sim.close();
         logger.info('stopped');
         process.exit(0);
       } catch (error) {
@@ -103,6 +118,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** SPP_SERVERS_FILE's entries as the gateway takes them: CA files read, passwords already from their variables. */
+function serversFromFile(entries: SppServerEntry[]): NonNullable<GatewayOptions['servers']> {
+  return entries.map((e) => {
+    let ca: Buffer | undefined;
+    if (e.caFile) {
+      try {
+        ca = readFileSync(e.caFile);
+      } catch (error) {
+        throw new ConfigError(
+          `Invalid SPP_SERVERS_FILE: server ${e.name}'s caFile ${JSON.stringify(e.caFile)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      }
+    }
+    return {
+      ...{ name: e.name, url: e.url, tlsInsecure: e.tlsInsecure, labels: e.labels, ...(ca ? { ca } : {}) },
+      ...(e.username ? { serviceAccount: { username: e.username, password: e.password ?? '' } } : {}),
+    };
+  });
 }
 
 main().catch((error: unknown) => {

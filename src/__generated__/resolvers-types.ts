@@ -132,6 +132,8 @@ export type Job = Node & {
   policyName?: Maybe<Scalars['String']['output']>;
   /** The whole upstream record, untouched. */
   raw: Scalars['JSON']['output'];
+  /** The SPP server that holds this job. */
+  server: SppServer;
   /** The SPP service that runs the job. */
   serviceId?: Maybe<Scalars['String']['output']>;
   /** The job's sessions: the same connection as `jobSessions`, with this job's condition added. */
@@ -415,6 +417,8 @@ export type JobSession = Node & {
   retention?: Maybe<Scalars['Int']['output']>;
   /** The unit of `retention`. */
   retentionUnit?: Maybe<Scalars['String']['output']>;
+  /** The SPP server that ran this session. */
+  server: SppServer;
   /** The SPP service that ran the job, e.g. `serviceprovider.catalog.application`. */
   serviceId?: Maybe<Scalars['String']['output']>;
   /** SPP's job session id, e.g. `1564688656142`. */
@@ -923,6 +927,8 @@ export type Query = {
   jobs: JobConnection;
   /** Any object that has a global id (Relay Object Identification). Null when nothing has that id. */
   node?: Maybe<Node>;
+  /** The SPP servers this gateway reads, in the order of its configuration (the first is the default for ids without a server). */
+  sppServers: Array<SppServer>;
 };
 
 
@@ -959,6 +965,7 @@ export type QueryJobSessionsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<JobSessionOrder>>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -1011,6 +1018,30 @@ export type RerunJobSessionPayload = {
   /** The new session, when it appeared within ACTION_SESSION_WAIT_MS; null otherwise (the rerun happened all the same). */
   newJobSession?: Maybe<JobSession>;
 };
+
+/** An SPP server (appliance) the gateway reads. */
+export type SppServer = {
+  __typename?: 'SppServer';
+  /** When the gateway last had an answer from it; null before the first. */
+  lastContact?: Maybe<Scalars['DateTime']['output']>;
+  /** Its name: what `servers:` arguments, global ids and errors (`extensions.server`) use. */
+  name: Scalars['String']['output'];
+  /** Whether the gateway reaches it now. */
+  status: SppServerStatus;
+  /** Its host and port, without scheme, path or credentials. */
+  url: Scalars['String']['output'];
+  /** SPP's version, when SPP reported one (its ping answer). */
+  version?: Maybe<Scalars['String']['output']>;
+};
+
+/** Whether the gateway reaches an SPP server. */
+export type SppServerStatus =
+  /** Its last request got no answer (network, timeout, 5xx). */
+  | 'DOWN'
+  /** It answered, but refused the gateway's credentials. */
+  | 'MISCONFIGURED'
+  /** Its last answer came back. */
+  | 'UP';
 
 /** An SPP user. */
 export type SppUser = {
@@ -1225,6 +1256,8 @@ export type ResolversTypes = ResolversObject<{
   RecentRange: RecentRange;
   RerunJobSessionInput: RerunJobSessionInput;
   RerunJobSessionPayload: ResolverTypeWrapper<Omit<RerunJobSessionPayload, 'jobSession' | 'newJobSession'> & { jobSession: ResolversTypes['JobSession'], newJobSession?: Maybe<ResolversTypes['JobSession']> }>;
+  SppServer: ResolverTypeWrapper<SppServer>;
+  SppServerStatus: SppServerStatus;
   SppUser: ResolverTypeWrapper<SppUser>;
   StartJobInput: StartJobInput;
   StartJobPayload: ResolverTypeWrapper<Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversTypes['Job'], jobSession?: Maybe<ResolversTypes['JobSession']> }>;
@@ -1280,6 +1313,7 @@ export type ResolversParentTypes = ResolversObject<{
   RecentRange: RecentRange;
   RerunJobSessionInput: RerunJobSessionInput;
   RerunJobSessionPayload: Omit<RerunJobSessionPayload, 'jobSession' | 'newJobSession'> & { jobSession: ResolversParentTypes['JobSession'], newJobSession?: Maybe<ResolversParentTypes['JobSession']> };
+  SppServer: SppServer;
   SppUser: SppUser;
   StartJobInput: StartJobInput;
   StartJobPayload: Omit<StartJobPayload, 'job' | 'jobSession'> & { job: ResolversParentTypes['Job'], jobSession?: Maybe<ResolversParentTypes['JobSession']> };
@@ -1336,6 +1370,7 @@ export type JobResolvers<ContextType = GatewayContext, ParentType extends Resolv
   policyId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   policyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  server?: Resolver<ResolversTypes['SppServer'], ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   sessions?: Resolver<ResolversTypes['JobSessionConnection'], ParentType, ContextType, Partial<JobSessionsArgs>>;
   status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
@@ -1427,6 +1462,7 @@ export type JobSessionResolvers<ContextType = GatewayContext, ParentType extends
   results?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   retention?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   retentionUnit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  server?: Resolver<ResolversTypes['SppServer'], ParentType, ContextType>;
   serviceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1572,12 +1608,21 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   jobSessions?: Resolver<ResolversTypes['JobSessionConnection'], ParentType, ContextType, Partial<QueryJobSessionsArgs>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryJobsArgs>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  sppServers?: Resolver<Array<ResolversTypes['SppServer']>, ParentType, ContextType>;
 }>;
 
 export type RerunJobSessionPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RerunJobSessionPayload'] = ResolversParentTypes['RerunJobSessionPayload']> = ResolversObject<{
   clientMutationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   jobSession?: Resolver<ResolversTypes['JobSession'], ParentType, ContextType>;
   newJobSession?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
+}>;
+
+export type SppServerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SppServer'] = ResolversParentTypes['SppServer']> = ResolversObject<{
+  lastContact?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SppServerStatus'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type SppUserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SppUser'] = ResolversParentTypes['SppUser']> = ResolversObject<{
@@ -1628,6 +1673,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   PolicySpec?: PolicySpecResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RerunJobSessionPayload?: RerunJobSessionPayloadResolvers<ContextType>;
+  SppServer?: SppServerResolvers<ContextType>;
   SppUser?: SppUserResolvers<ContextType>;
   StartJobPayload?: StartJobPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

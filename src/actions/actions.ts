@@ -31,6 +31,8 @@ import { actionLink, apiPathOf, availableActions } from './links.js';
 
 export interface ActionsOptions {
   spp: SppClient;
+  /** With several SPP servers (issue 21): the one these actions reach; it is part of idempotency keys and audit lines. */
+  server?: string;
   store: IdempotencyStore;
   /** IDEMPOTENCY_WINDOW_MS */
   windowMs: number;
@@ -149,8 +151,17 @@ export class Actions {
     const { identity, actor } = who.caller();
     const clientMutationId = input.clientMutationId ?? undefined;
     const client = clientOf(who.headers);
+    const server = this.options.server;
     const line = {
-      ...{ actor: auditNameOf(actor), role: roleOf(actor), consumer: actor.consumer, action, objectId, requestId: who.requestId },
+      ...{
+        actor: auditNameOf(actor),
+        role: roleOf(actor),
+        consumer: actor.consumer,
+        action,
+        objectId,
+        requestId: who.requestId,
+        ...(server !== undefined ? { server } : {}),
+      },
       ...(client.name ? { client: client.name } : {}),
       ...(client.version ? { clientVersion: client.version } : {}),
       ...(clientMutationId !== undefined ? { clientMutationId } : {}),
@@ -164,8 +175,8 @@ export class Actions {
       .update(JSON.stringify([action, input]))
       .digest('base64url');
     // Without a clientMutationId, identical submissions are one while the first is in flight (a double-click).
-    const key =
-      clientMutationId !== undefined ? `${actor.key}\u0000${action}\u0000id:${clientMutationId}` : `${actor.key}\u0000${action}\u0000input:${fingerprint}`;
+    const scope = server !== undefined ? `${actor.key}\u0000${server}` : actor.key;
+    const key = clientMutationId !== undefined ? `${scope}\u0000${action}\u0000id:${clientMutationId}` : `${scope}\u0000${action}\u0000input:${fingerprint}`;
     const keepMs = clientMutationId !== undefined ? this.options.windowMs : Math.min(DOUBLE_SUBMIT_MS, this.options.windowMs);
     const claim = await this.options.store.claim(key, fingerprint, Math.max(keepMs, IN_FLIGHT_TTL_MS)).catch((error: unknown) => {
       // The store could not say whether this is a repeat (shared state unreachable): nothing is done.

@@ -23,11 +23,13 @@ export interface AuditEntry {
   code?: string;
   requestId: string;
   clientMutationId?: string;
+  /** The SPP server acted on, with several (issue 21). */
+  server?: string;
 }
 
 export function audit(logger: Logger, entry: AuditEntry): void {
   logger.info(
     { audit: entry },
-    `audit: ${entry.action} ${entry.objectId} by ${entry.actor} (${entry.role}): ${entry.outcome}${entry.code ? ` (${entry.code})` : ''}`,
+    `audit: ${entry.action} ${entry.objectId}${entry.server !== undefined ? ` on ${entry.server}` : ''} by ${entry.actor} (${entry.role}): ${entry.outcome}${entry.code ? ` (${entry.code})` : ''}`,
   );
 }

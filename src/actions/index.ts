@@ -9,11 +9,12 @@ import { Actions } from './actions.js';
 
 export { Actions } from './actions.js';
 
-export function createActions(env: Env, deps: { spp: SppClient; state: SharedState }): Actions {
+export function createActions(env: Env, deps: { spp: SppClient; state: SharedState; server?: string }): Actions {
   return new Actions({
     spp: deps.spp,
     // Shared by every replica with REDIS_URL (src/state/).
     store: deps.state.idempotency(),
+    ...(deps.server !== undefined ? { server: deps.server } : {}),
     windowMs: env.IDEMPOTENCY_WINDOW_MS,
     sessionWaitMs: env.ACTION_SESSION_WAIT_MS,
   });

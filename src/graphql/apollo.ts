@@ -20,6 +20,7 @@ import type { DocumentCache } from './document-cache.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
 import { httpCachingPlugin } from './http-caching.js';
+import { partialErrorsPlugin } from './partial-errors.js';
 import { operationTypePlugin } from './identical-requests.js';
 import { costLimitPlugin, validationRules, type QueryLimits } from './limits.js';
 import type { CostBudget } from './budget.js';
@@ -89,6 +90,7 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloServer<
       costLimitPlugin(limits, options.budget?.charger<RequestContext>()),
       ...(options.budget ? [options.budget.plugin<RequestContext>()] : []),
       operationTypePlugin(),
+      partialErrorsPlugin(),
       graphqlMetricsPlugin<RequestContext>(options.metrics, 200, (context) => ({ consumer: context.consumer().consumer, client: clientOf(context.headers) })),
       ...options.plugins,
       // SPP often runs in isolated networks and job sessions name internal hosts: nothing is

@@ -22,6 +22,10 @@ import { JOBS } from '../lists/jobs.js';
 import { JOB_LOG, sessionCondition } from '../lists/job-log.js';
 import { readByIds } from '../lists/by-id.js';
 import { CursorCodec } from '../pagination/cursor.js';
+import { MergedPaginator } from '../pagination/merge.js';
+import type { ServerHealth } from '../upstream/servers.js';
+import type { GraphQLError } from 'graphql';
+import { badUserInput } from '../errors.js';
 import type { Authenticator } from '../identity/auth.js';
 import { requestConsumer, type Consumer } from '../identity/consumer.js';
 import type { Actions } from '../actions/actions.js';
@@ -33,6 +37,7 @@ export type RequestContext = GatewayContext & OperationTypeHolder;
 
 export interface ContextDeps {
   spp: SppClient;
+  merged: MergedPaginator;
   auth: Authenticator;
   codec: CursorCodec;
   /** The upstream's page size: SPP_PAGE_SIZE_CAP until SPP showed a lower cap (one per gateway). */
@@ -41,6 +46,18 @@ export interface ContextDeps {
   defaultPageSize: number;
   maxPageSize: number;
   actions: Actions;
+  /** Every SPP server, the first the default (issue 21); one entry "default" with one server. */
+  servers: ServerDeps[];
+}
+
+/** One SPP server as the context reads it: its client, actions, page-size memory and health. */
+export interface ServerDeps {
+  name: string;
+  host: string;
+  spp: SppClient;
+  actions: Actions;
+  pageSize: PageSizeMemory;
+  health: ServerHealth;
 }
 
 /** The context factory of every request (queries over HTTP, subscriptions on any transport); `address` is the client's (anonymous consumers). */
@@ -49,14 +66,16 @@ export type ContextFactory = (headers: IncomingHttpHeaders, requestId: string, l
 /** Builds the context factory; warns when cursors will not outlive this process. */
 export function createContexts(
   env: Env,
-  deps: Omit<ContextDeps, 'codec' | 'fanoutConcurrency' | 'defaultPageSize' | 'maxPageSize'>,
+  deps: Omit<ContextDeps, 'codec' | 'merged' | 'fanoutConcurrency' | 'defaultPageSize' | 'maxPageSize'>,
   logger: Logger,
 ): ContextFactory {
+  const codec = new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32));
   if (!env.CURSOR_SECRET)
     logger.warn('CURSOR_SECRET is not set: cursors are signed with a random per-process key, so they do not survive a restart or work across replicas.');
   const all: ContextDeps = {
     ...deps,
-    codec: new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32)),
+    merged: new MergedPaginator(codec, { defaultSize: env.PAGE_DEFAULT_SIZE, maxSize: env.PAGE_MAX_SIZE }),
+    codec,
     fanoutConcurrency: env.SPP_FANOUT_CONCURRENCY,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
@@ -64,11 +83,53 @@ export function createContexts(
   return (headers, requestId, log, address) => createContext(all, headers, requestId, log, address);
 }
 
+/** Which server each record came from (records are fresh objects per server client: a WeakMap suffices). */
+const origins = new WeakMap<object, string>();
+
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger, address?: string): RequestContext {
-  let upstream: UpstreamContext | undefined;
   let consumer: Consumer | undefined;
   let maxAge: number | undefined;
+  const upstreams = new Map<string, UpstreamContext>();
+  const byName = new Map(deps.servers.map((s) => [s.name, s]));
+  const first = deps.servers[0]!;
+  const serverNamed = (name: string | undefined): ServerDeps => {
+    if (name === undefined) return first;
+    const server = byName.get(name);
+    if (!server) {
+      throw badUserInput(
+        `Unknown SPP server ${JSON.stringify(name)}: this gateway reads ${deps.servers.map((s) => JSON.stringify(s.name)).join(', ')} (see sppServers).`,
+        'servers',
+      );
+    }
+    return server;
+  };
+  const upstreamOf = (name?: string): UpstreamContext => {
+    const server = serverNamed(name);
+    // The Authenticator keeps each request's outcome: asking again costs nothing.
+    const outcome = deps.auth.authenticate(headers);
+    if ('error' in outcome) throw outcome.error;
+    let upstream = upstreams.get(server.name);
+    if (!upstream) {
+      // One gateway caller, one SPP identity per server (its service account, or the caller's own login there).
+      upstream = createUpstreamContext(deps, outcome.identityOn(server.name), server);
+      upstreams.set(server.name, upstream);
+    }
+    return upstream;
+  };
+  const partialErrors: GraphQLError[] = [];
   return {
+    partialErrors,
+    multiServer: deps.servers.length > 1,
+    servers: deps.servers.map((s) => s.name),
+    serverOf: (record) => origins.get(record) ?? first.name,
+    adopt: (name, value) => {
+      for (const record of Object.values(value ?? {})) if (typeof record === 'object' && record !== null) origins.set(record, serverNamed(name).name);
+      return value;
+    },
+    serverView: (name) => viewOf(serverNamed(name)),
+    sppServers: () => Promise.all(deps.servers.map(async (s) => (s.health.known && s.health.version !== null ? viewOf(s) : viewOf(s, await ping(s))))),
+    merged: deps.merged,
+    actionsFor: (name) => serverNamed(name).actions,
     operation: {},
     cacheHints: {
       restrict(age) {
@@ -89,24 +150,41 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
       if ('error' in outcome) throw outcome.error;
       return outcome;
     },
-    upstream() {
-      // The Authenticator keeps each request's outcome: asking again costs nothing.
-      const outcome = deps.auth.authenticate(headers);
-      if ('error' in outcome) throw outcome.error;
-      upstream ??= createUpstreamContext(deps, outcome.identity);
-      return upstream;
-    },
+    upstream: upstreamOf,
   };
 }
 
-function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): UpstreamContext {
-  const { spp } = deps;
+/** A server as sppServers shows it. */
+function viewOf(s: ServerDeps, version: string | null = s.health.version) {
+  return { name: s.name, url: s.host, version, status: s.health.status, lastContact: s.health.lastContact };
+}
+
+/** Pings a server the gateway has not heard from yet (sppServers before any other request), recording its health. */
+async function ping(s: ServerDeps): Promise<string | null> {
+  await s.health.ping(s.spp, 5_000);
+  return s.health.version;
+}
+
+function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity, server: ServerDeps): UpstreamContext {
+  const { spp, health } = server;
+  const mark = <T>(value: T): T => {
+    if (typeof value === 'object' && value !== null) origins.set(value, server.name);
+    return value;
+  };
   // One reader per list and request: its concurrency bound is per request, its page size the upstream's.
   const readers = new Map<string, WindowReader<SppRecord>>();
   const readerFor = (<R extends SppRecord>(list: ListDescription<R>): WindowReader<R> => {
     let reader = readers.get(list.endpoint);
     if (!reader) {
-      reader = createWindowReader((params) => spp.listPage(identity, list, params), deps.pageSize, deps.fanoutConcurrency);
+      reader = createWindowReader(
+        (params) =>
+          health.track(spp.listPage(identity, list, params)).then((page) => {
+            for (const record of page.records) mark(record);
+            return page;
+          }),
+        server.pageSize,
+        deps.fanoutConcurrency,
+      );
       readers.set(list.endpoint, reader);
     }
     return reader as WindowReader<R>;
@@ -140,9 +218,12 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
     for (; indexed < lists.length; indexed++) for (const record of lists[indexed]!) listed.set(record.id, record);
     return listed.get(id);
   };
-  const getJob = (id: string) => spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob);
+  const getJob = (id: string) => health.track(spp.getRecord(identity, `endeavour/job/${encodeURIComponent(id)}`, parseJob)).then(mark);
+  const getJobSession = (id: string) => health.track(spp.getJobSession(identity, id)).then(mark);
   return {
     identity,
+    server: server.name,
+    readerFor,
     paginator: new Paginator(readerFor, deps.codec, { defaultSize: deps.defaultPageSize, maxSize: deps.maxPageSize }),
     stats: (filter) => spp.getFiltered(identity, 'endeavour/jobsession/stats', filter, parseJobSessionStats),
     loaders: {
@@ -150,11 +231,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
         Promise.all(ids.map((id) => getJob(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))))),
       ),
       jobInBatch: inBatch(JOBS, getJob),
-      jobSessionInBatch: inBatch(
-        JOB_SESSIONS,
-        (id) => spp.getJobSession(identity, id),
-        (id) => (lists.length > 0 ? fromLists(id) : undefined),
-      ),
+      jobSessionInBatch: inBatch(JOB_SESSIONS, getJobSession, (id) => (lists.length > 0 ? fromLists(id) : undefined)),
       logEntry: new DataLoader((keys) =>
         Promise.all(
           keys.map(async (key) => {
@@ -176,10 +253,7 @@ function createUpstreamContext(deps: ContextDeps, identity: UpstreamIdentity): U
           // Sibling list fields run at the same time as this batch: wait for them, they may hold the records.
           if (pendingLists.size > 0) await Promise.allSettled(pendingLists);
           return Promise.all(
-            ids.map(
-              async (id) =>
-                fromLists(id) ?? spp.getJobSession(identity, id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-            ),
+            ids.map(async (id) => fromLists(id) ?? getJobSession(id).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
           );
         },
         { maxBatchSize: 50 },

@@ -11,7 +11,9 @@
  */
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import type { Env } from '../config.js';
 import { ErrorCode } from '../errors.js';
+import type { SppServer } from '../upstream/servers.js';
 
 export interface ReadinessOptions {
   /** Resolves when SPP answers (GET /api/lifecycle/ping). */
@@ -91,4 +93,29 @@ export class Readiness {
     logger.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served');
     await new Promise((resolve) => setTimeout(resolve, drainMs));
   }
+}
+
+/**
+ * One readiness probe over several SPP servers (issue 21): with `need` 'any', ready while at
+ * least one server answers (and logs in); with 'all', only while every one does. The error of
+ * a failed probe is the first failure's.
+ */
+export function probeServers(servers: ReadonlyArray<{ name: string; probe: () => Promise<void> }>, need: 'any' | 'all'): () => Promise<void> {
+  return async () => {
+    const outcomes = await Promise.allSettled(servers.map((s) => s.probe()));
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ name: servers[i]!.name, error: o.reason as unknown }] : []));
+    if (failed.length === 0 || (need === 'any' && failed.length < servers.length)) return;
+    // The first failure's error: its code says why (unreachable, refused, timed out).
+    throw failed[0]!.error;
+  };
+}
+
+/**
+ * Readiness over the gateway's SPP servers (issue 21): each is pinged (recording its health) and,
+ * in service-account mode, logged in to; READY_SERVERS says whether any or all must pass.
+ */
+export function readinessOver(env: Env, servers: readonly SppServer[], ensureLoggedIn: (server: string) => Promise<void>): Readiness {
+  const pingMs = Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000);
+  const probes = servers.map((s) => ({ name: s.name, probe: () => s.health.track(s.spp.ping(pingMs)).then(() => ensureLoggedIn(s.name)) }));
+  return new Readiness({ ping: probeServers(probes, env.READY_SERVERS), ensureLoggedIn: () => Promise.resolve(), maxAgeMs: env.READY_MAX_AGE_MS });
 }

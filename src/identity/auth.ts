@@ -36,9 +36,9 @@ import { BrowserSessions, type SessionContent } from './browser-sessions.js';
 import type { OidcBearer } from './oidc.js';
 import type { OidcLogin } from './oidc-login.js';
 import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
-import { ErrorCode, gatewayError, unauthenticated, upstreamMisconfigured } from '../errors.js';
-import type { SppClient } from '../upstream/spp-client.js';
-import { forwardedSessionIdentity, LoginSession, loginIdentity, type UpstreamIdentity } from '../upstream/session.js';
+import { ErrorCode, gatewayError, unauthenticated } from '../errors.js';
+import type { UpstreamIdentity } from '../upstream/session.js';
+import { SppLogins, type IdentityOn, type SignedIn, type SppServerAccess } from './spp-logins.js';
 
 export type AuthMode = 'service-account' | 'pass-through';
 
@@ -48,14 +48,16 @@ export type AuthMode = 'service-account' | 'pass-through';
  */
 export type Actor = Caller;
 
-/** A caller and its upstream identity; `session` when a browser session cookie said who (src/identity/browser-sessions.ts). */
-export type AuthOutcome = { identity: UpstreamIdentity; actor: Caller; session?: SessionContent } | { error: GraphQLError };
+/**
+ * A caller and its upstream identity on the first SPP server (`identity`) and on each
+ * (`identityOn`, issue 21); `session` when a browser session cookie said who (./browser-sessions.ts).
+ */
+export type AuthOutcome = { identity: UpstreamIdentity; identityOn: IdentityOn; actor: Caller; session?: SessionContent } | { error: GraphQLError };
 
 export interface AuthenticatorOptions {
   mode: AuthMode;
-  spp: SppClient;
-  /** Service-account mode: the SPP account. */
-  serviceAccount?: { username: string; password: string };
+  /** The SPP servers, the first the default (issue 21); in service-account mode each with its account. */
+  servers: readonly SppServerAccess[];
   /** Service-account mode: accepted bearer tokens (GATEWAY_TOKENS). */
   tokens?: string[];
   /** Service-account mode: named API keys (API_KEYS_FILE). */
@@ -89,8 +91,10 @@ export interface GatewaySessionInfo {
 
 /** What a createSession token holds, sealed. */
 interface TokenContent {
-  /** SPP session id. */
+  /** SPP session id (the first server's). */
   s: string;
+  /** Issue 21: the other servers' SPP session ids, by server name. */
+  o?: Record<string, string>;
   /** User name and type as SPP reported them. */
   n: string;
   t: string | null;
@@ -120,33 +124,26 @@ export class Authenticator {
   private readonly hmacKey: Buffer;
   private readonly sealer: Sealer;
   private readonly state: SharedState;
-  private readonly spp: SppClient;
-  private readonly serviceSession = new LoginSession();
-  private readonly serviceIdentity: UpstreamIdentity | undefined;
+  private readonly logins: SppLogins;
+  private readonly first: string;
+  private readonly serviceIdentity: IdentityOn | undefined;
   private readonly tokenDigests: Buffer[];
   private readonly tokenRoles: readonly Role[];
   private readonly apiKeys: ApiKeys | undefined;
   private readonly allowAnonymous: boolean;
   private readonly idleMs: number;
-  /** Pass-through Basic users: HMAC(user, password) → their shared SPP session. */
-  private readonly basicSessions: LRUCache<string, LoginSession>;
   /** Identity keys of createSession tokens signed out with deleteSession (on any replica). */
   private readonly revoked: LRUCache<string, true>;
   /** Each request's outcome, keyed by its headers object (one per request). */
   private readonly outcomes = new WeakMap<IncomingHttpHeaders, AuthOutcome>();
   private readonly logger: Logger | undefined;
-  private readonly rejectionBackoffMs: number;
-  private readonly basicTtl: number;
   readonly sessions: BrowserSessions;
   readonly bearerJwt: OidcBearer | undefined;
   /** Browser sign-in through the OIDC code flow (OIDC_ISSUER with OIDC_CLIENT_ID). */
   oidcLogin: OidcLogin | undefined;
-  /** When SPP last rejected the service account, and the error callers get meanwhile. */
-  private rejection: { at: number; error: GraphQLError } | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.mode = options.mode;
-    this.spp = options.spp;
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.tokenDigests = (options.tokens ?? []).map(sha256);
     this.tokenRoles = options.tokenRoles ?? ['viewer'];
@@ -154,62 +151,34 @@ export class Authenticator {
     this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
-    this.rejectionBackoffMs = options.rejectionBackoffMs ?? 10_000;
-    const ttl = Math.max(1_000, options.sppSessionIdleMs - 60_000);
     const max = options.maxCachedSessions ?? 10_000;
-    // updateAgeOnGet mirrors SPP's idle (not absolute) expiry: each use extends the session.
-    this.basicSessions = new LRUCache({ max, ttl, updateAgeOnGet: true });
     // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
     this.revoked = new LRUCache({ max, ttl: options.sppSessionIdleMs });
     const secret = options.secret ?? randomBytes(32);
     this.hmacKey = deriveKey(secret, 'identity keys');
     this.sealer = new Sealer(secret, 'gateway tokens');
     this.state = options.state;
-    this.basicTtl = ttl;
+    if (options.mode === 'service-account' && options.servers.some((s) => !s.serviceAccount)) throw new Error('service-account mode needs an SPP account');
+    this.logins = new SppLogins(options.servers, {
+      state: options.state,
+      logger: options.logger,
+      rejectionBackoffMs: options.rejectionBackoffMs ?? 10_000,
+      basicTtlMs: Math.max(1_000, options.sppSessionIdleMs - 60_000),
+      maxCachedSessions: max,
+    });
+    this.first = options.servers[0]!.name;
+    this.serviceIdentity = this.logins.service;
     this.state.subscribe(REVOKED_CHANNEL, (key) => this.revoked.set(key, true));
     // At start and whenever the shared state is reached again: revocations announced meanwhile were missed.
     this.state.onReconnect(() => void this.loadRevoked());
     void this.loadRevoked();
     const times = options.sessions ?? { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
     this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs, this.logger);
-    if (options.mode === 'service-account') {
-      const account = options.serviceAccount;
-      if (!account) throw new Error('service-account mode needs an SPP account');
-      this.serviceIdentity = loginIdentity('service-account', this.serviceSession, () => this.serviceLogin(account));
-    }
   }
 
-  /**
-   * The service account's login. SPP rejecting it (or answering 404 because SPP_URL points
-   * elsewhere) is the operator's fault: callers get 503 UPSTREAM_MISCONFIGURED, never 401 (a
-   * mobile app would sign its user out for the operator's typo). For rejectionBackoffMs no new
-   * login is tried, so a wrong password does not lock the account with a login per request.
-   */
-  private async serviceLogin(account: { username: string; password: string }): Promise<string> {
-    if (this.rejection && Date.now() - this.rejection.at < this.rejectionBackoffMs) throw this.rejection.error;
-    try {
-      const { sessionid } = await this.spp.login(account.username, account.password);
-      if (this.rejection) this.logger?.info({ username: account.username }, 'SPP accepts the service account again');
-      this.rejection = undefined;
-      return sessionid;
-    } catch (error) {
-      const code = (error as GraphQLError).extensions?.code;
-      if (code !== ErrorCode.UNAUTHENTICATED && code !== ErrorCode.FORBIDDEN && code !== ErrorCode.NOT_FOUND) throw error;
-      this.logger?.error(
-        { username: account.username, upstreamCode: code },
-        code === ErrorCode.NOT_FOUND
-          ? "SPP has no login endpoint at SPP_URL: check that SPP_URL is SPP's base URL (https://spp.example.com); callers get 503 UPSTREAM_MISCONFIGURED"
-          : 'SPP rejected the service account: check SPP_USERNAME and SPP_PASSWORD; callers get 503 UPSTREAM_MISCONFIGURED',
-      );
-      const misconfigured = upstreamMisconfigured(error);
-      this.rejection = { at: Date.now(), error: misconfigured };
-      throw misconfigured;
-    }
-  }
-
-  /** Service-account mode: logs in if there is no session yet (readiness, start-up check). Pass-through: nothing to do. */
-  async ensureServiceSession(): Promise<void> {
-    if (this.serviceIdentity) await this.serviceIdentity.sessionId();
+  /** Service-account mode: logs in to `server` (default: the first) if there is no session yet (readiness, start-up check). Pass-through: nothing to do. */
+  async ensureServiceSession(server?: string): Promise<void> {
+    await this.logins.ensureService(server);
   }
 
   /**
@@ -244,12 +213,8 @@ export class Authenticator {
 
   /** createSession: logs the user in to SPP and returns a gateway token for it (pass-through mode). */
   async createSession(username: string, password: string): Promise<GatewaySessionInfo> {
-    const login = await this.spp.login(username, password);
-    const user = {
-      name: typeof login.user?.name === 'string' ? login.user.name : username,
-      type: typeof login.user?.type === 'string' ? login.user.type : null,
-    };
-    const content: TokenContent = { s: login.sessionid, n: user.name, t: user.type };
+    const { ids, user } = await this.logins.logIn(username, password);
+    const content: TokenContent = { s: ids.first, n: user.name, t: user.type, ...(ids.others ? { o: ids.others } : {}) };
     const token = TOKEN_PREFIX + this.sealer.seal(JSON.stringify(content), TOKEN_AAD);
     return { token, expiresAt: Date.now() + this.idleMs, user };
   }
@@ -267,15 +232,13 @@ export class Authenticator {
     const [scheme = '', credential = ''] = (typeof headers.authorization === 'string' ? headers.authorization.trim() : '').split(/\s+/, 2);
     if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
     if (scheme.toLowerCase() === 'bearer') return true;
-    return scheme.toLowerCase() === 'basic' && this.basicSessions.get(outcome.identity.key)?.peek() !== undefined && credential !== '';
+    return scheme.toLowerCase() === 'basic' && this.logins.basicHeld(outcome.identity.key) && credential !== '';
   }
 
   /** POST /auth/login (pass-through): logs the user in to SPP; the SPP session goes into the sealed cookie, never to the browser. */
   async signIn(username: string, password: string): Promise<SessionContent> {
-    const login = await this.spp.login(username, password);
-    const name = typeof login.user?.name === 'string' ? login.user.name : username;
-    const type = typeof login.user?.type === 'string' ? login.user.type : null;
-    return this.sessions.start({ via: 'spp', spp: login.sessionid, sub: name, type, roles: ROLES });
+    const { ids, user } = await this.logins.logIn(username, password);
+    return this.sessions.start({ via: 'spp', spp: ids.first, ...(ids.others ? { sppOn: ids.others } : {}), sub: user.name, type: user.type, roles: ROLES });
   }
 
   /** POST /auth/logout: ends the cookie's session on every replica (and at SPP for a pass-through one). False without a live session. */
@@ -283,7 +246,7 @@ export class Authenticator {
     const content = this.sessions.read(headers);
     if (content === undefined || content === 'ended') return false;
     await this.sessions.revoke(content);
-    if (content.spp) await this.spp.logout(content.spp);
+    if (content.spp) await this.logins.logOut({ first: content.spp, ...(content.sppOn ? { others: content.sppOn } : {}) });
     return true;
   }
 
@@ -300,9 +263,12 @@ export class Authenticator {
       name: content.sub,
       anonymous: false,
     };
-    if (content.spp) return { identity: forwardedSessionIdentity(this.keyOf('session', content.spp), content.spp), actor: caller, session: content };
+    if (content.spp) {
+      const ids: SignedIn = { first: content.spp, ...(content.sppOn ? { others: content.sppOn } : {}) };
+      return { ...this.on(this.logins.signedIn(this.keyOf('session', content.spp), ids)), actor: caller, session: content };
+    }
     if (!this.serviceIdentity) return { error: unauthenticated('Your session has ended: sign in again.') };
-    return { identity: this.serviceIdentity, actor: caller, session: content };
+    return { ...this.on(this.serviceIdentity), actor: caller, session: content };
   }
 
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
@@ -316,7 +282,7 @@ export class Authenticator {
     this.revoked.set(key, true);
     await this.state.remember(REVOKED_SET, key, this.idleMs);
     await this.state.publish(REVOKED_CHANNEL, key);
-    if (!(await this.spp.logout(content.s))) {
+    if (!(await this.logins.logOut({ first: content.s, ...(content.o ? { others: content.o } : {}) }))) {
       throw gatewayError(
         ErrorCode.UPSTREAM_ERROR,
         'The token is signed out of the gateway, but SPP did not confirm ending its session: SPP ends it after its idle timeout (45 minutes by default).',
@@ -336,31 +302,27 @@ export class Authenticator {
   async close(budgetMs = 2_000): Promise<void> {
     this.apiKeys?.close();
     this.sessions.close();
-    const sessionId = this.serviceSession.peek();
-    if (!sessionId) return;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(() => resolve('expired'), budgetMs);
-      timer.unref();
-    });
-    const outcome = await Promise.race([this.spp.logout(sessionId), expired]);
-    clearTimeout(timer);
-    if (outcome === 'expired') this.logger?.warn({ budgetMs }, 'SPP did not answer the logout in time; the service account session is left to expire');
+    await this.logins.close(budgetMs);
+  }
+
+  /** An outcome's identities: on the first server and on each. */
+  private on(identityOn: IdentityOn): { identity: UpstreamIdentity; identityOn: IdentityOn } {
+    return { identity: identityOn(this.first), identityOn };
   }
 
   private authenticateForServiceAccount(scheme: string, credential: string): AuthOutcome {
-    const identity = this.serviceIdentity!;
+    const identity = this.on(this.serviceIdentity!);
     if (scheme === 'bearer' && credential) {
       const apiKey = this.apiKeys?.find(credential);
-      if (apiKey) return { identity, actor: apiKeyCaller(apiKey) };
-      if (this.isGatewayToken(credential)) return { identity, actor: this.actorFor('token', credential, undefined) };
+      if (apiKey) return { ...identity, actor: apiKeyCaller(apiKey) };
+      if (this.isGatewayToken(credential)) return { ...identity, actor: this.actorFor('token', credential, undefined) };
       const verified = this.bearerJwt?.tokenOf({ authorization: `Bearer ${credential}` }) ? this.bearerJwt.lookup(credential) : undefined;
       if (verified && 'error' in verified) return verified;
-      if (verified) return { identity, actor: this.bearerJwt!.caller(verified.person, this.keyOf('user', `oidc\u0000${verified.person.sub}`)) };
+      if (verified) return { ...identity, actor: this.bearerJwt!.caller(verified.person, this.keyOf('user', `oidc\u0000${verified.person.sub}`)) };
       return { error: unauthenticated('The bearer token is not valid for this gateway.') };
     }
     if (scheme) return { error: unauthenticated(`Unsupported authorization scheme: expected "Bearer <token>".`) };
-    if (this.allowAnonymous) return { identity, actor: ANONYMOUS };
+    if (this.allowAnonymous) return { ...identity, actor: ANONYMOUS };
     return { error: unauthenticated('Authentication required: send "Authorization: Bearer <token>".') };
   }
 
@@ -372,30 +334,19 @@ export class Authenticator {
       const username = decoded.slice(0, colon);
       const password = decoded.slice(colon + 1);
       const key = this.keyOf('basic', `${username}\u0000${password}`);
-      let session = this.basicSessions.get(key);
-      if (!session) {
-        session = new LoginSession();
-        this.basicSessions.set(key, session);
-      }
-      // One SPP session per user for the whole cluster: the login runs once across replicas and its session id is shared (sealed).
-      const login = (stale?: string) =>
-        this.state.once(`login ${key}`, async () => (await this.spp.login(username, password)).sessionid, {
-          keepMs: this.basicTtl,
-          ...(stale ? { reject: stale } : {}),
-        });
-      return { identity: loginIdentity(key, session, login), actor: sppUser(key, username) };
+      return { ...this.on(this.logins.basic(key, username, password)), actor: sppUser(key, username) };
     }
     if (scheme === 'bearer' && credential) {
       const key = this.keyOf('token', credential);
       const content = this.openToken(credential);
       if (!content || this.revoked.has(key)) return { error: unauthenticated('The bearer token is unknown or expired: log in again with createSession.') };
-      return { identity: forwardedSessionIdentity(key, content.s), actor: sppUser(key, content.n) };
+      return { ...this.on(this.logins.signedIn(key, { first: content.s, ...(content.o ? { others: content.o } : {}) })), actor: sppUser(key, content.n) };
     }
     if (scheme) return { error: unauthenticated('Unsupported authorization scheme: expected "Basic" or "Bearer".') };
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader.trim() : '';
     if (sessionId) {
       const key = this.keyOf('session', sessionId);
-      return { identity: forwardedSessionIdentity(key, sessionId), actor: this.actorFor('session', sessionId, key) };
+      return { ...this.on(this.logins.forwarded(key, sessionId)), actor: this.actorFor('session', sessionId, key) };
     }
     return {
       error: unauthenticated(

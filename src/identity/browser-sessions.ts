@@ -45,6 +45,8 @@ export interface SessionContent {
   via: 'spp' | 'oidc';
   /** Pass-through: the SPP session id. */
   spp?: string;
+  /** Pass-through over several SPP servers (issue 21): the other servers' session ids, by name. */
+  sppOn?: Record<string, string>;
   /** SPP user name or OIDC `sub`. */
   sub: string;
   /** Name or e-mail when known. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Env } from '../config.js';
 import type { SharedState } from '../state/index.js';
-import type { SppClient } from '../upstream/spp-client.js';
+import type { SppServerAccess } from './spp-logins.js';
 import { ApiKeys } from './api-keys.js';
 import { Authenticator, type AuthenticatorOptions } from './auth.js';
 import { OidcLogin } from './oidc-login.js';
@@ -20,7 +20,7 @@ export type AuthSettings =
 export function createAuthenticator(
   env: Env,
   auth: AuthSettings,
-  deps: { spp: SppClient; state: SharedState; secret: Buffer | undefined; logger: Logger },
+  deps: { servers: readonly SppServerAccess[]; state: SharedState; secret: Buffer | undefined; logger: Logger },
 ): Authenticator {
   const { logger } = deps;
   if (!deps.secret && (auth.mode === 'pass-through' || env.OIDC_ISSUER)) {
@@ -42,9 +42,10 @@ export function createAuthenticator(
   const options: AuthenticatorOptions = {
     ...(apiKeys ? { apiKeys } : {}),
     ...(oidc ? { oidc } : {}),
-    ...auth,
+    ...(auth.mode === 'service-account' ? { mode: auth.mode, tokens: auth.tokens, allowAnonymous: auth.allowAnonymous } : { mode: auth.mode }),
     ...(auth.mode === 'service-account' ? { tokenRoles: env.GATEWAY_ALLOW_MUTATIONS ? (['viewer', 'operator'] as const) : (['viewer'] as const) } : {}),
-    spp: deps.spp,
+    // Service-account mode: each server's own account (SPP_SERVERS_FILE), else the one of SPP_USERNAME.
+    servers: deps.servers.map((s) => (auth.mode === 'service-account' ? { ...s, serviceAccount: s.serviceAccount ?? auth.serviceAccount } : s)),
     state: deps.state,
     ...(deps.secret ? { secret: deps.secret } : {}),
     sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,

@@ -4,7 +4,9 @@
  */
 import type { JobSessionFilter, JobSessionOrder } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
-import type { Page, PageArgs, Paginator } from '../pagination/paginator.js';
+import type { Page, PageArgs, Paginator, ReaderFactory } from '../pagination/paginator.js';
+import type { MergedPaginator, UpstreamFailure } from '../pagination/merge.js';
+import { untrustedSum } from '../errors.js';
 import { translateFilter } from '../translate/filter.js';
 import { translateOrder } from '../translate/order.js';
 import type { SppJobSession } from '../spp-api/types.js';
@@ -55,4 +57,40 @@ export function readJobSessions(
   const page = upstream.paginator.page(JOB_SESSIONS, args, { filter, sort: translateOrder(args.orderBy), empty });
   upstream.trackList(page.then((p) => p.edges.map((edge) => edge.node)));
   return page;
+}
+
+/** One server's access, for merged job-session pages (issue 21). */
+export interface ServerListAccess extends JobSessionReader {
+  readerFor: ReaderFactory;
+}
+
+/**
+ * A page of job sessions merged over several servers (issue 21): the same engine with one
+ * position per server in the cursor. `failures` are the servers that did not answer; their
+ * records follow on later pages. totalCount is the sum of the servers' totals, or null with an
+ * error saying why.
+ */
+export async function readJobSessionsAcross(
+  merged: MergedPaginator,
+  servers: ReadonlyMap<string, ServerListAccess>,
+  args: PageArgs & { filter?: JobSessionFilter | null; orderBy?: readonly JobSessionOrder[] | null },
+): Promise<{ page: JobSessionPage; failures: UpstreamFailure[] }> {
+  const { filter, empty } = translateFilter(args.filter);
+  const readers = new Map([...servers].map(([name, access]) => [name, access.readerFor(JOB_SESSIONS)]));
+  const page = await merged.page(JOB_SESSIONS, readers, args, { filter, sort: translateOrder(args.orderBy), empty });
+  for (const [name, access] of servers) {
+    access.trackList(Promise.resolve(page.edges.filter((edge) => edge.upstream === name).map((edge) => edge.node)));
+  }
+  return {
+    failures: page.failures,
+    page: {
+      edges: page.edges,
+      pageInfo: page.pageInfo,
+      totalCount: async () => {
+        const { total, reason } = await page.totalCount();
+        if (total === null) throw untrustedSum(reason ?? 'a server has no trusted total');
+        return total;
+      },
+    },
+  };
 }

@@ -27,6 +27,7 @@ export interface CursorPosition {
 }
 
 const VERSION = 1;
+const DATA_VERSION = 2;
 const MAC_BYTES = 16;
 
 /** A short, stable fingerprint of a query: a canonical JSON of the upstream filter and sort. */
@@ -84,6 +85,44 @@ export class CursorCodec {
       throw notOurs();
     }
     return { offset: offset as number | null, keys: keys as SortKeyValue[], id };
+  }
+
+  /**
+   * A cursor of any JSON shape (the merged cursors of several upstreams, merge.ts), signed and
+   * bound to `fingerprint` like the one-upstream cursors; version 2, so neither kind is taken for the other.
+   */
+  encodeData(fingerprint: string, data: unknown): string {
+    const payload = Buffer.from(JSON.stringify([DATA_VERSION, fingerprint, data])).toString('base64url');
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  /** Reads a cursor made by encodeData for `fingerprint`; throws BAD_USER_INPUT as decode does. */
+  decodeData(fingerprint: string, cursor: string, argumentName: 'after' | 'before', listName: string): unknown {
+    const notOurs = () =>
+      badUserInput(
+        `Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`,
+        argumentName,
+      );
+    const dot = cursor.indexOf('.');
+    if (dot <= 0 || cursor.length > 8_192) throw notOurs();
+    const payload = cursor.slice(0, dot);
+    const given = Buffer.from(cursor.slice(dot + 1), 'utf8');
+    const expected = Buffer.from(this.mac(payload), 'utf8');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw notOurs();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw notOurs();
+    }
+    if (!Array.isArray(parsed) || parsed[0] !== DATA_VERSION) throw notOurs();
+    if (parsed[1] !== fingerprint) {
+      throw badUserInput(
+        `Argument "${argumentName}" is a cursor from a ${listName} query with another filter, orderBy or server set (or from another list): a cursor is only valid with the query it was returned for.`,
+        argumentName,
+      );
+    }
+    return parsed[2];
   }
 
   private mac(payload: string): string {

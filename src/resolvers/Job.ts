@@ -20,7 +20,8 @@ const instant = (v: unknown): number | null => {
 };
 
 export const Job: JobResolvers = {
-  id: (j) => toGlobalId('Job', j.id),
+  id: (j, _args, context) => toGlobalId('Job', j.id, context.multiServer ? context.serverOf(j) : undefined),
+  server: (j, _args, context) => context.serverView(context.serverOf(j)),
   jobId: (j) => j.id,
   status: (j) => jobStatusOf(j.status),
   statusRaw: (j) => j.status ?? null,
@@ -31,9 +32,9 @@ export const Job: JobResolvers = {
   lastSessionDuration: (j) => num(j.lastSessionDuration),
   lastRun(j, _args, context) {
     const id = j.lastrun?.sessionId;
-    return id ? context.upstream().loaders.jobSessionInBatch.load(String(id)) : null;
+    return id ? context.upstream(context.serverOf(j)).loaders.jobSessionInBatch.load(String(id)) : null;
   },
-  sessions: (j, args, context) => readJobSessions(context.upstream(), { ...args, filter: { ...args.filter, jobId: [j.id] } }),
+  sessions: (j, args, context) => readJobSessions(context.upstream(context.serverOf(j)), { ...args, filter: { ...args.filter, jobId: [j.id] } }),
   links: (j) => linksOf(j.links),
   availableActions: (j, _args, context) => (context.actions.mayAct(context.caller().actor) ? availableActions(j.links) : []),
   raw: (j: SppJob) => j,

@@ -7,7 +7,7 @@ import { logTypeOf } from '../lists/job-log.js';
 const text = textOf;
 
 export const JobLogEntry: JobLogEntryResolvers = {
-  id: (e) => toGlobalId('JobLogEntry', `${e.jobsessionId}.${e.id}`),
+  id: (e, _args, context) => toGlobalId('JobLogEntry', `${e.jobsessionId}.${e.id}`, context.multiServer ? context.serverOf(e) : undefined),
   entryId: (e) => e.id,
   sessionId: (e) => e.jobsessionId,
   type: (e) => logTypeOf(e.type),

@@ -47,7 +47,8 @@ export const int = (v: unknown): number | null => (typeof v === 'number' && Numb
 export const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export const JobSession: JobSessionResolvers = {
-  id: (s) => toGlobalId('JobSession', s.id),
+  id: (s, _args, context) => toGlobalId('JobSession', s.id, context.multiServer ? context.serverOf(s) : undefined),
+  server: (s, _args, context) => context.serverView(context.serverOf(s)),
   sessionId: (s) => s.id,
   jobId: (s) => String(s.jobId),
   status: (s) => statusOf(s.status),
@@ -68,13 +69,15 @@ export const JobSession: JobSessionResolvers = {
   links: (s) => linksOf(s.links),
   availableActions: (s, _args, context) => (context.actions.mayAct(context.caller().actor) ? availableActions(s.links) : []),
   policySnapshot: (s) => s.policySnapshot ?? null,
-  job: (s, _args, context) => (s.jobId ? context.upstream().loaders.jobInBatch.load(String(s.jobId)) : null),
+  job: (s, _args, context) => (s.jobId ? context.upstream(context.serverOf(s)).loaders.jobInBatch.load(String(s.jobId)) : null),
   log(s, args, context) {
     const { filter, empty, local } = translateLogFilter(s.id, args.filter);
-    return context.upstream().paginator.page(JOB_LOG, args, { filter, sort: translateLogOrder(args.orderBy), empty, ...(local ? { local } : {}) });
+    return context
+      .upstream(context.serverOf(s))
+      .paginator.page(JOB_LOG, args, { filter, sort: translateLogOrder(args.orderBy), empty, ...(local ? { local } : {}) });
   },
   logCounts(s, { types }, context) {
-    const { paginator } = context.upstream();
+    const { paginator } = context.upstream(context.serverOf(s));
     return [...new Set(types ?? LOG_TYPES)].map((type) => ({
       type,
       count: () => trustedCount(logCount(paginator, s.id, type), `${type} log entries`),

@@ -1,21 +1,37 @@
 import type { JobSessionStatus, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { translateFilter } from '../translate/filter.js';
-import { badUserInput } from '../errors.js';
-import { fromGlobalId, jobIdFrom, jobSessionIdFrom } from './global-id.js';
-import { JOB_SESSIONS, readJobSessions } from '../lists/job-sessions.js';
+import { badUserInput, serverFailure } from '../errors.js';
+import { fromGlobalId, jobRefFrom, jobSessionRefFrom } from './global-id.js';
+import { located } from './partial.js';
+import { JOB_SESSIONS, readJobSessions, readJobSessionsAcross } from '../lists/job-sessions.js';
 import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
 import { trustedCount } from '../lists/counts.js';
 import { SESSION_STATUSES, statusOf } from './JobSession.js';
 import { hintJob, hintSession } from './context.js';
 
 export const Query: QueryResolvers = {
-  jobSessions(_parent, args, context) {
-    return readJobSessions(context.upstream(), args);
+  async jobSessions(_parent, args, context, info) {
+    // One server and no `servers`: the one-server engine and cursors, as before issue 21.
+    if (!context.multiServer && !args.servers) return readJobSessions(context.upstream(), args);
+    const names = args.servers ? [...new Set(args.servers)] : context.servers;
+    if (names.length === 0) throw badUserInput('Argument "servers" must name at least one SPP server (see sppServers), or be left out for all.', 'servers');
+    const access = new Map(names.map((name) => [name, context.upstream(name)]));
+    const { page, failures } = await readJobSessionsAcross(context.merged, access, args);
+    for (const failure of failures) context.partialErrors.push(located(serverFailure(failure.upstream, failure.error), info.path));
+    // A page with a server missing is not the answer to keep: the next request may complete it.
+    if (failures.length > 0) context.cacheHints.restrict(0);
+    return page;
+  },
+
+  sppServers(_parent, _args, context) {
+    // A server's status changes from one moment to the next: never cached.
+    context.cacheHints.restrict(0);
+    return context.sppServers();
   },
 
   async jobSession(_parent, { id }, context) {
-    const sessionId = jobSessionIdFrom(id);
-    const session = await context.upstream().loaders.jobSession.load(sessionId);
+    const ref = jobSessionRefFrom(id);
+    const session = await context.upstream(ref.server).loaders.jobSession.load(ref.id);
     hintSession(context.cacheHints, session ? statusOf(session.status) : null);
     return session;
   },
@@ -28,7 +44,7 @@ export const Query: QueryResolvers = {
         'id',
       );
     }
-    const { loaders } = context.upstream();
+    const { loaders } = context.upstream(decoded.server);
     if (decoded.type === 'Job') {
       const job = await loaders.job.load(decoded.id);
       hintJob(context.cacheHints, job !== null);
@@ -50,7 +66,8 @@ export const Query: QueryResolvers = {
   },
 
   job(_parent, { id }, context) {
-    return context.upstream().loaders.job.load(jobIdFrom(id));
+    const ref = jobRefFrom(id);
+    return context.upstream(ref.server).loaders.job.load(ref.id);
   },
 
   jobSessionStats(_parent, { range, filter }, context) {

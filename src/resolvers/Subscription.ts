@@ -1,9 +1,9 @@
 import type { JobSessionEventResolvers, SubscriptionResolvers } from '../__generated__/resolvers-types.js';
 import type { GatewayContext } from './context.js';
 import { translateFilter } from '../translate/filter.js';
-import { gatewayError, ErrorCode } from '../errors.js';
+import { badUserInput, gatewayError, ErrorCode } from '../errors.js';
 import { LiveFailure } from '../live/service.js';
-import { jobSessionIdFrom } from './global-id.js';
+import { jobSessionRefFrom } from './global-id.js';
 import { statusOf } from './JobSession.js';
 
 /**
@@ -52,7 +52,11 @@ export const Subscription: SubscriptionResolvers = {
   jobSessionUpdated: {
     subscribe(_parent, { id }, context) {
       const live = liveOf(context);
-      const sessionId = jobSessionIdFrom(id);
+      const { id: sessionId, server } = jobSessionRefFrom(id);
+      // Live feeds poll the first SPP server only (issue 21, not done for the others): never watch another server's namesake.
+      if (server !== undefined && server !== context.servers[0]) {
+        throw badUserInput(`Live updates cover the SPP server "${context.servers[0]}" only; this id is of "${server}".`, 'id');
+      }
       return live.service.jobSessionUpdates(identityOf(context), context.consumer().key, sessionId, live.connection);
     },
     resolve: unwrap,

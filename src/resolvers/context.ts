@@ -15,9 +15,25 @@ import type { LiveConnection, LiveService } from '../live/service.js';
 import type { SppFilter, SppJob, SppJobLogEntry, SppJobSession, SppJobSessionStats } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { JobSessionStatus } from '../__generated__/resolvers-types.js';
+import type { GraphQLError } from 'graphql';
+import type { MergedPaginator } from '../pagination/merge.js';
+import type { ReaderFactory } from '../pagination/paginator.js';
+
+/** An SPP server as the schema shows it. */
+export interface ServerView {
+  name: string;
+  url: string;
+  version: string | null;
+  status: 'UP' | 'DOWN' | 'MISCONFIGURED';
+  lastContact: number | null;
+}
 
 export interface UpstreamContext extends JobSessionReader {
   identity: UpstreamIdentity;
+  /** The SPP server this access reads (issue 21). */
+  server: string;
+  /** The window reader of a list on this server, for this request (merged paging reads one per server). */
+  readerFor: ReaderFactory;
   loaders: {
     /** By SPP session id; null for ids SPP does not know. */
     jobSession: DataLoader<string, SppJobSession | null>;
@@ -49,8 +65,29 @@ export interface GatewayContext {
   logger: Logger;
   headers: IncomingHttpHeaders;
   auth: Authenticator;
-  /** The caller's upstream access; throws UNAUTHENTICATED when the request has no valid credentials. */
-  upstream(): UpstreamContext;
+  /**
+   * The caller's access to one SPP server (default: the first); throws UNAUTHENTICATED when the
+   * request has no valid credentials, BAD_USER_INPUT for a server the gateway does not know.
+   */
+  upstream(server?: string): UpstreamContext;
+  /** Issue 21: whether the gateway reads several SPP servers (then global ids name theirs). */
+  multiServer: boolean;
+  /** The servers' names, in configuration order. */
+  servers: readonly string[];
+  /** The server a record of this request came from. */
+  serverOf(record: object): string;
+  /** Records that `server`'s actions returned belong to it (serverOf). */
+  adopt<T>(server: string, value: T): T;
+  /** A server as `SppServer` shows it (BAD_USER_INPUT for an unknown name). */
+  serverView(name: string): ServerView;
+  /** Every server as `sppServers` shows it (pings those not heard from yet). */
+  sppServers(): Promise<ServerView[]>;
+  /** Paging over several servers: one engine, N positions in the cursor. */
+  merged: MergedPaginator;
+  /** The actions of one server (default: the first). */
+  actionsFor(server?: string): Actions;
+  /** Errors of a partial answer (a server that did not answer), added to the response's `errors` with its data. */
+  partialErrors: GraphQLError[];
   /** Start, cancel, rerun, expire (src/actions/): never through the loaders or the answer cache. */
   actions: Actions;
   /** The caller as actions see it; throws UNAUTHENTICATED when the request has no valid credentials. */

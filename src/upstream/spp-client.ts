@@ -160,11 +160,18 @@ export class SppClient {
    * `GET /api/lifecycle/ping` (no session needed; docs/spp-api.md#sessions-and-login): resolves when SPP answers.
    * Older SPP builds have no ping and answer 404, which still proves SPP is there.
    */
-  async ping(timeoutMs: number): Promise<void> {
+  async ping(timeoutMs: number): Promise<string | null> {
     try {
       const response = await this.http.get('lifecycle/ping', { retry: { limit: 0 }, timeout: { request: timeoutMs }, throwHttpErrors: false });
       this.refuseRedirect(response, 'ping');
       if (response.statusCode >= 500) throw upstreamUnavailable({ status: response.statusCode, path: 'lifecycle/ping' });
+      // SPP's version when the answer reports one (sppServers, issue 21); anything else is no version.
+      try {
+        const version = (JSON.parse(response.body) as { version?: unknown } | null)?.version;
+        return typeof version === 'string' && version.length <= 40 ? version : null;
+      } catch {
+        return null;
+      }
     } catch (error) {
       throw this.translate(error, 'ping');
     }

@@ -1,0 +1,111 @@
+/**
+ * The SPP servers of one gateway (issue 21): one SppClient each, with its own timeouts, page
+ * cap, retries, logins, single flight and cache, and what the gateway last saw of it.
+ */
+import type { Logger } from 'pino';
+import type { Env } from '../config.js';
+import { codeOf } from '../errors.js';
+import type { SharedState } from '../state/index.js';
+import { createSppClient } from './index.js';
+import type { SppClient, SppClientOptions, UpstreamMetrics } from './spp-client.js';
+
+export interface SppServerSettings {
+  name: string;
+  url: string;
+  ca?: string | Buffer;
+  tlsInsecure?: boolean;
+  labels?: Record<string, string>;
+  /** Service-account mode: this server's account (SPP_SERVERS_FILE); without it, SPP_USERNAME's. */
+  serviceAccount?: { username: string; password: string };
+}
+
+export type ServerStatus = 'UP' | 'DOWN' | 'MISCONFIGURED';
+
+/** What the gateway last saw of a server: answers record UP, failures DOWN or MISCONFIGURED. */
+export class ServerHealth {
+  status: ServerStatus = 'DOWN';
+  lastContact: number | null = null;
+  version: string | null = null;
+  private seen = false;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Whether anything was recorded yet (sppServers pings a server it never heard of). */
+  get known(): boolean {
+    return this.seen;
+  }
+
+  ok(): void {
+    this.seen = true;
+    this.status = 'UP';
+    this.lastContact = this.now();
+  }
+
+  failed(error: unknown): void {
+    this.seen = true;
+    const code = codeOf(error as { extensions?: Record<string, unknown> });
+    // SPP answered, but refused who we are: a configuration fault, not an outage.
+    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN' || code === 'UPSTREAM_MISCONFIGURED') {
+      this.status = 'MISCONFIGURED';
+      this.lastContact = this.now();
+    } else if (code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_TIMEOUT' || code === 'UNKNOWN') {
+      this.status = 'DOWN';
+    }
+  }
+
+  /** Pings the server, recording its health and version; never throws. */
+  async ping(spp: SppClient, timeoutMs: number): Promise<void> {
+    try {
+      const version = await spp.ping(timeoutMs);
+      this.ok();
+      if (version !== null) this.version = version;
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  /** Records the outcome of `task` and passes it on. */
+  track<T>(task: Promise<T>): Promise<T> {
+    return task.then(
+      (value) => {
+        this.ok();
+        return value;
+      },
+      (error: unknown) => {
+        this.failed(error);
+        throw error;
+      },
+    );
+  }
+}
+
+export interface SppServer {
+  readonly name: string;
+  /** Host and port only: what sppServers shows. */
+  readonly host: string;
+  readonly spp: SppClient;
+  readonly health: ServerHealth;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount?: { username: string; password: string };
+}
+
+/** One SppClient per server, each with the SPP_* settings of the environment (tlsInsecure per server). */
+export function createSppServers(
+  env: Env,
+  servers: readonly SppServerSettings[],
+  deps: { metrics: UpstreamMetrics; shared: SharedState; logger: Logger; extend?: SppClientOptions['extend'] },
+): SppServer[] {
+  return servers.map((s) => ({
+    name: s.name,
+    host: new URL(s.url).host,
+    labels: s.labels ?? {},
+    health: new ServerHealth(),
+    ...(s.serviceAccount ? { serviceAccount: s.serviceAccount } : {}),
+    spp: createSppClient(
+      { ...env, SPP_TLS_INSECURE: s.tlsInsecure ?? env.SPP_TLS_INSECURE },
+      s.url,
+      // The first server logs as `spp-client` (as with one server); the others name themselves.
+      { ...deps, ca: s.ca, logger: servers.length > 1 ? deps.logger.child({ server: s.name }) : deps.logger },
+    ),
+  }));
+}
