@@ -127,7 +127,8 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
       return value;
     },
     serverView: (name) => viewOf(serverNamed(name)),
-    sppServers: () => Promise.all(deps.servers.map(async (s) => (s.health.known && s.health.version !== null ? viewOf(s) : viewOf(s, await ping(s))))),
+    sppServers: () =>
+      Promise.all(deps.servers.map(async (s) => (s.health.known && s.health.version !== null ? viewOf(s) : viewOf(s, await ping(s, deps.auth))))),
     merged: deps.merged,
     actionsFor: (name) => serverNamed(name).actions,
     operation: {},
@@ -159,9 +160,13 @@ function viewOf(s: ServerDeps, version: string | null = s.health.version) {
   return { name: s.name, url: s.host, version, status: s.health.status, lastContact: s.health.lastContact };
 }
 
-/** Pings a server the gateway has not heard from yet (sppServers before any other request), recording its health. */
-async function ping(s: ServerDeps): Promise<string | null> {
+/**
+ * Pings a server the gateway has not heard from yet (sppServers before any other request) and,
+ * in service-account mode, logs in there: its health then says whether it accepts the gateway too.
+ */
+async function ping(s: ServerDeps, auth: Authenticator): Promise<string | null> {
   await s.health.ping(s.spp, 5_000);
+  if (s.health.status === 'UP') await s.health.track(auth.ensureServiceSession(s.name)).catch(() => undefined);
   return s.health.version;
 }
 

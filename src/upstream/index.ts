@@ -18,6 +18,7 @@ export function createSppClient(
     ca: string | Buffer | undefined;
     metrics: UpstreamMetrics;
     shared: SharedState;
+    sharedScope?: string;
     logger: Logger;
     extend?: SppClientOptions['extend'];
   },
@@ -25,6 +26,7 @@ export function createSppClient(
   return new SppClient({
     metrics: deps.metrics,
     shared: deps.shared,
+    ...(deps.sharedScope ? { sharedScope: deps.sharedScope } : {}),
     baseUrl,
     connectTimeoutMs: env.SPP_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: env.SPP_RESPONSE_TIMEOUT_MS,

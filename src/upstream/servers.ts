@@ -57,7 +57,9 @@ export class ServerHealth {
   async ping(spp: SppClient, timeoutMs: number): Promise<void> {
     try {
       const version = await spp.ping(timeoutMs);
-      this.ok();
+      // A ping proves SPP answers, not that it accepts the gateway: a MISCONFIGURED server stays so until a login succeeds.
+      if (this.status === 'MISCONFIGURED') this.lastContact = this.now();
+      else this.ok();
       if (version !== null) this.version = version;
     } catch (error) {
       this.failed(error);
@@ -105,7 +107,11 @@ export function createSppServers(
       { ...env, SPP_TLS_INSECURE: s.tlsInsecure ?? env.SPP_TLS_INSECURE },
       s.url,
       // The first server logs as `spp-client` (as with one server); the others name themselves.
-      { ...deps, ca: s.ca, logger: servers.length > 1 ? deps.logger.child({ server: s.name }) : deps.logger },
+      {
+        ...{ ...deps, ca: s.ca, logger: servers.length > 1 ? deps.logger.child({ server: s.name }) : deps.logger },
+        // Replicas share answers per SPP server (by its URL, whatever a gateway names it); one server keeps the keys it always had.
+        ...(servers.length > 1 ? { sharedScope: `${s.url} ` } : {}),
+      },
     ),
   }));
 }

@@ -67,6 +67,11 @@ export interface SppClientOptions {
   extend?: ExtendOptions;
   /** Single flight and answer cache shared with other replicas (in memory, i.e. this process only, by default). */
   shared?: SharedState;
+  /**
+   * Prefix of this client's keys in the shared state. Several SPP servers (issue 21) share one
+   * Redis: the same identity key and path on two servers are two answers.
+   */
+  sharedScope?: string;
 }
 
 /** One upstream page request of any list: 0-based offset, size, SPP filter and sort. */
@@ -91,11 +96,13 @@ export class SppClient {
   private readonly logger: Logger;
   private readonly metrics: UpstreamMetrics;
   private readonly shared: SharedState;
+  private readonly sharedScope: string;
   private readonly cacheTtlMs: number;
 
   constructor(options: SppClientOptions) {
     this.logger = options.logger;
     this.shared = options.shared ?? new InMemoryState();
+    this.sharedScope = options.sharedScope ?? '';
     this.cacheTtlMs = options.cacheTtlMs ?? 0;
     this.metrics = options.metrics;
     this.agents = {
@@ -325,7 +332,7 @@ export class SppClient {
     }
     // The answer crosses replicas as SPP's JSON text; each replica checks it with `parse` itself.
     const request = this.shared
-      .once(key, () => this.getWithSession(identity, path, query), { keepMs: Math.max(this.cacheTtlMs, keepMs) })
+      .once(this.sharedScope + key, () => this.getWithSession(identity, path, query), { keepMs: Math.max(this.cacheTtlMs, keepMs) })
       .then((text) => this.parseAnswer(text, parse, path))
       .then(
         (value) => {
