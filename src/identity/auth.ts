@@ -28,11 +28,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey, Sealer, type SharedState } from '../state/index.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { apiKeyCaller, type ApiKeys } from './api-keys.js';
 import { BrowserSessions, type SessionContent } from './browser-sessions.js';
+import { Revocations } from './revocations.js';
 import type { OidcBearer } from './oidc.js';
 import type { OidcLogin } from './oidc-login.js';
 import { ANONYMOUS, ROLES, type Caller, type Role } from './caller.js';
@@ -102,9 +102,8 @@ interface TokenContent {
 
 const TOKEN_PREFIX = 'v1.';
 const TOKEN_AAD = 'gateway-token';
-const REVOKED_CHANNEL = 'session revoked';
-/** The durable record of revoked tokens (issue 22, item 12): replicas started later, or that missed the message, read it. */
-const REVOKED_SET = 'revoked tokens';
+/** The shared record of createSession tokens signed out (./revocations.ts). */
+const REVOKED_TOKENS = 'revoked tokens';
 
 /** A pass-through SPP user: SPP's own roles decide what it may do, the gateway does not narrow them. */
 const sppUser = (key: string, username: string): Caller => ({
@@ -133,7 +132,7 @@ export class Authenticator {
   private readonly allowAnonymous: boolean;
   private readonly idleMs: number;
   /** Identity keys of createSession tokens signed out with deleteSession (on any replica). */
-  private readonly revoked: LRUCache<string, true>;
+  private readonly revoked: Revocations;
   /** Each request's outcome, keyed by its headers object (one per request). */
   private readonly outcomes = new WeakMap<IncomingHttpHeaders, AuthOutcome>();
   private readonly logger: Logger | undefined;
@@ -153,7 +152,7 @@ export class Authenticator {
     this.logger = options.logger;
     const max = options.maxCachedSessions ?? 10_000;
     // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
-    this.revoked = new LRUCache({ max, ttl: options.sppSessionIdleMs });
+    this.revoked = new Revocations(options.state, REVOKED_TOKENS, options.sppSessionIdleMs, max);
     const secret = options.secret ?? randomBytes(32);
     this.hmacKey = deriveKey(secret, 'identity keys');
     this.sealer = new Sealer(secret, 'gateway tokens');
@@ -168,12 +167,8 @@ export class Authenticator {
     });
     this.first = options.servers[0]!.name;
     this.serviceIdentity = this.logins.service;
-    this.state.subscribe(REVOKED_CHANNEL, (key) => this.revoked.set(key, true));
-    // At start and whenever the shared state is reached again: revocations announced meanwhile were missed.
-    this.state.onReconnect(() => void this.loadRevoked());
-    void this.loadRevoked();
     const times = options.sessions ?? { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
-    this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs, this.logger);
+    this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs);
   }
 
   /** Service-account mode: logs in to `server` (default: the first) if there is no session yet (readiness, start-up check). Pass-through: nothing to do. */
@@ -279,9 +274,7 @@ export class Authenticator {
     const key = this.keyOf('token', match[1]!);
     const content = this.openToken(match[1]!);
     if (!content || this.revoked.has(key)) return false;
-    this.revoked.set(key, true);
-    await this.state.remember(REVOKED_SET, key, this.idleMs);
-    await this.state.publish(REVOKED_CHANNEL, key);
+    await this.revoked.revoke(key);
     if (!(await this.logins.logOut({ first: content.s, ...(content.o ? { others: content.o } : {}) }))) {
       throw gatewayError(
         ErrorCode.UPSTREAM_ERROR,
@@ -291,16 +284,13 @@ export class Authenticator {
     return true;
   }
 
-  private async loadRevoked(): Promise<void> {
-    for (const key of await this.state.members(REVOKED_SET)) this.revoked.set(key, true);
-  }
-
   /**
    * Logs the service account's SPP session out (shutdown), within `budgetMs`: an SPP that does
    * not answer must not keep the process alive (the logout is abandoned, SPP expires the session).
    */
   async close(budgetMs = 2_000): Promise<void> {
     this.apiKeys?.close();
+    this.revoked.close();
     this.sessions.close();
     await this.logins.close(budgetMs);
   }

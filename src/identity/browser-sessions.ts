@@ -10,11 +10,10 @@
  * gateway re-issues it at most once a minute while it is used, so the idle clock moves without a
  * write per request.
  *
- * Sign-out is a revocation every replica honours: the session's id is announced through the
- * shared state and kept until the session could have ended anyway. A replica that was cut off
- * from Redis when it was announced hears it later: each revocation is announced again every
- * REPEAT_MS for REPEAT_FOR_MS. In pass-through mode sign-out also logs the SPP session out, which
- * SPP then refuses everywhere.
+ * Sign-out is a revocation every replica honours (./revocations.ts): the session's id is kept in
+ * the shared state until the session could have ended anyway, and announced; a replica cut off
+ * when it was announced, or started later, reads it. In pass-through mode sign-out also logs the
+ * SPP session out, which SPP then refuses everywhere.
  *
  * Cookie attributes: `__Host-` prefix (no Domain, Path=/, Secure: no sibling host or path can
  * set or shadow it), HttpOnly, SameSite=Lax. Plain http://localhost (development) cannot carry
@@ -22,20 +21,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
 import { Sealer, type SharedState } from '../state/index.js';
 import type { Role } from './caller.js';
+import { Revocations } from './revocations.js';
 
 export const SECURE_COOKIE = '__Host-spp-gateway-session';
 export const LOCAL_COOKIE = 'spp-gateway-session';
 const AAD = 'browser session';
 const PREFIX = 'v1.';
-const REVOKED_CHANNEL = 'browser session revoked';
+/** The shared record of signed-out sessions (./revocations.ts). */
+const REVOKED_SESSIONS = 'revoked browser sessions';
 /** The cookie is re-issued (moving the idle clock) when it was last issued longer ago than this. */
 const REFRESH_AFTER_MS = 60_000;
-const REPEAT_MS = 5_000;
-const REPEAT_FOR_MS = 120_000;
 
 /** What a session cookie holds, sealed. */
 export interface SessionContent {
@@ -88,19 +85,16 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 export class BrowserSessions {
   private readonly sealer: Sealer;
-  private readonly revoked: LRUCache<string, true>;
-  private readonly repeats = new Set<NodeJS.Timeout>();
+  private readonly revoked: Revocations;
 
   constructor(
     secret: Buffer,
-    private readonly state: SharedState,
+    state: SharedState,
     readonly idleMs: number,
     readonly maxMs: number,
-    private readonly logger?: Logger,
   ) {
     this.sealer = new Sealer(secret, 'browser sessions');
-    this.revoked = new LRUCache({ max: 100_000, ttl: maxMs });
-    this.state.subscribe(REVOKED_CHANNEL, (id) => this.revoked.set(id, true));
+    this.revoked = new Revocations(state, REVOKED_SESSIONS, maxMs, 100_000);
   }
 
   /** Whether the request carries a session cookie at all (valid or not). */
@@ -153,28 +147,13 @@ export class BrowserSessions {
     return `${local ? LOCAL_COOKIE : SECURE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${local ? '' : '; Secure'}`;
   }
 
-  /** Ends the session on every replica (see the file's comment for a replica cut off from Redis). */
-  async revoke(content: SessionContent): Promise<void> {
-    this.revoked.set(content.id, true);
-    await this.state.publish(REVOKED_CHANNEL, content.id);
-    const until = Date.now() + REPEAT_FOR_MS;
-    const timer = setInterval(() => {
-      if (Date.now() >= until) {
-        clearInterval(timer);
-        this.repeats.delete(timer);
-        return;
-      }
-      this.state
-        .publish(REVOKED_CHANNEL, content.id)
-        .catch((error: unknown) => this.logger?.warn({ err: error }, 'a session revocation could not be repeated'));
-    }, REPEAT_MS);
-    timer.unref();
-    this.repeats.add(timer);
+  close(): void {
+    this.revoked.close();
   }
 
-  close(): void {
-    for (const timer of this.repeats) clearInterval(timer);
-    this.repeats.clear();
+  /** Ends the session on every replica. */
+  async revoke(content: SessionContent): Promise<void> {
+    await this.revoked.revoke(content.id);
   }
 
   private rawCookie(headers: IncomingHttpHeaders): string | undefined {

@@ -46,15 +46,16 @@ export class InMemoryState implements SharedState {
     };
   }
 
-  async remember(set: string, member: string, ttlMs: number): Promise<void> {
+  async remember(set: string, member: string, ttlMs: number): Promise<boolean> {
     let members = this.sets.get(set);
     if (!members) this.sets.set(set, (members = new Map<string, number>()));
     const now = Date.now();
     for (const [name, until] of members) if (until <= now) members.delete(name);
     members.set(member, now + ttlMs);
+    return true;
   }
 
-  async members(set: string): Promise<string[]> {
+  async members(set: string): Promise<string[] | null> {
     const now = Date.now();
     return [...(this.sets.get(set) ?? [])].filter(([, until]) => until > now).map(([name]) => name);
   }

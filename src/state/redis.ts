@@ -248,10 +248,10 @@ export class RedisState implements SharedState {
     };
   }
 
-  async remember(set: string, member: string, ttlMs: number): Promise<void> {
+  async remember(set: string, member: string, ttlMs: number): Promise<boolean> {
     const name = `${this.prefix}set:${this.hash(set)}`;
     const now = Date.now();
-    await this.attempt('set', () =>
+    const done = await this.attempt('set', () =>
       this.commands
         .multi()
         .zremrangebyscore(name, '-inf', now)
@@ -259,12 +259,14 @@ export class RedisState implements SharedState {
         .pexpire(name, ttlMs)
         .exec(),
     );
+    return done !== undefined;
   }
 
-  async members(set: string): Promise<string[]> {
+  async members(set: string): Promise<string[] | null> {
     const name = `${this.prefix}set:${this.hash(set)}`;
     const sealed = await this.attempt('get', () => this.commands.zrangebyscore(name, Date.now(), '+inf'));
-    return (sealed ?? []).map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
+    if (sealed === undefined) return null;
+    return sealed.map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
   }
 
   onReconnect(handler: () => void): void {

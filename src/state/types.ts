@@ -54,10 +54,11 @@ export interface SharedState {
   /**
    * Adds `member` to the durable set `set` for `ttlMs`: every replica's `members(set)` lists it
    * until then, including replicas started later or that missed a `publish` (revoked tokens).
+   * False when the store could not be reached (nothing was recorded).
    */
-  remember(set: string, member: string, ttlMs: number): Promise<void>;
-  /** The members of `set` still alive; empty when the store is unreachable. */
-  members(set: string): Promise<string[]>;
+  remember(set: string, member: string, ttlMs: number): Promise<boolean>;
+  /** The members of `set` still alive; null when the store is unreachable. */
+  members(set: string): Promise<string[] | null>;
   /** Calls `handler` each time the store is reached again (at start, after an outage): messages sent meanwhile were missed. */
   onReconnect(handler: () => void): void;
   /** Apollo's store of automatic persisted queries; undefined keeps Apollo's in-memory default. */

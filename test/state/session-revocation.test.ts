@@ -1,6 +1,7 @@
 /**
  * Signing out is honoured by every replica, through a real redis-server, also when a replica was
- * cut off from Redis at the moment of the sign-out (the revocation is announced again).
+ * cut off from Redis at the moment of the sign-out (Redis back empty: the revoking replica writes
+ * it back), and by a replica started after it.
  */
 import pino from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -61,6 +62,15 @@ describe.skipIf(!redisServerPath)('browser session revocation across replicas (r
     expect(b.read(cookie)).toMatchObject({ sub: 'alice' });
     await a.revoke(content);
     await eventually(() => b.read(cookie) === 'ended', 'replica B refuses the session');
+  });
+
+  it('a replica started after the sign-out refuses the session (the shared record)', async () => {
+    const a = await replica();
+    const content = a.start({ via: 'oidc', sub: 'carol', roles: ['viewer'] });
+    const cookie = { cookie: a.cookie(request, content).split(';')[0] };
+    await a.revoke(content);
+    const late = await replica();
+    await eventually(() => late.read(cookie) === 'ended', 'a replica started later refuses the session');
   });
 
   it('a replica that could not hear the sign-out (Redis down) refuses the session once Redis is back', async () => {
