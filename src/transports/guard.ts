@@ -251,34 +251,37 @@ export interface StreamRefusal {
 
 /**
  * The checks an HTTP stream (graphql-sse, multipart) passes before its document is read, in
- * the order a POST meets them: Origin, CSRF (a POST must be JSON, a GET must carry a preflight
- * header), method, credentials (401), the open-connection limit (503). Undefined: admitted.
+ * the order a POST meets them: Origin, method, CSRF (a POST must be JSON, a GET must carry a
+ * preflight header), credentials (401, after `prepare`: an OIDC token's signing keys may need a
+ * round trip), the open-connection limit (503). Undefined: admitted. `noun` names the stream in
+ * messages ("An event-stream", "A subscription").
  */
-export function admitHttpStream(
+export async function admitHttpStream(
   req: IncomingMessage,
   options: {
     allowedOrigins: ReadonlyArray<string | RegExp>;
-    auth: { authenticate(headers: IncomingHttpHeaders): { error: GraphQLError } | object };
+    auth: { prepare(headers: IncomingHttpHeaders): Promise<{ error: GraphQLError } | object> };
     connections: { count: number };
     limits: { maxConnections: number };
     onLimit(): void;
   },
   methods: readonly string[],
-): StreamRefusal | undefined {
+  noun: string,
+): Promise<StreamRefusal | undefined> {
   if (!originAllowed(req, options.allowedOrigins)) return { status: 403, code: ErrorCode.FORBIDDEN, message: originRefusal(req) };
   const method = req.method ?? 'GET';
-  if (!methods.includes(method)) return { status: 405, code: ErrorCode.BAD_REQUEST, message: `This stream is opened with ${methods.join(' or ')}.` };
+  if (!methods.includes(method)) return { status: 405, code: ErrorCode.BAD_REQUEST, message: `Open this stream with ${methods.join(' or ')}.` };
   if (method === 'POST' && !/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
-    return { status: 400, code: ErrorCode.BAD_REQUEST, message: 'A subscription POST must have "Content-Type: application/json" (CSRF prevention).' };
+    return { status: 400, code: ErrorCode.BAD_REQUEST, message: `${noun} POST must have "Content-Type: application/json" (CSRF prevention).` };
   }
   if (method === 'GET' && !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
     return {
       status: 400,
       code: ErrorCode.BAD_REQUEST,
-      message: `A subscription GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
+      message: `${noun} GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
     };
   }
-  const outcome = options.auth.authenticate(subscriptionHeaders(req, undefined));
+  const outcome = await options.auth.prepare(subscriptionHeaders(req, undefined));
   if ('error' in outcome) return { status: httpStatusOf.UNAUTHENTICATED, code: ErrorCode.UNAUTHENTICATED, message: outcome.error.message };
   if (options.connections.count >= options.limits.maxConnections) {
     options.onLimit();

@@ -47,7 +47,7 @@ export function createMultipartHandler(options: MultipartOptions) {
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const admitted = admitHttpStream(req, { ...options, onLimit: () => metrics.refused.inc({ limit: 'connections' }) }, ['POST']);
+    const admitted = await admitHttpStream(req, { ...options, onLimit: () => metrics.refused.inc({ limit: 'connections' }) }, ['POST'], 'A subscription');
     if (admitted) return sendRefusal(res, admitted);
     const body = await readBody(req, limits.maxPayloadBytes);
     if ('status' in body) return sendRefusal(res, body);

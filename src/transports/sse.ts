@@ -17,15 +17,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createHandler } from 'graphql-sse';
 import type { GraphQLError } from 'graphql';
-import { ErrorCode, gatewayError, httpStatusOf } from '../errors.js';
+import { ErrorCode, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { callerConnectionsRefusal, chargeSubscription, originAllowed, originRefusal, subscriptionHeaders } from './guard.js';
+import { admitHttpStream, callerConnectionsRefusal, chargeSubscription, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
 import { BodyTooLarge, readBody } from './body.js';
 import { requestConsumer } from '../identity/consumer.js';
-
-const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'graphql-preflight'];
 
 type Refusal = readonly [string, { status: number; statusText: string; headers: Record<string, string> }];
 
@@ -131,31 +129,14 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!originAllowed(req, options.allowedOrigins)) return send(res, 403, ErrorCode.FORBIDDEN, originRefusal(req));
-    const method = req.method ?? 'GET';
-    if (method === 'POST' && !/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) {
-      return send(res, 400, ErrorCode.BAD_REQUEST, 'An event-stream POST must have "Content-Type: application/json" (CSRF prevention).');
-    }
-    if (method === 'GET' && !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) {
-      return send(
-        res,
-        400,
-        ErrorCode.BAD_REQUEST,
-        `An event-stream GET must carry one of the headers ${PREFLIGHT_HEADERS.join(', ')} (CSRF prevention), or use POST.`,
-      );
-    }
-    if (method !== 'GET' && method !== 'POST') return send(res, 405, ErrorCode.BAD_REQUEST, 'Event streams are opened with GET or POST.');
+    const refused = await admitHttpStream(
+      req,
+      { ...options, limits, onLimit: () => metrics.refused.inc({ limit: 'connections' }) },
+      ['GET', 'POST'],
+      'An event-stream',
+    );
+    if (refused) return send(res, refused.status, refused.code, refused.message);
     const headers = subscriptionHeaders(req, undefined);
-    const outcome = await options.auth.prepare(headers);
-    if ('error' in outcome) return send(res, httpStatusOf.UNAUTHENTICATED, ErrorCode.UNAUTHENTICATED, outcome.error.message);
-    if (options.connections.count >= limits.maxConnections) {
-      metrics.refused.inc({ limit: 'connections' });
-      const error = gatewayError(
-        ErrorCode.LIMIT_EXCEEDED,
-        `The gateway holds ${options.connections.count} subscription connections, the most allowed (SUBSCRIPTION_MAX_CONNECTIONS): try again later.`,
-      );
-      return send(res, 503, ErrorCode.LIMIT_EXCEEDED, error.message);
-    }
     let given: { url: string; body: Record<string, unknown> | null };
     try {
       given = await requestOf(req, limits.maxPayloadBytes);

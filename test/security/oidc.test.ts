@@ -59,6 +59,22 @@ describe('OIDC bearer JWTs against a real OpenID provider (oidc-provider on loop
     expect(auditLines(h).at(-1)).toMatchObject({ actor: 'report-service', role: 'viewer', consumer: 'oidc:report-service', outcome: 'refused' });
   });
 
+  it('admits a token it has never seen to a multipart subscription and to an event stream (verified before the stream opens)', async () => {
+    for (const accept of ['multipart/mixed;subscriptionSpec="1.0", application/json', 'text/event-stream']) {
+      const token = await provider.serviceToken('report-service');
+      const aborted = new AbortController();
+      const response = await fetch(h.gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, ...bearer(token) },
+        body: JSON.stringify({ query: 'subscription { jobSessionEvents { kind sessionId } }' }),
+        signal: aborted.signal,
+      });
+      expect({ status: response.status, type: response.headers.get('content-type')?.split(';')[0] }).toEqual({ status: 200, type: accept.split(';')[0] });
+      aborted.abort();
+      await response.body?.cancel().catch(() => undefined);
+    }
+  });
+
   it('an operator role from the realm_access.roles claim (ROLE_MAP) lets a service cancel as the service account', async () => {
     const token = await provider.serviceToken('ops-service');
     const target = h.sim.list({ user: 'admin' }).find((s) => s.links?.cancel !== undefined)!;
