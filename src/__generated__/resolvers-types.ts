@@ -570,6 +570,15 @@ export type JobSessionOrderField =
   /** Job kind. */
   | 'TYPE';
 
+/** How many sessions in one state one SPP server has. */
+export type JobSessionServerCount = {
+  __typename?: 'JobSessionServerCount';
+  /** Its number of sessions in that state; null (with an error naming the server) when its total is not trusted or it did not answer. */
+  count?: Maybe<Scalars['Int']['output']>;
+  /** The SPP server counted. */
+  server: SppServer;
+};
+
 /** Counts of one resource type in a session (one entry of SPP's `properties.statistics`). */
 export type JobSessionStatistic = {
   __typename?: 'JobSessionStatistic';
@@ -587,22 +596,43 @@ export type JobSessionStatistic = {
   total: Scalars['Int']['output'];
 };
 
-/** SPP's statistics of the sessions of a recent window: the dashboard tiles of SPP's UI. */
+/**
+ * SPP's statistics of the sessions of a recent window: the dashboard tiles of SPP's UI. Over several
+ * servers, every count is the sum of the servers' counts and `byServer` holds each server's own figures.
+ */
 export type JobSessionStats = {
   __typename?: 'JobSessionStats';
-  /** SPP's count per status key (WAITING, RUNNING, CANCELLED, STOPPED, ABORTED, FAILED, PARTIAL, COMPLETED, OTHER). */
+  /**
+   * The figures of each server read, in the order of the gateway's configuration, each with `server`
+   * set. One entry when one server was read; a server that did not answer has no entry (the query's
+   * errors name it).
+   */
+  byServer: Array<JobSessionStats>;
+  /** SPP's count per status key (WAITING, RUNNING, CANCELLED, STOPPED, ABORTED, FAILED, PARTIAL, COMPLETED, OTHER); summed over servers for a sum. */
   byStatus: Array<JobSessionStatsCount>;
   /** Where the window ends (now). */
   end?: Maybe<Scalars['DateTime']['output']>;
   /** Sessions that failed. */
   failed: Scalars['Int']['output'];
-  /** The whole upstream answer, untouched. */
+  /**
+   * The whole upstream answer, untouched. For a sum over several servers: a list of
+   * `{ server, stats }`, one entry per server that answered, `stats` being that server's answer.
+   */
   raw: Scalars['JSON']['output'];
   /** Sessions still running or waiting. */
   running: Scalars['Int']['output'];
+  /**
+   * The SPP server these figures are from; null for a sum over several servers (see `byServer`).
+   * Reading one server (one configured, or `servers` naming one) sets it.
+   */
+  server?: Maybe<SppServer>;
   /** Where the window starts. */
   start?: Maybe<Scalars['DateTime']['output']>;
-  /** The share of successful sessions, in percent, as SPP computes it. */
+  /**
+   * The share of successful sessions, in percent: as SPP computes it for one server; for a sum over
+   * several servers, recomputed from the summed counts: 100 × successful ÷ totalRuns, rounded to a
+   * whole percent (0 without runs), never an average of the servers' percentages.
+   */
   successPercent?: Maybe<Scalars['Float']['output']>;
   /** Sessions that completed. */
   successful: Scalars['Int']['output'];
@@ -664,7 +694,13 @@ export type JobSessionStatus =
 /** How many sessions are in one state. */
 export type JobSessionStatusCount = {
   __typename?: 'JobSessionStatusCount';
-  /** The number of sessions; null (with an error saying why) when SPP's total cannot be trusted (APAR IT45897). */
+  /** The count of each server read, in the order of the gateway's configuration. */
+  byServer: Array<JobSessionServerCount>;
+  /**
+   * The number of sessions, summed over the servers read; null (with an error saying why) when SPP's
+   * total cannot be trusted (APAR IT45897) or, over several servers, when any server's count is
+   * missing: a sum without a site would understate.
+   */
   count?: Maybe<Scalars['Int']['output']>;
   /** The state. */
   status: JobSessionStatus;
@@ -947,6 +983,7 @@ export type QueryJobSessionArgs = {
 /** The root of every read. */
 export type QueryJobSessionCountsArgs = {
   filter?: InputMaybe<JobSessionFilter>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -954,6 +991,7 @@ export type QueryJobSessionCountsArgs = {
 export type QueryJobSessionStatsArgs = {
   filter?: InputMaybe<JobSessionFilter>;
   range?: InputMaybe<RecentRange>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -977,6 +1015,7 @@ export type QueryJobsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<JobOrder>>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -1235,6 +1274,7 @@ export type ResolversTypes = ResolversObject<{
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
   JobSessionOrderField: JobSessionOrderField;
+  JobSessionServerCount: ResolverTypeWrapper<JobSessionServerCount>;
   JobSessionStatistic: ResolverTypeWrapper<SppStatistic>;
   JobSessionStats: ResolverTypeWrapper<SppJobSessionStats>;
   JobSessionStatsCount: ResolverTypeWrapper<JobSessionStatsCount>;
@@ -1296,6 +1336,7 @@ export type ResolversParentTypes = ResolversObject<{
   JobSessionEvent: JobSessionEventValue;
   JobSessionFilter: JobSessionFilter;
   JobSessionOrder: JobSessionOrder;
+  JobSessionServerCount: JobSessionServerCount;
   JobSessionStatistic: SppStatistic;
   JobSessionStats: SppJobSessionStats;
   JobSessionStatsCount: JobSessionStatsCount;
@@ -1502,6 +1543,11 @@ export type JobSessionEventResolvers<ContextType = GatewayContext, ParentType ex
   sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type JobSessionServerCountResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionServerCount'] = ResolversParentTypes['JobSessionServerCount']> = ResolversObject<{
+  count?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  server?: Resolver<ResolversTypes['SppServer'], ParentType, ContextType>;
+}>;
+
 export type JobSessionStatisticResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionStatistic'] = ResolversParentTypes['JobSessionStatistic']> = ResolversObject<{
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   names?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
@@ -1512,11 +1558,13 @@ export type JobSessionStatisticResolvers<ContextType = GatewayContext, ParentTyp
 }>;
 
 export type JobSessionStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionStats'] = ResolversParentTypes['JobSessionStats']> = ResolversObject<{
+  byServer?: Resolver<Array<ResolversTypes['JobSessionStats']>, ParentType, ContextType>;
   byStatus?: Resolver<Array<ResolversTypes['JobSessionStatsCount']>, ParentType, ContextType>;
   end?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  server?: Resolver<Maybe<ResolversTypes['SppServer']>, ParentType, ContextType>;
   start?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   successPercent?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   successful?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1530,6 +1578,7 @@ export type JobSessionStatsCountResolvers<ContextType = GatewayContext, ParentTy
 }>;
 
 export type JobSessionStatusCountResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobSessionStatusCount'] = ResolversParentTypes['JobSessionStatusCount']> = ResolversObject<{
+  byServer?: Resolver<Array<ResolversTypes['JobSessionServerCount']>, ParentType, ContextType>;
   count?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['JobSessionStatus'], ParentType, ContextType>;
 }>;
@@ -1658,6 +1707,7 @@ export type Resolvers<ContextType = GatewayContext> = ResolversObject<{
   JobSessionConnection?: JobSessionConnectionResolvers<ContextType>;
   JobSessionEdge?: JobSessionEdgeResolvers<ContextType>;
   JobSessionEvent?: JobSessionEventResolvers<ContextType>;
+  JobSessionServerCount?: JobSessionServerCountResolvers<ContextType>;
   JobSessionStatistic?: JobSessionStatisticResolvers<ContextType>;
   JobSessionStats?: JobSessionStatsResolvers<ContextType>;
   JobSessionStatsCount?: JobSessionStatsCountResolvers<ContextType>;
