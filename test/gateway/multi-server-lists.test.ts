@@ -43,14 +43,23 @@ const STATS = `query Stats($range: RecentRange, $servers: [String!]) {
 let sims: Map<string, Simulator>;
 let gateway: Gateway;
 
-async function gql(query: string, variables: Record<string, unknown> = {}) {
+async function post(query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(gateway.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...basic(ADMIN) },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: withoutCost(await response.json()) as any };
+  return { status: response.status, body: (await response.json()) as any };
 }
+
+async function gql(query: string, variables: Record<string, unknown> = {}) {
+  const { status, body } = await post(query, variables);
+  return { status, body: withoutCost(body) as any };
+}
+
+/** What the gateway charged for an operation (extensions.cost, issue 19). */
+const costOf = async (query: string, variables: Record<string, unknown> = {}): Promise<number> =>
+  (await post(query, variables)).body.extensions.cost.requestedQueryCost as number;
 
 const clear = () => {
   for (const sim of sims.values()) sim.clearRequests();
@@ -68,16 +77,20 @@ const countOf = (server: string, status: string) =>
 
 /** A server's statistics as SPP computes them, in the schema's shape. */
 function statsOf(server: string) {
-  const s = sessionStats(sims.get(server)!.list(), { unit: 'day', amount: ALL_TIME.value }, NOW) as Record<string, number>;
+  const answer = sessionStats(sims.get(server)!.list(), { unit: 'day', amount: ALL_TIME.value }, NOW) as Record<string, unknown>;
+  const s = (key: string): number => {
+    expect(typeof answer[key]).toBe('number');
+    return answer[key] as number;
+  };
   return {
     server: { name: server },
-    totalRuns: s.totalRuns,
-    successful: s.successful,
-    failed: s.failed,
-    warning: s.warning,
-    running: s.running,
-    successPercent: s.successPercent,
-    byStatus: STATS_KEYS.map((key) => ({ key, count: s[key] })),
+    totalRuns: s('totalRuns'),
+    successful: s('successful'),
+    failed: s('failed'),
+    warning: s('warning'),
+    running: s('running'),
+    successPercent: s('successPercent'),
+    byStatus: STATS_KEYS.map((key) => ({ key, count: s(key) })),
   };
 }
 
@@ -284,6 +297,25 @@ describe('one server stopped', () => {
     } finally {
       sims.set('cairo', await startSimulator({ ...SIMS.cairo, port }));
     }
+  });
+});
+
+describe('the cost of reading several servers', () => {
+  it('charges one upstream read per server read: all three without `servers`, the distinct names with it', async () => {
+    const jobs = `query($servers: [String!]) { jobs(first: 10, servers: $servers) { nodes { name } } }`;
+    // 1 + servers × 10 (a read each) + 10 jobs × 1
+    expect(await costOf(jobs)).toBe(1 + 3 * 10 + 10);
+    expect(await costOf(jobs, { servers: ['berlin'] })).toBe(1 + 10 + 10);
+    expect(await costOf(jobs, { servers: ['berlin', 'berlin', 'cairo'] })).toBe(1 + 2 * 10 + 10);
+    const sessions = `query($servers: [String!]) { jobSessions(first: 10, servers: $servers) { nodes { sessionId } } }`;
+    expect(await costOf(sessions)).toBe(1 + 3 * 10 + 10);
+    const counts = `query($servers: [String!]) { jobSessionCounts(servers: $servers) { status count } }`;
+    // One server: 1 + 10 states (estimated) × (1 + a read of 10); each server read pays it.
+    expect(await costOf(counts, { servers: ['athens'] })).toBe(1 + 10 * (1 + 10));
+    expect(await costOf(counts)).toBe(3 * (1 + 10 * (1 + 10)));
+    const stats = `query($servers: [String!]) { jobSessionStats(servers: $servers) { totalRuns } }`;
+    expect(await costOf(stats, { servers: ['athens'] })).toBe(1);
+    expect(await costOf(stats)).toBe(3);
   });
 });
 
