@@ -34,8 +34,9 @@ const numberOf = (v: unknown): number | null => (typeof v === 'number' && Number
 
 /**
  * The sum of several servers' statistics (pure): every count added (an absent count as 0), the
- * window from the earliest start to the latest end, and successPercent as SPP computes it for one
- * server, from the sums: successful / totalRuns, rounded to a whole percent, 0 without runs.
+ * window from the earliest start to the latest end, and successPercent from the sums:
+ * successful / totalRuns, rounded to a whole percent, 0 without runs (how src/simulator/stats.ts
+ * reads SPP's one-server figure).
  */
 export function sumStats(parts: readonly StatsValue[]): StatsValue {
   const stats: SppJobSessionStats = {};

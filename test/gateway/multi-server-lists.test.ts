@@ -206,6 +206,28 @@ describe('jobSessionCounts over several SPP servers', () => {
     expect(calls('/api/endeavour/jobsession')).toEqual([16, 16, 16]);
   });
 
+  it('leaves a sum null with an error naming the server whose total is not trusted (APAR IT45897), the others’ counts kept', async () => {
+    const berlin = sims.get('berlin')!;
+    berlin.configure({ quirks: { totalAlwaysZero: true } });
+    try {
+      const { body } = await gql(COUNTS, { filter: { status: ['COMPLETED'] } });
+      expect(body.data.jobSessionCounts).toEqual([
+        {
+          status: 'COMPLETED',
+          count: null,
+          byServer: NAMES.map((name) => ({ server: { name }, count: name === 'berlin' ? null : countOf(name, 'COMPLETED') })),
+        },
+      ]);
+      expect(body.errors.map((e: any) => [e.path.join('.'), e.extensions.code, e.extensions.server]).sort()).toEqual([
+        ['jobSessionCounts.0.byServer.1.count', 'UPSTREAM_ERROR', 'berlin'],
+        ['jobSessionCounts.0.count', 'UPSTREAM_ERROR', 'berlin'],
+      ]);
+      for (const error of body.errors) expect(error.message).toMatch(/^SPP server "berlin": .*APAR IT45897/);
+    } finally {
+      berlin.configure({ quirks: { totalAlwaysZero: false } });
+    }
+  });
+
   it('counts only the servers named in `servers`', async () => {
     clear();
     const { body } = await gql(COUNTS, { filter: { status: ['COMPLETED', 'FAILED'] }, servers: ['cairo', 'athens'] });
