@@ -87,6 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const spp = sppServers[0]!.spp;
   // One Authenticator: who calls is decided once; it speaks to each server as that server knows the caller.
   const auth = createAuthenticator(env, options.auth, { servers: sppServers, state, secret, logger });
+  await auth.revocationsRead();
   const readiness = readinessOver(env, sppServers, (server) => auth.ensureServiceSession(server));
   // One per server: a lower cap SPP shows to one query holds for every query and feed on that server.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);

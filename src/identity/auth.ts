@@ -171,6 +171,14 @@ export class Authenticator {
     this.sessions = new BrowserSessions(secret, this.state, times.idleMs, times.maxMs);
   }
 
+  /**
+   * Settles once the shared records of sign-outs were read at start (or found unreachable): a
+   * replica started after a sign-out must not serve the signed-out credential meanwhile.
+   */
+  async revocationsRead(): Promise<void> {
+    await Promise.all([this.revoked.firstRead, this.sessions.firstRead]);
+  }
+
   /** Service-account mode: logs in to `server` (default: the first) if there is no session yet (readiness, start-up check). Pass-through: nothing to do. */
   async ensureServiceSession(server?: string): Promise<void> {
     await this.logins.ensureService(server);

@@ -151,6 +151,11 @@ export class BrowserSessions {
     this.revoked.close();
   }
 
+  /** Settles once the shared record of sign-outs was read (or found unreachable) at start. */
+  get firstRead(): Promise<void> {
+    return this.revoked.firstRead;
+  }
+
   /** Ends the session on every replica. */
   async revoke(content: SessionContent): Promise<void> {
     await this.revoked.revoke(content.id);

@@ -21,6 +21,8 @@ export class Revocations {
   private readonly own: LRUCache<string, true>;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Settles once the first read of the shared record was tried (whatever came of it). */
+  readonly firstRead: Promise<void>;
 
   constructor(
     private readonly state: SharedState,
@@ -34,7 +36,7 @@ export class Revocations {
     this.state.subscribe(name, (id) => this.known.set(id, true));
     // At start and whenever the shared state is reached again.
     this.state.onReconnect(() => void this.resync());
-    void this.resync();
+    this.firstRead = this.resync().catch(() => undefined);
   }
 
   has(id: string): boolean {
