@@ -96,13 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }));
   const actions = servers[0]!.actions;
   const context = createContexts(env, { spp, auth, pageSize, actions, servers }, logger);
-  const { live, metrics: liveMetrics } = createLiveService(env, {
-    spp,
-    pageSize,
-    state,
-    registry: metrics.registry,
-    logger: logger.child({ component: 'live' }),
-  });
+  const { live, metrics: liveMetrics } = createLiveService(env, { servers, state, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 
   const httpServer = createHttpServer(env);
   const cors = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');

@@ -1104,6 +1104,7 @@ export type Subscription = {
 export type SubscriptionJobSessionEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<JobSessionFilter>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
