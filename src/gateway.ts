@@ -26,7 +26,7 @@ import { PageSizeMemory } from './pagination/window.js';
 import { createSharedState, type SharedState } from './state/index.js';
 import { createSubscriptionTransports } from './transports/index.js';
 import type { SppClient } from './upstream/index.js';
-import { createSppServers, type SppServerSettings } from './upstream/servers.js';
+import { createSppServers, serverStates, type SppServerSettings } from './upstream/servers.js';
 
 export { typeDefs } from './graphql/apollo.js';
 
@@ -88,6 +88,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // One Authenticator: who calls is decided once; it speaks to each server as that server knows the caller.
   const auth = createAuthenticator(env, options.auth, { servers: sppServers, state, secret, logger });
   const readiness = readinessOver(env, sppServers, (server) => auth.ensureServiceSession(server));
+  metrics.watchServers(() => serverStates(sppServers));
   // One per server: a lower cap SPP shows to one query holds for every query and feed on that server.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
   const servers = sppServers.map((s, i) => ({
