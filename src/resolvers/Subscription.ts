@@ -94,5 +94,6 @@ export const Subscription: SubscriptionResolvers = {
 
 export const JobSessionEvent: JobSessionEventResolvers = {
   cursor: (event) => event.cursor ?? '',
+  server: (event, _args, context) => context.serverView(event.server ?? context.servers[0]!),
   previousStatus: (event) => (event.previousStatus === null ? null : statusOf(event.previousStatus)),
 };
