@@ -26,7 +26,7 @@ import { PageSizeMemory } from './pagination/window.js';
 import { createSharedState, type SharedState } from './state/index.js';
 import { createSubscriptionTransports } from './transports/index.js';
 import type { SppClient } from './upstream/index.js';
-import { createSppServers, type SppServerSettings } from './upstream/servers.js';
+import { createSppServers, serverStates, type SppServerSettings } from './upstream/servers.js';
 
 export { typeDefs } from './graphql/apollo.js';
 
@@ -89,6 +89,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const auth = createAuthenticator(env, options.auth, { servers: sppServers, state, secret, logger });
   await auth.revocationsRead();
   const readiness = readinessOver(env, sppServers, (server) => auth.ensureServiceSession(server));
+  metrics.watchServers(() => serverStates(sppServers));
   // One per server: a lower cap SPP shows to one query holds for every query and feed on that server.
   const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
   const servers = sppServers.map((s, i) => ({
@@ -97,13 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }));
   const actions = servers[0]!.actions;
   const context = createContexts(env, { spp, auth, pageSize, actions, servers }, logger);
-  const { live, metrics: liveMetrics } = createLiveService(env, {
-    spp,
-    pageSize,
-    state,
-    registry: metrics.registry,
-    logger: logger.child({ component: 'live' }),
-  });
+  const { live, metrics: liveMetrics } = createLiveService(env, { servers, state, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 
   const httpServer = createHttpServer(env);
   const cors = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');

@@ -511,6 +511,8 @@ export type JobSessionEvent = {
    * turns red when a backup fails). Null for ADDED, and for changes replayed with `since`.
    */
   previousStatus?: Maybe<JobSessionStatus>;
+  /** The SPP server the session is on (with several servers, `sessionId` is only unique with it). */
+  server: SppServer;
   /** The session as it is now. Null only for REMOVED when SPP expired (deleted) the session. */
   session?: Maybe<JobSession>;
   /** SPP's id of the session (present even when `session` is null). */
@@ -1144,6 +1146,7 @@ export type Subscription = {
 export type SubscriptionJobSessionEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<JobSessionFilter>;
+  servers?: InputMaybe<Array<Scalars['String']['input']>>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
@@ -1540,6 +1543,7 @@ export type JobSessionEventResolvers<ContextType = GatewayContext, ParentType ex
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobSessionEventKind'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['JobSessionStatus']>, ParentType, ContextType>;
+  server?: Resolver<ResolversTypes['SppServer'], ParentType, ContextType>;
   session?: Resolver<Maybe<ResolversTypes['JobSession']>, ParentType, ContextType>;
   sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;

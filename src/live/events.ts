@@ -31,6 +31,10 @@ export interface JobSessionEventValue {
   logId?: string;
   /** The signed cursor a client resumes after (`after`); set by the feed. */
   cursor?: string | undefined;
+  /** The log id a resume continues after (the entry's own, or the head for replays); set by the feed. */
+  position?: string;
+  /** The SPP server of the session (issue 21), set for subscribers of several servers. */
+  server?: string;
 }
 
 /**

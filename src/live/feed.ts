@@ -51,6 +51,8 @@ export interface FeedSpec {
   key: string;
   identity: UpstreamIdentity;
   filter: SppFilter[];
+  /** The SPP server polled (issue 21); undefined: the gateway's only (first) server. */
+  server?: string;
 }
 
 export interface FeedListener {
@@ -58,6 +60,12 @@ export interface FeedListener {
   deliver(events: readonly JobSessionEventValue[]): void;
   /** The feed ended with an error (the identity was refused); no more deliveries follow. */
   fail(error: GraphQLError): void;
+  /**
+   * The log id this listener's deliveries continue after, once the feed knows it (at join, or at
+   * the feed's first poll): a subscriber of several servers keeps it as that server's position
+   * in its cursors, so a resume is exact for a server that had no event yet.
+   */
+  position?(head: string): void;
 }
 
 export interface FeedTiming {
@@ -76,7 +84,7 @@ export interface FeedOptions extends FeedTiming {
   /** How many of the newest sessions of the filter each poll reads. */
   window: number;
   /** The list engine's window reading, speaking to SPP as `identity`. */
-  readerFor(identity: UpstreamIdentity): SessionWindowReader;
+  readerFor(identity: UpstreamIdentity, server: string | undefined): SessionWindowReader;
   clock?: () => number;
   /** Called after each poll with its outcome ('ok', 'failed') and how many events it found. */
   onPoll?(outcome: 'ok' | 'failed', events: number): void;
@@ -126,7 +134,7 @@ export class Feed {
     readonly spec: FeedSpec,
     private readonly options: FeedOptions,
   ) {
-    this.read = options.readerFor(spec.identity);
+    this.read = options.readerFor(spec.identity, spec.server);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -147,6 +155,7 @@ export class Feed {
    */
   join(listener: FeedListener, from?: JoinFrom): void {
     this.listeners.add(listener);
+    if (typeof from !== 'object' && this.head !== null) listener.position?.(this.head);
     if (from === undefined) return;
     if (typeof from === 'object') {
       this.catchingUp.set(listener, []);
@@ -315,6 +324,7 @@ export class Feed {
     const head = await log.append(this.spec.key, this.watcher, inputs);
     if (this.head === null) {
       this.head = head;
+      for (const listener of this.listeners) listener.position?.(head);
       return [];
     }
     const read = await log.read(this.spec.key, this.head);
@@ -348,14 +358,15 @@ export class Feed {
 
   private parsed(id: string, value: string): JobSessionEventValue {
     const event = JSON.parse(value) as JobSessionEventValue;
-    return { ...event, logId: id, cursor: this.options.cursorOf?.(this.spec.filter, id) };
+    return { ...event, logId: id, position: id, cursor: this.options.cursorOf?.(this.spec.filter, id) };
   }
 
   /** Events not from the log (replays, catch-ups): the cursor of the head, from which a resume continues. */
   private stamped(events: JobSessionEventValue[]): JobSessionEventValue[] {
     if (!this.options.eventLog || !this.options.cursorOf) return events;
-    const cursor = this.options.cursorOf(this.spec.filter, this.head ?? '0-0');
-    return events.map((e) => ({ ...e, cursor }));
+    const position = this.head ?? '0-0';
+    const cursor = this.options.cursorOf(this.spec.filter, position);
+    return events.map((e) => ({ ...e, position, cursor }));
   }
 
   private async byIds(ids: string[], filter: SppFilter[]): Promise<SppJobSession[]> {

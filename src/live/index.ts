@@ -12,6 +12,7 @@ import { JOB_SESSIONS } from '../lists/job-sessions.js';
 import { createWindowReader, readWindow, type PageSizeMemory } from '../pagination/window.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
 import type { SppClient } from '../upstream/spp-client.js';
+import type { ServerHealth } from '../upstream/servers.js';
 import { LiveMetrics } from './metrics.js';
 import { InMemoryFeedRegistry } from './registry.js';
 import { LiveService } from './service.js';
@@ -19,11 +20,20 @@ import { eventCursors } from './cursors.js';
 import { CursorCodec } from '../pagination/cursor.js';
 import type { SharedState } from '../state/index.js';
 
+/** One SPP server as the feeds poll it (issue 21): its client, page-size memory and health. */
+export interface LiveServer {
+  name: string;
+  spp: SppClient;
+  pageSize: PageSizeMemory;
+  health?: ServerHealth;
+}
+
 export function createLiveService(
   env: Env,
-  deps: { spp: SppClient; pageSize: PageSizeMemory; registry: Registry; logger: Logger; state?: SharedState },
+  deps: { servers: readonly LiveServer[]; registry: Registry; logger: Logger; state?: SharedState },
 ): { live: LiveService; metrics: LiveMetrics } {
-  const { spp } = deps;
+  const byName = new Map(deps.servers.map((s) => [s.name, s]));
+  const first = deps.servers[0]!;
   const metrics = new LiveMetrics(deps.registry);
   // Event cursors are signed like list cursors (the same CURSOR_SECRET, so they resume on any replica).
   const cursors = eventCursors(new CursorCodec(env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET, 'utf8') : randomBytes(32)));
@@ -42,21 +52,29 @@ export function createLiveService(
     idleIntervalMs: env.SUBSCRIPTION_IDLE_POLL_MS,
     maxBackoffMs: env.SUBSCRIPTION_MAX_BACKOFF_MS,
     maxFeeds: env.SUBSCRIPTION_MAX_POLLERS,
-    readerFor: (identity) => {
+    readerFor: (identity, server) => {
+      const { spp, pageSize, health, name } = (server !== undefined ? byName.get(server) : undefined) ?? first;
       // Several replicas: each runs its own feed for its own subscribers (its own diff, replays
       // and history, so a replica that dies takes no one else's events with it), but their
       // polls share one upstream read per SUBSCRIPTION_POLL_MS slot through the shared state:
       // the first replica to poll in a slot reads SPP, the others read its answer. One process
       // has one feed per key, so the slot changes nothing there.
+      // The first server keeps the key it had alone; the others' name their server (one identity
+      // key may speak to several servers, e.g. a forwarded session id).
+      const scope = name === first.name ? identity.key : `${identity.key}@${name}`;
       const slotted = (): UpstreamIdentity => ({
-        key: `${identity.key} poll ${Math.floor(Date.now() / env.SUBSCRIPTION_POLL_MS)}`,
+        key: `${scope} poll ${Math.floor(Date.now() / env.SUBSCRIPTION_POLL_MS)}`,
         sessionId: () => identity.sessionId(),
         renew: (stale) => identity.renew(stale),
       });
       // The page size SPP was seen to cap at is shared with queries (read when a feed starts).
+      // Polls record the server's health (sppServers, spp_server_up): a server down is seen by its feeds too.
       const reader = createWindowReader(
-        (params) => spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS }),
-        deps.pageSize,
+        (params) => {
+          const page = spp.listPage(slotted(), JOB_SESSIONS, params, { keepMs: env.SUBSCRIPTION_POLL_MS });
+          return health ? health.track(page) : page;
+        },
+        pageSize,
         env.SPP_FANOUT_CONCURRENCY,
       );
       return (query, offset, count) => readWindow(reader, query, offset, count);
@@ -65,6 +83,13 @@ export function createLiveService(
     onSizeChange: (size) => metrics.pollers.set(size),
     logger: deps.logger,
   });
-  const live = new LiveService(feeds, { perCaller: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER }, metrics, cursors);
+  const limits = { perCaller: env.SUBSCRIPTIONS_PER_IDENTITY, buffer: env.SUBSCRIPTION_BUFFER };
+  const live = new LiveService(
+    feeds,
+    limits,
+    metrics,
+    cursors,
+    deps.servers.map((s) => s.name),
+  );
   return { live, metrics };
 }

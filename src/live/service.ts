@@ -8,7 +8,7 @@
 import type { GraphQLError } from 'graphql';
 import type { SppFilter, SppJobSession } from '../spp-api/types.js';
 import type { UpstreamIdentity } from '../upstream/session.js';
-import { badUserInput, gatewayError, ErrorCode } from '../errors.js';
+import { badUserInput, gatewayError, serverFailure, ErrorCode } from '../errors.js';
 import { isFinal, type JobSessionEventValue } from './events.js';
 import { EventQueue } from './queue.js';
 import type { FeedListener } from './feed.js';
@@ -39,6 +39,12 @@ export interface LiveLimits {
   buffer: number;
 }
 
+/** One SPP server a subscriber watches, and the identity it speaks to that server as. */
+export interface LiveSource {
+  server: string;
+  identity: UpstreamIdentity;
+}
+
 export class LiveService {
   /** Subscriptions held, by caller (a consumer key, src/identity/consumer.ts). */
   private readonly perCaller = new Map<string, number>();
@@ -49,20 +55,33 @@ export class LiveService {
     private readonly metrics: LiveMetrics,
     /** Signs and reads event cursors (`after`). */
     readonly cursors?: EventCursors,
+    /**
+     * The SPP servers, in configuration order (issue 21). With more than one, every feed is keyed
+     * by its server and subscribers of `jobSessionEvents` get cursors holding a position per server.
+     */
+    readonly servers: readonly string[] = ['default'],
   ) {}
+
+  /** Whether feeds and cursors name their server (several SPP servers). */
+  get multiServer(): boolean {
+    return this.servers.length > 1;
+  }
 
   /**
    * The events of `filter` (SPP filter objects; null: a filter that matches nothing, which
-   * needs no poller) for `identity`, counted against `caller`'s limit.
+   * needs no poller) on each source's server, merged into one stream, counted against
+   * `caller`'s limit as one subscription.
    */
   jobSessionEvents(
-    identity: UpstreamIdentity,
+    sources: readonly LiveSource[],
     caller: string,
     filter: SppFilter[] | null,
     from: { since?: number | undefined; after?: string | undefined },
     connection: LiveConnection,
   ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
     if (from.since !== undefined && from.after !== undefined) throw badUserInput('Pass "since" or "after", not both.', 'after');
+    if (this.multiServer) return this.across(sources, caller, filter, from, connection);
+    const { identity, server } = sources[0]!;
     // Checked before anything runs: a cursor of another filter is the caller's mistake.
     const after = from.after !== undefined && filter !== null ? this.cursors?.decode(filter, from.after) : undefined;
     const queue = this.open<JobSessionEventValue | LiveFailure>(caller, connection, (event) => {
@@ -78,7 +97,65 @@ export class LiveService {
         queue.iterator.end();
       },
     };
-    queue.attach(() => this.registry.join(this.specOf(identity, filter), listener, after !== undefined ? { after } : from.since));
+    queue.attach(() => this.registry.join(this.specOf(identity, filter, server), listener, after !== undefined ? { after } : from.since));
+    return queue.iterator;
+  }
+
+  /**
+   * Several servers: one feed per (server, identity, filter), their events interleaved as they
+   * arrive (each server's in its own order). The subscriber remembers, per server, the log id
+   * its deliveries continue after; every event's cursor carries all of them, so a resume on any
+   * replica continues each server's log exactly after what this subscriber was handed. A server
+   * whose position was not known yet (its feed had not polled) resumes live, from the new join.
+   */
+  private across(
+    sources: readonly LiveSource[],
+    caller: string,
+    filter: SppFilter[] | null,
+    from: { since?: number | undefined; after?: string | undefined },
+    connection: LiveConnection,
+  ): AsyncIterableIterator<JobSessionEventValue | LiveFailure> {
+    const names = sources.map((s) => s.server);
+    const resumed = from.after !== undefined && filter !== null ? this.cursors?.across.decode(filter, names, from.after) : undefined;
+    const queue = this.open<JobSessionEventValue | LiveFailure>(caller, connection, (event) => {
+      if (!(event instanceof LiveFailure) && event.cursor) connection.sent?.(event.cursor);
+    });
+    if (filter === null) return queue.iterator;
+    const positions = new Map(resumed);
+    const cursor = () => this.cursors?.across.encode(filter, names, positions);
+    queue.attach(() => {
+      const memberships: Array<() => void> = [];
+      const leave = () => memberships.forEach((membership) => membership());
+      try {
+        for (const { server, identity } of sources) {
+          const listener: FeedListener = {
+            deliver: (events) => {
+              for (const event of events) {
+                if (event.position !== undefined) positions.set(server, event.position);
+                if (!queue.iterator.push({ ...event, server, cursor: cursor() })) return;
+              }
+            },
+            // A refusal by one server (or its cursor expired) ends the stream, naming the server:
+            // continuing without it would let the subscriber believe it sees every server.
+            fail: (error) => {
+              queue.iterator.push(new LiveFailure(serverFailure(server, error)));
+              queue.iterator.end();
+            },
+            position: (head) => {
+              if (!positions.has(server)) positions.set(server, head);
+            },
+          };
+          const at = resumed?.get(server);
+          memberships.push(
+            this.registry.join(this.specOf(identity, filter, server), listener, at !== undefined ? { after: at } : resumed ? undefined : from.since),
+          );
+        }
+      } catch (error) {
+        leave();
+        throw error;
+      }
+      return leave;
+    });
     return queue.iterator;
   }
 
@@ -87,7 +164,7 @@ export class LiveService {
    * expires it. Fails with BAD_USER_INPUT when the identity sees no such session.
    */
   jobSessionUpdates(
-    identity: UpstreamIdentity,
+    { identity, server }: LiveSource,
     caller: string,
     sessionId: string,
     connection: LiveConnection,
@@ -115,12 +192,14 @@ export class LiveService {
         queue.iterator.end();
       },
     };
-    queue.attach(() => this.registry.join(this.specOf(identity, [{ property: 'id', value: [sessionId], op: 'IN' }]), listener, 'current'));
+    queue.attach(() => this.registry.join(this.specOf(identity, [{ property: 'id', value: [sessionId], op: 'IN' }], server), listener, 'current'));
     return queue.iterator;
   }
 
-  private specOf(identity: UpstreamIdentity, filter: SppFilter[]) {
-    return { key: `${identity.key}\u0000${canonicalFilter(filter)}`, identity, filter };
+  /** One feed per (identity, filter), and per server when there are several (the key names it). */
+  private specOf(identity: UpstreamIdentity, filter: SppFilter[], server: string) {
+    const key = `${identity.key}\u0000${canonicalFilter(filter)}`;
+    return { key: this.multiServer ? `${server}\u0000${key}` : key, identity, filter, server };
   }
 
   /** A queue counted against the caller's limit; `attach` hands it the feed membership to end with it. */

@@ -8,9 +8,9 @@ import { BoundedLabels } from './labels.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  /** Requests sent to SPP (retries included), by endpoint and outcome. */
-  readonly upstreamRequests: Counter<'endpoint' | 'outcome'>;
-  readonly upstreamDuration: Histogram<'endpoint'>;
+  /** Requests sent to SPP (retries included), by endpoint and outcome, and by server when there are several (issue 21). */
+  readonly upstreamRequests: Counter<'endpoint' | 'outcome' | 'server'>;
+  readonly upstreamDuration: Histogram<'endpoint' | 'server'>;
   /** GETs answered by joining an identical request already in flight (single flight). */
   readonly upstreamCoalesced: Counter;
   /** GETs answered from the short-lived answer cache (SPP_CACHE_TTL_MS). */
@@ -49,13 +49,13 @@ export class GatewayMetrics {
     this.upstreamRequests = new Counter({
       name: 'spp_upstream_requests_total',
       help: 'Requests sent to SPP, retries included.',
-      labelNames: ['endpoint', 'outcome'],
+      labelNames: ['endpoint', 'outcome', 'server'],
       registers: [this.registry],
     });
     this.upstreamDuration = new Histogram({
       name: 'spp_upstream_request_duration_seconds',
       help: 'Time from sending a request to SPP to having its parsed answer, retries included.',
-      labelNames: ['endpoint'],
+      labelNames: ['endpoint', 'server'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
@@ -132,4 +132,43 @@ export class GatewayMetrics {
       registers: [this.registry],
     });
   }
+
+  /**
+   * Each SPP server's state (issue 21), read at every scrape: `spp_server_up{server}` (1 UP,
+   * 0 DOWN or MISCONFIGURED), `spp_server_status{server,status}` (1 for the current status) and
+   * `spp_server_last_contact_timestamp_seconds{server}` (when it last answered, even with a refusal).
+   * A server the gateway has not contacted yet has no series (a scrape sends SPP nothing).
+   */
+  watchServers(read: () => ReadonlyArray<{ name: string; status: string; lastContact: number | null }>): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'spp_server_up',
+      help: 'Whether each SPP server answers as it should: 1 UP, 0 DOWN or MISCONFIGURED (as sppServers shows).',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        for (const s of read()) this.set({ server: s.name }, s.status === 'UP' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'spp_server_status',
+      help: "Each SPP server's status: 1 for the status it has now (UP, DOWN, MISCONFIGURED), 0 for the others.",
+      labelNames: ['server', 'status'],
+      registers,
+      collect() {
+        for (const s of read()) for (const status of SERVER_STATUSES) this.set({ server: s.name, status }, s.status === status ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'spp_server_last_contact_timestamp_seconds',
+      help: 'When each SPP server last answered (Unix time, seconds); absent while it never has.',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        for (const s of read()) if (s.lastContact !== null) this.set({ server: s.name }, s.lastContact / 1000);
+      },
+    });
+  }
 }
+
+const SERVER_STATUSES = ['UP', 'DOWN', 'MISCONFIGURED'] as const;

@@ -107,11 +107,28 @@ export function createSppServers(
       { ...env, SPP_TLS_INSECURE: s.tlsInsecure ?? env.SPP_TLS_INSECURE },
       s.url,
       // The first server logs as `spp-client` (as with one server); the others name themselves.
-      {
-        ...{ ...deps, ca: s.ca, logger: servers.length > 1 ? deps.logger.child({ server: s.name }) : deps.logger },
-        // Replicas share answers per SPP server (by its URL, whatever a gateway names it); one server keeps the keys it always had.
-        ...(servers.length > 1 ? { sharedScope: `${s.url} ` } : {}),
-      },
+      // Several servers: every server's requests carry its name in the metrics, and replicas share
+      // answers per SPP server (by its URL, whatever a gateway names it); one server keeps its keys.
+      servers.length > 1
+        ? { ...deps, ca: s.ca, logger: deps.logger.child({ server: s.name }), metrics: labelled(deps.metrics, s.name), sharedScope: `${s.url} ` }
+        : { ...deps, ca: s.ca, logger: deps.logger },
     ),
   }));
+}
+
+/** `metrics` with the request series labelled by `server`. */
+function labelled(metrics: UpstreamMetrics, server: string): UpstreamMetrics {
+  return {
+    ...metrics,
+    upstreamRequests: { inc: (labels) => metrics.upstreamRequests.inc({ ...labels, server }) },
+    upstreamDuration: { startTimer: (labels) => metrics.upstreamDuration.startTimer({ ...labels, server }) },
+  };
+}
+
+/**
+ * The state of each server the gateway has heard from (metrics): a scrape sends SPP nothing, so a
+ * server not contacted yet (start-up check, readiness probe, any request) is left out until it is.
+ */
+export function serverStates(servers: readonly SppServer[]): Array<{ name: string; status: ServerStatus; lastContact: number | null }> {
+  return servers.filter((s) => s.health.known).map((s) => ({ name: s.name, status: s.health.status, lastContact: s.health.lastContact }));
 }

@@ -41,8 +41,9 @@ import { describeError, endpointOf, outcomeOf } from './describe.js';
  * nothing above it; src/observability/metrics.ts implements it with prom-client.
  */
 export interface UpstreamMetrics {
-  upstreamRequests: { inc(labels: { endpoint: string; outcome: string }): void };
-  upstreamDuration: { startTimer(labels: { endpoint: string }): () => unknown };
+  /** `server`: the SPP server's name, set only when the gateway has several (issue 21). */
+  upstreamRequests: { inc(labels: { endpoint: string; outcome: string; server?: string }): void };
+  upstreamDuration: { startTimer(labels: { endpoint: string; server?: string }): () => unknown };
   upstreamLogins: { inc(labels: { outcome: 'ok' | 'rejected' | 'failed' }): void };
   upstreamCacheHits: { inc(): void };
   upstreamCoalesced: { inc(): void };
