@@ -4,9 +4,9 @@
  */
 import type { JobSessionFilter, JobSessionOrder } from '../__generated__/resolvers-types.js';
 import type { ListDescription } from '../pagination/list.js';
+import type { MergedPaginator } from '../pagination/merge.js';
 import type { Page, PageArgs, Paginator, ReaderFactory } from '../pagination/paginator.js';
-import type { MergedPaginator, UpstreamFailure } from '../pagination/merge.js';
-import { untrustedSum } from '../errors.js';
+import { readListAcross, type AcrossPage } from './across.js';
 import { translateFilter } from '../translate/filter.js';
 import { translateOrder } from '../translate/order.js';
 import type { SppJobSession } from '../spp-api/types.js';
@@ -65,32 +65,18 @@ export interface ServerListAccess extends JobSessionReader {
 }
 
 /**
- * A page of job sessions merged over several servers (issue 21): the same engine with one
- * position per server in the cursor. `failures` are the servers that did not answer; their
- * records follow on later pages. totalCount is the sum of the servers' totals, or null with an
- * error saying why.
+ * A page of job sessions merged over several servers (issue 21): readListAcross with the
+ * job-session filter and order. `failures` are the servers that did not answer; their records
+ * follow on later pages.
  */
-export async function readJobSessionsAcross(
+export function readJobSessionsAcross(
   merged: MergedPaginator,
   servers: ReadonlyMap<string, ServerListAccess>,
   args: PageArgs & { filter?: JobSessionFilter | null; orderBy?: readonly JobSessionOrder[] | null },
-): Promise<{ page: JobSessionPage; failures: UpstreamFailure[] }> {
+): Promise<AcrossPage<SppJobSession>> {
   const { filter, empty } = translateFilter(args.filter);
-  const readers = new Map([...servers].map(([name, access]) => [name, access.readerFor(JOB_SESSIONS)]));
-  const page = await merged.page(JOB_SESSIONS, readers, args, { filter, sort: translateOrder(args.orderBy), empty });
-  for (const [name, access] of servers) {
-    access.trackList(Promise.resolve(page.edges.filter((edge) => edge.upstream === name).map((edge) => edge.node)));
-  }
-  return {
-    failures: page.failures,
-    page: {
-      edges: page.edges,
-      pageInfo: page.pageInfo,
-      totalCount: async () => {
-        const { total, reason } = await page.totalCount();
-        if (total === null) throw untrustedSum(reason ?? 'a server has no trusted total');
-        return total;
-      },
-    },
-  };
+  const readers = new Map([...servers].map(([name, access]) => [name, access.readerFor]));
+  return readListAcross(merged, JOB_SESSIONS, readers, args, { filter, sort: translateOrder(args.orderBy), empty }, (name, records) =>
+    servers.get(name)?.trackList(Promise.resolve(records)),
+  );
 }

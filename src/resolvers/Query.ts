@@ -1,11 +1,14 @@
 import type { JobSessionStatus, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { translateFilter } from '../translate/filter.js';
 import { badUserInput, serverFailure } from '../errors.js';
+import { readListAcross } from '../lists/across.js';
+import { serverStats, sumStats, type StatsValue } from '../lists/stats.js';
+import type { UpstreamFailure } from '../pagination/merge.js';
 import { fromGlobalId, jobRefFrom, jobSessionRefFrom } from './global-id.js';
-import { located } from './partial.js';
+import { reportFailures, serversRead } from './partial.js';
 import { JOB_SESSIONS, readJobSessions, readJobSessionsAcross } from '../lists/job-sessions.js';
 import { JOBS, translateJobFilter, translateJobOrder } from '../lists/jobs.js';
-import { trustedCount } from '../lists/counts.js';
+import { serverCount } from '../lists/counts.js';
 import { SESSION_STATUSES, statusOf } from './JobSession.js';
 import { hintJob, hintSession } from './context.js';
 
@@ -13,13 +16,9 @@ export const Query: QueryResolvers = {
   async jobSessions(_parent, args, context, info) {
     // One server and no `servers`: the one-server engine and cursors, as before issue 21.
     if (!context.multiServer && !args.servers) return readJobSessions(context.upstream(), args);
-    const names = args.servers ? [...new Set(args.servers)] : context.servers;
-    if (names.length === 0) throw badUserInput('Argument "servers" must name at least one SPP server (see sppServers), or be left out for all.', 'servers');
-    const access = new Map(names.map((name) => [name, context.upstream(name)]));
+    const access = new Map(serversRead(context, args.servers).map((name) => [name, context.upstream(name)]));
     const { page, failures } = await readJobSessionsAcross(context.merged, access, args);
-    for (const failure of failures) context.partialErrors.push(located(serverFailure(failure.upstream, failure.error), info.path));
-    // A page with a server missing is not the answer to keep: the next request may complete it.
-    if (failures.length > 0) context.cacheHints.restrict(0);
+    reportFailures(context, failures, info.path);
     return page;
   },
 
@@ -60,9 +59,14 @@ export const Query: QueryResolvers = {
     return session;
   },
 
-  jobs(_parent, args, context) {
+  async jobs(_parent, args, context, info) {
     const { filter, empty } = translateJobFilter(args.filter);
-    return context.upstream().paginator.page(JOBS, args, { filter, sort: translateJobOrder(args.orderBy), empty });
+    const query = { filter, sort: translateJobOrder(args.orderBy), empty };
+    if (!context.multiServer && !args.servers) return context.upstream().paginator.page(JOBS, args, query);
+    const readers = new Map(serversRead(context, args.servers).map((name) => [name, context.upstream(name).readerFor]));
+    const { page, failures } = await readListAcross(context.merged, JOBS, readers, args, query);
+    reportFailures(context, failures, info.path);
+    return page;
   },
 
   job(_parent, { id }, context) {
@@ -70,7 +74,7 @@ export const Query: QueryResolvers = {
     return context.upstream(ref.server).loaders.job.load(ref.id);
   },
 
-  jobSessionStats(_parent, { range, filter }, context) {
+  async jobSessionStats(_parent, { range, filter, servers }, context, info) {
     const { unit, value } = range ?? { unit: 'HOUR', value: 12 };
     if (!Number.isInteger(value) || value < 1) throw badUserInput(`Field "range.value" must be a whole number of at least 1, got ${value}.`, 'range');
     // The time window is SPP's pseudo-filter pair (docs/spp-api.md#filter-and-sort), which the stats endpoint honours.
@@ -78,16 +82,33 @@ export const Query: QueryResolvers = {
       { property: 'rangeunit', value: unit === 'DAY' ? 'day' : 'hour', op: '=' as const },
       { property: 'range', value, op: '=' as const },
     ];
-    return context.upstream().stats([...window, ...translateFilter(filter).filter]);
+    const conditions = [...window, ...translateFilter(filter).filter];
+    if (!context.multiServer && !servers) return serverStats(context.servers[0]!, await context.upstream().stats(conditions));
+    const names = serversRead(context, servers);
+    // One request per server, in parallel; the sum covers the servers that answered.
+    const settled = await Promise.allSettled(names.map((name) => context.upstream(name).stats(conditions)));
+    const answered: StatsValue[] = [];
+    const failures: UpstreamFailure[] = [];
+    settled.forEach((result, i) => {
+      if (result.status === 'fulfilled') answered.push(serverStats(names[i]!, result.value));
+      else failures.push({ upstream: names[i]!, error: result.reason });
+    });
+    if (answered.length === 0) throw serverFailure(failures[0]!.upstream, failures[0]!.error);
+    reportFailures(context, failures, info.path);
+    return names.length === 1 ? answered[0]! : sumStats(answered);
   },
 
-  jobSessionCounts(_parent, { filter }, context) {
-    const upstream = context.upstream();
+  jobSessionCounts(_parent, { filter, servers }, context) {
+    // One server asked without `servers`: errors without a server name, as before issue 21.
+    const named = context.multiServer || Boolean(servers);
+    const names = named ? serversRead(context, servers) : [context.servers[0]!];
     const statuses: readonly JobSessionStatus[] = filter?.status ? [...new Set(filter.status)] : SESSION_STATUSES;
-    return statuses.map((status) => ({
-      status,
-      count: () =>
-        trustedCount(upstream.paginator.count(JOB_SESSIONS, translateFilter({ ...filter, status: [status] }).filter), `sessions with status ${status}`),
-    }));
+    return statuses.map((status) => {
+      const conditions = translateFilter({ ...filter, status: [status] }).filter;
+      const byServer = names.map((name) =>
+        serverCount(name, () => context.upstream(name).paginator.count(JOB_SESSIONS, conditions), `sessions with status ${status}`),
+      );
+      return { status, byServer, named };
+    });
   },
 };

@@ -13,7 +13,7 @@ import { PolicyOption, PolicySnapshot, PolicySource, PolicySpec } from './Policy
 import { DateTime, JSONScalar } from './scalars.js';
 import { Job } from './Job.js';
 import { JobLogEntry } from './JobLogEntry.js';
-import { JobSessionStats } from './JobSessionStats.js';
+import { JobSessionServerCount, JobSessionStats, JobSessionStatusCount } from './JobSessionStats.js';
 import { JobSessionEvent, Subscription } from './Subscription.js';
 import type { Page } from '../pagination/paginator.js';
 import type { SppRecord } from '../spp-api/types.js';
@@ -39,7 +39,8 @@ export const resolvers: Resolvers = {
   Job,
   JobLogEntry,
   JobSessionStats,
-  JobSessionStatusCount: count,
+  JobSessionStatusCount,
+  JobSessionServerCount,
   JobLogTypeCount: count,
   Subscription,
   JobSessionEvent,

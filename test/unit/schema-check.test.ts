@@ -28,8 +28,11 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-/** The current schema without `Query.jobSessionCounts` (its description and arguments on one line). */
-const withoutCounts = current.replace(/\n\s*"""\n\s*The number of sessions in each state[\s\S]*?\n\s*jobSessionCounts\(.*\n/, '\n');
+/** The current schema without `Query.jobSessionCounts` (its description, arguments and type). */
+const withoutCounts = current.replace(
+  /\n\s*"""\n\s*The number of sessions in each state[\s\S]*?\n\s*jobSessionCounts\([\s\S]*?\): \[JobSessionStatusCount!\]!\n/,
+  '\n',
+);
 const REMOVED = "Field 'jobSessionCounts' was removed from object type 'Query'";
 
 describe('schema:check', () => {
