@@ -106,7 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const httpServer = createHttpServer(env);
   const cors = corsSettingsFor(env, options.embeddedSimulator ?? false, env.NODE_ENV === 'production');
-  const limits = queryLimitsOf(env);
+  const limits = queryLimitsOf(env, servers.length);
   const documents = createDocumentStore(env.GRAPHQL_DOCUMENT_CACHE_MB * 2 ** 20, { maxTokens: limits.maxTokens });
   const schema = createSchema();
   const formatError = createErrorFormatter(logger);

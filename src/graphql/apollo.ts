@@ -49,7 +49,7 @@ export interface ApolloOptions {
 }
 
 /** Limits every GraphQL request shares (queries over HTTP and subscriptions). */
-export function queryLimitsOf(env: Env): QueryLimits {
+export function queryLimitsOf(env: Env, serverCount = 1): QueryLimits {
   return {
     maxDepth: env.MAX_DEPTH,
     maxAliases: env.MAX_ALIASES,
@@ -58,6 +58,7 @@ export function queryLimitsOf(env: Env): QueryLimits {
     maxTokens: env.MAX_DOCUMENT_BYTES,
     defaultPageSize: env.PAGE_DEFAULT_SIZE,
     maxPageSize: env.PAGE_MAX_SIZE,
+    serverCount,
   };
 }
 

@@ -15,6 +15,10 @@
  * makes per parent object costs UPSTREAM_READ_COST on top of its objects: each connection,
  * and each per-item count (`logCounts`, `jobSessionCounts`), whose every item is a read.
  * Batched fields (`JobSession.job`, `Job.lastRun`: one read per page) cost only their objects.
+ *
+ * A field with a `servers` argument (issue 21) reads each server named, or every configured
+ * server without it: a merged connection costs one read per server (its page is still one
+ * page of objects), and counts and statistics cost their one-server price per server.
  */
 import {
   GraphQLError,
@@ -47,6 +51,8 @@ export interface QueryLimits {
   defaultPageSize: number;
   /** PAGE_MAX_SIZE: a larger first/last is priced at this size, so the caller hears BAD_USER_INPUT about the argument, not QUERY_TOO_COMPLEX. */
   maxPageSize?: number;
+  /** The SPP servers configured (issue 21): what a field with a `servers` argument reads when it is left out. Default 1. */
+  serverCount?: number;
 }
 
 /** The size assumed for a list that has no paging argument (statistics, links, sources). */
@@ -79,9 +85,16 @@ export function validationRules(limits: QueryLimits) {
   ];
 }
 
-export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSITIVE_INFINITY): ComplexityEstimator {
+/** How many servers a field reads: the distinct names of its `servers` argument, or every server (at least 1: an empty list is refused at execution). */
+function serversReadBy(field: { args: readonly { name: string }[] }, args: Record<string, unknown>, serverCount: number): number {
+  if (!field.args.some((a) => a.name === 'servers')) return 1;
+  return Array.isArray(args.servers) ? Math.max(1, new Set(args.servers).size) : serverCount;
+}
+
+export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSITIVE_INFINITY, serverCount = 1): ComplexityEstimator {
   return ({ type: parent, field, args, childComplexity }) => {
     const type = getNullableType(field.type);
+    const servers = serversReadBy(field, args, serverCount);
     if (READ_PER_OBJECT.has(`${parent.name}.${field.name}`)) return UPSTREAM_READ_COST;
     if (!isCompositeType(getNamedType(field.type))) return 0;
     // A connection's edges and nodes are the page itself: the connection field already multiplied.
@@ -91,16 +104,17 @@ export function costEstimator(defaultPageSize: number, maxPageSize = Number.POSI
     // its bounds; priced within the bounds here, the cost limit does not answer in its place.
     const pageSize = asked === undefined ? undefined : Math.max(0, Math.min(asked, maxPageSize));
     if (field.args.some((a) => a.name === 'first' || a.name === 'last')) {
-      return 1 + UPSTREAM_READ_COST + (pageSize ?? defaultPageSize) * childComplexity;
+      return 1 + servers * UPSTREAM_READ_COST + (pageSize ?? defaultPageSize) * childComplexity;
     }
-    if (isListType(type)) return 1 + NESTED_LIST_ESTIMATE * (1 + childComplexity);
-    return 1 + childComplexity;
+    if (isListType(type)) return servers * (1 + NESTED_LIST_ESTIMATE * (1 + childComplexity));
+    return servers * (1 + childComplexity);
   };
 }
 
 /**
  * What a cost can depend on besides the document (pure): the operation, and the variables
- * that are numbers, booleans or null: `first`/`last` (Int) and `@include`/`@skip` (Boolean).
+ * that are numbers, booleans or null: `first`/`last` (Int) and `@include`/`@skip` (Boolean);
+ * of a list variable (`servers`), its number of distinct values.
  * Filters and cursors are left out, so a client paging with its own filter values (every
  * request distinct) still finds its cost computed once per page size.
  */
@@ -109,6 +123,7 @@ export function costKey(operationName: string | null | undefined, variables: Rec
   for (const name in variables) {
     const value = variables[name];
     if (value === null || typeof value === 'number' || typeof value === 'boolean') key += ` ${name}=${String(value)}`;
+    else if (Array.isArray(value)) key += ` ${name}=#${new Set(value).size}`;
   }
   return key;
 }
@@ -118,7 +133,7 @@ export function costKey(operationName: string | null | undefined, variables: Rec
  * hands the cost to `charge` (the consumer's budget, budget.ts), which may refuse it too.
  */
 export function costLimitPlugin<T extends BaseContext>(limits: QueryLimits, charge?: (context: T, cost: number) => Promise<void>): ApolloServerPlugin<T> {
-  const estimator = costEstimator(limits.defaultPageSize, limits.maxPageSize);
+  const estimator = costEstimator(limits.defaultPageSize, limits.maxPageSize, limits.serverCount);
   // Apollo reuses one DocumentNode per distinct query text, and a cost depends only on the
   // document, the operation and the variables: clients repeat the same few, so remember them.
   const costs = new WeakMap<DocumentNode, Map<string, number>>();

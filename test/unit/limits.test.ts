@@ -9,4 +9,10 @@ describe('costKey', () => {
     expect(costKey(undefined, { filter: { status: ['RUNNING'] } })).toBe(costKey(null, { filter: { status: ['FAILED'] } }));
     expect(costKey('Page', { first: 25 })).not.toBe(costKey('Page', { first: 1000 }));
   });
+
+  it('keeps the number of distinct values of a list variable: a cost per server read differs by the servers named, not by their names', () => {
+    expect(costKey('Page', { servers: ['a', 'b'] })).toBe('Page servers=#2');
+    expect(costKey('Page', { servers: ['a', 'a'] })).toBe(costKey('Page', { servers: ['c'] }));
+    expect(costKey('Page', { servers: ['a', 'b'] })).not.toBe(costKey('Page', { servers: ['a'] }));
+  });
 });
