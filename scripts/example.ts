@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_USERS, optionsFromEnv, startSimulator } from '../src/simulator/index.js';
+import { DEFAULT_USERS, optionsFromEnv, startSimulator, type Simulator } from '../src/simulator/index.js';
 import './example-build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -23,7 +23,7 @@ const gatewayUrl = `http://localhost:${gatewayPort}/graphql`;
 
 const simOptions = optionsFromEnv({ SIM_LIVE_INTERVAL_MS: '3000', SIM_SIZE: '2000', ...process.env });
 const count = Math.min(9, Math.max(1, Number(process.env.SIM_SERVERS ?? '1') || 1));
-const sims = [];
+const sims: Simulator[] = [];
 for (let i = 0; i < count; i++) {
   // As src/main.ts does for SIM_SERVERS: each site its own seed and size.
   const own = count === 1 ? {} : { seed: (simOptions.seed ?? 1) + i * 1_000, size: Math.max(1, Math.round((simOptions.size ?? 2000) / (i + 1))) };

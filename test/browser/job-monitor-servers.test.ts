@@ -20,6 +20,8 @@ import { chromium, launchChromium } from './chromium.js';
 
 // Page functions run in the browser; the test project's types are Node's.
 declare const document: any;
+declare const window: any;
+declare const requestAnimationFrame: (callback: (time: number) => void) => void;
 
 const MANIFEST = fileURLToPath(new URL('../../examples/job-monitor/src/gql/persisted-documents.json', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
