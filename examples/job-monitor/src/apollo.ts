@@ -121,11 +121,13 @@ export function createApolloClient({ gatewayUrl }: AppConfig, onSignedOut: () =>
       typePolicies: {
         Query: {
           fields: {
-            // History: one list per filter and order; pages are merged by cursor.
-            jobSessions: relayStylePagination(['filter', 'orderBy']),
+            // History: one list per filter, order and server set; pages are merged by cursor.
+            jobSessions: relayStylePagination(['filter', 'orderBy', 'servers']),
           },
         },
         JobSession: { fields: { log: relayStylePagination(['filter', 'orderBy']) } },
+        // A server is known by its name: its status read anywhere is current everywhere.
+        SppServer: { keyFields: ['name'] },
       },
     }),
   });

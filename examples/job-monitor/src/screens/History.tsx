@@ -6,11 +6,12 @@ import type { JobSessionFilter, JobSessionOrderField, JobSessionStatus, OrderDir
 import { ErrorMessage, Loading, StatusBadge, formatDuration, formatTime } from '../components/common';
 import { hrefOf } from '../route';
 import { useEndOfList } from '../components/use-end-of-list';
+import { sessionRoute, useServers } from '../servers';
 
 /** Finished sessions, newest first by default; pages are merged by relayStylePagination (apollo.ts). */
 const HISTORY_QUERY = graphql(`
-  query SessionHistory($first: Int!, $after: String, $filter: JobSessionFilter, $orderBy: [JobSessionOrder!]) {
-    jobSessions(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+  query SessionHistory($first: Int!, $after: String, $filter: JobSessionFilter, $orderBy: [JobSessionOrder!], $servers: [String!]) {
+    jobSessions(first: $first, after: $after, filter: $filter, orderBy: $orderBy, servers: $servers) {
       totalCount
       edges {
         cursor
@@ -23,6 +24,9 @@ const HISTORY_QUERY = graphql(`
           start
           end
           duration
+          server {
+            name
+          }
         }
       }
       pageInfo {
@@ -42,6 +46,8 @@ interface Form {
   from: string;
   to: string;
   order: `${JobSessionOrderField}:${OrderDirection}`;
+  /** The SPP servers to read (several servers only); empty: all of them. */
+  servers: string[];
 }
 
 /** The form's state lives in the URL's hash query (#/history?status=FAILED&job=vmware_*), so a filtered list can be linked. */
@@ -54,6 +60,7 @@ function readForm(): Form {
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
     order: (params.get('order') as Form['order']) ?? 'START:DESC',
+    servers: params.getAll('server'),
   };
 }
 
@@ -64,6 +71,7 @@ function writeForm(form: Form) {
   if (form.from) params.set('from', form.from);
   if (form.to) params.set('to', form.to);
   if (form.order !== 'START:DESC') params.set('order', form.order);
+  for (const server of form.servers) params.append('server', server);
   const query = params.toString();
   window.history.replaceState(null, '', `#/history${query ? `?${query}` : ''}`);
 }
@@ -84,8 +92,11 @@ export function History() {
   useEffect(() => writeForm(form), [form]);
   const filter = useMemo(() => filterOf(form), [form]);
   const [field, direction] = form.order.split(':') as [JobSessionOrderField, OrderDirection];
+  const { servers, multi } = useServers();
+  // Only names the gateway knows (a linked URL may carry others); none chosen reads every server.
+  const chosen = multi ? form.servers.filter((name) => servers.some((s) => s.name === name)) : [];
   const { data, error, loading, fetchMore, networkStatus } = useQuery(HISTORY_QUERY, {
-    variables: { first: PAGE, filter, orderBy: [{ field, direction }] },
+    variables: { first: PAGE, filter, orderBy: [{ field, direction }], ...(chosen.length ? { servers: chosen } : {}) },
     notifyOnNetworkStatusChange: true,
   });
   const connection = data?.jobSessions;
@@ -101,6 +112,14 @@ export function History() {
 
   const toggle = (status: JobSessionStatus) =>
     setForm((f) => ({ ...f, statuses: f.statuses.includes(status) ? f.statuses.filter((s) => s !== status) : [...f.statuses, status] }));
+  // Every box is ticked while none is chosen (all servers); unticking one leaves the others chosen.
+  const serverTicked = (name: string) => chosen.length === 0 || chosen.includes(name);
+  const toggleServer = (name: string) =>
+    setForm((f) => {
+      const current = chosen.length ? chosen : servers.map((s) => s.name);
+      const next = current.includes(name) ? current.filter((n) => n !== name) : [...current, name];
+      return { ...f, servers: next.length === servers.length ? [] : next };
+    });
 
   return (
     <section aria-labelledby="history-title">
@@ -117,6 +136,25 @@ export function History() {
             </label>
           ))}
         </fieldset>
+        {multi ? (
+          <fieldset data-testid="server-filter">
+            <legend>Server</legend>
+            {servers.map((server) => (
+              <label key={server.name}>
+                <input
+                  type="checkbox"
+                  name="server"
+                  value={server.name}
+                  checked={serverTicked(server.name)}
+                  // The last ticked server stays: a list of no server would be no list.
+                  disabled={chosen.length === 1 && chosen[0] === server.name}
+                  onChange={() => toggleServer(server.name)}
+                />
+                {server.name}
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
         <label>
           Job name <span className="hint">(* matches anything)</span>
           <input
@@ -157,6 +195,7 @@ export function History() {
             <thead>
               <tr>
                 <th scope="col">Job</th>
+                {multi ? <th scope="col">Server</th> : null}
                 <th scope="col">Status</th>
                 <th scope="col">Started</th>
                 <th scope="col">Duration</th>
@@ -164,13 +203,14 @@ export function History() {
             </thead>
             <tbody>
               {connection.edges.map(({ node }) => (
-                <tr key={node.sessionId} data-session-id={node.sessionId}>
+                <tr key={node.id} data-session-id={node.sessionId} data-server={multi ? node.server.name : undefined}>
                   <th scope="row">
-                    <a href={hrefOf({ screen: 'session', id: node.sessionId })}>{node.jobName}</a>
+                    <a href={hrefOf(sessionRoute(node, multi))}>{node.jobName}</a>
                     <span className="sub">
                       {node.type} · {node.sessionId}
                     </span>
                   </th>
+                  {multi ? <td>{node.server.name}</td> : null}
                   <td>
                     <StatusBadge status={node.status} />
                   </td>

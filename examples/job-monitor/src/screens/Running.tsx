@@ -4,6 +4,7 @@ import { graphql } from '../gql';
 import type { RunningSessionFragment } from '../gql/graphql';
 import { ErrorMessage, Loading, Progress, StatusBadge, formatTime, newMutationId } from '../components/common';
 import { hrefOf } from '../route';
+import { sessionRoute, useServers } from '../servers';
 
 graphql(`
   fragment RunningSession on JobSession {
@@ -16,6 +17,9 @@ graphql(`
     start
     lastUpdate
     availableActions
+    server {
+      name
+    }
   }
 `);
 
@@ -35,6 +39,9 @@ const RUNNING_EVENTS = graphql(`
     jobSessionEvents(filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }, since: $since) {
       kind
       sessionId
+      server {
+        name
+      }
       session {
         ...RunningSession
       }
@@ -53,10 +60,16 @@ export const CANCEL_SESSION = graphql(`
   }
 `);
 
-const newestFirst = (a: RunningSessionFragment, b: RunningSessionFragment) => b.start.localeCompare(a.start) || b.sessionId.localeCompare(a.sessionId);
+const newestFirst = (a: RunningSessionFragment, b: RunningSessionFragment) =>
+  b.start.localeCompare(a.start) || b.server.name.localeCompare(a.server.name) || b.sessionId.localeCompare(a.sessionId);
+
+/** Over several servers SPP's session ids may repeat: the global id (or, for an expired session, the event's server and SPP id) tells sessions apart. */
+const sameSession = (node: RunningSessionFragment, event: { sessionId: string; server: { name: string }; session?: { id: string } | null }) =>
+  event.session ? node.id === event.session.id : node.server.name === event.server.name && node.sessionId === event.sessionId;
 
 export function Running() {
   const { data, error, loading, subscribeToMore } = useQuery(RUNNING_QUERY);
+  const { multi } = useServers();
   const [liveError, setLiveError] = useState<unknown>();
   const loaded = data !== undefined;
   useEffect(() => {
@@ -77,7 +90,7 @@ export function Running() {
         if (!event || !complete) return undefined;
         setLiveError(undefined);
         // ADDED and CHANGED are upserts, REMOVED drops (README, Live updates).
-        const others = previousData.jobSessions.nodes.filter((n) => n.sessionId !== event.sessionId);
+        const others = previousData.jobSessions.nodes.filter((n) => !sameSession(n, event));
         const nodes = event.kind === 'REMOVED' || !event.session ? others : [...others, event.session].sort(newestFirst);
         return { ...previousData, jobSessions: { ...previousData.jobSessions, nodes } };
       },
@@ -103,6 +116,7 @@ export function Running() {
             <thead>
               <tr>
                 <th scope="col">Job</th>
+                {multi ? <th scope="col">Server</th> : null}
                 <th scope="col">Status</th>
                 <th scope="col">Progress</th>
                 <th scope="col">Started</th>
@@ -113,7 +127,7 @@ export function Running() {
             </thead>
             <tbody>
               {data.jobSessions.nodes.map((session) => (
-                <RunningRow key={session.sessionId} session={session} />
+                <RunningRow key={session.id} session={session} multi={multi} />
               ))}
             </tbody>
           </table>
@@ -124,17 +138,18 @@ export function Running() {
   );
 }
 
-function RunningRow({ session }: { session: RunningSessionFragment }) {
+function RunningRow({ session, multi }: { session: RunningSessionFragment; multi: boolean }) {
   const [cancel, { loading, error }] = useMutation(CANCEL_SESSION);
   const canCancel = session.availableActions.includes('CANCEL');
   return (
-    <tr data-session-id={session.sessionId}>
+    <tr data-session-id={session.sessionId} data-server={multi ? session.server.name : undefined}>
       <th scope="row">
-        <a href={hrefOf({ screen: 'session', id: session.sessionId })}>{session.jobName}</a>
+        <a href={hrefOf(sessionRoute(session, multi))}>{session.jobName}</a>
         <span className="sub">
           {session.type} · {session.sessionId}
         </span>
       </th>
+      {multi ? <td>{session.server.name}</td> : null}
       <td>
         <StatusBadge status={session.status} />
       </td>
@@ -147,7 +162,7 @@ function RunningRow({ session }: { session: RunningSessionFragment }) {
           type="button"
           disabled={!canCancel || loading}
           title={canCancel ? undefined : 'SPP does not offer Cancel for this session now'}
-          aria-label={`Cancel ${session.jobName} (session ${session.sessionId})`}
+          aria-label={`Cancel ${session.jobName} (session ${session.sessionId}${multi ? ` on ${session.server.name}` : ''})`}
           onClick={() => void cancel({ variables: { input: { id: session.id, clientMutationId: newMutationId('cancel') } } }).catch(() => undefined)}
         >
           {loading ? 'Cancelling…' : 'Cancel'}

@@ -6,6 +6,7 @@ import type { JobLogType } from '../gql/graphql';
 import { ErrorMessage, Loading, Progress, StatusBadge, formatDuration, formatTime, newMutationId } from '../components/common';
 import { hrefOf } from '../route';
 import { useEndOfList } from '../components/use-end-of-list';
+import { sessionRoute, useServers } from '../servers';
 
 const SESSION_QUERY = graphql(`
   query SessionDetail($id: ID!) {
@@ -25,6 +26,9 @@ const SESSION_QUERY = graphql(`
       expiresAt
       description
       availableActions
+      server {
+        name
+      }
       statistics {
         resourceType
         total
@@ -126,6 +130,7 @@ export function SessionDetail({ id }: { id: string }) {
     },
   });
   const session = data?.jobSession;
+  const { multi } = useServers();
   const counts = new Map(session?.logCounts.map((c) => [c.type, c.count]) ?? []);
 
   return (
@@ -164,7 +169,7 @@ export function SessionDetail({ id }: { id: string }) {
             {rerunState.data?.rerunJobSession.newJobSession ? (
               <p role="status">
                 Started again as{' '}
-                <a href={hrefOf({ screen: 'session', id: rerunState.data.rerunJobSession.newJobSession.sessionId })}>
+                <a href={hrefOf(sessionRoute(rerunState.data.rerunJobSession.newJobSession, multi))}>
                   session {rerunState.data.rerunJobSession.newJobSession.sessionId}
                 </a>
                 .
@@ -184,6 +189,12 @@ export function SessionDetail({ id }: { id: string }) {
             </dd>
             <dt>Session id</dt>
             <dd>{session.sessionId}</dd>
+            {multi ? (
+              <>
+                <dt>Server</dt>
+                <dd data-testid="session-server">{session.server.name}</dd>
+              </>
+            ) : null}
             <dt>Type</dt>
             <dd>
               {session.type}
@@ -246,7 +257,8 @@ export function SessionDetail({ id }: { id: string }) {
           ) : (
             <p className="empty">No policy snapshot.</p>
           )}
-          <SessionLog id={session.sessionId} counts={counts} />
+          {/* The global id: over several servers it names the one that holds the log. */}
+          <SessionLog id={session.id} counts={counts} />
         </>
       ) : null}
     </section>
