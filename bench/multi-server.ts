@@ -15,7 +15,8 @@
  *   alternate between the setups (which goes first alternates too), so both see the same noise.
  * - Several short rounds; each round's p50 difference is reported, and the figure is their
  *   median with the spread, after a warm-up (logins, sockets, JIT).
- * List reads are counted by the sites themselves, per site and per page, outside the timings.
+ * Upstream requests are counted by the sites themselves, per site and per page, outside the
+ * timings: exactly one per server per page (a list read; no login, no ping), or the run fails.
  */
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
@@ -76,10 +77,14 @@ for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < PAGES; i++) {
     const order = (i + round) % 2 === 0 ? [0, 1] : [1, 0];
     for (const s of order) {
-      const before = await sites.listReads();
+      const before = await sites.counts();
       const { ms, next } = await page(setups[s]!.gateway, cursors[s]!);
-      const reads = (await sites.listReads()).map((n, k) => n - before[k]!);
-      if (reads.join() !== setups[s]!.expected.join()) wrongReads.push(`${setups[s]!.name}, round ${round + 1}, page ${i + 1}: ${reads.join('/')}`);
+      const after = await sites.counts();
+      const lists = after.lists.map((n, k) => n - before.lists[k]!);
+      const all = after.all.map((n, k) => n - before.all[k]!);
+      if (lists.join() !== setups[s]!.expected.join() || all.join() !== setups[s]!.expected.join()) {
+        wrongReads.push(`${setups[s]!.name}, round ${round + 1}, page ${i + 1}: list reads ${lists.join('/')}, requests ${all.join('/')}`);
+      }
       times[s]![round]!.push(ms);
       cursors[s] = next;
     }
@@ -112,8 +117,8 @@ console.log(
 );
 console.log(
   wrongReads.length === 0
-    ? 'list reads: exactly one per server per page, every page'
-    : `pages with other list reads than one per server:\n${wrongReads.join('\n')}`,
+    ? 'upstream requests: exactly one per server per page (a list read; no login, no other request), every page'
+    : `pages with other upstream requests than one list read per server:\n${wrongReads.join('\n')}`,
 );
 await one.stop();
 await three.stop();

@@ -82,8 +82,8 @@ export interface Sites {
   server: Server;
   /** One base URL per site (no trailing slash). */
   bases: string[];
-  /** Job-session list GETs each site has answered so far. */
-  listReads(): Promise<number[]>;
+  /** Per site: job-session list GETs, and requests of any kind, answered so far. */
+  counts(): Promise<{ lists: number[]; all: number[] }>;
 }
 
 export async function startSites(count: number, latencyMs: number): Promise<Sites> {
@@ -98,7 +98,7 @@ export async function startSites(count: number, latencyMs: number): Promise<Site
   const [control, ...bases] = urls.map((u) => new URL(u).origin);
   if (!control || bases.length !== count || !bases.every((b) => b.startsWith('http://127.0.0.1:')))
     throw new Error(`sites printed no addresses:\n${server.output()}`);
-  return { server, bases, listReads: async () => (await (await fetch(control)).json()) as number[] };
+  return { server, bases, counts: async () => (await (await fetch(control)).json()) as { lists: number[]; all: number[] } };
 }
 
 export interface GatewaySettings {

@@ -1,7 +1,7 @@
 /**
  * Child process of `npm run bench:servers` (bench/multi-server.ts): N simulated SPP sites in
  * ONE process and event loop, each on its own loopback port, and a control port that counts
- * each site's job-session list reads.
+ * each site's requests (job-session list reads, and all).
  *
  * Latency is a deadline, not a pause: each simulator runs with latency 0 and answers at once,
  * and its answer is held until BENCH_SPP_LATENCY_MS after the request arrived (by a timer, no
@@ -23,12 +23,13 @@ const SITES = Number(process.env.BENCH_SITES ?? 3);
 const LATENCY_MS = Number(process.env.BENCH_SPP_LATENCY_MS ?? 20);
 const LIST_PATH = '/api/endeavour/jobsession';
 
-/** Job-session list GETs per site (by the site's port), for the control port. */
+/** Per site (by its port): job-session list GETs, and requests of any kind (logins, pings…), for the control port. */
 const reads = new Map<number, number>();
+const requests = new Map<number, number>();
 const ports: number[] = [];
 const control = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(ports.map((port) => reads.get(port) ?? 0)));
+  res.end(JSON.stringify({ lists: ports.map((port) => reads.get(port) ?? 0), all: ports.map((port) => requests.get(port) ?? 0) }));
 });
 
 // Node's own hook for every request an http.Server of this process starts, before the handler runs.
@@ -36,6 +37,7 @@ subscribe('http.server.request.start', (message) => {
   const { request, response, server } = message as { request: IncomingMessage; response: ServerResponse; server: Server };
   if (server === control) return;
   const port = (server.address() as AddressInfo).port;
+  requests.set(port, (requests.get(port) ?? 0) + 1);
   if (request.method === 'GET' && request.url?.split('?')[0] === LIST_PATH) reads.set(port, (reads.get(port) ?? 0) + 1);
   const due = performance.now() + LATENCY_MS;
   const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
