@@ -77,6 +77,30 @@ export function startSimulator(name: string, settings: SimulatorSettings): Promi
   );
 }
 
+/** bench/sim-sites.ts: `count` simulated SPP sites in one process, latency as a deadline from each request's arrival. */
+export interface Sites {
+  server: Server;
+  /** One base URL per site (no trailing slash). */
+  bases: string[];
+  /** Per site: job-session list GETs, and requests of any kind, answered so far. */
+  counts(): Promise<{ lists: number[]; all: number[] }>;
+}
+
+export async function startSites(count: number, latencyMs: number): Promise<Sites> {
+  const server = await startServer(
+    'sites',
+    'bench/sim-sites.ts',
+    { BENCH_SITES: String(count), BENCH_SPP_LATENCY_MS: String(latencyMs) },
+    (line) => /^Sites ready: (http:\/\/\S+)/.exec(line)?.[1],
+    60_000,
+  );
+  const urls = /^Sites ready: (.*)$/m.exec(server.output())?.[1]?.split(' ') ?? [];
+  const [control, ...bases] = urls.map((u) => new URL(u).origin);
+  if (!control || bases.length !== count || !bases.every((b) => b.startsWith('http://127.0.0.1:')))
+    throw new Error(`sites printed no addresses:\n${server.output()}`);
+  return { server, bases, counts: async () => (await (await fetch(control)).json()) as { lists: number[]; all: number[] } };
+}
+
 export interface GatewaySettings {
   pageSizeCap?: number;
   fanoutConcurrency?: number;

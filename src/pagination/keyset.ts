@@ -30,6 +30,12 @@ export function keysOf(record: SppRecord, sort: readonly SppSort[]): SortKeyValu
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
+// Module level, not a closure per call: under tsx (`npm start`) every closure gets its name set
+// when created, and compareValues runs hundreds of times per merged page (bench/multi-server.ts).
+function numeric(v: SortKeyValue): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : undefined;
+}
+
 /**
  * Compares two key values as SPP sorts them: nulls smallest, numbers and numeric strings
  * numerically and before every other string, other strings by code unit. A total order:
@@ -40,7 +46,6 @@ export function compareValues(a: SortKeyValue, b: SortKeyValue): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  const numeric = (v: SortKeyValue) => (typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : undefined);
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
