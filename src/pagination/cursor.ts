@@ -53,27 +53,7 @@ export class CursorCodec {
    * Throws BAD_USER_INPUT naming `argumentName` when it is malformed, altered, or from another query.
    */
   decode(fingerprint: string, cursor: string, argumentName: 'after' | 'before', listName = 'jobSessions'): CursorPosition {
-    const notOurs = () =>
-      badUserInput(
-        `Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`,
-        argumentName,
-      );
-    const dot = cursor.indexOf('.');
-    if (dot <= 0 || cursor.length > 2_048) throw notOurs();
-    const payload = cursor.slice(0, dot);
-    // Compared as text, not as decoded bytes: base64url decoding ignores the spare bits of the
-    // last character (and stray characters), so a cursor with a flipped bit there would pass
-    // (property-test seed -1563557430).
-    const given = Buffer.from(cursor.slice(dot + 1), 'utf8');
-    const expected = Buffer.from(this.mac(payload), 'utf8');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw notOurs();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw notOurs();
-    }
-    if (!Array.isArray(parsed) || parsed[0] !== VERSION) throw notOurs();
+    const { parsed, notOurs } = this.open(cursor, VERSION, 2_048, argumentName, listName);
     const [, print, offset, keys, id] = parsed as [number, unknown, unknown, unknown, unknown];
     if (print !== fingerprint) {
       throw badUserInput(
@@ -98,14 +78,32 @@ export class CursorCodec {
 
   /** Reads a cursor made by encodeData for `fingerprint`; throws BAD_USER_INPUT as decode does. */
   decodeData(fingerprint: string, cursor: string, argumentName: 'after' | 'before', listName: string): unknown {
+    const { parsed } = this.open(cursor, DATA_VERSION, 8_192, argumentName, listName);
+    if (parsed[1] !== fingerprint) {
+      throw badUserInput(
+        `Argument "${argumentName}" is a cursor from a ${listName} query with another filter, orderBy or server set (or from another list): a cursor is only valid with the query it was returned for.`,
+        argumentName,
+      );
+    }
+    return parsed[2];
+  }
+
+  /**
+   * The JSON array a cursor of `version` carries, once its MAC is checked; BAD_USER_INPUT naming
+   * `argumentName` when it is malformed, too long, altered or of another version.
+   */
+  private open(cursor: string, version: number, maxLength: number, argumentName: 'after' | 'before', listName: string) {
     const notOurs = () =>
       badUserInput(
         `Argument "${argumentName}" is not a valid cursor: expected a cursor returned by ${listName} (an opaque string), got ${describe(cursor)}.`,
         argumentName,
       );
     const dot = cursor.indexOf('.');
-    if (dot <= 0 || cursor.length > 8_192) throw notOurs();
+    if (dot <= 0 || cursor.length > maxLength) throw notOurs();
     const payload = cursor.slice(0, dot);
+    // Compared as text, not as decoded bytes: base64url decoding ignores the spare bits of the
+    // last character (and stray characters), so a cursor with a flipped bit there would pass
+    // (property-test seed -1563557430).
     const given = Buffer.from(cursor.slice(dot + 1), 'utf8');
     const expected = Buffer.from(this.mac(payload), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw notOurs();
@@ -115,14 +113,8 @@ export class CursorCodec {
     } catch {
       throw notOurs();
     }
-    if (!Array.isArray(parsed) || parsed[0] !== DATA_VERSION) throw notOurs();
-    if (parsed[1] !== fingerprint) {
-      throw badUserInput(
-        `Argument "${argumentName}" is a cursor from a ${listName} query with another filter, orderBy or server set (or from another list): a cursor is only valid with the query it was returned for.`,
-        argumentName,
-      );
-    }
-    return parsed[2];
+    if (!Array.isArray(parsed) || parsed[0] !== version) throw notOurs();
+    return { parsed: parsed as unknown[], notOurs };
   }
 
   private mac(payload: string): string {
