@@ -29,7 +29,14 @@ import type { OperationTypeHolder } from './identical-requests.js';
 import type { GatewayContext, UpstreamContext } from '../resolvers/context.js';
 
 /** What the pipeline hands Apollo: the resolvers' context and the operation's type (identical-request sharing). */
-export type RequestContext = GatewayContext & OperationTypeHolder;
+export type RequestContext = GatewayContext &
+  OperationTypeHolder & {
+    /**
+     * A new upstream accessor, with loaders of its own: each event of a subscription, which may live
+     * for hours, is resolved with it, so nested records (`session.job`) are read anew (issue 22, item 9).
+     */
+    freshUpstream(): () => UpstreamContext;
+  };
 
 export interface ContextDeps {
   spp: SppClient;
@@ -65,7 +72,6 @@ export function createContexts(
 }
 
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger, address?: string): RequestContext {
-  let upstream: UpstreamContext | undefined;
   let consumer: Consumer | undefined;
   let maxAge: number | undefined;
   return {
@@ -89,13 +95,20 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
       if ('error' in outcome) throw outcome.error;
       return outcome;
     },
-    upstream() {
-      // The Authenticator keeps each request's outcome: asking again costs nothing.
-      const outcome = deps.auth.authenticate(headers);
-      if ('error' in outcome) throw outcome.error;
-      upstream ??= createUpstreamContext(deps, outcome.identity);
-      return upstream;
-    },
+    upstream: upstreamAccess(deps, headers),
+    freshUpstream: () => upstreamAccess(deps, headers),
+  };
+}
+
+/** The caller's upstream context, built on first use and kept by this accessor. */
+function upstreamAccess(deps: ContextDeps, headers: IncomingHttpHeaders): () => UpstreamContext {
+  let upstream: UpstreamContext | undefined;
+  return () => {
+    // The Authenticator keeps each request's outcome: asking again costs nothing.
+    const outcome = deps.auth.authenticate(headers);
+    if ('error' in outcome) throw outcome.error;
+    upstream ??= createUpstreamContext(deps, outcome.identity);
+    return upstream;
   };
 }
 
