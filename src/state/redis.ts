@@ -128,7 +128,8 @@ export class RedisState implements SharedState {
       // A connection lost: waiters would never hear their answer; they run the work themselves now.
       connection.on('close', () => this.releaseWaiters());
     }
-    this.commands.on('ready', () => this.recovered());
+    // A Redis that came back empty gets this replica's idempotency records back (redis-idempotency.ts).
+    this.commands.on('ready', () => void (this.recovered(), this.idempotencyStore?.recovered()));
   }
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
