@@ -317,6 +317,7 @@ export class RedisState implements SharedState {
       channel: this.idempotencyChannel,
       attempt: (operation, command) => this.attempt(operation, command),
     });
+    if (this.commands.status === 'ready') void this.idempotencyStore.recovered(); // its epoch now, else at 'ready'
     return this.idempotencyStore;
   }
 
