@@ -7,14 +7,18 @@
  *   sessions the soak creates (live inserts, reruns) are in its filter and its matches fit the
  *   gateway's poll window. It lives through several connected intervals: subscribe (on a replica
  *   and transport in turn), receive, disconnect (by its own choice, or because its replica was
- *   killed), and resume on the next replica with `since` = the `at` of the last event it
- *   processed. (A resume by event cursor, issue 20, will replace `since`.)
+ *   killed), and resume on the next replica from the `cursor` of the last event it processed
+ *   (issue 20): graphql-ws with the `after` argument, graphql-sse with the `Last-Event-ID` header
+ *   an EventSource sends. A resume the gateway refuses with CURSOR_EXPIRED (nobody watched the
+ *   filter meanwhile, or the log was lost with a Redis restart) starts afresh: without a position,
+ *   and judged as a new subscriber.
  * - The simulator's own change log: the state (status, percent, lastUpdate; or absent) of every
  *   session that started after the soak began, recorded whenever it may change (before and after
  *   each live step and restart, and every SNAPSHOT_MS for actions' effects), with the time.
  * - Judgement, per connected interval: every event is a state the session really had, later in
- *   its log than the state last delivered to this subscriber (nothing repeated, nothing out of
- *   order, nothing invented); and every change logged between LEAD_MS after the subscription
+ *   its log than the state last delivered to this subscriber, in this interval or an earlier one
+ *   it resumed from (nothing repeated, not even at a resume, nothing out of order, nothing
+ *   invented); and every change logged between LEAD_MS after the subscription
  *   and LAG_MS before it ended reached the subscriber in that interval (as itself or as a later
  *   state: the gateway polls, so changes between two polls arrive as the newest one; nothing
  *   else may be missing).
@@ -41,8 +45,8 @@ interface Sink {
 
 interface Transport {
   name: string;
-  /** Subscribes at the gateway `base` (http://127.0.0.1:port); returns the close. */
-  subscribe(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>, sink: Sink): () => void;
+  /** Subscribes at the gateway `base` (http://127.0.0.1:port), resuming after the event cursor `after` when given; returns the close. */
+  subscribe(base: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>, sink: Sink, after?: string): () => void;
 }
 
 /** An Error, a list of GraphQL errors, or a WebSocket close event (code and reason). */
@@ -58,7 +62,7 @@ function describe(error: unknown): string {
 export const TRANSPORTS: Transport[] = [
   {
     name: 'graphql-ws',
-    subscribe(base, query, variables, headers, sink) {
+    subscribe(base, query, variables, headers, sink, after) {
       const client = createWsClient({
         url: `${base.replace(/^http/, 'ws')}/graphql`,
         webSocketImpl: WebSocket,
@@ -67,7 +71,7 @@ export const TRANSPORTS: Transport[] = [
         connectionParams: headers,
       });
       const stop = client.subscribe(
-        { query, variables },
+        { query, variables: { ...variables, ...(after ? { after } : {}) } },
         {
           next: (result) => (result.errors ? sink.ended(`errors ${JSON.stringify(result.errors).slice(0, 200)}`) : sink.next(result.data)),
           error: (error) => sink.ended(`error ${describe(error)}`),
@@ -82,8 +86,9 @@ export const TRANSPORTS: Transport[] = [
   },
   {
     name: 'graphql-sse',
-    subscribe(base, query, variables, headers, sink) {
-      const client = createSseClient({ url: `${base}/graphql`, retryAttempts: 0, headers });
+    subscribe(base, query, variables, headers, sink, after) {
+      // As a reconnecting EventSource resumes: the last `id:` it saw, in Last-Event-ID.
+      const client = createSseClient({ url: `${base}/graphql`, retryAttempts: 0, headers: { ...headers, ...(after ? { 'last-event-id': after } : {}) } });
       const stop = client.subscribe(
         { query, variables },
         {
@@ -100,8 +105,8 @@ export const TRANSPORTS: Transport[] = [
   },
 ];
 
-const EVENTS = `subscription Events($filter: JobSessionFilter, $since: DateTime) {
-  jobSessionEvents(filter: $filter, since: $since) { kind sessionId at session { sessionId status percent lastUpdate start } }
+const EVENTS = `subscription Events($filter: JobSessionFilter, $after: String) {
+  jobSessionEvents(filter: $filter, after: $after) { kind sessionId at cursor session { sessionId status percent lastUpdate start } }
 }`;
 
 const stateOf = (s: { status: string; percent?: number | null; lastUpdate?: number | string | null } | null) =>
@@ -151,7 +156,9 @@ interface Interval {
   from: number;
   to: number;
   ended: string;
-  events: Array<{ id: string; state: string; at: string; r: number }>;
+  /** Resumed after the cursor of the subscriber's last event; false: a fresh start (the first, or after CURSOR_EXPIRED). */
+  resumed: boolean;
+  events: Array<{ id: string; state: string; cursor: string; r: number }>;
 }
 
 interface Subscriber {
@@ -181,39 +188,46 @@ export async function subscriberLoop(opts: {
   while (opts.running()) {
     const subscriber: Subscriber = { name: `subscriber ${++counter}`, birth: Date.now(), intervals: [] };
     subscribers.push(subscriber);
-    let since: string | undefined;
+    let after: string | undefined;
     for (let i = 0; opts.running() && Date.now() - subscriber.birth < opts.lifeMs; i++) {
       const replicas = opts.replicas();
       const replica = (opts.slot + counter + i) % replicas.length;
       const transport = TRANSPORTS[(opts.slot + i) % TRANSPORTS.length]!;
-      const interval: Interval = { transport: transport.name, replica, from: Date.now(), to: Number.NaN, ended: 'closed by the subscriber', events: [] };
+      const interval: Interval = {
+        transport: transport.name,
+        replica,
+        from: Date.now(),
+        to: Number.NaN,
+        ended: 'closed by the subscriber',
+        resumed: after !== undefined,
+        events: [],
+      };
       subscriber.intervals.push(interval);
       let done: (reason: string) => void = () => undefined;
       const ended = new Promise<string>((resolve) => (done = resolve));
       const close = transport.subscribe(
         replicas[replica]!,
         EVENTS,
-        { filter: { start: { gte: subscriber.birth } }, ...(since ? { since } : {}) },
+        { filter: { start: { gte: subscriber.birth } } },
         opts.headers,
         {
-          next: (data: { jobSessionEvents: { sessionId: string; at: string; session: Parameters<typeof stateOf>[0] } }) => {
+          next: (data: { jobSessionEvents: { sessionId: string; cursor: string; session: Parameters<typeof stateOf>[0] } }) => {
             const e = data.jobSessionEvents;
-            interval.events.push({ id: e.sessionId, state: stateOf(e.session), at: e.at, r: Date.now() });
+            interval.events.push({ id: e.sessionId, state: stateOf(e.session), cursor: e.cursor, r: Date.now() });
           },
           ended: (reason) => done(reason),
         },
+        after,
       );
       const stay = between(...opts.connectedMs);
       const reason = await Promise.race([ended, sleep(stay).then(() => undefined)]);
       interval.to = Date.now();
       if (reason !== undefined) interval.ended = reason;
       close();
-      // Resume from the last event processed: changes after it are replayed first.
-      const last = [...subscriber.intervals]
-        .reverse()
-        .find((iv) => iv.events.length > 0)
-        ?.events.at(-1);
-      if (last) since = last.at;
+      // Resume after the last event processed: the events after it come first, none twice. A
+      // cursor the gateway no longer keeps events after (CURSOR_EXPIRED) is given up: start afresh.
+      if (interval.ended.includes('CURSOR_EXPIRED')) after = undefined;
+      else after = interval.events.at(-1)?.cursor ?? after;
       await sleep(between(500, 2_000));
     }
   }
@@ -227,8 +241,9 @@ export interface LiveVerdict {
   promised: number;
   lost: string[];
   repeated: string[];
-  /** Events a resume with `since` delivered again (already delivered before the disconnect): not judged until resume by event cursor. */
-  replayedAtResume: number;
+  /** Intervals that resumed after an event cursor, and those of them the gateway refused with CURSOR_EXPIRED. */
+  resumes: number;
+  expiredResumes: number;
   unknown: string[];
   endedBy: Map<string, number>;
   transports: Map<string, number>;
@@ -244,17 +259,22 @@ export function judgeLive(): LiveVerdict {
     promised: 0,
     lost: [],
     repeated: [],
-    replayedAtResume: 0,
+    resumes: 0,
+    expiredResumes: 0,
     unknown: [],
     endedBy: new Map(),
     transports: new Map(),
   };
   for (const subscriber of subscribers) {
-    /** The index in the change log of the state last delivered to this subscriber, per session. */
-    const delivered = new Map<string, number>();
+    /** The index in the change log of the state last delivered to this subscriber (since its last fresh start), per session. */
+    let delivered = new Map<string, number>();
     for (const interval of subscriber.intervals) {
       if (!Number.isFinite(interval.to)) continue;
       verdict.intervals++;
+      if (interval.resumed) {
+        verdict.resumes++;
+        if (interval.ended.includes('CURSOR_EXPIRED')) verdict.expiredResumes++;
+      } else delivered = new Map();
       verdict.events += interval.events.length;
       const reason = interval.ended.replace(/\d+/g, 'N').slice(0, 60);
       verdict.endedBy.set(reason, (verdict.endedBy.get(reason) ?? 0) + 1);
@@ -265,17 +285,15 @@ export function judgeLive(): LiveVerdict {
         const previous = delivered.get(event.id) ?? -1;
         const previousHere = reachedInInterval.get(event.id) ?? -1;
         const index = entries.findIndex((entry, k) => k > previous && entry.state === event.state);
-        // A state an earlier interval delivered, replayed by `since` (a timestamp: changes at that same instant come again).
-        const replayed = entries.findIndex((entry, k) => k > previousHere && k <= previous && entry.state === event.state);
         const where = `${subscriber.name} (${interval.transport}, replica ${interval.replica}): session ${event.id} state ${event.state}`;
+        const received = new Date(event.r).toISOString().slice(11, 23);
         if (index >= 0) {
           delivered.set(event.id, index);
           reachedInInterval.set(event.id, index);
-        } else if (replayed >= 0) {
-          verdict.replayedAtResume++;
-          reachedInInterval.set(event.id, replayed);
-        } else if (entries.some((entry) => entry.state === event.state))
-          verdict.repeated.push(`${where} delivered again or out of order while connected (received ${new Date(event.r).toISOString().slice(11, 23)})`);
+        } else if (entries.some((entry, k) => k > previousHere && k <= previous && entry.state === event.state))
+          verdict.repeated.push(`${where} delivered before the resume, and again after it (received ${received})`);
+        else if (entries.some((entry) => entry.state === event.state))
+          verdict.repeated.push(`${where} delivered again or out of order while connected (received ${received})`);
         else verdict.unknown.push(`${where}, which the simulator never had`);
       }
       if (interval.to - interval.from < LEAD_MS + LAG_MS) continue;

@@ -33,7 +33,14 @@ import type { OperationTypeHolder } from './identical-requests.js';
 import type { GatewayContext, UpstreamContext } from '../resolvers/context.js';
 
 /** What the pipeline hands Apollo: the resolvers' context and the operation's type (identical-request sharing). */
-export type RequestContext = GatewayContext & OperationTypeHolder;
+export type RequestContext = GatewayContext &
+  OperationTypeHolder & {
+    /**
+     * A new upstream accessor, with loaders of its own: each event of a subscription, which may live
+     * for hours, is resolved with it, so nested records (`session.job`) are read anew (issue 22, item 9).
+     */
+    freshUpstream(): GatewayContext['upstream'];
+  };
 
 export interface ContextDeps {
   spp: SppClient;
@@ -89,7 +96,6 @@ const origins = new WeakMap<object, string>();
 export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, requestId: string, logger: Logger, address?: string): RequestContext {
   let consumer: Consumer | undefined;
   let maxAge: number | undefined;
-  const upstreams = new Map<string, UpstreamContext>();
   const byName = new Map(deps.servers.map((s) => [s.name, s]));
   const first = deps.servers[0]!;
   const serverNamed = (name: string | undefined): ServerDeps => {
@@ -103,19 +109,7 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
     }
     return server;
   };
-  const upstreamOf = (name?: string): UpstreamContext => {
-    const server = serverNamed(name);
-    // The Authenticator keeps each request's outcome: asking again costs nothing.
-    const outcome = deps.auth.authenticate(headers);
-    if ('error' in outcome) throw outcome.error;
-    let upstream = upstreams.get(server.name);
-    if (!upstream) {
-      // One gateway caller, one SPP identity per server (its service account, or the caller's own login there).
-      upstream = createUpstreamContext(deps, outcome.identityOn(server.name), server);
-      upstreams.set(server.name, upstream);
-    }
-    return upstream;
-  };
+  const upstreamOf = upstreamAccess(deps, headers, serverNamed);
   const partialErrors: GraphQLError[] = [];
   return {
     partialErrors,
@@ -152,6 +146,29 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
       return outcome;
     },
     upstream: upstreamOf,
+    freshUpstream: () => upstreamAccess(deps, headers, serverNamed),
+  };
+}
+
+/** The caller's upstream contexts, one per server, each built on first use and kept by this accessor. */
+function upstreamAccess(
+  deps: ContextDeps,
+  headers: IncomingHttpHeaders,
+  serverNamed: (name: string | undefined) => ServerDeps,
+): (name?: string) => UpstreamContext {
+  const upstreams = new Map<string, UpstreamContext>();
+  return (name) => {
+    const server = serverNamed(name);
+    // The Authenticator keeps each request's outcome: asking again costs nothing.
+    const outcome = deps.auth.authenticate(headers);
+    if ('error' in outcome) throw outcome.error;
+    let upstream = upstreams.get(server.name);
+    if (!upstream) {
+      // One gateway caller, one SPP identity per server (its service account, or the caller's own login there).
+      upstream = createUpstreamContext(deps, outcome.identityOn(server.name), server);
+      upstreams.set(server.name, upstream);
+    }
+    return upstream;
   };
 }
 

@@ -6,8 +6,9 @@
  *
  * Only queries are shared: whether the leader's operation was a query is known once Apollo
  * resolved it (`operationTypePlugin`); followers of anything else execute on their own.
- * The key holds the identity (a keyed hash, never a secret), the method, the query string,
- * the headers that change the answer (Accept, Content-Type, CSRF preflight) and the body.
+ * The key holds the identity, consumer and roles (`sharingKey` in src/identity/consumer.ts: keyed
+ * hashes and names, never a secret), the method, the query string, the headers that change the
+ * answer (Accept, Content-Type, CSRF preflight) and the body.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';

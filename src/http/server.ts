@@ -10,7 +10,7 @@ import { introspectionOf, type Env } from '../config.js';
 import type { OperationTypeHolder } from '../graphql/identical-requests.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { Authenticator, AuthSettings } from '../identity/index.js';
-import { clientOf, requestConsumer } from '../identity/consumer.js';
+import { clientOf, requestConsumer, sharingKey } from '../identity/consumer.js';
 import type { GatewayMetrics, Tracing } from '../observability/index.js';
 import type { CorsSettings } from './cors.js';
 import { createAuthRoutes } from './auth-routes.js';
@@ -135,11 +135,8 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
     // Probes and scrapes arrive every few seconds from machines: traces are for callers' requests.
     ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
     admit: signIn.admit,
-    // Identical requests share one execution only within one consumer: each consumer pays its own cost.
-    identityOf: (req) => {
-      const outcome = auth.authenticate(req.headers);
-      return 'identity' in outcome ? `${outcome.identity.key}\u0000${requestConsumer(auth, req.headers, req.socket.remoteAddress).key}` : undefined;
-    },
+    // Identical requests share one execution only within one consumer and its roles (issue 22, item 6).
+    identityOf: (req) => sharingKey(auth, req.headers, req.socket.remoteAddress),
     describe: (req) => {
       const client = clientOf(req.headers);
       return {

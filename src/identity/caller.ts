@@ -57,6 +57,12 @@ export interface Caller {
 /** May this caller start, cancel, rerun and expire? */
 export const isOperator = (caller: Pick<Caller, 'roles' | 'anonymous'>): boolean => !caller.anonymous && caller.roles.includes('operator');
 
+/**
+ * What of a caller decides an answer besides its upstream identity: its roles (`availableActions`
+ * is empty for viewers). Whatever shares one answer between callers keys it by this too.
+ */
+export const rolesKey = (caller: Pick<Caller, 'roles' | 'anonymous'>): string => (caller.anonymous ? 'anonymous' : [...caller.roles].sort().join(','));
+
 /** The highest role, for audit lines. */
 export const roleOf = (caller: Pick<Caller, 'roles'>): Role | 'none' =>
   caller.roles.includes('operator') ? 'operator' : caller.roles.includes('viewer') ? 'viewer' : 'none';

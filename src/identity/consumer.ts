@@ -9,6 +9,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Actor, Authenticator } from './auth.js';
+import { rolesKey } from './caller.js';
 
 export interface Consumer {
   /** Separates budgets and subscription counts: one per key, user, session or address. Non-secret (a keyed hash or an address). */
@@ -39,6 +40,17 @@ export function consumerOf(actor: Actor | undefined, address: string | undefined
 export function requestConsumer(auth: Authenticator, headers: IncomingHttpHeaders, address: string | undefined): Consumer {
   const outcome = auth.authenticate(headers);
   return consumerOf('actor' in outcome ? outcome.actor : undefined, address);
+}
+
+/**
+ * The key under which identical requests in flight share one execution (src/graphql/identical-requests.ts),
+ * or undefined when they must not (no valid credentials): the upstream identity (what SPP answers),
+ * the consumer (each pays its own cost) and the roles (what the gateway shows, `availableActions`).
+ */
+export function sharingKey(auth: Authenticator, headers: IncomingHttpHeaders, address: string | undefined): string | undefined {
+  const outcome = auth.authenticate(headers);
+  if (!('identity' in outcome)) return undefined;
+  return [outcome.identity.key, requestConsumer(auth, headers, address).key, rolesKey(outcome.actor)].join('\u0000');
 }
 
 /** IPv4 clients on a dual-stack socket appear as `::ffff:a.b.c.d`: one client, one key. */

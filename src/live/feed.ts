@@ -115,6 +115,12 @@ export class Feed {
   private readonly pendingReplays = new Set<FeedListener>();
   /** Listeners catching up from `since`: live batches wait here until the catch-up is delivered. */
   private readonly catchingUp = new Map<FeedListener, JobSessionEventValue[]>();
+  /**
+   * What a `since` catch-up showed, per listener: it read SPP directly, so a later poll (or another
+   * replica's, through the log) may report a change it already showed; that is not sent again.
+   * An entry goes when a newer event of its session passes; at most a window's worth per listener.
+   */
+  private readonly shownByCatchUp = new Map<FeedListener, Map<string, number>>();
   private readonly removed: JobSessionEventValue[] = [];
   private readonly read: SessionWindowReader;
   private readonly clock: () => number;
@@ -175,6 +181,7 @@ export class Feed {
     this.listeners.delete(listener);
     this.pendingReplays.delete(listener);
     this.catchingUp.delete(listener);
+    this.shownByCatchUp.delete(listener);
   }
 
   /** Stops polling; a poll in flight is discarded. */
@@ -225,7 +232,10 @@ export class Feed {
         for (const listener of [...this.listeners]) {
           const waiting = this.catchingUp.get(listener);
           if (waiting) waiting.push(...events);
-          else listener.deliver(events);
+          else {
+            const fresh = this.notShown(listener, events);
+            if (fresh.length > 0) listener.deliver(fresh);
+          }
         }
       }
       const running = [...this.state!.seen.values()].some((s) => !isFinal(s));
@@ -288,8 +298,18 @@ export class Feed {
     this.catchingUp.delete(listener);
     // Live batches that arrived meanwhile: only what is newer than the catch-up's view.
     const shown = new Map(events.map((e) => [e.sessionId, e.at]));
-    const later = waiting.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
-    listener.deliver([...events, ...later]);
+    if (shown.size > 0) this.shownByCatchUp.set(listener, shown);
+    listener.deliver([...events, ...this.notShown(listener, waiting)]);
+  }
+
+  /** A live batch without what the listener's catch-up already showed (as new or newer). */
+  private notShown(listener: FeedListener, events: JobSessionEventValue[]): JobSessionEventValue[] {
+    const shown = this.shownByCatchUp.get(listener);
+    if (!shown) return events;
+    const later = events.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
+    for (const e of later) shown.delete(e.sessionId);
+    if (shown.size === 0) this.shownByCatchUp.delete(listener);
+    return later;
   }
 
   private async changesSince(since: number): Promise<JobSessionEventValue[]> {

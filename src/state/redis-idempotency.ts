@@ -9,8 +9,17 @@
  * Nothing here falls back to this process's memory: a claim Redis cannot answer is refused
  * (UPSTREAM_UNAVAILABLE, nothing done), since a local claim could act a second time for a key
  * another replica holds (issue 22, item 8).
+ *
+ * A Redis that restarts without persistence comes back empty: a retry would then find no record
+ * and act a second time (seen in the soak's Redis restarts). So each replica keeps a copy of the
+ * records it wrote (`mirror`), and an epoch key tells a Redis that lost its memory: its value
+ * changes when a replica that knew the old one finds it gone. A replica that sees a new epoch
+ * (at its reconnect, or at a claim) writes its copies back (SET NX, for their remaining life), and
+ * every claim is refused for RESTORE_MS after a loss, while the replicas reconnect and restore.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { ErrorCode, gatewayError } from '../errors.js';
 import type { Claim, IdempotencyStore, StoredOutcome } from './idempotency.js';
 import type { Sealer } from './sealing.js';
@@ -26,7 +35,14 @@ export interface RedisIdempotencyOptions {
   attempt: <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
   /** How long a claim stays alive without its replica renewing it (default ALIVE_MS). */
   aliveMs?: number;
+  /** How long claims are refused after Redis lost its memory (default RESTORE_MS). */
+  restoreMs?: number;
 }
+
+/** How long claims are refused after Redis lost its memory: longer than a replica's reconnect (every 2 s at most, src/state/redis.ts) and restore. */
+export const RESTORE_MS = 5_000;
+/** Records a replica keeps a copy of (its own claims and outcomes within their life): a few hundred bytes each. */
+const MIRROR_MAX = 50_000;
 
 /** A claiming replica renews its liveness key every third of this; waiting duplicates give up on it this long after it stopped. */
 export const ALIVE_MS = 10_000;
@@ -41,17 +57,48 @@ export const OUTCOME_UNKNOWN: StoredOutcome = {
   },
 };
 
+const restoring = () =>
+  gatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    "The gateway's shared state (Redis) restarted and lost its record of recent submissions; the gateway is restoring it: nothing was done. Try again in a few seconds.",
+  );
+
 const unreachable = () =>
   gatewayError(
     ErrorCode.UPSTREAM_UNAVAILABLE,
     "The gateway's shared state (Redis) does not answer, so it cannot make sure this submission acts once: nothing was done. Try again shortly.",
   );
 
-/** Claims the record and marks it alive, atomically. */
-const CLAIM = `
-if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
-redis.call('set', KEYS[2], '1', 'PX', ARGV[3])
-return 1`;
+/**
+ * The epoch (KEYS[3]) as this replica should know it. Missing: a fresh Redis, or one that lost its
+ * memory; it is created as `id|created|lost`, lost = 1 when the caller knew an epoch (ARGV[1]).
+ * ARGV: known epoch ('' for none), a new id.
+ */
+const EPOCH = `
+local epoch = redis.call('get', KEYS[3])
+if not epoch then
+  local t = redis.call('time')
+  epoch = ARGV[2] .. '|' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) .. '|' .. (ARGV[1] == '' and '0' or '1')
+  redis.call('set', KEYS[3], epoch)
+end`;
+
+/**
+ * Claims the record and marks it alive, atomically, in the epoch the caller knows: else -1 and
+ * the epoch (the caller restores and asks again); -2 while claims are refused after a loss.
+ * KEYS: record, alive, epoch. ARGV: known epoch, new id, sealed claim, ttl, alive ms, restore ms.
+ */
+const CLAIM = `${EPOCH}
+if epoch ~= ARGV[1] then return {-1, epoch} end
+local _, _, created, lost = string.find(epoch, '|(%d+)|(%d)$')
+local t = redis.call('time')
+if lost == '1' and tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(created) < tonumber(ARGV[6]) then return {-2} end
+if not redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[4], 'NX') then return {0} end
+redis.call('set', KEYS[2], '1', 'PX', ARGV[5])
+return {1}`;
+
+/** KEYS: epoch. ARGV: known epoch, a new id. Returns the epoch. */
+const SYNC = `${EPOCH.replaceAll('KEYS[3]', 'KEYS[1]')}
+return epoch`;
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** Claims waiting on this replica for an outcome, by Redis key. */
@@ -59,10 +106,44 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** This replica's claims in flight: their liveness renewals. */
   private readonly renewals = new Map<string, NodeJS.Timeout>();
   private readonly aliveMs: number;
+  private readonly restoreMs: number;
+  /** Copies of the records this replica wrote, by Redis key, until they expire there. */
+  private readonly mirror = new LRUCache<string, { value: string; until: number }>({ max: MIRROR_MAX });
+  /** The epoch of Redis's memory this replica knows; undefined before its first answer. */
+  private epoch: string | undefined;
+  private readonly epochKey: string;
 
   constructor(private readonly options: RedisIdempotencyOptions) {
     this.aliveMs = options.aliveMs ?? ALIVE_MS;
-    options.commands.defineCommand('claimIdempotency', { numberOfKeys: 2, lua: CLAIM });
+    this.restoreMs = options.restoreMs ?? RESTORE_MS;
+    this.epochKey = `${options.channel}:epoch`;
+    options.commands.defineCommand('claimIdempotency', { numberOfKeys: 3, lua: CLAIM });
+    options.commands.defineCommand('syncIdempotency', { numberOfKeys: 1, lua: SYNC });
+  }
+
+  /** Redis answers again (a connect or reconnect): if it lost its memory meanwhile, write this replica's records back. */
+  async recovered(): Promise<void> {
+    const epoch = await this.options.attempt('idempotency', () =>
+      (this.options.commands as unknown as { syncIdempotency(...args: string[]): Promise<string> }).syncIdempotency(
+        this.epochKey,
+        this.epoch ?? '',
+        randomUUID(),
+      ),
+    );
+    if (epoch !== undefined) await this.adopt(epoch);
+  }
+
+  private async adopt(epoch: string): Promise<void> {
+    const lost = this.epoch !== undefined && this.epoch !== epoch;
+    this.epoch = epoch;
+    if (!lost) return;
+    const { commands, attempt } = this.options;
+    const now = Date.now();
+    for (const [id, { value, until }] of this.mirror.entries()) {
+      if (until > now) await attempt('idempotency', () => commands.set(id, value, 'PX', until - now, 'NX'));
+    }
+    // Claims still running here are alive: a duplicate must wait for their outcome, not call it unknown.
+    for (const id of this.renewals.keys()) await attempt('idempotency', () => commands.set(`${id}:alive`, '1', 'PX', this.aliveMs));
   }
 
   async claim(key: string, fingerprint: string, ttlMs: number): Promise<Claim> {
@@ -70,18 +151,30 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const id = this.options.name(key);
     const alive = `${id}:alive`;
     // A record gone between a failed SET NX and the read was settled with nothing kept (a refusal): claim again.
-    for (let round = 0; round < 3; round++) {
-      const claimed = await attempt('idempotency', () =>
-        (commands as unknown as { claimIdempotency(...args: Array<string | number>): Promise<number> }).claimIdempotency(
+    for (let round = 0; round < 4; round++) {
+      const sealed = sealer.seal(JSON.stringify({ f: fingerprint }), id);
+      const answer = await attempt('idempotency', () =>
+        (commands as unknown as { claimIdempotency(...args: Array<string | number>): Promise<[number, string?]> }).claimIdempotency(
           id,
           alive,
-          sealer.seal(JSON.stringify({ f: fingerprint }), id),
+          this.epochKey,
+          this.epoch ?? '',
+          randomUUID(),
+          sealed,
           Math.max(1, ttlMs),
           this.aliveMs,
+          this.restoreMs,
         ),
       );
-      if (claimed === undefined) throw unreachable();
+      if (answer === undefined) throw unreachable();
+      const [claimed, epoch] = answer;
+      if (claimed === -1) {
+        await this.adopt(epoch ?? '');
+        continue;
+      }
+      if (claimed === -2) throw restoring();
       if (claimed === 1) {
+        this.mirror.set(id, { value: sealed, until: Date.now() + Math.max(1, ttlMs) });
         const timer = setInterval(() => void attempt('idempotency', () => commands.pexpire(alive, this.aliveMs)), Math.max(1, Math.floor(this.aliveMs / 3)));
         timer.unref();
         this.renewals.set(id, timer);
@@ -111,9 +204,16 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     clearInterval(this.renewals.get(id));
     this.renewals.delete(id);
     const stored = await this.read(id);
-    const fingerprint = stored?.f;
-    if (keepMs > 0) await attempt('idempotency', () => commands.set(id, sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id), 'PX', keepMs));
-    else await attempt('idempotency', () => commands.del(id));
+    // Redis unreachable: the fingerprint this replica claimed with, from its copy.
+    const fingerprint = stored === undefined ? this.mirroredFingerprint(id) : stored?.f;
+    if (keepMs > 0) {
+      const value = sealer.seal(JSON.stringify({ f: fingerprint, o: outcome }), id);
+      this.mirror.set(id, { value, until: Date.now() + keepMs });
+      await attempt('idempotency', () => commands.set(id, value, 'PX', keepMs));
+    } else {
+      this.mirror.delete(id);
+      await attempt('idempotency', () => commands.del(id));
+    }
     await attempt('idempotency', () => commands.publish(this.options.channel, `${id} ${sealer.seal(JSON.stringify(outcome), id)}`));
     // Last: a duplicate that sees the claim dead reads the record again, and finds the outcome.
     await attempt('idempotency', () => commands.del(`${id}:alive`));
@@ -126,6 +226,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const waiting = this.settling.get(id);
     const opened = waiting ? this.options.sealer.open(message.slice(space + 1), id) : null;
     if (waiting && opened !== null) for (const finish of [...waiting]) finish(JSON.parse(opened) as StoredOutcome);
+  }
+
+  private mirroredFingerprint(id: string): string | undefined {
+    const copy = this.mirror.get(id);
+    const opened = copy ? this.options.sealer.open(copy.value, id) : null;
+    return opened === null ? undefined : (JSON.parse(opened) as { f?: string }).f;
   }
 
   /** The record: its fingerprint and outcome; null when there is none; undefined when Redis failed. */

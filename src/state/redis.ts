@@ -128,7 +128,8 @@ export class RedisState implements SharedState {
       // A connection lost: waiters would never hear their answer; they run the work themselves now.
       connection.on('close', () => this.releaseWaiters());
     }
-    this.commands.on('ready', () => this.recovered());
+    // A Redis that came back empty gets this replica's idempotency records back (redis-idempotency.ts).
+    this.commands.on('ready', () => void (this.recovered(), this.idempotencyStore?.recovered()));
   }
 
   /** Connects both connections within `timeoutMs`; a Redis that is down at start-up leaves the gateway degraded, not stopped. */
@@ -265,8 +266,7 @@ export class RedisState implements SharedState {
   async members(set: string): Promise<string[] | null> {
     const name = `${this.prefix}set:${this.hash(set)}`;
     const sealed = await this.attempt('get', () => this.commands.zrangebyscore(name, Date.now(), '+inf'));
-    if (sealed === undefined) return null;
-    return sealed.map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
+    return sealed === undefined ? null : sealed.map((entry) => this.sealer.open(entry, name)).filter((member): member is string => member !== null);
   }
 
   onReconnect(handler: () => void): void {
@@ -297,9 +297,8 @@ export class RedisState implements SharedState {
         await local.set(key, value, options);
         if (verifiedCaller.getStore() !== true) return;
         const name = `${this.prefix}apq:${this.hash(key)}`;
-        const sealed = this.sealer.seal(value, name);
         const ttl = Math.min(Math.ceil(options?.ttl ?? APQ_TTL_S), APQ_TTL_S);
-        await this.attempt('apq', () => this.commands.set(name, sealed, 'EX', Math.max(1, ttl)));
+        await this.attempt('apq', () => this.commands.set(name, this.sealer.seal(value, name), 'EX', Math.max(1, ttl)));
       },
       delete: async (key) => {
         await local.delete(key);
@@ -318,6 +317,7 @@ export class RedisState implements SharedState {
       channel: this.idempotencyChannel,
       attempt: (operation, command) => this.attempt(operation, command),
     });
+    if (this.commands.status === 'ready') void this.idempotencyStore.recovered(); // its epoch now, else at 'ready'
     return this.idempotencyStore;
   }
 

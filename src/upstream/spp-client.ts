@@ -320,6 +320,7 @@ export class SppClient {
 
   private getShared<T>(identity: UpstreamIdentity, path: string, search: URLSearchParams, parse: (body: unknown) => T, keepMs = 0): Promise<T> {
     const query = search.toString();
+    // SPP's answer depends on the identity alone (what the caller's roles add is decided above, per request).
     const key = `${identity.key} ${path}?${query}`;
     const cached = this.cache?.get(key);
     if (cached) {

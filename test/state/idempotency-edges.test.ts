@@ -112,4 +112,54 @@ describe.skipIf(!redisServerPath)('Redis idempotency store edge cases', () => {
       error: { message: expect.stringMatching(/whether SPP acted is unknown/) },
     });
   });
+
+  it('keeps a settled outcome across a Redis restart that lost every key: a retry on the other replica is refused while the replicas restore, then gets the first outcome, never a second submission', async () => {
+    const replica = () => {
+      const commands = new Redis(redis.url, { retryStrategy: () => 50 });
+      clients.push(commands);
+      return new RedisIdempotencyStore({
+        commands,
+        name: (key) => `edges:idempotency:${key}`,
+        sealer: new Sealer(SECRET, 'redis values'),
+        channel: 'edges:idempotency',
+        attempt: (_operation, command) => command().catch(() => undefined),
+        restoreMs: 1_500,
+      });
+    };
+    const OK = { ok: true as const, value: { acted: 'once' } };
+    const a = replica();
+    const b = replica();
+    expect(await a.claim('lost-in-restart', 'f', 60_000)).toEqual({ first: true });
+    await a.settle('lost-in-restart', OK, 60_000);
+    const before = await b.claim('lost-in-restart', 'f', 60_000);
+    expect(before).toMatchObject({ first: false, fingerprint: 'f' });
+    expect(await (before as { outcome: Promise<unknown> }).outcome).toEqual(OK);
+
+    // Redis is SIGKILLed and comes back empty (no persistence).
+    await redis.kill();
+    await redis.start();
+    await expect
+      .poll(
+        async () =>
+          (await clients
+            .at(-1)!
+            .ping()
+            .catch(() => 'down')) === 'PONG',
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    // The first claim after the loss, before the replica that acted restored its records: refused, nothing done.
+    await expect(b.claim('lost-in-restart', 'f', 60_000)).rejects.toMatchObject({
+      extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+      message: expect.stringMatching(/restarted and lost its record/),
+    });
+    // The replica that acted reconnects ('ready' in src/state/redis.ts) and writes its records back.
+    await a.recovered();
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const after = await b.claim('lost-in-restart', 'f', 60_000);
+    expect(after).toMatchObject({ first: false, fingerprint: 'f' });
+    expect(await (after as { outcome: Promise<unknown> }).outcome).toEqual(OK);
+    // A key nobody claimed before the loss is free once the restore time is over.
+    expect(await b.claim('new-after-restart', 'g', 60_000)).toEqual({ first: true });
+  });
 });

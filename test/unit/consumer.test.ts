@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientOf, consumerOf } from '../../src/identity/consumer.js';
+import { clientOf, consumerOf, sharingKey } from '../../src/identity/consumer.js';
+import type { Authenticator } from '../../src/identity/auth.js';
 import { BoundedLabels } from '../../src/observability/labels.js';
 
 describe('consumerOf', () => {
@@ -38,5 +39,20 @@ describe('BoundedLabels', () => {
   it('keeps the first `max` distinct names, then answers (other), and (none) for no name', () => {
     const labels = new BoundedLabels(2);
     expect(['a', 'b', 'c', 'a', undefined, 'new\nline'].map((v) => labels.of(v))).toEqual(['a', 'b', '(other)', 'a', '(none)', '(other)']);
+  });
+});
+
+describe('sharingKey', () => {
+  it('tells apart callers that differ in upstream identity, consumer or roles, and shares nothing without credentials', () => {
+    const caller = { key: 'user:alice', name: 'alice', consumer: 'oidc-user', kind: 'oidc', roles: ['viewer'], anonymous: false } as const;
+    const identity = { key: 'service', sessionId: async () => 's', renew: async () => null };
+    const keyOf = (outcome: unknown) => sharingKey({ authenticate: () => outcome } as unknown as Authenticator, {}, '127.0.0.1');
+    const viewer = keyOf({ identity, actor: caller });
+    expect(viewer).toBe(keyOf({ identity, actor: { ...caller } }));
+    // The same person with a token that grants the operator role sees actions: another answer.
+    expect(keyOf({ identity, actor: { ...caller, roles: ['viewer', 'operator'] } })).not.toBe(viewer);
+    expect(keyOf({ identity, actor: { ...caller, key: 'user:bob' } })).not.toBe(viewer);
+    expect(keyOf({ identity: { ...identity, key: 'other' }, actor: caller })).not.toBe(viewer);
+    expect(keyOf({ error: new Error('no credentials') })).toBeUndefined();
   });
 });

@@ -82,3 +82,27 @@ describe('Feed scheduling', () => {
     expect(reads).toHaveLength(count);
   });
 });
+
+describe('Feed catch-up from `since`', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 0 }));
+  afterEach(() => vi.useRealTimers());
+
+  it('does not send again a change its catch-up showed when the next poll reports it (SPP changed between the baseline and the catch-up)', async () => {
+    const before = { ...session(1, 'RUNNING'), percent: 10, lastUpdate: 1 };
+    const after = { ...session(1, 'RUNNING'), percent: 50, lastUpdate: 5 };
+    const later = { ...session(1, 'COMPLETED'), percent: 100, lastUpdate: 9 };
+    // Reads in order: the baseline poll, the catch-up, then polls.
+    const { feed } = scriptedFeed([[before], [after], [after], [later]]);
+    const batches: Array<Array<{ kind: string; sessionId: string; at: number }>> = [];
+    const listener: FeedListener = {
+      deliver: (events) => void batches.push(events.map((e) => ({ kind: e.kind, sessionId: e.sessionId, at: e.at }))),
+      fail: () => undefined,
+    };
+    feed.start();
+    await vi.advanceTimersByTimeAsync(10);
+    feed.join(listener, 0);
+    await vi.advanceTimersByTimeAsync(250);
+    feed.stop();
+    expect(batches).toEqual([[{ kind: 'ADDED', sessionId: '1', at: 5 }], [{ kind: 'CHANGED', sessionId: '1', at: 9 }]]);
+  });
+});

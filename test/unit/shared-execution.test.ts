@@ -45,3 +45,63 @@ describe('subscribeShared', () => {
     expect(await pending).toEqual({ value: undefined, done: true });
   });
 });
+
+describe('subscribeShared with gateway contexts', () => {
+  it('shares an execution only between callers with the same roles, and resolves every event with new upstream loaders', async () => {
+    const queues: Array<EventQueue<{ n: number }>> = [];
+    const seen: string[] = [];
+    const schema = makeExecutableSchema({
+      typeDefs: 'type Query { ok: Boolean } type Subscription { tick: Tick! } type Tick { value: String! }',
+      resolvers: {
+        Subscription: {
+          tick: {
+            subscribe: () => {
+              const queue = new EventQueue<{ n: number }>(
+                10,
+                () => undefined,
+                () => undefined,
+              );
+              queues.push(queue);
+              return queue;
+            },
+            resolve: (event: { n: number }) => event,
+          },
+        },
+        Tick: {
+          value: (event: { n: number }, _args: unknown, context: { name: string; upstream(): { loaders: string } }) => {
+            seen.push(`${context.name}:${event.n}:${context.upstream().loaders}`);
+            return `${context.name}:${context.upstream().loaders}`;
+          },
+        },
+      },
+    });
+    let built = 0;
+    const contextOf = (name: string, roles: string[]) => ({
+      name,
+      caller: () => ({ actor: { roles, anonymous: false } }),
+      upstream: () => ({ loaders: 'kept for the whole subscription' }),
+      freshUpstream: () => {
+        const loaders = `loaders ${++built}`;
+        return () => ({ loaders });
+      },
+    });
+    const document = parse('subscription { tick { value } }');
+    const subscribe = (name: string, roles: string[]) =>
+      subscribeShared({ schema, document, contextValue: contextOf(name, roles) }) as Promise<AsyncIterableIterator<any>>;
+    const viewer = await subscribe('viewer', ['viewer']);
+    const otherViewer = await subscribe('other viewer', ['viewer']);
+    const operator = await subscribe('operator', ['viewer', 'operator']);
+    for (const n of [1, 2]) {
+      const event = { n };
+      for (const queue of queues) queue.push(event);
+      const results = await Promise.all([viewer.next(), otherViewer.next(), operator.next()]);
+      const values = results.map((r) => r.value.data.tick.value as string);
+      // The two viewers share the viewer's execution; the operator has its own; each event its own loaders.
+      expect(values[0]).toBe(values[1]);
+      expect(values[0]).toMatch(/^viewer:loaders \d+$/);
+      expect(values[2]).toMatch(/^operator:loaders \d+$/);
+    }
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen.map((s) => s.split(':')[2])).size).toBe(4);
+  });
+});
