@@ -113,7 +113,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }),
   };
 
-  const handler = createRequestHandler(ctx);
+  const handle = createRequestHandler(ctx);
+  let lastArrival = 0;
+  let pending = 0;
+  const handler = (req: Parameters<typeof handle>[0], res: ServerResponse) => {
+    lastArrival = Date.now();
+    pending++;
+    res.once('close', () => pending--);
+    return handle(req, res);
+  };
   const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler);
   // Benchmarks drive many keep-alive requests per connection; keep idle sockets a while.
   server.keepAliveTimeout = 65_000;
@@ -150,6 +158,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests,
     clearRequests: () => {
       requests.length = 0;
+    },
+    async quiet(quietMs = 100, timeoutMs = 10_000) {
+      for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+        if (pending === 0 && Date.now() - lastArrival >= quietMs) return true;
+      }
+      return false;
     },
     list(params = {}) {
       let allowedTypes: string[] | undefined;

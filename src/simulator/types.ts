@@ -67,6 +67,11 @@ export interface Simulator {
   /** request log, appended when the response is sent (hung/dropped ones log status 0) */
   readonly requests: SimRequestLogEntry[];
   clearRequests(): void;
+  /**
+   * Resolves true once no request is being answered and none arrived for `quietMs` (default
+   * 100), false after `timeoutMs` (default 10 s): tests that count requests start from a quiet SPP.
+   */
+  quiet(quietMs?: number, timeoutMs?: number): Promise<boolean>;
   /** The full ordered result the REST endpoint pages through (same code path as HTTP), for test comparisons. */
   list(params?: { filter?: SppFilter[]; sort?: SppSort[]; user?: string }): SppJobSession[];
   get(id: string): SppJobSession | undefined;
