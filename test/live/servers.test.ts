@@ -347,3 +347,35 @@ describe('a stopped server', () => {
     }
   });
 });
+
+describe('a server that refuses the caller', () => {
+  it('ends a subscription of several servers with an error naming the server that refused the caller', async () => {
+    // Another directory: this server does not know the caller's password.
+    const stranger = await startSimulator({ seed: 14, size: 10, now: NOW, users: [{ username: ADMIN.username, password: 'another-password' }] });
+    const { env: config } = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', CURSOR_SECRET: 'integration-test-cursor-secret', ...LIVE_ENV });
+    const gateway = await createGateway({
+      env: config,
+      sppUrl: sims.get('sim-1')!.url,
+      servers: [
+        { name: 'sim-1', url: sims.get('sim-1')!.url },
+        { name: 'elsewhere', url: stranger.url },
+      ],
+      auth: { mode: 'pass-through' },
+      logger: createLogger(config.LOG_LEVEL, new Writable({ write: (_chunk, _encoding, done) => done() })),
+    });
+    gateways.push(gateway);
+    const client = wsClient(harnessOf(gateway), AUTH);
+    try {
+      const events = collect(client, EVENTS);
+      await until(() => events.results.some((r) => r.errors) || events.errors.length > 0, 'the refusal');
+      const error = events.results.flatMap((r) => r.errors ?? [])[0];
+      expect(error).toMatchObject({ extensions: { code: 'UNAUTHENTICATED', server: 'elsewhere' } });
+      expect(error!.message).toContain('elsewhere');
+      await until(() => events.completed, 'the subscription to end');
+    } finally {
+      await client.dispose();
+      await stopGateway(gateway);
+      await stranger.close();
+    }
+  });
+});
