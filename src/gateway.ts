@@ -91,13 +91,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const readiness = readinessOver(env, sppServers, (server) => auth.ensureServiceSession(server));
   metrics.watchServers(() => serverStates(sppServers));
   // One per server: a lower cap SPP shows to one query holds for every query and feed on that server.
-  const pageSize = PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger);
-  const servers = sppServers.map((s, i) => ({
-    ...{ ...s, pageSize: i === 0 ? pageSize : PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, logger.child({ server: s.name })) },
-    actions: createActions(env, { spp: s.spp, state, ...(sppServers.length > 1 ? { server: s.name } : {}) }),
+  const several = sppServers.length > 1;
+  const servers = sppServers.map((s) => ({
+    ...{ ...s, pageSize: PageSizeMemory.logged(env.SPP_PAGE_SIZE_CAP, several ? logger.child({ server: s.name }) : logger) },
+    actions: createActions(env, { spp: s.spp, state, ...(several ? { server: s.name } : {}) }),
   }));
-  const actions = servers[0]!.actions;
-  const context = createContexts(env, { spp, auth, pageSize, actions, servers }, logger);
+  const context = createContexts(env, { auth, servers }, logger);
   const { live, metrics: liveMetrics } = createLiveService(env, { servers, state, registry: metrics.registry, logger: logger.child({ component: 'live' }) });
 
   const httpServer = createHttpServer(env);

@@ -43,16 +43,12 @@ export type RequestContext = GatewayContext &
   };
 
 export interface ContextDeps {
-  spp: SppClient;
   merged: MergedPaginator;
   auth: Authenticator;
   codec: CursorCodec;
-  /** The upstream's page size: SPP_PAGE_SIZE_CAP until SPP showed a lower cap (one per gateway). */
-  pageSize: PageSizeMemory;
   fanoutConcurrency: number;
   defaultPageSize: number;
   maxPageSize: number;
-  actions: Actions;
   /** Every SPP server, the first the default (issue 21); one entry "default" with one server. */
   servers: ServerDeps[];
 }
@@ -138,7 +134,7 @@ export function createContext(deps: ContextDeps, headers: IncomingHttpHeaders, r
     logger,
     headers,
     auth: deps.auth,
-    actions: deps.actions,
+    actions: first.actions,
     consumer: () => (consumer ??= requestConsumer(deps.auth, headers, address)),
     caller() {
       const outcome = deps.auth.authenticate(headers);
