@@ -2,12 +2,10 @@
  * Cost budgets in the shared state: the Redis script against a real redis-server (one bucket
  * for every replica, atomic under concurrent takes), and the fallback while Redis is down.
  */
-import pino from 'pino';
-import { Registry, Counter, Gauge } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisState } from '../../src/state/redis.js';
+import type { RedisState } from '../../src/state/redis.js';
 import { InMemoryState } from '../../src/state/memory.js';
-import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+import { redisServerPath, redisStateFor, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/budgets.test.ts');
 
@@ -15,20 +13,7 @@ const SECRET = Buffer.from('budget-test-session-secret-0123456789abcdef');
 const policy = { points: 1000, restorePerSecond: 1 };
 
 function replica(url: string) {
-  const registry = new Registry();
-  return new RedisState({
-    url,
-    prefix: 'budget-test:',
-    secret: SECRET,
-    leaseMs: 1_000,
-    timeoutMs: 200,
-    logger: pino({ level: 'silent' }),
-    metrics: {
-      errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
-      degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
-      flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
-    },
-  });
+  return redisStateFor(url, { prefix: 'budget-test:', secret: SECRET, leaseMs: 1_000, timeoutMs: 200 });
 }
 
 describe('budgets in memory', () => {

@@ -4,14 +4,12 @@
  * both; a cursor reads exactly what came after it; a dropped entry, a gap in watching or an
  * unknown log answer 'gap', never a silent hole.
  */
-import pino from 'pino';
 import { Redis } from 'ioredis';
-import { Registry, Counter, Gauge } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisState } from '../../src/state/redis.js';
+import type { RedisState } from '../../src/state/redis.js';
 import { InMemoryState } from '../../src/state/memory.js';
 import type { EventLog, EventLogBounds } from '../../src/state/event-log.js';
-import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+import { redisServerPath, redisStateFor, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/event-log.test.ts');
 
@@ -29,19 +27,10 @@ afterAll(async () => {
 async function redisLogs(): Promise<[EventLog, EventLog]> {
   redis ??= await startRedis();
   const make = async () => {
-    const registry = new Registry();
-    const state = new RedisState({
-      url: redis!.url,
+    const state = redisStateFor(redis!.url, {
       prefix: `event-log-test-${states.length}:`.replace(/-\d+:$/, ':'),
       secret: Buffer.from('event-log-test-session-secret-0123456789'),
-      leaseMs: 5_000,
       timeoutMs: 1_000,
-      logger: pino({ level: 'silent' }),
-      metrics: {
-        errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
-        degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
-        flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
-      },
     });
     await state.start();
     states.push(state);

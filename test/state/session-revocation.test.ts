@@ -3,12 +3,10 @@
  * cut off from Redis at the moment of the sign-out (Redis back empty: the revoking replica writes
  * it back), and by a replica started after it.
  */
-import pino from 'pino';
-import { Counter, Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserSessions } from '../../src/identity/browser-sessions.js';
-import { RedisState } from '../../src/state/redis.js';
-import { redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+import type { RedisState } from '../../src/state/redis.js';
+import { redisServerPath, redisStateFor, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/session-revocation.test.ts');
 
@@ -20,20 +18,7 @@ describe.skipIf(!redisServerPath)('browser session revocation across replicas (r
   const states: RedisState[] = [];
   const sessions: BrowserSessions[] = [];
   const replica = async () => {
-    const registry = new Registry();
-    const state = new RedisState({
-      url: redis.url,
-      prefix: 'revocation-test:',
-      secret: SECRET,
-      leaseMs: 5_000,
-      timeoutMs: 300,
-      logger: pino({ level: 'silent' }),
-      metrics: {
-        errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
-        degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
-        flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
-      },
-    });
+    const state = redisStateFor(redis.url, { prefix: 'revocation-test:', secret: SECRET, leaseMs: 5_000, timeoutMs: 300 });
     await state.start();
     states.push(state);
     const s = new BrowserSessions(SECRET, state, 30 * 60_000, 12 * 3_600_000);

@@ -2,31 +2,16 @@
  * The shared-state seam on its own: configuration, sealing, and the Redis implementation's
  * leases, single flight, pub/sub and degradation against a real redis-server.
  */
-import pino from 'pino';
-import { Registry, Counter, Gauge } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { Sealer } from '../../src/state/sealing.js';
-import { RedisState } from '../../src/state/redis.js';
+import type { RedisState } from '../../src/state/redis.js';
 import { InMemoryState } from '../../src/state/memory.js';
-import { freePort, redisServerPath, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
+import { freePort, redisServerPath, redisStateFor, stateMetrics, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/state.test.ts');
 
 const SECRET = Buffer.from('state-test-session-secret-0123456789abcdef');
-
-function metrics() {
-  const registry = new Registry();
-  return {
-    errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
-    degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
-    flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
-    value: async (name: 'e' | 'd' | 'f', labels: Record<string, string> = {}) =>
-      (await registry.getSingleMetric(name)!.get()).values
-        .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-        .reduce((sum, v) => sum + v.value, 0),
-  };
-}
 
 describe('configuration of several replicas', () => {
   it.each(['CURSOR_SECRET', 'SESSION_SECRET'])('refuses REDIS_URL without %s, in one line naming it', (missing) => {
@@ -76,16 +61,8 @@ describe.skipIf(!redisServerPath)('Redis state', () => {
   let redis: RedisServer;
   const states: RedisState[] = [];
   const make = async (url: string, options: { leaseMs?: number; timeoutMs?: number } = {}) => {
-    const m = metrics();
-    const state = new RedisState({
-      url,
-      prefix: 'state-test:',
-      secret: SECRET,
-      leaseMs: options.leaseMs ?? 5_000,
-      timeoutMs: options.timeoutMs ?? 300,
-      logger: pino({ level: 'silent' }),
-      metrics: m,
-    });
+    const m = stateMetrics();
+    const state = redisStateFor(url, { prefix: 'state-test:', secret: SECRET, ...options, metrics: m });
     await state.start();
     states.push(state);
     return { state, m };

@@ -6,6 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import pino from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { RedisState } from '../../src/state/redis.js';
 
 function findRedisServer(): string | undefined {
   if (process.env.REDIS_SERVER_PATH && existsSync(process.env.REDIS_SERVER_PATH)) return process.env.REDIS_SERVER_PATH;
@@ -88,4 +91,34 @@ export async function startRedis(): Promise<RedisServer> {
     },
     stop: kill,
   };
+}
+
+/** The shared state's metrics in a registry of their own, with `value` to read one back. */
+export function stateMetrics() {
+  const registry = new Registry();
+  return {
+    errors: new Counter({ name: 'e', help: 'e', labelNames: ['operation'], registers: [registry] }),
+    degraded: new Gauge({ name: 'd', help: 'd', registers: [registry] }),
+    flights: new Counter({ name: 'f', help: 'f', labelNames: ['outcome'], registers: [registry] }),
+    value: async (name: 'e' | 'd' | 'f', labels: Record<string, string> = {}) =>
+      (await registry.getSingleMetric(name)!.get()).values
+        .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+        .reduce((sum, v) => sum + v.value, 0),
+  };
+}
+
+/** A RedisState for a test (not started): a silent logger, its own metrics unless given. */
+export function redisStateFor(
+  url: string,
+  options: { prefix: string; secret: Buffer; leaseMs?: number; timeoutMs?: number; metrics?: ReturnType<typeof stateMetrics> },
+): RedisState {
+  return new RedisState({
+    url,
+    prefix: options.prefix,
+    secret: options.secret,
+    leaseMs: options.leaseMs ?? 5_000,
+    timeoutMs: options.timeoutMs ?? 300,
+    logger: pino({ level: 'silent' }),
+    metrics: options.metrics ?? stateMetrics(),
+  });
 }
