@@ -1,6 +1,6 @@
 import { useQuery } from '@apollo/client/react';
 import { graphql } from './gql';
-import type { SppServersQuery } from './gql/graphql';
+import type { SppServerFieldsFragment } from './gql/graphql';
 import type { Route } from './route';
 
 /**
@@ -8,19 +8,26 @@ import type { Route } from './route';
  * through the cache (SppServer is keyed by `name` in apollo.ts, so the dashboard's polling keeps
  * every screen's copy current).
  */
+/** What every screen shows of a server (the dashboard's tiles query selects it too). */
+export const SPP_SERVER_FIELDS = graphql(`
+  fragment SppServerFields on SppServer {
+    name
+    url
+    version
+    status
+    lastContact
+  }
+`);
+
 const SERVERS_QUERY = graphql(`
   query SppServers {
     sppServers {
-      name
-      url
-      version
-      status
-      lastContact
+      ...SppServerFields
     }
   }
 `);
 
-export type SppServerInfo = SppServersQuery['sppServers'][number];
+export type SppServerInfo = SppServerFieldsFragment;
 
 /**
  * The servers, and whether there are several: only then do screens show a server column, a

@@ -39,11 +39,7 @@ const SERVER_STATES: JobSessionStatus[] = ['RUNNING', 'FAILED', 'PARTIAL', 'COMP
 const SERVER_TILES_QUERY = graphql(`
   query ServerTiles($states: [JobSessionStatus!]) {
     sppServers {
-      name
-      url
-      version
-      status
-      lastContact
+      ...SppServerFields
     }
     jobSessionCounts(filter: { status: $states }) {
       status
