@@ -4,6 +4,22 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { subscribeShared } from '../../src/graphql/shared-execution.js';
 import { EventQueue } from '../../src/live/queue.js';
 
+/** A `tick` subscription field whose every subscriber gets its own queue, kept in `queues` for the test to push into. */
+function tickSource(queues: Array<EventQueue<{ n: number }>>) {
+  return {
+    subscribe: () => {
+      const queue = new EventQueue<{ n: number }>(
+        10,
+        () => undefined,
+        () => undefined,
+      );
+      queues.push(queue);
+      return queue;
+    },
+    resolve: (event: { n: number }) => event,
+  };
+}
+
 describe('subscribeShared', () => {
   it('executes a document once per event for every subscriber that shares both, and separately for other variables', async () => {
     let executions = 0;
@@ -12,18 +28,7 @@ describe('subscribeShared', () => {
       typeDefs: 'type Query { ok: Boolean } type Subscription { tick(scale: Int): Tick! } type Tick { value: Int! }',
       resolvers: {
         Subscription: {
-          tick: {
-            subscribe: () => {
-              const queue = new EventQueue<{ n: number }>(
-                10,
-                () => undefined,
-                () => undefined,
-              );
-              queues.push(queue);
-              return queue;
-            },
-            resolve: (event: { n: number }) => event,
-          },
+          tick: tickSource(queues),
         },
         Tick: {
           value: (event: { n: number }, _args: unknown, _context: unknown, info) => (executions++, event.n * ((info.variableValues.scale as number) ?? 1)),
@@ -54,18 +59,7 @@ describe('subscribeShared with gateway contexts', () => {
       typeDefs: 'type Query { ok: Boolean } type Subscription { tick: Tick! } type Tick { value: String! }',
       resolvers: {
         Subscription: {
-          tick: {
-            subscribe: () => {
-              const queue = new EventQueue<{ n: number }>(
-                10,
-                () => undefined,
-                () => undefined,
-              );
-              queues.push(queue);
-              return queue;
-            },
-            resolve: (event: { n: number }) => event,
-          },
+          tick: tickSource(queues),
         },
         Tick: {
           value: (event: { n: number }, _args: unknown, context: { name: string; upstream(): { loaders: string } }) => {
