@@ -178,8 +178,7 @@ function viewOf(s: ServerDeps, version: string | null = s.health.version) {
  * in service-account mode, logs in there: its health then says whether it accepts the gateway too.
  */
 async function ping(s: ServerDeps, auth: Authenticator): Promise<string | null> {
-  await s.health.ping(s.spp, 5_000);
-  if (s.health.status === 'UP') await s.health.track(auth.ensureServiceSession(s.name)).catch(() => undefined);
+  await s.health.probe(s.spp, 5_000, () => auth.ensureServiceSession(s.name)).catch(() => undefined);
   return s.health.version;
 }
 

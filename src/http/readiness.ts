@@ -116,6 +116,6 @@ export function probeServers(servers: ReadonlyArray<{ name: string; probe: () =>
  */
 export function readinessOver(env: Env, servers: readonly SppServer[], ensureLoggedIn: (server: string) => Promise<void>): Readiness {
   const pingMs = Math.min(env.SPP_CONNECT_TIMEOUT_MS + env.SPP_RESPONSE_TIMEOUT_MS, 5_000);
-  const probes = servers.map((s) => ({ name: s.name, probe: () => s.health.track(s.spp.ping(pingMs)).then(() => ensureLoggedIn(s.name)) }));
+  const probes = servers.map((s) => ({ name: s.name, probe: () => s.health.probe(s.spp, pingMs, () => ensureLoggedIn(s.name)) }));
   return new Readiness({ ping: probeServers(probes, env.READY_SERVERS), ensureLoggedIn: () => Promise.resolve(), maxAgeMs: env.READY_MAX_AGE_MS });
 }

@@ -53,17 +53,24 @@ export class ServerHealth {
     }
   }
 
-  /** Pings the server, recording its health and version; never throws. */
-  async ping(spp: SppClient, timeoutMs: number): Promise<void> {
+  /**
+   * Pings the server (recording its version), then runs `login` there (the service account's,
+   * a no-op in pass-through mode), recording both outcomes; rejects with the first failure.
+   * Readiness and `sppServers` ask the same question this way.
+   */
+  async probe(spp: SppClient, timeoutMs: number, login: () => Promise<void>): Promise<void> {
+    let version: string | null;
     try {
-      const version = await spp.ping(timeoutMs);
-      // A ping proves SPP answers, not that it accepts the gateway: a MISCONFIGURED server stays so until a login succeeds.
-      if (this.status === 'MISCONFIGURED') this.lastContact = this.now();
-      else this.ok();
-      if (version !== null) this.version = version;
+      version = await spp.ping(timeoutMs);
     } catch (error) {
       this.failed(error);
+      throw error;
     }
+    // A ping proves SPP answers, not that it accepts the gateway: a MISCONFIGURED server stays so until a login succeeds.
+    if (this.status === 'MISCONFIGURED') this.lastContact = this.now();
+    else this.ok();
+    if (version !== null) this.version = version;
+    await this.track(login());
   }
 
   /** Records the outcome of `task` and passes it on. */
