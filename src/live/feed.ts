@@ -86,8 +86,8 @@ export interface FeedOptions extends FeedTiming {
   /** The list engine's window reading, speaking to SPP as `identity`. */
   readerFor(identity: UpstreamIdentity, server: string | undefined): SessionWindowReader;
   clock?: () => number;
-  /** Called after each poll with its outcome ('ok', 'failed') and how many events it found. */
-  onPoll?(outcome: 'ok' | 'failed', events: number): void;
+  /** Called after each poll with its outcome ('ok', 'failed'), how many events it found, and the server polled (the spec's). */
+  onPoll?(outcome: 'ok' | 'failed', events: number, server: string | undefined): void;
   /** Called when the feed ends on its own (a fatal upstream refusal). */
   onFatal?(): void;
   logger?: { warn(obj: object, msg: string): void };
@@ -220,7 +220,7 @@ export class Feed {
       const events = await this.logged(await this.observe());
       if (this.stopped) return;
       this.failures = 0;
-      this.options.onPoll?.('ok', events.length);
+      this.options.onPoll?.('ok', events.length, this.spec.server);
       for (const event of events) {
         if (event.kind !== 'REMOVED') continue;
         this.removed.push(event);
@@ -242,7 +242,7 @@ export class Feed {
       this.schedule(running ? this.options.intervalMs : this.options.idleIntervalMs);
     } catch (error) {
       if (this.stopped) return;
-      this.options.onPoll?.('failed', 0);
+      this.options.onPoll?.('failed', 0, this.spec.server);
       const code = (error as GraphQLError).extensions?.code;
       if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
         for (const listener of [...this.listeners]) listener.fail(error as GraphQLError);

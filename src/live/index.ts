@@ -79,7 +79,8 @@ export function createLiveService(
       );
       return (query, offset, count) => readWindow(reader, query, offset, count);
     },
-    onPoll: (outcome) => metrics.polls.inc({ outcome }),
+    // Several servers: each poll names its server, as the upstream request series do (issue 21).
+    onPoll: (outcome, _events, server) => metrics.polls.inc(deps.servers.length > 1 ? { outcome, server: server ?? first.name } : { outcome }),
     onSizeChange: (size) => metrics.pollers.set(size),
     logger: deps.logger,
   });

@@ -10,7 +10,8 @@ export class LiveMetrics {
   readonly subscriptions: Gauge;
   /** Pollers (feeds) running: one per identity and filter. */
   readonly pollers: Gauge;
-  readonly polls: Counter<'outcome'>;
+  /** Polls by outcome, and by server when the gateway has several. */
+  readonly polls: Counter<'outcome' | 'server'>;
   /** Events handed to subscribers (one per subscriber per event). */
   readonly eventsSent: Counter;
   readonly slowConsumerDisconnects: Counter;
@@ -22,7 +23,7 @@ export class LiveMetrics {
     this.connections = new Gauge({ name: 'live_connections', help: 'Open subscription connections.', labelNames: ['transport'], registers });
     this.subscriptions = new Gauge({ name: 'live_subscriptions', help: 'Active subscriptions.', registers });
     this.pollers = new Gauge({ name: 'live_pollers', help: 'SPP pollers running (one per identity and filter).', registers });
-    this.polls = new Counter({ name: 'live_polls_total', help: 'Polls of SPP by the live pollers.', labelNames: ['outcome'], registers });
+    this.polls = new Counter({ name: 'live_polls_total', help: 'Polls of SPP by the live pollers.', labelNames: ['outcome', 'server'], registers });
     this.eventsSent = new Counter({ name: 'live_events_sent_total', help: 'Subscription events sent to clients.', registers });
     this.slowConsumerDisconnects = new Counter({
       name: 'live_slow_consumer_disconnects_total',

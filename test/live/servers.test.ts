@@ -315,7 +315,7 @@ describe('jobSessionEvents over three SPP servers', () => {
 });
 
 describe('a stopped server', () => {
-  it('stops only its own events, and /metrics shows it down and the others up', async () => {
+  it("stops only its own events, and /metrics shows it down, the others up, and each server's polls under its name", async () => {
     const gateway = await gatewayOver({ ...LIVE_ENV, SUBSCRIPTION_WINDOW: '100' });
     const client = wsClient(harnessOf(gateway), AUTH);
     const scrape = async () => (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
@@ -339,6 +339,9 @@ describe('a stopped server', () => {
       expect(text).toMatch(/^spp_server_status\{server="sim-2",status="UP"\} 1$/m);
       expect(text).toMatch(/^spp_server_last_contact_timestamp_seconds\{server="sim-2"\} \d+(\.\d+)?$/m);
       expect(text).toMatch(/^spp_upstream_requests_total\{endpoint="[^"]+",outcome="200",server="sim-3"\} \d+$/m);
+      // Each server's polls are counted under its name: sim-1's failed while it was down, the others' succeeded.
+      expect(text).toMatch(/^live_polls_total\{outcome="failed",server="sim-1"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^live_polls_total\{outcome="ok",server="sim-2"\} [1-9]\d*$/m);
       // The same server comes back (same data, same port): its events flow again.
       sims.set('sim-1', await startSimulator({ ...SIMS['sim-1'], port }));
       await expect.poll(scrape, { timeout: 15_000, interval: 50, message: 'sim-1 up' }).toMatch(/^spp_server_up\{server="sim-1"\} 1$/m);
