@@ -217,7 +217,7 @@ export class Feed {
     const waiters = this.pollWaiters;
     this.pollWaiters = [];
     try {
-      const events = await this.logged(await this.observe());
+      const events = await this.logged(this.state ? await this.observe() : await this.firstObservation());
       if (this.stopped) return;
       this.failures = 0;
       this.options.onPoll?.('ok', events.length, this.spec.server);
@@ -227,9 +227,12 @@ export class Feed {
         if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
       }
       for (const listener of this.pendingReplays) listener.deliver(this.stamped(replay(this.state!, this.removed, -1)));
+      // A replay shows the current state: this poll's events (a takeover's catch-up) are in it.
+      const replayed = new Set(this.pendingReplays);
       this.pendingReplays.clear();
       if (events.length > 0) {
         for (const listener of [...this.listeners]) {
+          if (replayed.has(listener)) continue;
           const waiting = this.catchingUp.get(listener);
           if (waiting) waiting.push(...events);
           else {
@@ -256,6 +259,29 @@ export class Feed {
       this.schedule(delay);
     } finally {
       for (const resolve of waiters) resolve();
+    }
+  }
+
+  /**
+   * The first poll: the baseline, and when another watcher kept this filter's log, the changes
+   * SPP made since that watcher last polled. That watcher may be on a replica that died: its
+   * record outlives it by up to watcherTtlMs, so no gap is logged, and without this catch-up a
+   * cursor resumed here would silently miss what changed in between (found in the soak review).
+   * The log keeps each change once, so when that watcher still runs its own report of the same
+   * change is dropped. Sessions SPP deleted meanwhile are not known here (no REMOVED history).
+   */
+  private async firstObservation(): Promise<JobSessionEventValue[]> {
+    const until = this.options.eventLog ? await this.options.eventLog.watchedUntil(this.spec.key, this.watcher) : null;
+    const baseline = await this.observe();
+    if (until === null) return baseline;
+    try {
+      // Read with a margin of a poll interval and a second (SPP's clock, Redis's and this process's
+      // differ a little); a session started before `until` is a change, not an addition.
+      return [...baseline, ...(await this.changesSince(until - this.options.intervalMs - 1_000, until))];
+    } catch (error) {
+      // The next poll takes the baseline again and catches up then.
+      this.state = undefined;
+      throw error;
     }
   }
 
@@ -312,7 +338,8 @@ export class Feed {
     return later;
   }
 
-  private async changesSince(since: number): Promise<JobSessionEventValue[]> {
+  /** The changes SPP made after `since`; a session started after `addedAfter` is ADDED. */
+  private async changesSince(since: number, addedAfter = since): Promise<JobSessionEventValue[]> {
     const { filter } = this.spec;
     const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
     const changed = await this.read(
@@ -329,7 +356,7 @@ export class Feed {
     const ids = changed.records.map((s) => s.id);
     const matching = fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
     // Bounded like a poll: the newest `window` changes and at most `window` deletions.
-    return catchUp(changed.records, matching, this.removed.slice(-this.options.window), since);
+    return catchUp(changed.records, matching, this.removed.slice(-this.options.window), addedAfter);
   }
 
   /**

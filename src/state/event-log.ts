@@ -38,6 +38,12 @@ export interface EventLog {
   leave(log: string, watcher: string): Promise<void>;
   /** The entries after `after`, oldest first (gap markers excluded), or 'gap'. */
   read(log: string, after: string): Promise<{ entries: EventLogEntry[]; head: string } | 'gap'>;
+  /**
+   * When another watcher than `watcher`, still recorded, last appended to `log` (epoch ms): the
+   * log holds the changes it saw up to then, whether that watcher still runs or its replica died
+   * (its record outlives it by up to `watcherTtlMs`). Null when no other watcher is recorded.
+   */
+  watchedUntil(log: string, watcher: string): Promise<number | null>;
 }
 
 /** The value of a gap marker entry. */
@@ -112,6 +118,15 @@ export class InMemoryEventLog implements EventLog {
     const entries = log.entries.filter((e) => compareLogIds(e.id, after) > 0);
     if (entries.some((e) => e.value === GAP)) return 'gap';
     return { entries, head: log.last };
+  }
+
+  async watchedUntil(name: string, watcher: string): Promise<number | null> {
+    const log = this.logs.get(name);
+    if (!log) return null;
+    this.expireWatchers(log, this.clock());
+    let until: number | null = null;
+    for (const [other, expiry] of log.watchers) if (other !== watcher) until = Math.max(until ?? -Infinity, expiry - this.bounds.watcherTtlMs);
+    return until;
   }
 
   private add(log: MemoryLog, value: string, now: number): void {

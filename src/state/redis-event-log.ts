@@ -74,6 +74,14 @@ if redis.call('zcard', KEYS[3]) == 0 or redis.call('exists', KEYS[1]) == 0 then 
 if newer(redis.call('hget', KEYS[2], '~dropped') or '0-0', ARGV[1]) then return {} end
 return {info(KEYS[1])['last-generated-id'], redis.call('xrange', KEYS[1], '(' .. ARGV[1], '+')}`;
 
+/** KEYS: stream, versions (unused), watchers. ARGV: watcher, watcherTtlMs. The newest other watcher's last append, or nil. */
+const WATCHED = `${NOW}
+local top = redis.call('zrevrange', KEYS[3], 0, 1, 'WITHSCORES')
+for i = 1, #top, 2 do
+  if top[i] ~= ARGV[1] then return tostring(tonumber(top[i + 1]) - tonumber(ARGV[2])) end
+end
+return false`;
+
 export interface RedisEventLogOptions {
   commands: Redis;
   /** The Redis key prefix of a log (prefixed, hashed name). */
@@ -89,6 +97,7 @@ type Scripts = {
   appendEvents(...args: Array<string | number>): Promise<string>;
   leaveEvents(...args: Array<string | number>): Promise<number>;
   readEvents(...args: Array<string | number>): Promise<[] | [string, Array<[string, string[]]>]>;
+  watchedEvents(...args: Array<string | number>): Promise<string | null>;
 };
 
 export class RedisEventLog implements EventLog {
@@ -102,6 +111,7 @@ export class RedisEventLog implements EventLog {
       commands.defineCommand('appendEvents', { numberOfKeys: 3, lua: APPEND });
       commands.defineCommand('leaveEvents', { numberOfKeys: 3, lua: LEAVE });
       commands.defineCommand('readEvents', { numberOfKeys: 3, lua: READ });
+      commands.defineCommand('watchedEvents', { numberOfKeys: 3, lua: WATCHED });
     }
     this.scripts = commands as unknown as Scripts;
   }
@@ -124,6 +134,12 @@ export class RedisEventLog implements EventLog {
   async leave(log: string, watcher: string): Promise<void> {
     await this.local.leave(log, watcher);
     await this.options.attempt('event-log', () => this.scripts.leaveEvents(...this.keys(log), watcher));
+  }
+
+  async watchedUntil(log: string, watcher: string): Promise<number | null> {
+    const answer = await this.options.attempt('event-log', () => this.scripts.watchedEvents(...this.keys(log), watcher, this.options.bounds.watcherTtlMs));
+    if (answer === undefined) return this.local.watchedUntil(log, watcher);
+    return answer === null ? null : Number(answer);
   }
 
   async read(log: string, after: string): Promise<{ entries: EventLogEntry[]; head: string } | 'gap'> {

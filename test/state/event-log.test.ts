@@ -97,6 +97,23 @@ describe.each(kinds)('event logs %s', (_kind, open) => {
     expect(await a.read(log, again)).toEqual({ entries: [], head: again });
     expect(await a.read(`never ${Math.random()}`, '1-0')).toBe('gap');
   });
+
+  it('tells a watcher when another one, still recorded, last appended (none: null), whether or not that one still runs', async () => {
+    const [a, b] = await open();
+    const log = `log ${Math.random()}`;
+    expect(await b.watchedUntil(log, 'B')).toBeNull();
+    const before = Date.now();
+    await a.append(log, 'A', []);
+    const after = Date.now();
+    // Its own appends do not count; A's last one does, until A leaves.
+    expect(await a.watchedUntil(log, 'A')).toBeNull();
+    const until = await b.watchedUntil(log, 'B');
+    expect(until).not.toBeNull();
+    expect(until!).toBeGreaterThanOrEqual(before - 5);
+    expect(until!).toBeLessThanOrEqual(after + 5);
+    await a.leave(log, 'A');
+    expect(await b.watchedUntil(log, 'B')).toBeNull();
+  });
 });
 
 describe.skipIf(!redisServerPath)('event logs in Redis', () => {

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Feed, type FeedListener } from '../../src/live/feed.js';
+import { Feed, type FeedListener, type FeedOptions } from '../../src/live/feed.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { InMemoryEventLog, type EventLog } from '../../src/state/event-log.js';
 import { unauthenticated, upstreamUnavailable } from '../../src/errors.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
@@ -104,5 +106,73 @@ describe('Feed catch-up from `since`', () => {
     await vi.advanceTimersByTimeAsync(250);
     feed.stop();
     expect(batches).toEqual([[{ kind: 'ADDED', sessionId: '1', at: 5 }], [{ kind: 'CHANGED', sessionId: '1', at: 9 }]]);
+  });
+});
+
+describe('Feed taking over a log whose watcher died', () => {
+  it('gives a cursor resumed on it the sessions SPP added after the dead watcher last polled, each once', async () => {
+    const sim = await startSimulator({ seed: 5, size: 20 });
+    const log = new InMemoryEventLog({ maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 });
+    const options = (eventLog: EventLog): FeedOptions => ({
+      window: 100,
+      intervalMs: 40,
+      idleIntervalMs: 40,
+      maxBackoffMs: 200,
+      readerFor: () => async (query, offset, count) => ({ records: sim.list({ filter: query.filter, sort: query.sort }).slice(offset, offset + count) }),
+      eventLog,
+      cursorOf: (_filter, id) => id,
+    });
+    const collected = () => {
+      const events: Array<{ kind: string; sessionId: string; cursor: string | undefined }> = [];
+      const listener: FeedListener = {
+        deliver: (batch) => void events.push(...batch.map((e) => ({ kind: e.kind, sessionId: e.sessionId, cursor: e.cursor }))),
+        fail: () => undefined,
+      };
+      return { events, listener };
+    };
+    try {
+      // Replica A's feed; it dies without leaving the log (SIGKILL): its watcher record stays.
+      const dying: EventLog = {
+        append: (...a) => log.append(...a),
+        read: (...a) => log.read(...a),
+        watchedUntil: (...a) => log.watchedUntil(...a),
+        leave: async () => undefined,
+      };
+      const a = new Feed({ key: 'k', identity, filter: [] }, options(dying));
+      const onA = collected();
+      a.join(onA.listener);
+      const baseline = a.nextPoll();
+      a.start();
+      await baseline;
+      const [seenOnA] = sim.step({ insert: 1 }).inserted;
+      await a.nextPoll();
+      expect(onA.events.filter((e) => e.kind === 'ADDED').map((e) => e.sessionId)).toEqual([seenOnA]);
+      a.stop();
+      await a.settled();
+
+      // While nobody polls, SPP adds two sessions; replica B's new feed takes the log over.
+      const missed = sim.step({ insert: 2 }).inserted;
+      const b = new Feed({ key: 'k', identity, filter: [] }, options(log));
+      const onB = collected();
+      b.join(onB.listener, { after: onA.events.at(-1)!.cursor! });
+      const takeover = b.nextPoll();
+      b.start();
+      await takeover;
+      await b.nextPoll();
+      b.stop();
+      await b.settled();
+      // Exactly the two sessions added while nobody polled (not the one A delivered), each once;
+      // the sessions SPP progressed meanwhile arrive as changes, none twice.
+      expect(
+        onB.events
+          .filter((e) => e.kind === 'ADDED')
+          .map((e) => e.sessionId)
+          .sort(),
+      ).toEqual([...missed].sort());
+      const keys = onB.events.map((e) => `${e.kind} ${e.sessionId} ${e.cursor}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      await sim.close();
+    }
   });
 });
