@@ -158,10 +158,11 @@ describe.skipIf(!chromium)('the job-monitor app over three SPP servers in Chromi
     }
     // The one server left cannot be unticked: a list of no server would be no list.
     expect(await page.$eval(box('berlin'), (b: any) => ({ checked: b.checked, disabled: b.disabled }))).toEqual({ checked: true, disabled: true });
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="history-table"] tbody tr')].every((r: any) => r.getAttribute('data-server') === 'berlin'),
-      WAIT,
-    );
+    // Rows again (while the new list loads there is no table, and every row of none is berlin's), all berlin's.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="history-table"] tbody tr')];
+      return rows.length > 0 && rows.every((r: any) => r.getAttribute('data-server') === 'berlin');
+    }, WAIT);
     await scrollToEnd(page);
     expect((await rowsOf(page, 'history-table')).sort()).toEqual(keysOf(FINISHED, ['berlin']));
     const history = posted.filter((p) => p.operationName === 'SessionHistory');
@@ -191,6 +192,35 @@ describe.skipIf(!chromium)('the job-monitor app over three SPP servers in Chromi
     expect(want.length).toBeGreaterThan(0);
     await page.waitForFunction((n: number) => document.querySelectorAll('[data-testid="running-table"] tbody tr').length === n, WAIT, want.length);
     expect((await rowsOf(page, 'running-table')).sort()).toEqual(want);
+  });
+
+  it('the server filter narrows Running now to the ticked servers: the list, the URL and the live events', async () => {
+    const box = (name: string) => `[data-testid="server-filter"] input[value="${name}"]`;
+    const shown = (page: Page) => page.$$eval('[data-testid="running-table"] tbody tr', (rows) => rows.map((r) => r.getAttribute('data-server')));
+    posted.length = 0;
+    await page.focus(box('athens'));
+    await page.keyboard.press('Space');
+    await page.waitForFunction((b: string) => !document.querySelector(b).checked, WAIT, box('athens'));
+    const want = keysOf(RUNNING, ['berlin', 'cairo']);
+    await page.waitForFunction(
+      (n: number) => {
+        const rows = [...document.querySelectorAll('[data-testid="running-table"] tbody tr')];
+        return rows.length === n && rows.every((r: any) => r.getAttribute('data-server') !== 'athens');
+      },
+      WAIT,
+      want.length,
+    );
+    expect((await rowsOf(page, 'running-table')).sort()).toEqual(want);
+    expect(posted.filter((p) => p.operationName === 'RunningSessions').at(-1)!.variables.servers).toEqual(['berlin', 'cairo']);
+    expect(await page.evaluate(() => window.location.hash)).toBe('#/running?server=berlin&server=cairo');
+    // Live: a session started on berlin comes in; one started on athens at the same moment stays out.
+    const [onAthens] = sims.get('athens')!.step({ insert: 1 }).inserted;
+    const [onBerlin] = sims.get('berlin')!.step({ insert: 1 }).inserted;
+    await page.waitForSelector(`[data-testid="running-table"] tbody tr[data-server="berlin"][data-session-id="${onBerlin}"]`, WAIT);
+    // Both servers' pollers run on the same interval (2 s): one more interval leaves athens's event time to arrive, were it asked for.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await page.$(`[data-testid="running-table"] tbody tr[data-session-id="${onAthens}"]`)).toBeNull();
+    expect(await shown(page)).not.toContain('athens');
   });
 
   it("the dashboard has one group of tiles per server: its name, status and last contact, and its counts as the gateway's jobSessionCounts answers them per server", async () => {

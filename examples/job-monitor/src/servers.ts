@@ -40,6 +40,10 @@ export function useServers(): { servers: SppServerInfo[]; multi: boolean } {
   return { servers, multi: servers.length > 1 };
 }
 
+/** The servers a screen reads: only names the gateway knows (a linked URL may carry others); none: every server. */
+export const chosenServers = (wanted: readonly string[], servers: readonly SppServerInfo[], multi: boolean): string[] =>
+  multi ? wanted.filter((name) => servers.some((s) => s.name === name)) : [];
+
 /**
  * The detail screen's route for a session: over several servers by its global id, which names
  * its server (SPP's own session id would be read on the first server); with one, by SPP's id.

@@ -6,7 +6,8 @@ import type { JobSessionFilter, JobSessionOrderField, JobSessionStatus, OrderDir
 import { ErrorMessage, Loading, StatusBadge, formatDuration, formatTime } from '../components/common';
 import { hrefOf } from '../route';
 import { useEndOfList } from '../components/use-end-of-list';
-import { sessionRoute, useServers } from '../servers';
+import { ServerFilter } from '../components/ServerFilter';
+import { chosenServers, sessionRoute, useServers } from '../servers';
 
 /** Finished sessions, newest first by default; pages are merged by relayStylePagination (apollo.ts). */
 const HISTORY_QUERY = graphql(`
@@ -93,8 +94,7 @@ export function History() {
   const filter = useMemo(() => filterOf(form), [form]);
   const [field, direction] = form.order.split(':') as [JobSessionOrderField, OrderDirection];
   const { servers, multi } = useServers();
-  // Only names the gateway knows (a linked URL may carry others); none chosen reads every server.
-  const chosen = multi ? form.servers.filter((name) => servers.some((s) => s.name === name)) : [];
+  const chosen = chosenServers(form.servers, servers, multi);
   const { data, error, loading, fetchMore, networkStatus } = useQuery(HISTORY_QUERY, {
     variables: { first: PAGE, filter, orderBy: [{ field, direction }], ...(chosen.length ? { servers: chosen } : {}) },
     notifyOnNetworkStatusChange: true,
@@ -112,14 +112,6 @@ export function History() {
 
   const toggle = (status: JobSessionStatus) =>
     setForm((f) => ({ ...f, statuses: f.statuses.includes(status) ? f.statuses.filter((s) => s !== status) : [...f.statuses, status] }));
-  // Every box is ticked while none is chosen (all servers); unticking one leaves the others chosen.
-  const serverTicked = (name: string) => chosen.length === 0 || chosen.includes(name);
-  const toggleServer = (name: string) =>
-    setForm((f) => {
-      const current = chosen.length ? chosen : servers.map((s) => s.name);
-      const next = current.includes(name) ? current.filter((n) => n !== name) : [...current, name];
-      return { ...f, servers: next.length === servers.length ? [] : next };
-    });
 
   return (
     <section aria-labelledby="history-title">
@@ -136,25 +128,7 @@ export function History() {
             </label>
           ))}
         </fieldset>
-        {multi ? (
-          <fieldset data-testid="server-filter">
-            <legend>Server</legend>
-            {servers.map((server) => (
-              <label key={server.name}>
-                <input
-                  type="checkbox"
-                  name="server"
-                  value={server.name}
-                  checked={serverTicked(server.name)}
-                  // The last ticked server stays: a list of no server would be no list.
-                  disabled={chosen.length === 1 && chosen[0] === server.name}
-                  onChange={() => toggleServer(server.name)}
-                />
-                {server.name}
-              </label>
-            ))}
-          </fieldset>
-        ) : null}
+        {multi ? <ServerFilter servers={servers} chosen={chosen} onChange={(next) => setForm((f) => ({ ...f, servers: next }))} /> : null}
         <label>
           Job name <span className="hint">(* matches anything)</span>
           <input

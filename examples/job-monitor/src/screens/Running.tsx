@@ -4,7 +4,8 @@ import { graphql } from '../gql';
 import type { RunningSessionFragment } from '../gql/graphql';
 import { ErrorMessage, Loading, Progress, StatusBadge, formatTime, newMutationId } from '../components/common';
 import { hrefOf } from '../route';
-import { sessionRoute, useServers } from '../servers';
+import { ServerFilter } from '../components/ServerFilter';
+import { chosenServers, sessionRoute, useServers } from '../servers';
 
 graphql(`
   fragment RunningSession on JobSession {
@@ -25,8 +26,8 @@ graphql(`
 
 /** What SPP's "Running Jobs" tab shows: every session not yet finished. */
 const RUNNING_QUERY = graphql(`
-  query RunningSessions {
-    jobSessions(first: 200, filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }) {
+  query RunningSessions($servers: [String!]) {
+    jobSessions(first: 200, filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }, servers: $servers) {
       nodes {
         ...RunningSession
       }
@@ -35,8 +36,8 @@ const RUNNING_QUERY = graphql(`
 `);
 
 const RUNNING_EVENTS = graphql(`
-  subscription RunningSessionEvents($since: DateTime) {
-    jobSessionEvents(filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }, since: $since) {
+  subscription RunningSessionEvents($since: DateTime, $servers: [String!]) {
+    jobSessionEvents(filter: { status: [RUNNING, PENDING, WAITING, HELD, CANCELING] }, since: $since, servers: $servers) {
       kind
       sessionId
       server {
@@ -67,11 +68,26 @@ const newestFirst = (a: RunningSessionFragment, b: RunningSessionFragment) =>
 const sameSession = (node: RunningSessionFragment, event: { sessionId: string; server: { name: string }; session?: { id: string } | null }) =>
   event.session ? node.id === event.session.id : node.server.name === event.server.name && node.sessionId === event.sessionId;
 
+/** The chosen servers live in the URL's hash query (#/running?server=berlin), as History's filters do. */
+const readServers = () => new URLSearchParams(window.location.hash.split('?')[1] ?? '').getAll('server');
+
+function writeServers(servers: readonly string[]) {
+  const params = new URLSearchParams();
+  for (const server of servers) params.append('server', server);
+  const query = params.toString();
+  window.history.replaceState(null, '', `#/running${query ? `?${query}` : ''}`);
+}
+
 export function Running() {
-  const { data, error, loading, subscribeToMore } = useQuery(RUNNING_QUERY);
-  const { multi } = useServers();
+  const { servers, multi } = useServers();
+  const [wanted, setWanted] = useState<string[]>(readServers);
+  useEffect(() => writeServers(wanted), [wanted]);
+  const chosen = chosenServers(wanted, servers, multi);
+  const serversKey = chosen.join('\u0000');
+  const { data, error, loading, subscribeToMore } = useQuery(RUNNING_QUERY, { variables: chosen.length ? { servers: chosen } : {} });
   const [liveError, setLiveError] = useState<unknown>();
-  const loaded = data !== undefined;
+  // The list of the chosen servers is in: subscribe to their events (again when the choice changes).
+  const loaded = data !== undefined && !loading;
   useEffect(() => {
     if (!loaded) return;
     // Changes since the newest lastUpdate the list holds: nothing between the query and the subscription is missed.
@@ -83,7 +99,7 @@ export function Running() {
         .at(-1) ?? null;
     return subscribeToMore({
       document: RUNNING_EVENTS,
-      variables: { since },
+      variables: { since, ...(chosen.length ? { servers: chosen } : {}) },
       onError: setLiveError,
       updateQuery: (_, { subscriptionData, complete, previousData }) => {
         const event = subscriptionData.data?.jobSessionEvents;
@@ -95,15 +111,20 @@ export function Running() {
         return { ...previousData, jobSessions: { ...previousData.jobSessions, nodes } };
       },
     });
-    // Subscribe once, when the first answer is in.
+    // Subscribe when the answer for the chosen servers is in (`chosen` is read through serversKey).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [loaded, subscribeToMore]);
+  }, [loaded, serversKey, subscribeToMore]);
 
   return (
     <section aria-labelledby="running-title">
       <h1 id="running-title" tabIndex={-1}>
         Running now
       </h1>
+      {multi ? (
+        <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the running sessions">
+          <ServerFilter servers={servers} chosen={chosen} onChange={setWanted} />
+        </form>
+      ) : null}
       {liveError ? <ErrorMessage error={liveError} what="live updates (the list may be out of date)" /> : null}
       {error ? <ErrorMessage error={error} what="running sessions" /> : null}
       {loading && !data ? <Loading what="running sessions" /> : null}
