@@ -274,6 +274,22 @@ export class Authenticator {
     return { ...this.on(this.serviceIdentity), actor: caller, session: content };
   }
 
+  /**
+   * For a connection that outlives its request (a subscription): a check of whether the credential
+   * in `headers` was signed out since (a browser session's sign-out or a createSession token's
+   * deleteSession, on any replica), or undefined for a credential no sign-out ends. Only sign-outs:
+   * a live view is use of the session that the cookie's idle clock, frozen at connection, cannot
+   * see. The check reads memory only (Revocations hears every replica); never calls SPP.
+   */
+  signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
+    const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
+    if (!authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers)) return this.sessions.signOutCheck(headers);
+    const token = /^bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    if (token === undefined || !token.startsWith(TOKEN_PREFIX)) return undefined;
+    const key = this.keyOf('token', token);
+    return () => this.revoked.has(key);
+  }
+
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
   async deleteSession(headers: IncomingHttpHeaders): Promise<boolean> {
     const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';

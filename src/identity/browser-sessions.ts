@@ -118,6 +118,15 @@ export class BrowserSessions {
     return content;
   }
 
+  /** For the cookie's session: a check of whether it was signed out since (on any replica); undefined without a cookie that opens. */
+  signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
+    const raw = this.rawCookie(headers);
+    const opened = raw?.startsWith(PREFIX) ? this.sealer.open(raw.slice(PREFIX.length), AAD) : null;
+    if (opened === null || opened === undefined) return undefined;
+    const { id } = JSON.parse(opened) as SessionContent;
+    return () => this.revoked.has(id);
+  }
+
   timesOf(content: SessionContent): SessionTimes {
     const endsAt = content.at + this.maxMs;
     return { idleEndsAt: Math.min(endsAt, content.seen + this.idleMs), endsAt };

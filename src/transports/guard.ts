@@ -294,6 +294,28 @@ export async function admitHttpStream(
   return undefined;
 }
 
+/** How often an open subscription connection checks that its credential was not signed out (in memory: no request). */
+const SIGN_OUT_CHECK_MS = 1_000;
+
+/** Why a connection ended by `endOnSignOut` was closed. */
+export const SIGNED_OUT = 'Signed out: the session or token of this connection was signed out; sign in again, then resubscribe with "after".';
+
+/**
+ * Ends a subscription connection once its credential is signed out: `signedOut` is the
+ * Authenticator's `signOutCheck` for the connection's headers (none: nothing to watch), `end`
+ * closes the connection. Returns the function that stops watching (call it on close).
+ */
+export function endOnSignOut(signedOut: (() => boolean) | undefined, end: () => void): () => void {
+  if (!signedOut) return () => undefined;
+  const timer = setInterval(() => {
+    if (!signedOut()) return;
+    clearInterval(timer);
+    end();
+  }, SIGN_OUT_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Answers a refused HTTP stream with a GraphQL error body. */
 export function sendRefusal(res: ServerResponse, refusal: StreamRefusal): void {
   const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });

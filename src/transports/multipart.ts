@@ -19,7 +19,16 @@ import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, gatewayError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
-import { admitHttpStream, callerConnectionsRefusal, chargeSubscription, sendRefusal, subscriptionHeaders, type StreamRefusal } from './guard.js';
+import {
+  admitHttpStream,
+  callerConnectionsRefusal,
+  chargeSubscription,
+  endOnSignOut,
+  sendRefusal,
+  SIGNED_OUT,
+  subscriptionHeaders,
+  type StreamRefusal,
+} from './guard.js';
 import type { TransportOptions } from './ws.js';
 
 /** Whether an Accept header asks for Apollo's multipart subscriptions. */
@@ -112,6 +121,12 @@ export function createMultipartHandler(options: MultipartOptions) {
       finish([
         { message: 'The gateway is shutting down: resubscribe with "after" (the last event\'s cursor).', extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE } },
       ]),
+    );
+    res.once(
+      'close',
+      endOnSignOut(options.auth.signOutCheck(subscriptionHeaders(req, undefined)), () =>
+        finish([{ message: SIGNED_OUT, extensions: { code: ErrorCode.UNAUTHENTICATED } }]),
+      ),
     );
     res.writeHead(200, headers);
     // The first heartbeat at once: clients (and proxies) see the stream is open.

@@ -19,7 +19,7 @@ import { createHandler } from 'graphql-sse';
 import type { GraphQLError } from 'graphql';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { admitHttpStream, callerConnectionsRefusal, chargeSubscription, subscriptionHeaders } from './guard.js';
+import { admitHttpStream, callerConnectionsRefusal, chargeSubscription, endOnSignOut, SIGNED_OUT, subscriptionHeaders } from './guard.js';
 import type { TransportOptions } from './ws.js';
 import { subscribeShared } from '../graphql/shared-execution.js';
 import { BodyTooLarge, readBody } from './body.js';
@@ -168,6 +168,15 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
     options.streams.set(res, () => res.end());
+    // Signed out elsewhere: a last event says so (graphql-sse's messages), the stream ends, and a
+    // reconnect is refused (401).
+    res.once(
+      'close',
+      endOnSignOut(options.auth.signOutCheck(headers), () => {
+        const errors = [{ message: SIGNED_OUT, extensions: { code: ErrorCode.UNAUTHENTICATED } }];
+        if (res.writable) res.end(`event: next\ndata: ${JSON.stringify({ errors })}\n\nevent: complete\ndata:\n\n`);
+      }),
+    );
     res.once('close', () => {
       options.connections.count--;
       metrics.connections.dec({ transport: 'sse' });

@@ -28,9 +28,11 @@ import {
   type CallerConnections,
   chargeSubscription,
   closeReason,
+  endOnSignOut,
   type CheckedOperation,
   originAllowed,
   originRefusal,
+  SIGNED_OUT,
   subscriptionHeaders,
   type SubscriptionLimits,
 } from './guard.js';
@@ -135,6 +137,10 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           return false;
         }
         socket.once('close', release);
+        socket.once(
+          'close',
+          endOnSignOut(options.auth.signOutCheck(headers), () => socket.close(4403, closeReason(`Forbidden: ${SIGNED_OUT}`))),
+        );
         ctx.extra.headers = headers;
         ctx.extra.connectionId = randomUUID();
         return true;

@@ -39,6 +39,25 @@ async function ssePost(h: Harness, headers: Record<string, string>, body: unknow
   return result;
 }
 
+/** Opens an HTTP stream (event stream or multipart) and reads it until the gateway ends it, or it breaks off. */
+async function openStream(h: Harness, accept: string, headers: Record<string, string>) {
+  const response = await fetch(h.gateway.url, {
+    method: 'POST',
+    headers: { accept, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: SMALL }),
+  });
+  const done = (async () => {
+    let text = '';
+    try {
+      for await (const chunk of response.body!) text += Buffer.from(chunk).toString('utf8');
+      return { text, broken: false };
+    } catch {
+      return { text, broken: true };
+    }
+  })();
+  return { status: response.status, done };
+}
+
 describe('authentication (service account with tokens)', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -224,6 +243,43 @@ describe('authentication (pass-through)', () => {
     expect(h.sim.requests.filter((r) => r.method === 'POST' && r.path === '/api/endeavour/session' && r.status === 200).length).toBeGreaterThanOrEqual(2);
     events.stop();
     await client.dispose();
+  });
+});
+
+describe('signing out elsewhere', () => {
+  let h: Harness;
+  // Polls a minute apart: what ends the streams below is the sign-out, not SPP refusing the next poll.
+  beforeAll(async () => {
+    h = await startHarness({
+      sim: { size: 300 },
+      env: { ...LIVE_ENV, SUBSCRIPTION_POLL_MS: '60000', SUBSCRIPTION_IDLE_POLL_MS: '60000' },
+      auth: { mode: 'pass-through' },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('ends an open WebSocket, event stream and multipart stream within seconds once their token is signed out elsewhere (deleteSession)', async () => {
+    const login = await h.gql('mutation { createSession(username: "admin", password: "admin-password") { token } }');
+    const bearer = { authorization: `Bearer ${login.body.data.createSession.token as string}` };
+    const socket = rawSocket(h, {}, bearer);
+    await until(() => socket.messages.length > 0);
+    expect(socket.messages[0]).toEqual({ type: 'connection_ack' });
+    const sse = await openStream(h, 'text/event-stream', bearer);
+    const multipart = await openStream(h, 'multipart/mixed;subscriptionSpec="1.0", application/json', bearer);
+    expect([sse.status, multipart.status]).toEqual([200, 200]);
+    // Signed out on another connection: every stream of the token ends, each saying why.
+    expect((await h.gql('mutation { deleteSession }', undefined, bearer)).body.data).toEqual({ deleteSession: true });
+    expect(await socket.ended).toEqual({
+      code: 4403,
+      reason: expect.stringMatching(/^Forbidden: Signed out: the session or token of this connection was signed out/),
+    });
+    for (const stream of [sse, multipart]) {
+      const { text } = await stream.done;
+      expect(text).toContain('"code":"UNAUTHENTICATED"');
+      expect(text).toContain('Signed out: the session or token of this connection was signed out');
+    }
+    // A stream of the signed-out token is refused from then on.
+    expect((await ssePost(h, bearer)).status).toBe(401);
   });
 });
 

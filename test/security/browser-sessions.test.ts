@@ -158,6 +158,24 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
     });
   });
 
+  it('signs out: an open WebSocket of the cookie is closed within seconds, saying why', async () => {
+    const cookie = cookieOf((await login(h, ADMIN)).setCookie);
+    const socket = new WebSocket(h.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { cookie } });
+    const acked = new Promise<void>((resolve) =>
+      socket.on('message', (data) => (JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack' && resolve()),
+    );
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    await acked;
+    expect((await fetch(`${base(h)}/auth/logout`, { method: 'POST', headers: { cookie } })).status).toBe(200);
+    expect(await closed).toEqual({
+      code: 4403,
+      reason: expect.stringMatching(/^Forbidden: Signed out: the session or token of this connection was signed out/),
+    });
+  });
+
   it('a cookie altered by the browser is refused', async () => {
     const cookie = cookieOf((await login(h, ADMIN)).setCookie);
     const altered = cookie.slice(0, -4) + (cookie.endsWith('AAAA') ? 'BBBB' : 'AAAA');
