@@ -474,4 +474,45 @@ describe('resilience', () => {
     await ended;
     await until(() => h.gateway.live.registry.size === 0, 'its subscription ended');
   });
+
+  it('ends the multipart stream of a consumer that stops reading with a LIMIT_EXCEEDED part, instead of buffering', async () => {
+    const body = JSON.stringify({ query: 'subscription { jobSessionEvents { session { raw } } }' });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
+        h.gateway.url,
+        {
+          method: 'POST',
+          headers: {
+            accept: 'multipart/mixed;subscriptionSpec="1.0", application/json',
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(response.statusCode).toBe(200);
+    let text = '';
+    const ended = new Promise<void>((resolve) => response.once('end', () => resolve()).once('close', () => resolve()));
+    await until(() => h.gateway.live.registry.size === 1);
+    await h.gateway.live.registry.nextPolls();
+    response.pause();
+    const disconnects = async () => (await h.gateway.metrics.registry.getSingleMetric('live_slow_consumer_disconnects_total')!.get()).values[0]?.value ?? 0;
+    const before = await disconnects();
+    for (let i = 0; i < 200 && (await disconnects()) === before; i++) {
+      h.sim.step({ insert: 10 });
+      await h.gateway.live.registry.nextPolls();
+    }
+    expect(await disconnects()).toBe(before + 1);
+    response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    response.resume();
+    await ended;
+    // The stream's last words: the reason as a transport error part, then the closing delimiter.
+    expect(text).toMatch(/"code":"LIMIT_EXCEEDED"/);
+    expect(text).toContain('Slow consumer: more than');
+    expect(text.trimEnd().endsWith('--graphql--')).toBe(true);
+    await until(() => h.gateway.live.registry.size === 0, 'its subscription ended');
+  });
 });
