@@ -186,7 +186,12 @@ export class Feed {
 
   /** Stops polling; a poll in flight is discarded. */
   stop(): void {
-    if (!this.stopped) void this.options.eventLog?.leave(this.spec.key, this.watcher).catch(() => undefined);
+    // Leaves the log once a poll in flight is over: an append after leaving would renew the record.
+    const log = this.options.eventLog;
+    if (!this.stopped && log)
+      void this.settled()
+        .then(() => log.leave(this.spec.key, this.watcher))
+        .catch(() => undefined);
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -266,21 +271,24 @@ export class Feed {
    * The first poll: the baseline, and when another watcher kept this filter's log, the changes
    * SPP made since that watcher last polled. That watcher may be on a replica that died: its
    * record outlives it by up to watcherTtlMs, so no gap is logged, and without this catch-up a
-   * cursor resumed here would silently miss what changed in between (found in the soak review).
-   * The log keeps each change once, so when that watcher still runs its own report of the same
-   * change is dropped. Sessions SPP deleted meanwhile are not known here (no REMOVED history).
+   * cursor resumed here would silently miss what changed in between. The log keeps each change
+   * once (a watcher still running reports the same). Sessions deleted meanwhile stay unknown.
    */
   private async firstObservation(): Promise<JobSessionEventValue[]> {
-    const until = this.options.eventLog ? await this.options.eventLog.watchedUntil(this.spec.key, this.watcher) : null;
+    const log = this.options.eventLog;
+    const until = log ? await log.watchedUntil(this.spec.key, this.watcher) : null;
     const baseline = await this.observe();
-    if (until === null) return baseline;
+    if (until === null || !log) return baseline;
     try {
       // Read with a margin of a poll interval and a second (SPP's clock, Redis's and this process's
       // differ a little); a session started before `until` is a change, not an addition.
-      return [...baseline, ...(await this.changesSince(until - this.options.intervalMs - 1_000, until))];
+      const changes = await this.changesSince(until - this.options.intervalMs - 1_000, until);
+      // This feed's listeners get them too (its head is the log's before them): a change after the
+      // baseline read is among them, and a later poll's report of it is dropped by the log.
+      if (this.head === null) this.startAt(await log.append(this.spec.key, this.watcher, []));
+      return [...baseline, ...changes];
     } catch (error) {
-      // The next poll takes the baseline again and catches up then.
-      this.state = undefined;
+      this.state = undefined; // the next poll takes the baseline again and catches up then
       throw error;
     }
   }
@@ -367,11 +375,12 @@ export class Feed {
   private async logged(events: JobSessionEventValue[]): Promise<JobSessionEventValue[]> {
     const log = this.options.eventLog;
     if (!log) return events;
+    // A stopped feed appends nothing (see stop): the next feed would take it for another replica's.
+    if (this.stopped) return [];
     const inputs = events.map((e) => ({ subject: e.sessionId, version: versionOf(e), value: JSON.stringify(e) }));
     const head = await log.append(this.spec.key, this.watcher, inputs);
     if (this.head === null) {
-      this.head = head;
-      for (const listener of this.listeners) listener.position?.(head);
+      this.startAt(head);
       return [];
     }
     const read = await log.read(this.spec.key, this.head);
@@ -382,6 +391,12 @@ export class Feed {
     }
     this.head = read.head;
     return read.entries.map((entry) => this.parsed(entry.id, entry.value));
+  }
+
+  /** The log id this feed's deliveries continue after, once known: its listeners learn it too. */
+  private startAt(head: string): void {
+    this.head = head;
+    for (const listener of this.listeners) listener.position?.(head);
   }
 
   /** A resuming listener: the log's entries after `after`, then the live batches that are newer. */
