@@ -118,6 +118,12 @@ const sppUser = (key: string, username: string): Caller => ({
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** The request's Authorization header, trimmed ('' without one). */
+const authorizationOf = (headers: IncomingHttpHeaders): string => (typeof headers.authorization === 'string' ? headers.authorization.trim() : '');
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+const bearerOf = (authorization: string): string | undefined => /^bearer\s+(\S+)$/i.exec(authorization)?.[1];
+
 export class Authenticator {
   readonly mode: AuthMode;
   private readonly hmacKey: Buffer;
@@ -204,10 +210,14 @@ export class Authenticator {
     return this.authenticate(headers);
   }
 
+  /** Whether the request's session cookie decides who the caller is: an explicit credential wins over a cookie the browser happens to send along. */
+  private byCookie(headers: IncomingHttpHeaders, authorization: string): boolean {
+    return !authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers);
+  }
+
   private decide(headers: IncomingHttpHeaders): AuthOutcome {
-    const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
-    // An explicit credential wins over a cookie the browser happens to send along.
-    if (!authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers)) return this.fromSession(headers);
+    const authorization = authorizationOf(headers);
+    if (this.byCookie(headers, authorization)) return this.fromSession(headers);
     const [scheme = '', credential = ''] = authorization.split(/\s+/, 2);
     return this.mode === 'service-account'
       ? this.authenticateForServiceAccount(scheme.toLowerCase(), credential)
@@ -232,7 +242,7 @@ export class Authenticator {
     if ('error' in outcome || outcome.actor.anonymous) return false;
     // A session cookie is sealed by this gateway after a verified sign-in.
     if (outcome.session) return true;
-    const [scheme = '', credential = ''] = (typeof headers.authorization === 'string' ? headers.authorization.trim() : '').split(/\s+/, 2);
+    const [scheme = '', credential = ''] = authorizationOf(headers).split(/\s+/, 2);
     if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
     if (scheme.toLowerCase() === 'bearer') return true;
     return scheme.toLowerCase() === 'basic' && this.logins.basicHeld(outcome.identity.key) && credential !== '';
@@ -282,9 +292,9 @@ export class Authenticator {
    * see. The check reads memory only (Revocations hears every replica); never calls SPP.
    */
   signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
-    const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
-    if (!authorization && headers['x-endeavour-sessionid'] === undefined && this.sessions.carried(headers)) return this.sessions.signOutCheck(headers);
-    const token = /^bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    const authorization = authorizationOf(headers);
+    if (this.byCookie(headers, authorization)) return this.sessions.signOutCheck(headers);
+    const token = bearerOf(authorization);
     if (token === undefined || !token.startsWith(TOKEN_PREFIX)) return undefined;
     const key = this.keyOf('token', token);
     return () => this.revoked.has(key);
@@ -292,11 +302,10 @@ export class Authenticator {
 
   /** deleteSession: forgets the token and logs its SPP session out. False when the token was unknown. */
   async deleteSession(headers: IncomingHttpHeaders): Promise<boolean> {
-    const authorization = typeof headers.authorization === 'string' ? headers.authorization.trim() : '';
-    const match = /^bearer\s+(\S+)$/i.exec(authorization);
-    if (!match) return false;
-    const key = this.keyOf('token', match[1]!);
-    const content = this.openToken(match[1]!);
+    const token = bearerOf(authorizationOf(headers));
+    if (token === undefined) return false;
+    const key = this.keyOf('token', token);
+    const content = this.openToken(token);
     if (!content || this.revoked.has(key)) return false;
     await this.revoked.revoke(key);
     if (!(await this.logins.logOut({ first: content.s, ...(content.o ? { others: content.o } : {}) }))) {

@@ -107,12 +107,9 @@ export class BrowserSessions {
    * another secret or altered), or undefined without a cookie.
    */
   read(headers: IncomingHttpHeaders, now = Date.now()): SessionContent | 'ended' | undefined {
-    const raw = this.rawCookie(headers);
-    if (raw === undefined) return undefined;
-    const opened = raw.startsWith(PREFIX) ? this.sealer.open(raw.slice(PREFIX.length), AAD) : null;
-    if (opened === null) return 'ended';
-    const content = JSON.parse(opened) as SessionContent;
-    if (this.revoked.has(content.id)) return 'ended';
+    const content = this.opened(headers);
+    if (content === undefined) return undefined;
+    if (content === null || this.revoked.has(content.id)) return 'ended';
     const times = this.timesOf(content);
     if (now >= times.idleEndsAt || now >= times.endsAt) return 'ended';
     return content;
@@ -120,11 +117,17 @@ export class BrowserSessions {
 
   /** For the cookie's session: a check of whether it was signed out since (on any replica); undefined without a cookie that opens. */
   signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
+    const content = this.opened(headers);
+    if (!content) return undefined;
+    return () => this.revoked.has(content.id);
+  }
+
+  /** The cookie's content as sealed; null for a cookie that does not open (another secret, altered), undefined without one. */
+  private opened(headers: IncomingHttpHeaders): SessionContent | null | undefined {
     const raw = this.rawCookie(headers);
-    const opened = raw?.startsWith(PREFIX) ? this.sealer.open(raw.slice(PREFIX.length), AAD) : null;
-    if (opened === null || opened === undefined) return undefined;
-    const { id } = JSON.parse(opened) as SessionContent;
-    return () => this.revoked.has(id);
+    if (raw === undefined) return undefined;
+    const opened = raw.startsWith(PREFIX) ? this.sealer.open(raw.slice(PREFIX.length), AAD) : null;
+    return opened === null ? null : (JSON.parse(opened) as SessionContent);
   }
 
   timesOf(content: SessionContent): SessionTimes {

@@ -15,8 +15,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createHandler } from 'graphql-sse';
-import type { GraphQLError } from 'graphql';
+import { createHandler, print } from 'graphql-sse';
+import { GraphQLError } from 'graphql';
 import { ErrorCode, httpStatusOf } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { admitHttpStream, callerConnectionsRefusal, chargeSubscription, endOnSignOut, SIGNED_OUT, subscriptionHeaders } from './guard.js';
@@ -168,13 +168,12 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     options.connections.count++;
     metrics.connections.inc({ transport: 'sse' });
     options.streams.set(res, () => res.end());
-    // Signed out elsewhere: a last event says so (graphql-sse's messages), the stream ends, and a
-    // reconnect is refused (401).
+    // Signed out elsewhere: a last event says so, the stream ends, and a reconnect is refused (401).
     res.once(
       'close',
       endOnSignOut(options.auth.signOutCheck(headers), () => {
-        const errors = [{ message: SIGNED_OUT, extensions: { code: ErrorCode.UNAUTHENTICATED } }];
-        if (res.writable) res.end(`event: next\ndata: ${JSON.stringify({ errors })}\n\nevent: complete\ndata:\n\n`);
+        const errors = [new GraphQLError(SIGNED_OUT, { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        if (res.writable) res.end(print({ event: 'next', data: { errors } }) + print({ event: 'complete', data: null }));
       }),
     );
     res.once('close', () => {
