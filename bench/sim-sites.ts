@@ -57,8 +57,8 @@ subscribe('http.server.request.start', (message) => {
 // Each site's handler runs only after every request that arrived with it has been stamped (above):
 // the sites share one event loop, and a handler run at once (0.3-0.5 ms of CPU for a list read)
 // held back the stamp, and so the deadline, of the requests read after it. The gateway writes a
-// page's three requests within about 0.1 ms, which three appliances would take in parallel;
-// handled in turn, the third site's clock started up to 1 ms late (measured, bench/RESULTS.md).
+// page's three requests within 0.1-0.5 ms, which three appliances would take in parallel;
+// handled in turn, the third site's clock started about 1.1 ms late (measured, bench/RESULTS.md).
 // The original is kept to be called with each server as `this` (Reflect.apply), never unbound.
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const emit = Server.prototype.emit;
