@@ -5,7 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+
+// Page functions run in the browser; the test project's types are Node's.
+declare const document: any;
 
 export function findChromium(): string | undefined {
   const given = process.env.CHROMIUM_PATH;
@@ -27,3 +30,26 @@ if (!chromium) {
 
 export const launchChromium = (): Promise<Browser> =>
   puppeteer.launch({ executablePath: chromium!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+
+/**
+ * Scrolls the job-monitor's History to its end, at most `rounds` more pages (each awaited), with
+ * `beforeEach` run before each (a test that changes SPP meanwhile): every page is then on screen.
+ */
+export async function scrollHistoryToEnd(
+  page: Page,
+  wait: { timeout: number; polling: number },
+  { rounds = 30, beforeEach }: { rounds?: number; beforeEach?: () => void } = {},
+): Promise<void> {
+  for (let round = 0; round < rounds && !(await page.$('[data-testid="history-complete"]')); round++) {
+    const shown = (await page.$$('[data-testid="history-table"] tbody tr')).length;
+    beforeEach?.();
+    await page.$eval('[data-testid="history-end"]', (end) => end.scrollIntoView());
+    await page.waitForFunction(
+      (n: number) =>
+        document.querySelectorAll('[data-testid="history-table"] tbody tr').length > n || !!document.querySelector('[data-testid="history-complete"]'),
+      wait,
+      shown,
+    );
+  }
+  await page.waitForSelector('[data-testid="history-complete"]', wait);
+}

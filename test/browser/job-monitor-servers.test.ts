@@ -16,7 +16,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { SppFilter } from '../../src/spp-api/types.js';
 import { ADMIN, basic, startHarness, type Harness } from '../support/harness.js';
-import { chromium, launchChromium } from './chromium.js';
+import { chromium, launchChromium, scrollHistoryToEnd } from './chromium.js';
 
 // Page functions run in the browser; the test project's types are Node's.
 declare const document: any;
@@ -54,20 +54,7 @@ const rowsOf = (page: Page, table: string) =>
   page.$$eval(`[data-testid="${table}"] tbody tr`, (rows) => rows.map((r) => `${r.querySelector('td')!.textContent}/${r.getAttribute('data-session-id')}`));
 const headersOf = (page: Page, table: string) => page.$$eval(`[data-testid="${table}"] thead th`, (ths) => ths.map((th) => th.textContent));
 
-/** Scrolls History to its end (bounded): every page of the list is on screen. */
-async function scrollToEnd(page: Page) {
-  for (let round = 0; round < 30 && !(await page.$('[data-testid="history-complete"]')); round++) {
-    const shown = (await page.$$('[data-testid="history-table"] tbody tr')).length;
-    await page.$eval('[data-testid="history-end"]', (end) => end.scrollIntoView());
-    await page.waitForFunction(
-      (n: number) =>
-        document.querySelectorAll('[data-testid="history-table"] tbody tr').length > n || !!document.querySelector('[data-testid="history-complete"]'),
-      WAIT,
-      shown,
-    );
-  }
-  await page.waitForSelector('[data-testid="history-complete"]', WAIT);
-}
+const scrollToEnd = (page: Page) => scrollHistoryToEnd(page, WAIT);
 
 /** The hash of one of the app's trusted documents, by its operation name. */
 function documentId(operation: string): string {

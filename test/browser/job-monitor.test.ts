@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveApp } from '../../examples/job-monitor/serve.mjs';
 import type { SppFilter, SppJobSession } from '../../src/spp-api/types.js';
 import { ADMIN, basic, startHarness, type Harness } from '../support/harness.js';
-import { chromium, launchChromium } from './chromium.js';
+import { chromium, launchChromium, scrollHistoryToEnd } from './chromium.js';
 
 // Page functions run in the browser; the test project's types are Node's.
 declare const document: any;
@@ -177,20 +177,14 @@ describe.skipIf(!chromium)('the job-monitor app in Chromium', () => {
     expect(initial.length).toBeGreaterThan(50); // more than two pages of 25
     const seen = new Set(initial);
 
-    for (let round = 0; round < 20 && !(await page.$('[data-testid="history-complete"]')); round++) {
-      const shown = (await idsOnScreen('history-table')).length;
-      const { inserted } = h.sim.step({ insert: 2 });
-      for (const s of h.sim.list({ filter })) seen.add(s.id);
-      inserted.forEach((id) => seen.add(id));
-      await page.$eval('[data-testid="history-end"]', (end) => end.scrollIntoView());
-      await page.waitForFunction(
-        (n: number) =>
-          document.querySelectorAll('[data-testid="history-table"] tbody tr').length > n || !!document.querySelector('[data-testid="history-complete"]'),
-        WAIT,
-        shown,
-      );
-    }
-    await page.waitForSelector('[data-testid="history-complete"]', WAIT);
+    await scrollHistoryToEnd(page, WAIT, {
+      rounds: 20,
+      beforeEach: () => {
+        const { inserted } = h.sim.step({ insert: 2 });
+        for (const s of h.sim.list({ filter })) seen.add(s.id);
+        inserted.forEach((id) => seen.add(id));
+      },
+    });
     const shown = await idsOnScreen('history-table');
     expect(new Set(shown).size).toBe(shown.length); // nobody twice
     expect(initial.filter((id) => !shown.includes(id))).toEqual([]); // nobody skipped
