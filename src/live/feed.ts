@@ -231,13 +231,22 @@ export class Feed {
         this.removed.push(event);
         if (this.removed.length > REMOVED_HISTORY) this.removed.splice(0, this.removed.length - REMOVED_HISTORY);
       }
-      for (const listener of this.pendingReplays) listener.deliver(this.stamped(replay(this.state!, this.removed, -1)));
-      // A replay shows the current state: this poll's events (a takeover's catch-up) are in it.
-      const replayed = new Set(this.pendingReplays);
+      // A listener replayed now gets of this poll's events (a takeover's catch-up) only what is newer than its replay.
+      const replayed = new Map<FeedListener, Map<string, number>>();
+      for (const listener of this.pendingReplays) {
+        const shown = this.stamped(replay(this.state!, this.removed, -1));
+        listener.deliver(shown);
+        replayed.set(listener, new Map(shown.map((e) => [e.sessionId, e.at])));
+      }
       this.pendingReplays.clear();
       if (events.length > 0) {
         for (const listener of [...this.listeners]) {
-          if (replayed.has(listener)) continue;
+          const inReplay = replayed.get(listener);
+          if (inReplay) {
+            const newer = newerThan(events, inReplay);
+            if (newer.length > 0) listener.deliver(newer);
+            continue;
+          }
           const waiting = this.catchingUp.get(listener);
           if (waiting) waiting.push(...events);
           else {
@@ -340,7 +349,7 @@ export class Feed {
   private notShown(listener: FeedListener, events: JobSessionEventValue[]): JobSessionEventValue[] {
     const shown = this.shownByCatchUp.get(listener);
     if (!shown) return events;
-    const later = events.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
+    const later = newerThan(events, shown);
     for (const e of later) shown.delete(e.sessionId);
     if (shown.size === 0) this.shownByCatchUp.delete(listener);
     return later;
@@ -442,6 +451,10 @@ export class Feed {
     for (const resolve of waiters) resolve();
   }
 }
+
+/** The events newer than what `shown` (session id → instant) showed of their session. */
+const newerThan = (events: JobSessionEventValue[], shown: ReadonlyMap<string, number>) =>
+  events.filter((e) => !(e.at <= (shown.get(e.sessionId) ?? -Infinity)));
 
 /** What makes two sightings of a session the same change: its state, whoever saw it. */
 function versionOf(event: JobSessionEventValue): string {

@@ -110,6 +110,36 @@ describe('Feed catch-up from `since`', () => {
 });
 
 describe('Feed taking over a log whose watcher died', () => {
+  it('gives a listener that asked for the current state the change its catch-up found after the baseline, and nothing its replay showed', async () => {
+    const log = new InMemoryEventLog({ maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 });
+    await log.append('k', 'a watcher that died', []);
+    const before = { ...session(1, 'RUNNING'), percent: 10, lastUpdate: 10 };
+    const after = { ...session(1, 'RUNNING'), percent: 50, lastUpdate: 20 };
+    // Reads in order: the baseline, the catch-up (SPP changed in between), then polls.
+    const reads = [[before], [after]];
+    const feed = new Feed(
+      { key: 'k', identity, filter: [] },
+      {
+        window: 10,
+        intervalMs: 20,
+        idleIntervalMs: 20,
+        maxBackoffMs: 100,
+        readerFor: () => async () => ({ records: reads.shift() ?? [after] }),
+        eventLog: log,
+        cursorOf: (_filter, id) => id,
+      },
+    );
+    const batches: Array<Array<{ kind: string; at: number }>> = [];
+    feed.join({ deliver: (events) => void batches.push(events.map((e) => ({ kind: e.kind, at: e.at }))), fail: () => undefined }, 'current');
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(batches).toEqual([[{ kind: 'ADDED', at: 10 }], [{ kind: 'CHANGED', at: 20 }]]);
+  });
+
   it('gives a cursor resumed on it the sessions SPP added after the dead watcher last polled, each once', async () => {
     const sim = await startSimulator({ seed: 5, size: 20 });
     const log = new InMemoryEventLog({ maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 });
