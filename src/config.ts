@@ -3,6 +3,7 @@
  * each with its default). Invalid values stop the start with one line naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import proxyaddr from 'proxy-addr';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -42,6 +43,29 @@ const tokenList = z
   .transform((v) => v.split(','))
   .refine((list) => list.every((t) => t.trim().length > 0), { message: 'expected comma-separated tokens with no empty entry' })
   .transform((list) => list.map((t) => t.trim()));
+
+/**
+ * TRUSTED_PROXIES in proxy-addr's syntax (Express's "trust proxy"): addresses, CIDR ranges, and the
+ * names loopback, linklocal and uniquelocal. Each entry is compiled here so that a typo stops the
+ * start with its name, instead of silently trusting nothing (or everything).
+ */
+const proxyList = z
+  .string()
+  .transform((v) => v.split(',').map((entry) => entry.trim()))
+  .superRefine((list, ctx) => {
+    for (const entry of list) {
+      try {
+        if (entry === '') throw new Error('empty');
+        proxyaddr.compile(entry);
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected comma-separated addresses, CIDR ranges such as 10.0.0.0/8, or loopback, linklocal, uniquelocal; ${JSON.stringify(entry)} is none of them`,
+        });
+        return;
+      }
+    }
+  });
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -184,6 +208,8 @@ const envSchema = z.object({
   QUOTA_POINTS: int(0).default(100_000),
   QUOTA_RESTORE_PER_S: int(0).default(5_000),
   SUBSCRIPTION_CONNECTIONS_PER_CALLER: int(1).default(100),
+  // Behind a proxy or an ingress, the client is the address its X-Forwarded-For names (docs/security.md "Budgets").
+  TRUSTED_PROXIES: proxyList.optional(),
 
   // Issue 21: several SPP servers in one graph (docs/multi-server.md).
   SPP_SERVERS_FILE: z.string().min(1).optional(),

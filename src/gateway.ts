@@ -115,7 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const apollo = await startApollo({ env, schema, httpServer, limits, documents, formatError, metrics, persistedQueries, allowArbitrary, plugins, budget });
   const front = await serveHttp(httpServer, {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors, mode: options.auth.mode },
-    context: async (req, requestId, log) => context(req.headers, requestId, log, req.socket.remoteAddress),
+    context: async (req, requestId, log) => context(req.headers, requestId, log, auth.clientAddress(req)),
     eventStream: (req, res) => subscriptions.eventStream(req, res),
     multipart: subscriptions.multipart,
   });

@@ -136,11 +136,11 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
     ...(tracing ? { around: (req, res, handle) => (UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]!) ? handle() : tracing.around(req, res, handle)) } : {}),
     admit: signIn.admit,
     // Identical requests share one execution only within one consumer and its roles (issue 22, item 6).
-    identityOf: (req) => sharingKey(auth, req.headers, req.socket.remoteAddress),
+    identityOf: (req) => sharingKey(auth, req.headers, auth.clientAddress(req)),
     describe: (req) => {
       const client = clientOf(req.headers);
       return {
-        consumer: requestConsumer(auth, req.headers, req.socket.remoteAddress).consumer,
+        consumer: requestConsumer(auth, req.headers, auth.clientAddress(req)).consumer,
         ...(client.name ? { client: client.name } : {}),
         ...(client.version ? { clientVersion: client.version } : {}),
       };

@@ -32,6 +32,7 @@ import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { apiKeyCaller, type ApiKeys } from './api-keys.js';
 import { BrowserSessions, type SessionContent } from './browser-sessions.js';
+import { clientAddressOf, type AddressOf } from './client-address.js';
 import { Revocations } from './revocations.js';
 import type { OidcBearer } from './oidc.js';
 import type { OidcLogin } from './oidc-login.js';
@@ -81,6 +82,8 @@ export interface AuthenticatorOptions {
   oidc?: OidcBearer;
   /** Browser sessions: SESSION_IDLE_MS and SESSION_MAX_MS. */
   sessions?: { idleMs: number; maxMs: number };
+  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client (./client-address.ts); none by default. */
+  trustedProxies?: readonly string[];
 }
 
 export interface GatewaySessionInfo {
@@ -146,6 +149,8 @@ export class Authenticator {
   readonly bearerJwt: OidcBearer | undefined;
   /** Browser sign-in through the OIDC code flow (OIDC_ISSUER with OIDC_CLIENT_ID). */
   oidcLogin: OidcLogin | undefined;
+  /** The client's address of a request: the TCP peer's, or behind TRUSTED_PROXIES the one they forwarded. */
+  readonly clientAddress: AddressOf;
 
   constructor(options: AuthenticatorOptions) {
     this.mode = options.mode;
@@ -156,6 +161,7 @@ export class Authenticator {
     this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
+    this.clientAddress = clientAddressOf(options.trustedProxies);
     const max = options.maxCachedSessions ?? 10_000;
     // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
     this.revoked = new Revocations(options.state, REVOKED_TOKENS, options.sppSessionIdleMs, max);

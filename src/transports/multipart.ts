@@ -75,7 +75,7 @@ export function createMultipartHandler(options: MultipartOptions) {
       res.end(END);
     };
     const contextValue: RequestContext = {
-      ...options.context(subscriptionHeaders(req, undefined), requestId, log, req.socket.remoteAddress),
+      ...options.context(subscriptionHeaders(req, undefined), requestId, log, options.auth.clientAddress(req)),
       live: {
         service: options.live,
         connection: {

@@ -66,7 +66,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       const ids = eventIds.get(res);
       const lastEventId = raw.headers['last-event-id'];
       const contextValue = {
-        ...options.context(subscriptionHeaders(raw, undefined), requestId, log, raw.socket.remoteAddress),
+        ...options.context(subscriptionHeaders(raw, undefined), requestId, log, options.auth.clientAddress(raw)),
         live: {
           service: options.live,
           // SSE's own resume: a reconnecting EventSource sends the last `id:` it saw.
@@ -147,7 +147,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     }
     const documentId = given.body ? given.body.documentId : new URLSearchParams(given.url.split('?')[1] ?? '').get('documentId');
     if (typeof documentId === 'string') documentIds.set(req, documentId);
-    const release = options.perCaller.take(requestConsumer(options.auth, headers, req.socket.remoteAddress).key);
+    const release = options.perCaller.take(requestConsumer(options.auth, headers, options.auth.clientAddress(req)).key);
     if (!release) {
       metrics.refused.inc({ limit: 'connections-per-caller' });
       return send(res, httpStatusOf.LIMIT_EXCEEDED, ErrorCode.LIMIT_EXCEEDED, callerConnectionsRefusal(options.perCaller.max));

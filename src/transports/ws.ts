@@ -130,7 +130,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           }
           // SPP unreachable: the connection stays; subscriptions report the upstream error.
         }
-        const release = options.perCaller.take(requestConsumer(options.auth, headers, ctx.extra.request.socket.remoteAddress).key);
+        const release = options.perCaller.take(requestConsumer(options.auth, headers, options.auth.clientAddress(ctx.extra.request)).key);
         if (!release) {
           metrics.refused.inc({ limit: 'connections-per-caller' });
           socket.close(1008, `Too many connections: this caller holds ${options.perCaller.max} (SUBSCRIPTION_CONNECTIONS_PER_CALLER)`);
@@ -161,7 +161,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
         const contextValue: RequestContext = {
-          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log, ctx.extra.request.socket.remoteAddress),
+          ...options.context(ctx.extra.headers!, ctx.extra.connectionId!, log, options.auth.clientAddress(ctx.extra.request)),
           live: {
             service: options.live,
             connection: {

@@ -277,6 +277,10 @@ export function consistencyProblems(objects: readonly K8sObject[], facts: Gatewa
     }
     if (notes['nginx.ingress.kubernetes.io/proxy-buffering'] !== 'off')
       problems.push(`${nameOf(ingress)}: proxy-buffering is not off: SSE events would wait in the controller's buffer`);
+    // Behind the controller every client's TCP peer is a controller pod: without TRUSTED_PROXIES all
+    // anonymous callers would share one budget and one caller's connection limit (docs/security.md "Budgets").
+    if (!config.env.TRUSTED_PROXIES)
+      problems.push(`${nameOf(ingress)}: TRUSTED_PROXIES is not set: every client would be the controller's address to the gateway`);
   }
   for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
     for (const endpoint of (monitor.spec as { endpoints: { port?: string; path?: string }[] }).endpoints) {

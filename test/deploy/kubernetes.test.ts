@@ -371,7 +371,7 @@ describe.skipIf(!kubectlPath)('the rendered manifests agree with the code', () =
       ]);
     });
 
-    it("the ingress's read timeout against the gateway's upstream budget, and SSE buffering", () => {
+    it("the ingress's read timeout against the gateway's upstream budget, SSE buffering, and the controller as a trusted proxy", () => {
       expect(
         mutated('examples/production', (objects) => {
           const notes = find(objects, 'Ingress').metadata.annotations;
@@ -381,6 +381,9 @@ describe.skipIf(!kubectlPath)('the rendered manifests agree with the code', () =
       ).toEqual([
         'Ingress/spp-gateway: proxy-read-timeout 60 s is not above the longest upstream read (3 attempts of 30000 ms)',
         "Ingress/spp-gateway: proxy-buffering is not off: SSE events would wait in the controller's buffer",
+      ]);
+      expect(mutated('examples/production', (objects) => delete find(objects, 'ConfigMap').data.TRUSTED_PROXIES)).toEqual([
+        "Ingress/spp-gateway: TRUSTED_PROXIES is not set: every client would be the controller's address to the gateway",
       ]);
       expect(mutated('examples/production', (objects) => (find(objects, 'ConfigMap').data.SPP_RESPONSE_TIMEOUT_MS = '60000'))).toEqual([
         'Ingress/spp-gateway: proxy-read-timeout 120 s is not above the longest upstream read (3 attempts of 60000 ms)',
