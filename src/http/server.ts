@@ -139,8 +139,11 @@ export async function serveHttp<TContext extends OperationTypeHolder>(server: ht
     identityOf: (req) => sharingKey(auth, req.headers, auth.clientAddress(req)),
     describe: (req) => {
       const client = clientOf(req.headers);
+      const address = auth.clientAddress(req);
       return {
-        consumer: requestConsumer(auth, req.headers, auth.clientAddress(req)).consumer,
+        consumer: requestConsumer(auth, req.headers, address).consumer,
+        // Behind TRUSTED_PROXIES the client's, not the proxy's: what an operator looks for in the log.
+        ...(address ? { address } : {}),
         ...(client.name ? { client: client.name } : {}),
         ...(client.version ? { clientVersion: client.version } : {}),
       };

@@ -100,6 +100,14 @@ describe('anonymous callers behind a trusted proxy', () => {
     expect(await post(h, '198.51.100.9, 203.0.113.1')).toEqual({ status: 200, left: 1000 - 2 * first.cost, cost: first.cost });
     // Without X-Forwarded-For the proxy itself is the client: its own budget too.
     expect((await post(h)).left).toBe(1000 - first.cost);
+    // The request log line names the client each request was counted for.
+    const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request' && l.path === '/graphql');
+    expect(lines.map((l) => [l.consumer, l.address])).toEqual([
+      ['anonymous', '203.0.113.1'],
+      ['anonymous', '203.0.113.2'],
+      ['anonymous', '203.0.113.1'],
+      ['anonymous', '127.0.0.1'],
+    ]);
   });
 
   it('counts SUBSCRIPTION_CONNECTIONS_PER_CALLER per forwarded client on event streams and WebSockets: one client’s second connection is refused, another’s first is not', async () => {
