@@ -210,6 +210,8 @@ const envSchema = z.object({
   SUBSCRIPTION_CONNECTIONS_PER_CALLER: int(1).default(100),
   // Behind a proxy or an ingress, the client is the address its X-Forwarded-For names (docs/security.md "Budgets").
   TRUSTED_PROXIES: proxyList.optional(),
+  // How many proxies stand in a row before the gateway (a cloud load balancer before ingress-nginx: 2).
+  TRUSTED_PROXY_HOPS: int(1, 10).default(1),
 
   // Issue 21: several SPP servers in one graph (docs/multi-server.md).
   SPP_SERVERS_FILE: z.string().min(1).optional(),

@@ -82,8 +82,8 @@ export interface AuthenticatorOptions {
   oidc?: OidcBearer;
   /** Browser sessions: SESSION_IDLE_MS and SESSION_MAX_MS. */
   sessions?: { idleMs: number; maxMs: number };
-  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client (./client-address.ts); none by default. */
-  trustedProxies?: readonly string[];
+  /** TRUSTED_PROXIES and TRUSTED_PROXY_HOPS: whose X-Forwarded-For names the client, and how many in a row (./client-address.ts); none by default. */
+  trustedProxies?: { ranges: readonly string[]; hops: number };
 }
 
 export interface GatewaySessionInfo {
@@ -161,7 +161,7 @@ export class Authenticator {
     this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
-    this.clientAddress = clientAddressOf(options.trustedProxies);
+    this.clientAddress = clientAddressOf(options.trustedProxies?.ranges, options.trustedProxies?.hops);
     const max = options.maxCachedSessions ?? 10_000;
     // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
     this.revoked = new Revocations(options.state, REVOKED_TOKENS, options.sppSessionIdleMs, max);

@@ -4,22 +4,38 @@
  *
  * Without TRUSTED_PROXIES it is the TCP peer's. Behind a proxy (an ingress controller, nginx, a
  * cloud load balancer) that peer is the proxy for every client: all anonymous callers would share
- * one budget, and one caller's SUBSCRIPTION_CONNECTIONS_PER_CALLER would be everyone's. With
- * TRUSTED_PROXIES the address is read from X-Forwarded-For right to left, one hop at a time while
- * the address that handed the request on is trusted (proxy-addr, the rule of Express's "trust
- * proxy"): the first untrusted address is the client. A client that sends its own
- * X-Forwarded-For only adds hops to the left of what a trusted proxy saw, so it cannot choose its
- * address; a request from an untrusted peer is keyed by that peer, whatever it sends.
+ * one budget, and one caller's SUBSCRIPTION_CONNECTIONS_PER_CALLER would be everyone's.
+ *
+ * With TRUSTED_PROXIES, X-Forwarded-For is read from the right, one entry per proxy in front of
+ * the gateway and no further (TRUSTED_PROXY_HOPS, default 1): each proxy appends the address it
+ * saw, so the entry written by the first proxy is the client, and everything to its left is what
+ * the client itself sent. Walking on while the next address is in a trusted range (proxy-addr's
+ * default, Express's "trust proxy" with ranges) would let a client in such a range, e.g. any
+ * user on a 10/8 office network before an on-premises ingress, pick its address by writing
+ * X-Forwarded-For itself. A request whose peer is not a trusted proxy is keyed by that peer, and
+ * an entry that is not an IP address (a proxy that passed the client's header on without
+ * appending) gives the peer too.
  */
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 
 /** The client's address of a request (undefined when its socket has none, e.g. already closed). */
 export type AddressOf = (req: IncomingMessage) => string | undefined;
 
-/** `trusted` as in TRUSTED_PROXIES (validated by src/config.ts): addresses, CIDR ranges, loopback, linklocal, uniquelocal. */
-export function clientAddressOf(trusted: readonly string[] | undefined): AddressOf {
+/**
+ * `trusted` as in TRUSTED_PROXIES (validated by src/config.ts): addresses, CIDR ranges, loopback,
+ * linklocal, uniquelocal. `hops`: how many of them stand in a row before the gateway.
+ */
+export function clientAddressOf(trusted: readonly string[] | undefined, hops = 1): AddressOf {
   if (!trusted || trusted.length === 0) return (req) => req.socket.remoteAddress;
-  const trust = proxyaddr.compile([...trusted]);
-  return (req) => (req.socket.remoteAddress === undefined ? undefined : proxyaddr(req, trust));
+  const isProxy = proxyaddr.compile([...trusted]);
+  // proxy-addr asks about each address from the TCP peer (hop 0) leftwards through X-Forwarded-For.
+  const trust = (address: string, hop: number) => hop < hops && isProxy(address, hop);
+  return (req) => {
+    const peer = req.socket.remoteAddress;
+    if (peer === undefined) return undefined;
+    const address = proxyaddr(req, trust);
+    return isIP(address) ? address : peer;
+  };
 }

@@ -50,7 +50,7 @@ export function createAuthenticator(
     ...(deps.secret ? { secret: deps.secret } : {}),
     sppSessionIdleMs: env.SPP_SESSION_IDLE_MS,
     sessions: { idleMs: env.SESSION_IDLE_MS, maxMs: env.SESSION_MAX_MS },
-    ...(env.TRUSTED_PROXIES ? { trustedProxies: env.TRUSTED_PROXIES } : {}),
+    ...(env.TRUSTED_PROXIES ? { trustedProxies: { ranges: env.TRUSTED_PROXIES, hops: env.TRUSTED_PROXY_HOPS } } : {}),
     logger: logger.child({ component: 'auth' }),
   };
   const authenticator = new Authenticator(options);

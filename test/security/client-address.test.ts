@@ -69,6 +69,11 @@ describe('TRUSTED_PROXIES', () => {
     expect(() => loadConfig({ TRUSTED_PROXIES: value })).toThrow(message);
   });
 
+  it('refuses TRUSTED_PROXY_HOPS outside 1 to 10', () => {
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'loopback', TRUSTED_PROXY_HOPS: '0' })).toThrow(/^Invalid TRUSTED_PROXY_HOPS \("0"\)/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'loopback', TRUSTED_PROXY_HOPS: '11' })).toThrow(/^Invalid TRUSTED_PROXY_HOPS \("11"\)/);
+  });
+
   it('accepts addresses, CIDR ranges and the named ranges, IPv4 and IPv6', () => {
     expect(loadConfig({ TRUSTED_PROXIES: ' loopback, 10.0.0.0/8,fd00::/8 , 192.0.2.7,uniquelocal' }).env.TRUSTED_PROXIES).toEqual([
       'loopback',
@@ -90,7 +95,7 @@ describe('anonymous callers behind a trusted proxy', () => {
   });
   afterAll(() => h.close());
 
-  it('gives each forwarded client its own budget, and a client cannot pick another budget by prefixing X-Forwarded-For', async () => {
+  it('gives each forwarded client its own budget; a client cannot pick another by writing X-Forwarded-For, even from a trusted range', async () => {
     const first = await post(h, '203.0.113.1');
     expect(first.status).toBe(200);
     expect(first.left).toBe(1000 - first.cost);
@@ -100,12 +105,19 @@ describe('anonymous callers behind a trusted proxy', () => {
     expect(await post(h, '198.51.100.9, 203.0.113.1')).toEqual({ status: 200, left: 1000 - 2 * first.cost, cost: first.cost });
     // Without X-Forwarded-For the proxy itself is the client: its own budget too.
     expect((await post(h)).left).toBe(1000 - first.cost);
+    // A client in a trusted range (here 127.0.0.5, as a user on an office 10/8 network behind an
+    // on-premises ingress) is still only one hop: what it wrote to the left is not believed.
+    expect((await post(h, '203.0.113.2, 127.0.0.5')).left).toBe(1000 - first.cost);
+    // An entry that is no address (a proxy that passed the client's header on as it was) counts for the proxy.
+    expect((await post(h, 'whatever-i-like')).left).toBe(1000 - 2 * first.cost);
     // The request log line names the client each request was counted for.
     const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request' && l.path === '/graphql');
     expect(lines.map((l) => [l.consumer, l.address])).toEqual([
       ['anonymous', '203.0.113.1'],
       ['anonymous', '203.0.113.2'],
       ['anonymous', '203.0.113.1'],
+      ['anonymous', '127.0.0.1'],
+      ['anonymous', '127.0.0.5'],
       ['anonymous', '127.0.0.1'],
     ]);
   });
@@ -135,6 +147,25 @@ describe('anonymous callers behind a trusted proxy', () => {
     } finally {
       done.abort();
     }
+  });
+});
+
+describe('anonymous callers behind two trusted proxies in a row (TRUSTED_PROXY_HOPS=2)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sim: { size: 100 }, env: { ...BUDGET, TRUSTED_PROXIES: 'loopback,10.0.0.0/8', TRUSTED_PROXY_HOPS: '2' } });
+  });
+  afterAll(() => h.close());
+
+  it('takes the entry the outer proxy wrote when the inner one forwarded from a trusted address, and stops at two hops', async () => {
+    const first = await post(h, '203.0.113.7, 10.1.2.3');
+    expect(first.status).toBe(200);
+    // The client prefixes its own entries: still 203.0.113.7's budget.
+    expect((await post(h, '10.9.9.9, 203.0.113.7, 10.1.2.3')).left).toBe(1000 - 2 * first.cost);
+    // Even a client in the trusted 10/8 range is the second hop, not a third proxy.
+    expect((await post(h, '203.0.113.7, 10.4.4.4, 10.1.2.3')).left).toBe(1000 - first.cost);
+    // An inner hop that is no trusted proxy is the client.
+    expect((await post(h, '10.9.9.9, 198.51.100.1')).left).toBe(1000 - first.cost);
   });
 });
 
