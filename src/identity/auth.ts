@@ -260,13 +260,19 @@ export class Authenticator {
     return this.sessions.start({ via: 'spp', spp: ids.first, ...(ids.others ? { sppOn: ids.others } : {}), sub: user.name, type: user.type, roles: ROLES });
   }
 
-  /** POST /auth/logout: ends the cookie's session on every replica (and at SPP for a pass-through one). False without a live session. */
+  /**
+   * POST /auth/logout: ends the cookie's session on every replica (and at SPP for a pass-through
+   * one). False without a live session. A session past its idle time is revoked too: a
+   * subscription opened with it runs on (its idle clock froze at connection, see signOutCheck),
+   * and signing out is how the user ends it.
+   */
   async signOut(headers: IncomingHttpHeaders): Promise<boolean> {
-    const content = this.sessions.read(headers);
-    if (content === undefined || content === 'ended') return false;
+    const live = this.sessions.read(headers);
+    const content = this.sessions.sealed(headers);
+    if (content === undefined || (live === 'ended' && this.sessions.revokedAlready(content))) return false;
     await this.sessions.revoke(content);
     if (content.spp) await this.logins.logOut({ first: content.spp, ...(content.sppOn ? { others: content.sppOn } : {}) });
-    return true;
+    return live !== 'ended';
   }
 
   private fromSession(headers: IncomingHttpHeaders): AuthOutcome {

@@ -115,6 +115,15 @@ export class BrowserSessions {
     return content;
   }
 
+  /**
+   * The cookie's content whatever its times, or undefined without a cookie that opens: what a
+   * sign-out revokes, since a session past its idle time may still feed a live view (see
+   * Authenticator.signOut).
+   */
+  sealed(headers: IncomingHttpHeaders): SessionContent | undefined {
+    return this.opened(headers) ?? undefined;
+  }
+
   /** For the cookie's session: a check of whether it was signed out since (on any replica); undefined without a cookie that opens. */
   signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
     const content = this.opened(headers);
@@ -166,6 +175,11 @@ export class BrowserSessions {
   /** Settles once the shared record of sign-outs was read (or found unreachable) at start. */
   get firstRead(): Promise<void> {
     return this.revoked.firstRead;
+  }
+
+  /** Whether `content`'s session was signed out already (on any replica). */
+  revokedAlready(content: SessionContent): boolean {
+    return this.revoked.has(content.id);
   }
 
   /** Ends the session on every replica. */

@@ -26,7 +26,7 @@ import type { UpstreamIdentity } from '../upstream/session.js';
 import type { ListQuery } from '../pagination/window.js';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, gatewayError } from '../errors.js';
-import { compareLogIds, type EventLog } from '../state/index.js';
+import { compareLogIds, gapEntry, type EventLog } from '../state/index.js';
 import {
   catchUp,
   diff,
@@ -131,6 +131,10 @@ export class Feed {
   private pollWaiters: Array<() => void> = [];
   /** The newest log id this feed delivered (or saw at its baseline); null before its first poll. */
   private head: string | null = null;
+  /** Whether a poll completed: before, a replay waits for it (the first poll may still add its catch-up). */
+  private observed = false;
+  /** Listeners resumed from a cursor before the first poll completed: a takeover's catch-up is their missed changes. */
+  private readonly resumedEarly = new Set<FeedListener>();
   /** The poll running now, if any: its upstream request may still be on its way after `stop`. */
   private inFlight: Promise<void> | undefined;
   /** This feed, as a watcher of its log (a replica may run one feed per key). */
@@ -164,12 +168,13 @@ export class Feed {
     if (typeof from !== 'object' && this.head !== null) listener.position?.(this.head);
     if (from === undefined) return;
     if (typeof from === 'object') {
+      if (!this.observed) this.resumedEarly.add(listener);
       this.catchingUp.set(listener, []);
       void this.resume(listener, from.after);
       return;
     }
     if (from === 'current') {
-      if (this.state) listener.deliver(this.stamped(replay(this.state, this.removed, -1)));
+      if (this.state && this.observed) listener.deliver(this.stamped(replay(this.state, this.removed, -1)));
       else this.pendingReplays.add(listener);
       return;
     }
@@ -182,6 +187,7 @@ export class Feed {
     this.pendingReplays.delete(listener);
     this.catchingUp.delete(listener);
     this.shownByCatchUp.delete(listener);
+    this.resumedEarly.delete(listener);
   }
 
   /** Stops polling; a poll in flight is discarded. */
@@ -222,8 +228,14 @@ export class Feed {
     const waiters = this.pollWaiters;
     this.pollWaiters = [];
     try {
-      const events = await this.logged(this.state ? await this.observe() : await this.firstObservation());
+      const observation = this.state ? await this.observe() : await this.firstObservation();
+      // The log id this poll's entries follow: a replay made now is stamped with it, not with the
+      // head after them, so that its cursor never skips the entries delivered after it.
+      const before = this.head;
+      const events = await this.logged(observation);
       if (this.stopped) return;
+      this.observed = true;
+      this.resumedEarly.clear();
       this.failures = 0;
       this.options.onPoll?.('ok', events.length, this.spec.server);
       for (const event of events) {
@@ -234,7 +246,7 @@ export class Feed {
       // A listener replayed now gets of this poll's events (a takeover's catch-up) only what is newer than its replay.
       const replayed = new Map<FeedListener, Map<string, number>>();
       for (const listener of this.pendingReplays) {
-        const shown = this.stamped(replay(this.state!, this.removed, -1));
+        const shown = this.stamped(replay(this.state!, this.removed, -1), before ?? undefined);
         listener.deliver(shown);
         replayed.set(listener, new Map(shown.map((e) => [e.sessionId, e.at])));
       }
@@ -286,19 +298,43 @@ export class Feed {
   private async firstObservation(): Promise<JobSessionEventValue[]> {
     const log = this.options.eventLog;
     const until = log ? await log.watchedUntil(this.spec.key, this.watcher) : null;
+    if (until === null || !log) return this.observe();
+    // This feed's listeners continue from the log's head before the baseline read: an entry the
+    // other watcher appends meanwhile reaches them (this feed's own report of it is then dropped by
+    // the log as a repeat), and so do the catch-up's entries.
+    if (this.head === null) this.startAt(await log.append(this.spec.key, this.watcher, []));
     const baseline = await this.observe();
-    if (until === null || !log) return baseline;
     try {
       // Read with a margin of a poll interval and a second (SPP's clock, Redis's and this process's
       // differ a little); a session started before `until` is a change, not an addition.
-      const changes = await this.changesSince(until - this.options.intervalMs - 1_000, until);
-      // This feed's listeners get them too (its head is the log's before them): a change after the
-      // baseline read is among them, and a later poll's report of it is dropped by the log.
-      if (this.head === null) this.startAt(await log.append(this.spec.key, this.watcher, []));
+      const { events: changes, complete } = await this.changesSince(until - this.options.intervalMs - 1_000, until);
+      // More changes than one read holds: the oldest are unknown, so a resume from before is refused.
+      if (!complete) await this.markGap(log, 'more changes than SUBSCRIPTION_WINDOW since the last watcher polled');
       return [...baseline, ...changes];
     } catch (error) {
-      this.state = undefined; // the next poll takes the baseline again and catches up then
-      throw error;
+      const code = (error as GraphQLError).extensions?.code;
+      if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
+        this.state = undefined;
+        throw error;
+      }
+      // SPP answered the baseline but not the catch-up (e.g. a build that refuses the lastUpdate
+      // filter): carry on from the baseline, and refuse resumes across what is unknown.
+      await this.markGap(log, `the catch-up read failed (${typeof code === 'string' ? code : 'error'})`);
+      return baseline;
+    }
+  }
+
+  /**
+   * Logs a gap: a cursor from before it resumes with CURSOR_EXPIRED, never silently short. A
+   * listener that resumed already (before this first poll) was counting on the catch-up: it ends
+   * the same way.
+   */
+  private async markGap(log: EventLog, why: string): Promise<void> {
+    this.options.logger?.warn({ server: this.spec.server }, `live takeover: ${why}; resumes from before this poller refused`);
+    await log.append(this.spec.key, this.watcher, [gapEntry()]);
+    for (const listener of this.resumedEarly) {
+      this.leave(listener);
+      listener.fail(cursorExpired());
     }
   }
 
@@ -329,7 +365,7 @@ export class Feed {
   private async catchUp(listener: FeedListener, since: number): Promise<void> {
     let events: JobSessionEventValue[];
     try {
-      events = await this.changesSince(since);
+      events = (await this.changesSince(since)).events;
     } catch (error) {
       this.options.logger?.warn({ code: (error as GraphQLError).extensions?.code }, "live catch-up failed; replaying the poller's own view");
       if (!this.state) await this.nextPoll();
@@ -355,8 +391,11 @@ export class Feed {
     return later;
   }
 
-  /** The changes SPP made after `since`; a session started after `addedAfter` is ADDED. */
-  private async changesSince(since: number, addedAfter = since): Promise<JobSessionEventValue[]> {
+  /**
+   * The changes SPP made after `since`; a session started after `addedAfter` is ADDED. `complete`
+   * is false when the read came back full: older changes may be missing.
+   */
+  private async changesSince(since: number, addedAfter = since): Promise<{ events: JobSessionEventValue[]; complete: boolean }> {
     const { filter } = this.spec;
     const fixed = filter.filter((f) => !MUTABLE_PROPERTIES.has(f.property));
     const changed = await this.read(
@@ -373,7 +412,8 @@ export class Feed {
     const ids = changed.records.map((s) => s.id);
     const matching = fixed.length === filter.length || ids.length === 0 ? new Set(ids) : new Set((await this.byIds(ids, filter)).map((s) => s.id));
     // Bounded like a poll: the newest `window` changes and at most `window` deletions.
-    return catchUp(changed.records, matching, this.removed.slice(-this.options.window), addedAfter);
+    const events = catchUp(changed.records, matching, this.removed.slice(-this.options.window), addedAfter);
+    return { events, complete: changed.records.length < this.options.window };
   }
 
   /**
@@ -432,10 +472,10 @@ export class Feed {
     return { ...event, logId: id, position: id, cursor: this.options.cursorOf?.(this.spec.filter, id) };
   }
 
-  /** Events not from the log (replays, catch-ups): the cursor of the head, from which a resume continues. */
-  private stamped(events: JobSessionEventValue[]): JobSessionEventValue[] {
+  /** Events not from the log (replays, catch-ups): the cursor of `at` (the head), from which a resume continues. */
+  private stamped(events: JobSessionEventValue[], at = this.head ?? '0-0'): JobSessionEventValue[] {
     if (!this.options.eventLog || !this.options.cursorOf) return events;
-    const position = this.head ?? '0-0';
+    const position = at;
     const cursor = this.options.cursorOf(this.spec.filter, position);
     return events.map((e) => ({ ...e, position, cursor }));
   }

@@ -14,6 +14,8 @@
  * - `read(after)` answers the entries after a cursor, or 'gap' when it cannot vouch that they are
  *   all: some were dropped (count, age), a gap marker lies after the cursor, or nobody watches now.
  */
+import { randomUUID } from 'node:crypto';
+
 export interface EventLogBounds {
   maxEvents: number;
   maxAgeMs: number;
@@ -48,6 +50,12 @@ export interface EventLog {
 
 /** The value of a gap marker entry. */
 export const GAP = '~gap';
+
+/**
+ * An entry that marks a gap where the writer knows changes are missing (a reader across it gets
+ * 'gap'). Its subject is unique, so the log never drops it as a repeat.
+ */
+export const gapEntry = (): EventLogInput => ({ subject: `${GAP}:${randomUUID()}`, version: GAP, value: GAP });
 
 /** Orders two ids `<ms>-<n>`. */
 export function compareLogIds(a: string, b: string): number {

@@ -7,7 +7,7 @@
  * back to this process's memory (a resume then works on this replica only).
  */
 import type { Redis } from 'ioredis';
-import { InMemoryEventLog, type EventLog, type EventLogBounds, type EventLogEntry, type EventLogInput } from './event-log.js';
+import { GAP, InMemoryEventLog, type EventLog, type EventLogBounds, type EventLogEntry, type EventLogInput } from './event-log.js';
 import type { Sealer } from './sealing.js';
 
 const NOW = `local t = redis.call('time')
@@ -152,8 +152,8 @@ export class RedisEventLog implements EventLog {
     for (const [id, fields] of raw) {
       if (fields[0] === 'g') return 'gap';
       const value = this.options.sealer.open(fields[1] ?? '', keys[0]);
-      // A value that does not open (another secret) cannot be resumed from.
-      if (value === null) return 'gap';
+      // A value that does not open (another secret) cannot be resumed from; a gap entry (gapEntry) is a gap.
+      if (value === null || value === GAP) return 'gap';
       entries.push({ id, value });
     }
     return { entries, head };

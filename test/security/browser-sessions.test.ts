@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { BrowserSessions, LOCAL_COOKIE, SECURE_COOKIE } from '../../src/identity/browser-sessions.js';
 import { createSharedState } from '../../src/state/index.js';
@@ -174,6 +174,32 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
       code: 4403,
       reason: expect.stringMatching(/^Forbidden: Signed out: the session or token of this connection was signed out/),
     });
+  });
+
+  it('signs out a session past its idle time whose WebSocket still runs: the socket is closed, and a sign-out again finds nothing live', async () => {
+    const cookie = cookieOf((await login(h, ADMIN)).setCookie);
+    const socket = new WebSocket(h.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { cookie } });
+    const acked = new Promise<void>((resolve) =>
+      socket.on('message', (data) => (JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack' && resolve()),
+    );
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    await acked;
+    // The live view is the only use for longer than SESSION_IDLE_MS (30 min): the cookie's idle time has passed.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 31 * 60_000 });
+    try {
+      const signOut = async () => await (await fetch(`${base(h)}/auth/logout`, { method: 'POST', headers: { cookie } })).json();
+      expect(await signOut()).toEqual({ signedOut: false });
+      expect(await closed).toEqual({
+        code: 4403,
+        reason: expect.stringMatching(/^Forbidden: Signed out: the session or token of this connection was signed out/),
+      });
+      expect(await signOut()).toEqual({ signedOut: false });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a cookie altered by the browser is refused', async () => {

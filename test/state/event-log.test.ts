@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RedisState } from '../../src/state/redis.js';
 import { InMemoryState } from '../../src/state/memory.js';
-import type { EventLog, EventLogBounds } from '../../src/state/event-log.js';
+import { gapEntry, type EventLog, type EventLogBounds } from '../../src/state/event-log.js';
 import { redisServerPath, redisStateFor, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/event-log.test.ts');
@@ -96,6 +96,16 @@ describe.each(kinds)('event logs %s', (_kind, open) => {
     expect(await a.read(log, head)).toBe('gap');
     expect(await a.read(log, again)).toEqual({ entries: [], head: again });
     expect(await a.read(`never ${Math.random()}`, '1-0')).toBe('gap');
+  });
+
+  it("answers 'gap' across a gap entry a watcher logged (changes it knows are missing), and reads on after it", async () => {
+    const [a, b] = await open();
+    const log = `log ${Math.random()}`;
+    const before = await a.append(log, 'A', [change('1', 'v1')]);
+    const marked = await b.append(log, 'B', [gapEntry()]);
+    await a.append(log, 'A', [change('2', 'v1')]);
+    expect(await b.read(log, before)).toBe('gap');
+    expect(values(await a.read(log, marked))).toEqual([{ subject: '2', version: 'v1' }]);
   });
 
   it('tells a watcher when another one, still recorded, last appended (none: null), whether or not that one still runs', async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Feed, type FeedListener, type FeedOptions } from '../../src/live/feed.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { InMemoryEventLog, type EventLog } from '../../src/state/event-log.js';
-import { unauthenticated, upstreamUnavailable } from '../../src/errors.js';
+import { unauthenticated, upstreamError, upstreamUnavailable } from '../../src/errors.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
 
@@ -201,5 +201,124 @@ describe('Feed taking over a log whose watcher died', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  /** A feed taking over `log` (another watcher recorded) over a scripted SPP, cursors = log ids. */
+  const takeover = (log: EventLog, reader: FeedOptions['readerFor'], window = 10) =>
+    new Feed(
+      { key: 'k', identity, filter: [] },
+      { window, intervalMs: 20, idleIntervalMs: 20, maxBackoffMs: 100, readerFor: reader, eventLog: log, cursorOf: (_filter, id) => id },
+    );
+  const listening = () => {
+    const batches: string[][] = [];
+    const failed: string[] = [];
+    const listener: FeedListener = {
+      deliver: (events) => void batches.push(events.map((e) => `${e.kind} ${e.sessionId} ${e.session?.status ?? '-'}`)),
+      fail: (error) => void failed.push(String(error.extensions.code)),
+    };
+    return { batches, failed, listener };
+  };
+  const seen = ({ batches, failed }: ReturnType<typeof listening>) => ({ batches, failed });
+  const bounds = { maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 };
+  const running = { ...session(1, 'RUNNING'), percent: 10, lastUpdate: 10 };
+  const completed = { ...session(1, 'COMPLETED'), percent: 100, lastUpdate: 20 };
+  const changedEntry = {
+    subject: '1',
+    // As the feed writes a change's version (feed.ts versionOf): the same state is the same change, whoever saw it.
+    version: 'in 20 COMPLETED 100',
+    value: JSON.stringify({ kind: 'CHANGED', sessionId: '1', session: completed, previousStatus: 'RUNNING', at: 20 }),
+  };
+
+  it('delivers a change the other watcher, still running, logged between the baseline and the catch-up (the log drops this feed’s own report of it)', async () => {
+    const log = new InMemoryEventLog(bounds);
+    await log.append('k', 'replica B', []);
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      // The baseline sees it running; replica B then polls and logs its completion.
+      if (reads === 1) return { records: [running] };
+      if (reads === 2) await log.append('k', 'replica B', [changedEntry]);
+      return { records: [completed] };
+    });
+    const a = listening();
+    feed.join(a.listener, 'current');
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(seen(a)).toEqual({ batches: [['ADDED 1 RUNNING'], ['CHANGED 1 COMPLETED']], failed: [] });
+  });
+
+  it('replays to a listener joining during the first poll once, after that poll, without repeating the catch-up', async () => {
+    const log = new InMemoryEventLog(bounds);
+    await log.append('k', 'a watcher that died', []);
+    const b = listening();
+    let reads = 0;
+    const feed: Feed = takeover(log, () => async () => {
+      // The second read is the catch-up: the baseline's state is known, the poll is not over.
+      if (++reads === 2) feed.join(b.listener, 'current');
+      return { records: [running] };
+    });
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(seen(b)).toEqual({ batches: [['ADDED 1 RUNNING']], failed: [] });
+  });
+
+  it('refuses a cursor from before it (CURSOR_EXPIRED) when more sessions changed since the other watcher than one read holds', async () => {
+    const log = new InMemoryEventLog(bounds);
+    const before = await log.append('k', 'a watcher that died', []);
+    const now = Date.now();
+    const changed = [1, 2, 3].map((i) => ({ ...session(i, 'COMPLETED'), start: now + i, lastUpdate: now + 1_000 + i }));
+    const feed = takeover(
+      log,
+      () => async (query, offset, count) => {
+        const ids = query.filter.find((f) => f.property === 'id')?.value as string[] | undefined;
+        const by = query.sort[0]!.property as 'lastUpdate' | 'start';
+        const records = changed.filter((r) => !ids || ids.includes(r.id)).sort((x, y) => y[by] - x[by]);
+        return { records: records.slice(offset, offset + count) };
+      },
+      2,
+    );
+    const resumed = listening();
+    feed.join(resumed.listener, { after: before });
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    // Its resume found nothing in the log yet (an empty delivery); the catch-up it counted on is short.
+    expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
+  });
+
+  it('starts from its baseline when the catch-up read fails, delivers later changes, and refuses a cursor from before it', async () => {
+    const log = new InMemoryEventLog(bounds);
+    const before = await log.append('k', 'a watcher that died', []);
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 2) throw upstreamError('HTTP 400');
+      return { records: [reads === 1 ? running : completed] };
+    });
+    const live = listening();
+    const resumed = listening();
+    feed.join(live.listener);
+    feed.join(resumed.listener, { after: before });
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(seen(live)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
+    // Its resume found nothing in the log yet (an empty delivery); the catch-up it counted on is short.
+    expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
+    expect(reads).toBeGreaterThanOrEqual(3);
   });
 });
