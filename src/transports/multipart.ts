@@ -97,6 +97,8 @@ export function createMultipartHandler(options: MultipartOptions) {
       metrics.refused.inc({ limit: 'connections-per-caller' });
       return refuse(res, [gatewayError(ErrorCode.LIMIT_EXCEEDED, callerConnectionsRefusal(options.perCaller.max))]);
     }
+    // Gone while its body was read: its 'close' has fired already.
+    if (res.destroyed) return release();
     res.once('close', release);
     const charged = await chargeSubscription(options.budget, contextValue, checked.cost);
     if (charged) return refuse(res, [charged]);
@@ -114,6 +116,11 @@ export function createMultipartHandler(options: MultipartOptions) {
       return refuse(res, errors.length > 0 ? errors : [gatewayError(ErrorCode.BAD_REQUEST, 'The subscription produced no stream.')]);
     }
     const iterator = result;
+    // Gone while it was charged and subscribed: end the subscription now, as its 'close' would have.
+    if (res.destroyed) {
+      void iterator.return?.();
+      return;
+    }
 
     options.connections.count++;
     metrics.connections.inc({ transport: 'multipart' });

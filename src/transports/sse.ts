@@ -145,6 +145,8 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
       if (error instanceof SyntaxError) return send(res, 400, ErrorCode.BAD_REQUEST, `The request body is not valid JSON: ${error.message}.`);
       throw error;
     }
+    // Gone while its body was read: its 'close' has fired, so nothing registered below would ever be released.
+    if (res.destroyed) return;
     const documentId = given.body ? given.body.documentId : new URLSearchParams(given.url.split('?')[1] ?? '').get('documentId');
     if (typeof documentId === 'string') documentIds.set(req, documentId);
     const release = options.perCaller.take(requestConsumer(options.auth, headers, options.auth.clientAddress(req)).key);

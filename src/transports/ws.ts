@@ -130,6 +130,8 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
           }
           // SPP unreachable: the connection stays; subscriptions report the upstream error.
         }
+        // Gone while SPP was asked: its 'close' has fired, so nothing registered below would ever be released.
+        if (socket.readyState !== socket.OPEN) return false;
         const release = options.perCaller.take(requestConsumer(options.auth, headers, options.auth.clientAddress(ctx.extra.request)).key);
         if (!release) {
           metrics.refused.inc({ limit: 'connections-per-caller' });

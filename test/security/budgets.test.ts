@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
-import { collect, LIVE_ENV, until, wsClient } from '../live/support.js';
+import WebSocket from 'ws';
+import { collect, LIVE_ENV, until, wsClient, wsUrl } from '../live/support.js';
 
 const TOKEN_A = 'budget-test-token-a-0123456789';
 const TOKEN_B = 'budget-test-token-b-0123456789';
@@ -186,6 +187,46 @@ describe('subscription limits per caller', () => {
     running.stop();
     theirs.stop();
     await Promise.all([first.dispose(), second.dispose(), other.dispose()]);
+  });
+});
+
+describe('a WebSocket that leaves while it is being set up', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      sim: { size: 20 },
+      auth: { mode: 'pass-through' },
+      env: { ...LIVE_ENV, SUBSCRIPTION_CONNECTIONS_PER_CALLER: '1', SPP_RESPONSE_TIMEOUT_MS: '400' },
+    });
+  });
+  afterAll(() => h.close());
+
+  /** A raw graphql-ws connection as admin (Basic, so SPP is asked to log in while it connects): how it ended, or 'acked'. */
+  function connect(closeAfterMs?: number): Promise<string> {
+    const socket = new WebSocket(wsUrl(h), 'graphql-transport-ws');
+    return new Promise((resolve) => {
+      socket.on('open', () => {
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Basic ${Buffer.from('admin:admin-password').toString('base64')}` } }));
+        if (closeAfterMs !== undefined) setTimeout(() => socket.close(), closeAfterMs);
+      });
+      socket.on('message', (data) => {
+        if ((JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack') {
+          socket.close();
+          resolve('acked');
+        }
+      });
+      socket.on('close', (code, reason) => resolve(`closed ${code} ${String(reason)}`));
+    });
+  }
+
+  it('holds no connection of its caller once gone: the caller’s next connection is accepted (SUBSCRIPTION_CONNECTIONS_PER_CALLER=1)', async () => {
+    // SPP hangs on the login of the first connection, which the client closes meanwhile.
+    h.sim.failNext({ kind: 'hang', path: '/api/endeavour/session' });
+    expect(await connect(100)).toBe('closed 1005 ');
+    // The login's 400 ms pass; the gateway goes on setting up a connection that is gone.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await connect()).toBe('acked');
+    await expect.poll(async () => (await h.gateway.metrics.registry.getSingleMetric('live_connections')?.get())?.values[0]?.value ?? 0).toBe(0);
   });
 });
 
