@@ -158,8 +158,8 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
     });
   });
 
-  it('signs out: an open WebSocket of the cookie is closed within seconds, saying why', async () => {
-    const cookie = cookieOf((await login(h, ADMIN)).setCookie);
+  /** A graphql-ws connection of the cookie, once acknowledged: resolves to how it closes. */
+  async function openSocket(cookie: string): Promise<{ closed: Promise<{ code: number; reason: string }> }> {
     const socket = new WebSocket(h.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { cookie } });
     const acked = new Promise<void>((resolve) =>
       socket.on('message', (data) => (JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack' && resolve()),
@@ -169,6 +169,12 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
     );
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
     await acked;
+    return { closed };
+  }
+
+  it('signs out: an open WebSocket of the cookie is closed within seconds, saying why', async () => {
+    const cookie = cookieOf((await login(h, ADMIN)).setCookie);
+    const { closed } = await openSocket(cookie);
     expect((await fetch(`${base(h)}/auth/logout`, { method: 'POST', headers: { cookie } })).status).toBe(200);
     expect(await closed).toEqual({
       code: 4403,
@@ -178,15 +184,7 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
 
   it('signs out a session past its idle time whose WebSocket still runs: the socket is closed, and a sign-out again finds nothing live', async () => {
     const cookie = cookieOf((await login(h, ADMIN)).setCookie);
-    const socket = new WebSocket(h.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { cookie } });
-    const acked = new Promise<void>((resolve) =>
-      socket.on('message', (data) => (JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type === 'connection_ack' && resolve()),
-    );
-    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
-    await acked;
+    const { closed } = await openSocket(cookie);
     // The live view is the only use for longer than SESSION_IDLE_MS (30 min): the cookie's idle time has passed.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 31 * 60_000 });
     try {

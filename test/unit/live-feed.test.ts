@@ -109,6 +109,16 @@ describe('Feed catch-up from `since`', () => {
   });
 });
 
+/** Starts `feed`, waits for its first poll and the one after, and stops it (no upstream call left). */
+async function firstTwoPolls(feed: Feed): Promise<void> {
+  const first = feed.nextPoll();
+  feed.start();
+  await first;
+  await feed.nextPoll();
+  feed.stop();
+  await feed.settled();
+}
+
 describe('Feed taking over a log whose watcher died', () => {
   it('gives a listener that asked for the current state the change its catch-up found after the baseline, and nothing its replay showed', async () => {
     const log = new InMemoryEventLog({ maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 });
@@ -131,12 +141,7 @@ describe('Feed taking over a log whose watcher died', () => {
     );
     const batches: Array<Array<{ kind: string; at: number }>> = [];
     feed.join({ deliver: (events) => void batches.push(events.map((e) => ({ kind: e.kind, at: e.at }))), fail: () => undefined }, 'current');
-    const first = feed.nextPoll();
-    feed.start();
-    await first;
-    await feed.nextPoll();
-    feed.stop();
-    await feed.settled();
+    await firstTwoPolls(feed);
     expect(batches).toEqual([[{ kind: 'ADDED', at: 10 }], [{ kind: 'CHANGED', at: 20 }]]);
   });
 
@@ -242,12 +247,7 @@ describe('Feed taking over a log whose watcher died', () => {
     });
     const a = listening();
     feed.join(a.listener, 'current');
-    const first = feed.nextPoll();
-    feed.start();
-    await first;
-    await feed.nextPoll();
-    feed.stop();
-    await feed.settled();
+    await firstTwoPolls(feed);
     expect(seen(a)).toEqual({ batches: [['ADDED 1 RUNNING'], ['CHANGED 1 COMPLETED']], failed: [] });
   });
 
@@ -261,12 +261,7 @@ describe('Feed taking over a log whose watcher died', () => {
       if (++reads === 2) feed.join(b.listener, 'current');
       return { records: [running] };
     });
-    const first = feed.nextPoll();
-    feed.start();
-    await first;
-    await feed.nextPoll();
-    feed.stop();
-    await feed.settled();
+    await firstTwoPolls(feed);
     expect(seen(b)).toEqual({ batches: [['ADDED 1 RUNNING']], failed: [] });
   });
 
@@ -287,12 +282,7 @@ describe('Feed taking over a log whose watcher died', () => {
     );
     const resumed = listening();
     feed.join(resumed.listener, { after: before });
-    const first = feed.nextPoll();
-    feed.start();
-    await first;
-    await feed.nextPoll();
-    feed.stop();
-    await feed.settled();
+    await firstTwoPolls(feed);
     // Its resume found nothing in the log yet (an empty delivery); the catch-up it counted on is short.
     expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
   });
@@ -310,12 +300,7 @@ describe('Feed taking over a log whose watcher died', () => {
     const resumed = listening();
     feed.join(live.listener);
     feed.join(resumed.listener, { after: before });
-    const first = feed.nextPoll();
-    feed.start();
-    await first;
-    await feed.nextPoll();
-    feed.stop();
-    await feed.settled();
+    await firstTwoPolls(feed);
     expect(seen(live)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
     // Its resume found nothing in the log yet (an empty delivery); the catch-up it counted on is short.
     expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
