@@ -125,7 +125,20 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const authorizationOf = (headers: IncomingHttpHeaders): string => (typeof headers.authorization === 'string' ? headers.authorization.trim() : '');
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
-const bearerOf = (authorization: string): string | undefined => /^bearer\s+(\S+)$/i.exec(authorization)?.[1];
+const bearerOf = (authorization: string): string | undefined => {
+  const [scheme, credential] = credentialsOf(authorization);
+  return scheme === 'bearer' && credential !== '' ? credential : undefined;
+};
+
+/**
+ * An Authorization header's scheme (lower case) and the credential after it, '' when absent
+ * (RFC 9110 §11.4: one credential per header). Whatever follows the scheme is the credential:
+ * `Bearer <token> <more>` is the credential "<token> <more>", which no check accepts.
+ */
+function credentialsOf(authorization: string): [string, string] {
+  const match = /^(\S+)(?:\s+([\s\S]*))?$/.exec(authorization);
+  return match ? [match[1]!.toLowerCase(), match[2] ?? ''] : ['', ''];
+}
 
 export class Authenticator {
   readonly mode: AuthMode;
@@ -224,10 +237,10 @@ export class Authenticator {
   private decide(headers: IncomingHttpHeaders): AuthOutcome {
     const authorization = authorizationOf(headers);
     if (this.byCookie(headers, authorization)) return this.fromSession(headers);
-    const [scheme = '', credential = ''] = authorization.split(/\s+/, 2);
+    const [scheme, credential] = credentialsOf(authorization);
     return this.mode === 'service-account'
-      ? this.authenticateForServiceAccount(scheme.toLowerCase(), credential)
-      : this.authenticatePassThrough(scheme.toLowerCase(), credential, headers['x-endeavour-sessionid']);
+      ? this.authenticateForServiceAccount(scheme, credential)
+      : this.authenticatePassThrough(scheme, credential, headers['x-endeavour-sessionid']);
   }
 
   /** createSession: logs the user in to SPP and returns a gateway token for it (pass-through mode). */
@@ -248,10 +261,10 @@ export class Authenticator {
     if ('error' in outcome || outcome.actor.anonymous) return false;
     // A session cookie is sealed by this gateway after a verified sign-in.
     if (outcome.session) return true;
-    const [scheme = '', credential = ''] = authorizationOf(headers).split(/\s+/, 2);
-    if (this.mode === 'service-account') return scheme.toLowerCase() === 'bearer';
-    if (scheme.toLowerCase() === 'bearer') return true;
-    return scheme.toLowerCase() === 'basic' && this.logins.basicHeld(outcome.identity.key) && credential !== '';
+    const [scheme, credential] = credentialsOf(authorizationOf(headers));
+    if (this.mode === 'service-account') return scheme === 'bearer';
+    if (scheme === 'bearer') return true;
+    return scheme === 'basic' && this.logins.basicHeld(outcome.identity.key) && credential !== '';
   }
 
   /** POST /auth/login (pass-through): logs the user in to SPP; the SPP session goes into the sealed cookie, never to the browser. */

@@ -28,6 +28,8 @@ describe('service-account mode with gateway tokens', () => {
       { authorization: 'Bearer ' },
       basic(ADMIN),
       { authorization: 'Token token-one-0123456789' },
+      // One credential per header: a valid token with more after it is not that token.
+      { authorization: 'Bearer token-one-0123456789 token-two-9876543210' },
     ]) {
       const { status, body } = await h.gql(LIST, undefined, headers);
       expect(status).toBe(401);
