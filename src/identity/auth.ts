@@ -312,9 +312,10 @@ export class Authenticator {
   /**
    * For a connection that outlives its request (a subscription): a check of whether the credential
    * in `headers` was signed out since (a browser session's sign-out or a createSession token's
-   * deleteSession, on any replica), or undefined for a credential no sign-out ends. Only sign-outs:
-   * a live view is use of the session that the cookie's idle clock, frozen at connection, cannot
-   * see. The check reads memory only (Revocations hears every replica); never calls SPP.
+   * deleteSession, on any replica), or undefined for a credential no sign-out ends. Sign-outs, and
+   * a browser session's absolute end; not its idle time: a live view is use of the session that
+   * the cookie's idle clock, frozen at connection, cannot see. The check reads memory only
+   * (Revocations hears every replica); never calls SPP.
    */
   signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
     const authorization = authorizationOf(headers);

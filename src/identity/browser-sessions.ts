@@ -124,11 +124,16 @@ export class BrowserSessions {
     return this.opened(headers) ?? undefined;
   }
 
-  /** For the cookie's session: a check of whether it was signed out since (on any replica); undefined without a cookie that opens. */
+  /**
+   * For the cookie's session: a check of whether it was signed out since (on any replica) or
+   * reached its absolute end (SESSION_MAX_MS, which no use extends); undefined without a cookie
+   * that opens.
+   */
   signOutCheck(headers: IncomingHttpHeaders): (() => boolean) | undefined {
     const content = this.opened(headers);
     if (!content) return undefined;
-    return () => this.revoked.has(content.id);
+    const { endsAt } = this.timesOf(content);
+    return () => this.revoked.has(content.id) || Date.now() >= endsAt;
   }
 
   /** The cookie's content as sealed; null for a cookie that does not open (another secret, altered), undefined without one. */

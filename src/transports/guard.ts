@@ -298,7 +298,8 @@ export async function admitHttpStream(
 const SIGN_OUT_CHECK_MS = 1_000;
 
 /** Why a connection ended by `endOnSignOut` was closed. */
-export const SIGNED_OUT = 'Signed out: the session or token of this connection was signed out; sign in again, then resubscribe with "after".';
+export const SIGNED_OUT =
+  'Signed out: the session or token of this connection was signed out or reached the end of its lifetime; sign in again, then resubscribe with "after".';
 
 /**
  * Ends a subscription connection once its credential is signed out: `signedOut` is the

@@ -200,6 +200,20 @@ describe('browser sessions in pass-through mode (POST /auth/login, /auth/logout,
     }
   });
 
+  it('ends an open WebSocket of the cookie when the session reaches its absolute lifetime (SESSION_MAX_MS), which a live view does not extend', async () => {
+    const cookie = cookieOf((await login(h, ADMIN)).setCookie);
+    const { closed } = await openSocket(cookie);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 12 * 3_600_000 });
+    try {
+      expect(await closed).toEqual({
+        code: 4403,
+        reason: expect.stringMatching(/^Forbidden: Signed out: the session or token of this connection was signed out or reached the end/),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a cookie altered by the browser is refused', async () => {
     const cookie = cookieOf((await login(h, ADMIN)).setCookie);
     const altered = cookie.slice(0, -4) + (cookie.endsWith('AAAA') ? 'BBBB' : 'AAAA');
