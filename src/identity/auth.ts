@@ -174,7 +174,12 @@ export class Authenticator {
     this.bearerJwt = options.oidc;
     this.idleMs = options.sppSessionIdleMs;
     this.logger = options.logger;
-    this.clientAddress = clientAddressOf(options.trustedProxies?.ranges, options.trustedProxies?.hops);
+    this.clientAddress = clientAddressOf(options.trustedProxies?.ranges, options.trustedProxies?.hops, (peer) =>
+      options.logger?.warn(
+        { peer },
+        'A request came with X-Forwarded-For, but TRUSTED_PROXIES is not set: anonymous callers are told apart by the TCP peer, and behind a proxy all of them share its budget and connection limit (docs/security.md "Budgets"). Said once.',
+      ),
+    );
     const max = options.maxCachedSessions ?? 10_000;
     // A logged-out SPP session is refused by SPP from then on; this only covers answers cached meanwhile.
     this.revoked = new Revocations(options.state, REVOKED_TOKENS, options.sppSessionIdleMs, max);

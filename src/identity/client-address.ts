@@ -27,8 +27,18 @@ export type AddressOf = (req: IncomingMessage) => string | undefined;
  * `trusted` as in TRUSTED_PROXIES (validated by src/config.ts): addresses, CIDR ranges, loopback,
  * linklocal, uniquelocal. `hops`: how many of them stand in a row before the gateway.
  */
-export function clientAddressOf(trusted: readonly string[] | undefined, hops = 1): AddressOf {
-  if (!trusted || trusted.length === 0) return (req) => req.socket.remoteAddress;
+export function clientAddressOf(trusted: readonly string[] | undefined, hops = 1, untrustedForward?: (peer: string | undefined) => void): AddressOf {
+  if (!trusted || trusted.length === 0) {
+    // A proxy in front that nobody named: said once (a deployment that forgot TRUSTED_PROXIES), then silent.
+    let told = !untrustedForward;
+    return (req) => {
+      if (!told && req.headers['x-forwarded-for'] !== undefined) {
+        told = true;
+        untrustedForward!(req.socket.remoteAddress);
+      }
+      return req.socket.remoteAddress;
+    };
+  }
   const isProxy = proxyaddr.compile([...trusted]);
   // proxy-addr asks about each address from the TCP peer (hop 0) leftwards through X-Forwarded-For.
   const trust = (address: string, hop: number) => hop < hops && isProxy(address, hop);

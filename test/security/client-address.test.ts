@@ -182,4 +182,13 @@ describe('anonymous callers without TRUSTED_PROXIES', () => {
     expect(await post(h, '203.0.113.2')).toEqual({ status: 200, left: 1000 - 2 * first.cost, cost: first.cost });
     expect((await post(h)).left).toBe(1000 - 3 * first.cost);
   });
+
+  it('warns once that a proxy seems to stand in front without TRUSTED_PROXIES, naming the peer', async () => {
+    await post(h, '203.0.113.3');
+    await post(h, '203.0.113.4');
+    const warnings = h.logs
+      .map((l) => JSON.parse(l) as { level: number; msg: string; peer?: string })
+      .filter((l) => l.msg.includes('TRUSTED_PROXIES is not set'));
+    expect(warnings.map((w) => [w.level, w.peer])).toEqual([[40, '127.0.0.1']]);
+  });
 });
