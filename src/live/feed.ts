@@ -26,7 +26,7 @@ import type { UpstreamIdentity } from '../upstream/session.js';
 import type { ListQuery } from '../pagination/window.js';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, gatewayError } from '../errors.js';
-import { compareLogIds, gapEntry, type EventLog } from '../state/index.js';
+import { compareLogIds, gapEntry, headOf, type EventLog } from '../state/index.js';
 import {
   catchUp,
   diff,
@@ -301,8 +301,12 @@ export class Feed {
     if (until === null || !log) return this.observe();
     // This feed's listeners continue from the log's head before the baseline read: an entry the
     // other watcher appends meanwhile reaches them (this feed's own report of it is then dropped by
-    // the log as a repeat), and so do the catch-up's entries.
-    if (this.head === null) this.startAt(await log.append(this.spec.key, this.watcher, []));
+    // the log as a repeat), and so do the catch-up's entries. Read, not appended: this feed has
+    // observed nothing yet, and its watcher record would tell a third poller it had.
+    if (this.head === null) {
+      const head = await headOf(log, this.spec.key);
+      if (head !== null) this.startAt(head);
+    }
     const baseline = await this.observe();
     try {
       // Read with a margin of a poll interval and a second (SPP's clock, Redis's and this process's

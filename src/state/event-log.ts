@@ -52,6 +52,15 @@ export interface EventLog {
 export const GAP = '~gap';
 
 /**
+ * The log's head (its newest id) without appending, so without renewing a watcher record: a
+ * read after an id newer than any. Null when a read would answer 'gap' (nobody watches).
+ */
+export async function headOf(log: EventLog, name: string): Promise<string | null> {
+  const read = await log.read(name, `${Number.MAX_SAFE_INTEGER}-0`);
+  return read === 'gap' ? null : read.head;
+}
+
+/**
  * An entry that marks a gap where the writer knows changes are missing (a reader across it gets
  * 'gap'). Its subject is unique, so the log never drops it as a repeat.
  */

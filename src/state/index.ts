@@ -35,4 +35,4 @@ export async function createSharedState(
   return state;
 }
 export type { EventLog } from './event-log.js';
-export { compareLogIds, gapEntry, isLogId } from './event-log.js';
+export { compareLogIds, gapEntry, headOf, isLogId } from './event-log.js';

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RedisState } from '../../src/state/redis.js';
 import { InMemoryState } from '../../src/state/memory.js';
-import { gapEntry, type EventLog, type EventLogBounds } from '../../src/state/event-log.js';
+import { gapEntry, headOf, type EventLog, type EventLogBounds } from '../../src/state/event-log.js';
 import { redisServerPath, redisStateFor, startRedis, warnIfNoRedis, type RedisServer } from '../support/redis.js';
 
 warnIfNoRedis('test/state/event-log.test.ts');
@@ -106,6 +106,16 @@ describe.each(kinds)('event logs %s', (_kind, open) => {
     await a.append(log, 'A', [change('2', 'v1')]);
     expect(await b.read(log, before)).toBe('gap');
     expect(values(await a.read(log, marked))).toEqual([{ subject: '2', version: 'v1' }]);
+  });
+
+  it('answers its head without an append (headOf), and null once nobody watches', async () => {
+    const [a, b] = await open();
+    const log = `log ${Math.random()}`;
+    await a.append(log, 'A', []);
+    const head = await a.append(log, 'A', [change('1', 'v1')]);
+    expect(await headOf(b, log)).toBe(head);
+    await a.leave(log, 'A');
+    expect(await headOf(b, log)).toBeNull();
   });
 
   it('tells a watcher when another one, still recorded, last appended (none: null), whether or not that one still runs', async () => {
