@@ -62,8 +62,9 @@ export interface FeedListener {
   fail(error: GraphQLError): void;
   /**
    * The log id this listener's deliveries continue after, once the feed knows it (at join, or at
-   * the feed's first poll): a subscriber of several servers keeps it as that server's position
-   * in its cursors, so a resume is exact for a server that had no event yet.
+   * the feed's first poll; again if the feed moves it before delivering anything, as a takeover
+   * that logs a gap does): a subscriber of several servers keeps it as that server's position in
+   * its cursors, so a resume is exact for a server that had no event yet.
    */
   position?(head: string): void;
 }
@@ -135,6 +136,10 @@ export class Feed {
   private observed = false;
   /** Listeners resumed from a cursor before the first poll completed: a takeover's catch-up is their missed changes. */
   private readonly resumedEarly = new Set<FeedListener>();
+  /** Resumers whose log read went past this feed's head: the log id up to which they have every entry already. */
+  private readonly resumedTo = new Map<FeedListener, string>();
+  /** What another watcher logged before this feed's gap (see markGap): delivered with the next poll. */
+  private carried: JobSessionEventValue[] = [];
   /** The poll running now, if any: its upstream request may still be on its way after `stop`. */
   private inFlight: Promise<void> | undefined;
   /** This feed, as a watcher of its log (a replica may run one feed per key). */
@@ -188,6 +193,7 @@ export class Feed {
     this.catchingUp.delete(listener);
     this.shownByCatchUp.delete(listener);
     this.resumedEarly.delete(listener);
+    this.resumedTo.delete(listener);
   }
 
   /** Stops polling; a poll in flight is discarded. */
@@ -262,7 +268,7 @@ export class Feed {
           const waiting = this.catchingUp.get(listener);
           if (waiting) waiting.push(...events);
           else {
-            const fresh = this.notShown(listener, events);
+            const fresh = this.notShown(listener, this.notResumed(listener, events));
             if (fresh.length > 0) listener.deliver(fresh);
           }
         }
@@ -317,11 +323,13 @@ export class Feed {
       return [...baseline, ...changes];
     } catch (error) {
       const code = (error as GraphQLError).extensions?.code;
-      if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
+      if (typeof code === 'string' && RETRIED_CATCH_UP.has(code)) {
+        // A refusal of the caller, or SPP briefly away: the next poll takes the baseline again and
+        // catches up then (the head was read, not appended, so nothing is claimed meanwhile).
         this.state = undefined;
         throw error;
       }
-      // SPP answered the baseline but not the catch-up (e.g. a build that refuses the lastUpdate
+      // SPP answered the baseline but refused the catch-up (e.g. a build without the lastUpdate
       // filter): carry on from the baseline, and refuse resumes across what is unknown.
       await this.markGap(log, `the catch-up read failed (${typeof code === 'string' ? code : 'error'})`);
       return baseline;
@@ -334,8 +342,17 @@ export class Feed {
    * the same way.
    */
   private async markGap(log: EventLog, why: string): Promise<void> {
+    if (this.stopped) return;
     this.options.logger?.warn({ server: this.spec.server }, `live takeover: ${why}; resumes from before this poller refused`);
-    await log.append(this.spec.key, this.watcher, [gapEntry()]);
+    // What the other watcher logged since this feed's head would be hidden behind the gap: its
+    // listeners get it with this poll, stamped with the gap's position. (An entry that watcher
+    // appends between this read and the gap is the one change a takeover can still miss.)
+    const before = this.head === null ? 'gap' : await log.read(this.spec.key, this.head);
+    if (before !== 'gap') this.carried = before.entries.map((entry) => JSON.parse(entry.value) as JobSessionEventValue);
+    const gap = await log.append(this.spec.key, this.watcher, [gapEntry()]);
+    // Listeners continue after the gap: their view starts at this feed's baseline, and a cursor of
+    // the old head would be refused for nothing they missed.
+    this.startAt(gap);
     for (const listener of this.resumedEarly) {
       this.leave(listener);
       listener.fail(cursorExpired());
@@ -436,14 +453,16 @@ export class Feed {
       this.startAt(head);
       return [];
     }
+    const carried = this.stamped(this.carried);
+    this.carried = [];
     const read = await log.read(this.spec.key, this.head);
     if (read === 'gap') {
       // More changes than the log keeps between two polls: this poll's own view, stamped with the head.
       this.head = head;
-      return this.stamped(events);
+      return [...carried, ...this.stamped(events)];
     }
     this.head = read.head;
-    return read.entries.map((entry) => this.parsed(entry.id, entry.value));
+    return [...carried, ...read.entries.map((entry) => this.parsed(entry.id, entry.value))];
   }
 
   /** The log id this feed's deliveries continue after, once known: its listeners learn it too. */
@@ -468,7 +487,17 @@ export class Feed {
     this.head ??= read.head;
     const events = read.entries.map((entry) => this.parsed(entry.id, entry.value));
     const last = events.at(-1)?.logId ?? after;
+    // Another watcher logged past this feed's head: its next poll reads those entries again.
+    if (this.head !== null && compareLogIds(last, this.head) > 0) this.resumedTo.set(listener, last);
     listener.deliver([...events, ...waiting.filter((e) => e.logId === undefined || compareLogIds(e.logId, last) > 0)]);
+  }
+
+  /** A live batch without the log entries a resumer's own read delivered already (see resume). */
+  private notResumed(listener: FeedListener, events: JobSessionEventValue[]): JobSessionEventValue[] {
+    const to = this.resumedTo.get(listener);
+    if (to === undefined) return events;
+    if (this.head !== null && compareLogIds(this.head, to) >= 0) this.resumedTo.delete(listener);
+    return events.filter((e) => e.logId === undefined || compareLogIds(e.logId, to) > 0);
   }
 
   private parsed(id: string, value: string): JobSessionEventValue {
@@ -495,6 +524,9 @@ export class Feed {
     for (const resolve of waiters) resolve();
   }
 }
+
+/** Errors after which a takeover's catch-up is tried again with the next poll; any other refusal logs a gap. */
+const RETRIED_CATCH_UP = new Set<string>([ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN, ErrorCode.UPSTREAM_UNAVAILABLE, ErrorCode.UPSTREAM_TIMEOUT]);
 
 /** The events newer than what `shown` (session id → instant) showed of their session. */
 const newerThan = (events: JobSessionEventValue[], shown: ReadonlyMap<string, number>) =>

@@ -122,6 +122,9 @@ export class LiveService {
     });
     if (filter === null) return queue.iterator;
     const positions = new Map(resumed);
+    // Servers whose position is the feed's head as it told it (no event yet, no cursor): a feed that
+    // moves its head before any event (a takeover that logged a gap) moves it here too.
+    const told = new Set<string>();
     const cursor = () => this.cursors?.across.encode(filter, names, positions);
     queue.attach(() => {
       const memberships: Array<() => void> = [];
@@ -131,7 +134,10 @@ export class LiveService {
           const listener: FeedListener = {
             deliver: (events) => {
               for (const event of events) {
-                if (event.position !== undefined) positions.set(server, event.position);
+                if (event.position !== undefined) {
+                  positions.set(server, event.position);
+                  told.delete(server);
+                }
                 if (!queue.iterator.push({ ...event, server, cursor: cursor() })) return;
               }
             },
@@ -142,7 +148,9 @@ export class LiveService {
               queue.iterator.end();
             },
             position: (head) => {
-              if (!positions.has(server)) positions.set(server, head);
+              if (positions.has(server) && !told.has(server)) return;
+              positions.set(server, head);
+              told.add(server);
             },
           };
           const at = resumed?.get(server);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Feed, type FeedListener, type FeedOptions } from '../../src/live/feed.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { InMemoryEventLog, type EventLog } from '../../src/state/event-log.js';
+import { headOf, InMemoryEventLog, type EventLog } from '../../src/state/event-log.js';
 import { unauthenticated, upstreamError, upstreamUnavailable } from '../../src/errors.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
@@ -217,11 +217,17 @@ describe('Feed taking over a log whose watcher died', () => {
   const listening = () => {
     const batches: string[][] = [];
     const failed: string[] = [];
+    /** Where a resume of this listener would continue: the last position the feed told it, or its last event's cursor. */
+    const at: string[] = [];
     const listener: FeedListener = {
-      deliver: (events) => void batches.push(events.map((e) => `${e.kind} ${e.sessionId} ${e.session?.status ?? '-'}`)),
+      deliver: (events) => {
+        batches.push(events.map((e) => `${e.kind} ${e.sessionId} ${e.session?.status ?? '-'}`));
+        for (const e of events) if (e.cursor) at.push(e.cursor);
+      },
       fail: (error) => void failed.push(String(error.extensions.code)),
+      position: (head) => void at.push(head),
     };
-    return { batches, failed, listener };
+    return { batches, failed, at, listener };
   };
   const seen = ({ batches, failed }: ReturnType<typeof listening>) => ({ batches, failed });
   const bounds = { maxEvents: 1_000, maxAgeMs: 60_000, watcherTtlMs: 60_000 };
@@ -305,5 +311,65 @@ describe('Feed taking over a log whose watcher died', () => {
     // Its resume found nothing in the log yet (an empty delivery); the catch-up it counted on is short.
     expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
     expect(reads).toBeGreaterThanOrEqual(3);
+  });
+
+  it('when it logs a gap, still delivers what the running watcher logged meanwhile, and leaves its listeners positions past the gap', async () => {
+    const log = new InMemoryEventLog(bounds);
+    await log.append('k', 'replica B', []);
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 1) return { records: [running] };
+      if (reads === 2) {
+        // Replica B logs the completion; this feed's catch-up read is refused.
+        await log.append('k', 'replica B', [changedEntry]);
+        throw upstreamError('HTTP 400');
+      }
+      return { records: [completed] };
+    });
+    const live = listening();
+    const current = listening();
+    feed.join(live.listener);
+    feed.join(current.listener, 'current');
+    await firstTwoPolls(feed);
+    expect(seen(live)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
+    expect(seen(current)).toEqual({ batches: [['ADDED 1 RUNNING'], ['CHANGED 1 COMPLETED']], failed: [] });
+    // Neither missed anything: a resume from where each stands continues, it is not refused.
+    for (const { at } of [live, current]) expect(await log.read('k', at.at(-1)!)).toEqual({ entries: [], head: expect.any(String) });
+  });
+
+  it('tries the catch-up again with the next poll when SPP is briefly away, and logs no gap', async () => {
+    const log = new InMemoryEventLog(bounds);
+    const before = await log.append('k', 'a watcher that died', []);
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 2) throw upstreamUnavailable();
+      return { records: [reads < 4 ? running : completed] };
+    });
+    const resumed = listening();
+    feed.join(resumed.listener, { after: before });
+    await firstTwoPolls(feed);
+    expect(seen(resumed)).toEqual({ batches: [[], ['CHANGED 1 COMPLETED']], failed: [] });
+    expect(await log.read('k', before)).not.toBe('gap');
+  });
+
+  it('does not deliver again to a resumer the entries its own read found past the feed’s head', async () => {
+    const log = new InMemoryEventLog(bounds);
+    let reads = 0;
+    const feed = takeover(log, () => async () => ({ records: [reads++ === 0 ? running : completed] }));
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    const head = (await headOf(log, 'k'))!;
+    // Another replica logs the completion before this feed polls again; a subscriber resumes here from the head.
+    await log.append('k', 'replica Y', [changedEntry]);
+    const resumed = listening();
+    feed.join(resumed.listener, { after: head });
+    await feed.nextPoll();
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(seen(resumed)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
   });
 });
