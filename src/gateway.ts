@@ -106,12 +106,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = createSchema();
   const formatError = createErrorFormatter(logger);
   const budget = createCostBudget(env, state.budgets(), metrics);
+  // One store of automatic persisted queries for queries and subscriptions (none where only trusted documents run).
+  const persistedQueries = allowArbitrary ? state.persistedQueries() : undefined;
   const subscriptions = createSubscriptionTransports(httpServer, env, {
+    persistedQueries,
     ...{ schema, auth, live, metrics: liveMetrics, queryLimits: limits, corsOrigins: cors.origins, context, formatError, trustedDocuments, budget },
     logger: logger.child({ component: 'subscriptions' }),
   });
   const plugins = [...(tracing ? [tracing.plugin<RequestContext>()] : []), subscriptions.plugin<RequestContext>()];
-  const persistedQueries = state.persistedQueries();
   const apollo = await startApollo({ env, schema, httpServer, limits, documents, formatError, metrics, persistedQueries, allowArbitrary, plugins, budget });
   const front = await serveHttp(httpServer, {
     ...{ env, apollo, logger, metrics, readiness, auth, tracing, trustedDocuments, cors, mode: options.auth.mode },

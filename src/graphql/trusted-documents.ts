@@ -31,6 +31,8 @@ export class TrustedDocumentError extends Error {
 export interface TrustedDocuments {
   /** How many operations the manifest holds. */
   readonly size: number;
+  /** Whether the manifest holds the document `id` (a hash, with or without `sha256:`). */
+  has(id: string): boolean;
   /**
    * Puts the manifest's text in `operation.query` when the operation names a document, and
    * refuses what is not allowed. Mutates the (freshly parsed) operation object.
@@ -99,6 +101,7 @@ export function createTrustedDocuments(documents: Map<string, string>, allowArbi
   const lookup = (id: string) => documents.get(id) ?? (id.startsWith('sha256:') ? documents.get(id.slice('sha256:'.length)) : undefined);
   return {
     size: documents.size,
+    has: (id) => lookup(id) !== undefined,
     resolve(operation) {
       const extensions = operation.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined;
       const hash = extensions?.persistedQuery?.sha256Hash;

@@ -3,7 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Lease, OnceOptions, SharedState } from './types.js';
 import { InMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 import { InMemoryBudgetStore, type BudgetStore } from './budgets.js';
@@ -15,6 +15,7 @@ export class InMemoryState implements SharedState {
   private readonly budgetStore = new InMemoryBudgetStore();
   private readonly leases = new Map<string, { token: string; until: number }>();
   private readonly sets = new Map<string, Map<string, number>>();
+  private apq: KeyValueCache<string> | undefined;
 
   once(_key: string, compute: () => Promise<string>, _options: OnceOptions): Promise<string> {
     return compute();
@@ -64,8 +65,9 @@ export class InMemoryState implements SharedState {
     // One process: nothing to miss.
   }
 
-  persistedQueries(): KeyValueCache<string> | undefined {
-    return undefined;
+  /** Apollo's own default (an LRU bounded by size), made here so that the subscription transports share it with queries. */
+  persistedQueries(): KeyValueCache<string> {
+    return (this.apq ??= new InMemoryLRUCache<string>());
   }
 
   idempotency(): IdempotencyStore {

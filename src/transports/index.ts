@@ -16,6 +16,8 @@ import { attachWebSocketTransport, type TransportOptions } from './ws.js';
 import { createEventStreamHandler } from './sse.js';
 import { createMultipartHandler, wantsMultipartSubscription } from './multipart.js';
 import { CallerConnections, createOperationChecker } from './guard.js';
+import { withPersistedQueries } from './persisted.js';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { QueryLimits } from '../graphql/limits.js';
 import type { Env } from '../config.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
@@ -49,9 +51,11 @@ export function createSubscriptionTransports(
     /** The origins CORS allows: subscriptions accept them too unless SUBSCRIPTION_ALLOWED_ORIGINS says otherwise. */
     corsOrigins: TransportOptions['allowedOrigins'];
     trustedDocuments?: TrustedDocuments | undefined;
+    /** Automatic persisted queries' store (the queries' own); undefined where only trusted documents run. */
+    persistedQueries?: KeyValueCache<string> | undefined;
   },
 ): SubscriptionTransports {
-  const { queryLimits, corsOrigins, ...rest } = settings;
+  const { queryLimits, corsOrigins, persistedQueries, ...rest } = settings;
   const options = {
     ...rest,
     limits: subscriptionLimitsOf(env, queryLimits),
@@ -63,7 +67,14 @@ export function createSubscriptionTransports(
   };
   const connections = { count: 0 };
   const perCaller = new CallerConnections(env.SUBSCRIPTION_CONNECTIONS_PER_CALLER);
-  const check = createOperationChecker(options.schema, options.limits, options.trustedDocuments);
+  const check = withPersistedQueries(
+    createOperationChecker(options.schema, options.limits, options.trustedDocuments),
+    persistedQueries && {
+      store: persistedQueries,
+      verified: (headers) => options.auth.verified(headers),
+      inManifest: (id) => options.trustedDocuments?.has(id) ?? false,
+    },
+  );
   /** Open HTTP streams, each with how it ends at shutdown. */
   const streams = new Map<ServerResponse, () => void>();
   // The masking of queries, minus `extensions.http`: Apollo drops it from HTTP answers, and it means nothing on a socket.

@@ -60,7 +60,7 @@ export function createMultipartHandler(options: MultipartOptions) {
     if (admitted) return sendRefusal(res, admitted);
     const body = await readBody(req, limits.maxPayloadBytes);
     if ('status' in body) return sendRefusal(res, body);
-    const checked = options.check(body.params);
+    const checked = await options.check(body.params, subscriptionHeaders(req, undefined));
     if ('errors' in checked) return refuse(res, checked.errors);
 
     const requestId = randomUUID();

@@ -57,7 +57,7 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     authenticate: () => null,
     async onSubscribe(req, params) {
       const documentId = documentIds.get(req.raw);
-      const checked = options.check(documentId === undefined ? params : { ...params, documentId });
+      const checked = await options.check(documentId === undefined ? params : { ...params, documentId }, subscriptionHeaders(req.raw, undefined));
       if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const raw = req.raw;
       const res = req.context.res;

@@ -29,13 +29,13 @@ import {
   chargeSubscription,
   closeReason,
   endOnSignOut,
-  type CheckedOperation,
   originAllowed,
   originRefusal,
   SIGNED_OUT,
   subscriptionHeaders,
   type SubscriptionLimits,
 } from './guard.js';
+import type { OperationCheck } from './persisted.js';
 
 export interface TransportOptions {
   schema: GraphQLSchema;
@@ -51,8 +51,8 @@ export interface TransportOptions {
   budget: CostBudget | undefined;
   /** The error masking of queries (src/graphql/error-masking.ts). */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** The document checks (one cache for both transports). */
-  check(params: { query?: unknown; variables?: unknown; operationName?: unknown; documentId?: unknown }): CheckedOperation;
+  /** The document checks (one cache for every transport), persisted queries resolved first. */
+  check: OperationCheck;
   /** Open connections over both transports. */
   connections: { count: number };
   /** Open connections per caller over both transports. */
@@ -158,7 +158,7 @@ export function attachWebSocketTransport(httpServer: Server, options: TransportO
             ),
           ];
         }
-        const checked = options.check(payload);
+        const checked = await options.check(payload, ctx.extra.headers!);
         if ('errors' in checked) return checked.errors;
         const socket = ctx.extra.socket;
         const log = logger.child({ connectionId: ctx.extra.connectionId, transport: 'ws' });
