@@ -348,11 +348,20 @@ export class Feed {
     // listeners get it with this poll, stamped with the gap's position. (An entry that watcher
     // appends between this read and the gap is the one change a takeover can still miss.)
     const before = this.head === null ? 'gap' : await log.read(this.spec.key, this.head);
+    if (this.stopped) return;
     if (before !== 'gap') this.carried = before.entries.map((entry) => JSON.parse(entry.value) as JobSessionEventValue);
     const gap = await log.append(this.spec.key, this.watcher, [gapEntry()]);
     // Listeners continue after the gap: their view starts at this feed's baseline, and a cursor of
-    // the old head would be refused for nothing they missed.
-    this.startAt(gap);
+    // the old head would be refused for nothing they missed. With carried entries, they learn the
+    // new position from those (stamped with it) when they are delivered, not before: a cursor of
+    // the gap handed out earlier would skip them.
+    if (this.carried.length === 0) this.startAt(gap);
+    else this.head = gap;
+    this.expireEarlyResumers();
+  }
+
+  /** Ends the listeners that resumed before the first poll (CURSOR_EXPIRED): what they resumed from is no longer whole. */
+  private expireEarlyResumers(): void {
     for (const listener of this.resumedEarly) {
       this.leave(listener);
       listener.fail(cursorExpired());
@@ -459,6 +468,8 @@ export class Feed {
     if (read === 'gap') {
       // More changes than the log keeps between two polls: this poll's own view, stamped with the head.
       this.head = head;
+      // A resume made before the first poll counted on the log from its cursor on: it is short now.
+      if (!this.observed) this.expireEarlyResumers();
       return [...carried, ...this.stamped(events)];
     }
     this.head = read.head;

@@ -202,7 +202,8 @@ async function requestOf(req: IncomingMessage, maxBytes: number): Promise<{ url:
   const url = req.url ?? '/graphql';
   if (req.method !== 'POST') {
     const search = new URLSearchParams(url.split('?')[1] ?? '');
-    if (search.get('documentId') === null || search.get('query') !== null) return { url, body: null };
+    const named = search.get('documentId') !== null || persistedIn(search.get('extensions'));
+    if (!named || search.get('query') !== null) return { url, body: null };
     search.set('query', '');
     return { url: `${url.split('?')[0]}?${search.toString()}`, body: null };
   }
@@ -210,6 +211,19 @@ async function requestOf(req: IncomingMessage, maxBytes: number): Promise<{ url:
   const parsed: unknown = JSON.parse(text);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('expected a JSON object');
   const body = parsed as Record<string, unknown>;
-  if (typeof body.documentId === 'string' && body.query === undefined) body.query = '';
+  if ((typeof body.documentId === 'string' || persistedIn(body.extensions)) && body.query === undefined) body.query = '';
   return { url, body };
+}
+
+/** Whether request extensions (an object, or a GET's JSON text) name an automatic persisted query: the hash stands for the query. */
+function persistedIn(extensions: unknown): boolean {
+  let value = extensions;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return false;
+    }
+  }
+  return typeof value === 'object' && value !== null && 'persistedQuery' in value;
 }

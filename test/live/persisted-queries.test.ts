@@ -49,6 +49,14 @@ describe('automatic persisted queries on subscriptions', () => {
     try {
       const notFound = { errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] };
       expect(await multipart({ extensions: persisted() }, abort)).toEqual({ status: 200, type: 'application/json; charset=utf-8', json: notFound });
+      // An event stream's hash alone, without a query (graphql-sse would refuse it as "Missing query").
+      const sseRefused = await fetch(h.gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ extensions: persisted() }),
+        signal: abort.signal,
+      });
+      expect({ status: sseRefused.status, body: await sseRefused.json() }).toEqual({ status: 200, body: notFound });
       const ws = wsClient(h);
       const before = subscribe(ws, { query: '', extensions: persisted() });
       await until(() => before.errors.length > 0, 'the refusal over WebSocket');
@@ -62,7 +70,13 @@ describe('automatic persisted queries on subscriptions', () => {
       });
       await until(() => h.gateway.live.registry.size === 1, 'the registering subscription polls');
 
-      // Now the hash alone runs, on a WebSocket and an event stream alike, and receives events.
+      // Now the hash alone runs: an event stream opened by GET with only the hash in `extensions` ...
+      const byGet = await fetch(`${h.gateway.url}?extensions=${encodeURIComponent(JSON.stringify(persisted()))}`, {
+        headers: { accept: 'text/event-stream', 'apollo-require-preflight': 'true' },
+        signal: abort.signal,
+      });
+      expect({ status: byGet.status, type: byGet.headers.get('content-type') }).toEqual({ status: 200, type: 'text/event-stream; charset=utf-8' });
+      // ... and on a WebSocket and an event stream client alike, which receive events.
       const fromWs = subscribe(ws, { query: '', extensions: persisted() });
       const sse = sseClient(h);
       const fromSse = subscribe(sse, { query: '', extensions: persisted() });

@@ -315,7 +315,7 @@ describe('Feed taking over a log whose watcher died', () => {
 
   it('when it logs a gap, still delivers what the running watcher logged meanwhile, and leaves its listeners positions past the gap', async () => {
     const log = new InMemoryEventLog(bounds);
-    await log.append('k', 'replica B', []);
+    const start = await log.append('k', 'replica B', []);
     let reads = 0;
     const feed = takeover(log, () => async () => {
       reads++;
@@ -336,6 +336,50 @@ describe('Feed taking over a log whose watcher died', () => {
     expect(seen(current)).toEqual({ batches: [['ADDED 1 RUNNING'], ['CHANGED 1 COMPLETED']], failed: [] });
     // Neither missed anything: a resume from where each stands continues, it is not refused.
     for (const { at } of [live, current]) expect(await log.read('k', at.at(-1)!)).toEqual({ entries: [], head: expect.any(String) });
+    // The live listener was told the head it started at, then learnt the gap's position from the
+    // carried change itself, not before it: a cursor of the gap handed out first would have skipped it.
+    expect(live.at).toEqual([start, expect.not.stringMatching(`^${start}$`)]);
+  });
+
+  it('ends a resumer that joined before the first poll with CURSOR_EXPIRED when the log it resumed in lapsed while SPP was away', async () => {
+    // The other watcher's record lapses (30 ms) while this feed backs off from a failed catch-up.
+    const log = new InMemoryEventLog({ ...bounds, watcherTtlMs: 30 });
+    const before = await log.append('k', 'a watcher that died', []);
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 2) throw upstreamUnavailable();
+      return { records: [reads < 3 ? running : completed] };
+    });
+    const resumed = listening();
+    feed.join(resumed.listener, { after: before });
+    await firstTwoPolls(feed);
+    expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
+  });
+
+  it('logs no gap when it is stopped while it prepares one', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    const before = await inner.append('k', 'replica B', []);
+    let reads = 0;
+    // The read before the gap is where stop() lands: the subscribers left meanwhile.
+    const log: EventLog = {
+      append: (...a) => inner.append(...a),
+      leave: (...a) => inner.leave(...a),
+      watchedUntil: (...a) => inner.watchedUntil(...a),
+      read: (...a) => {
+        if (reads >= 2) feed.stop();
+        return inner.read(...a);
+      },
+    };
+    const feed: Feed = takeover(log, () => async () => {
+      if (++reads === 2) throw upstreamError('HTTP 400');
+      return { records: [running] };
+    });
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.settled();
+    expect(await inner.read('k', before)).toEqual({ entries: [], head: before });
   });
 
   it('tries the catch-up again with the next poll when SPP is briefly away, and logs no gap', async () => {
