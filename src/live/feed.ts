@@ -277,6 +277,9 @@ export class Feed {
       this.schedule(running ? this.options.intervalMs : this.options.idleIntervalMs);
     } catch (error) {
       if (this.stopped) return;
+      // A first poll that failed after its baseline (the log, the catch-up, a gap) is taken again
+      // whole: kept, its baseline would make the next poll a plain one and skip the takeover.
+      if (!this.observed) this.state = undefined;
       this.options.onPoll?.('failed', 0, this.spec.server);
       const code = (error as GraphQLError).extensions?.code;
       if (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN) {
@@ -349,7 +352,8 @@ export class Feed {
     // appends between this read and the gap is the one change a takeover can still miss.)
     const before = this.head === null ? 'gap' : await log.read(this.spec.key, this.head);
     if (this.stopped) return;
-    if (before !== 'gap') this.carried = before.entries.map((entry) => JSON.parse(entry.value) as JobSessionEventValue);
+    // Each keeps its log id, so a resumer already past it (see notResumed) is not sent it again.
+    if (before !== 'gap') this.carried.push(...before.entries.map((entry) => ({ ...(JSON.parse(entry.value) as JobSessionEventValue), logId: entry.id })));
     const gap = await log.append(this.spec.key, this.watcher, [gapEntry()]);
     // Listeners continue after the gap: their view starts at this feed's baseline, and a cursor of
     // the old head would be refused for nothing they missed. With carried entries, they learn the
@@ -463,8 +467,8 @@ export class Feed {
       return [];
     }
     const carried = this.stamped(this.carried);
-    this.carried = [];
     const read = await log.read(this.spec.key, this.head);
+    this.carried = []; // only now: a read that fails leaves them for the next poll
     if (read === 'gap') {
       // More changes than the log keeps between two polls: this poll's own view, stamped with the head.
       this.head = head;
@@ -494,8 +498,9 @@ export class Feed {
     if (!waiting || this.stopped) return;
     this.catchingUp.delete(listener);
     if (read === 'gap') return listener.fail(cursorExpired());
-    // The feed's first poll starts from what the resumer has seen, so nothing after it is lost.
-    this.head ??= read.head;
+    // The feed's first poll starts from what the resumer has seen, so nothing after it is lost;
+    // its other listeners learn that position too.
+    if (this.head === null) this.startAt(read.head);
     const events = read.entries.map((entry) => this.parsed(entry.id, entry.value));
     const last = events.at(-1)?.logId ?? after;
     // Another watcher logged past this feed's head: its next poll reads those entries again.

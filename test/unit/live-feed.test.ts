@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Feed, type FeedListener, type FeedOptions } from '../../src/live/feed.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { headOf, InMemoryEventLog, type EventLog } from '../../src/state/event-log.js';
+import { GAP, headOf, InMemoryEventLog, type EventLog, type EventLogInput } from '../../src/state/event-log.js';
 import { unauthenticated, upstreamError, upstreamUnavailable } from '../../src/errors.js';
 import type { SppJobSession } from '../../src/spp-api/types.js';
 import type { UpstreamIdentity } from '../../src/upstream/session.js';
@@ -239,6 +239,12 @@ describe('Feed taking over a log whose watcher died', () => {
     version: 'in 20 COMPLETED 100',
     value: JSON.stringify({ kind: 'CHANGED', sessionId: '1', session: completed, previousStatus: 'RUNNING', at: 20 }),
   };
+  const second = { ...session(2, 'COMPLETED'), percent: 100, lastUpdate: 30 };
+  const addedEntry = {
+    subject: '2',
+    version: 'in 30 COMPLETED 100',
+    value: JSON.stringify({ kind: 'ADDED', sessionId: '2', session: second, previousStatus: null, at: 30 }),
+  };
 
   it('delivers a change the other watcher, still running, logged between the baseline and the catch-up (the log drops this feed’s own report of it)', async () => {
     const log = new InMemoryEventLog(bounds);
@@ -415,5 +421,125 @@ describe('Feed taking over a log whose watcher died', () => {
     feed.stop();
     await feed.settled();
     expect(seen(resumed)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
+  });
+
+  /** `inner` with hooks on its appends and reads (numbered from 1), which may act or throw before passing the call on. */
+  function hooked(
+    inner: InMemoryEventLog,
+    hooks: {
+      append?: (n: number, entries: readonly EventLogInput[], go: () => Promise<string>) => Promise<string>;
+      read?: (n: number, go: () => ReturnType<EventLog['read']>) => ReturnType<EventLog['read']>;
+    },
+  ): EventLog {
+    let appends = 0;
+    let reads = 0;
+    return {
+      append: (name, watcher, entries) =>
+        hooks.append ? hooks.append(++appends, entries, () => inner.append(name, watcher, entries)) : inner.append(name, watcher, entries),
+      read: (name, after) => (hooks.read ? hooks.read(++reads, () => inner.read(name, after)) : inner.read(name, after)),
+      leave: (...a) => inner.leave(...a),
+      watchedUntil: (...a) => inner.watchedUntil(...a),
+    };
+  }
+  const failingFirst = async (n: number, _entries: readonly EventLogInput[], go: () => Promise<string>) => {
+    if (n === 1) throw new Error('Redis timed out');
+    return go();
+  };
+
+  it('takes its first poll again, catch-up included, when logging it failed: an early resumer gets the catch-up', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    const before = await inner.append('k', 'a watcher that died', []);
+    const added = { ...session(5, 'COMPLETED'), start: Date.now() + 1_000_000, lastUpdate: Date.now() + 1_000_000 };
+    const feed = takeover(hooked(inner, { append: failingFirst }), () => async () => ({ records: [added] }));
+    const resumed = listening();
+    feed.join(resumed.listener, { after: before });
+    await firstTwoPolls(feed);
+    expect(seen(resumed)).toEqual({ batches: [[], ['ADDED 5 COMPLETED']], failed: [] });
+  });
+
+  it('logs its gap on the next try when writing it failed, and ends the early resumer then', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    const before = await inner.append('k', 'a watcher that died', []);
+    let reads = 0;
+    const feed = takeover(hooked(inner, { append: failingFirst }), () => async () => {
+      if (++reads % 2 === 0) throw upstreamError('HTTP 400');
+      return { records: [running] };
+    });
+    const resumed = listening();
+    feed.join(resumed.listener, { after: before });
+    await firstTwoPolls(feed);
+    expect(seen(resumed)).toEqual({ batches: [[]], failed: ['CURSOR_EXPIRED'] });
+    expect(await inner.read('k', before)).toBe('gap');
+  });
+
+  it('keeps the entries it carries across its gap when the read after it fails, and delivers them with the next poll', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    await inner.append('k', 'replica B', []);
+    const log = hooked(inner, { read: (n, go) => (n === 3 ? Promise.reject(new Error('Redis timed out')) : go()) });
+    let reads = 0;
+    const feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 1) return { records: [running] };
+      if (reads === 2) {
+        await inner.append('k', 'replica B', [changedEntry]);
+        throw upstreamError('HTTP 400');
+      }
+      return { records: [completed] };
+    });
+    const live = listening();
+    feed.join(live.listener);
+    const first = feed.nextPoll();
+    feed.start();
+    await first;
+    await feed.nextPoll();
+    await feed.nextPoll();
+    feed.stop();
+    await feed.settled();
+    expect(seen(live)).toEqual({ batches: [['CHANGED 1 COMPLETED']], failed: [] });
+  });
+
+  it('tells its live listeners their position when an early resumer set its head', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    const start = await inner.append('k', 'replica B', []);
+    const feed = takeover(inner, () => async (query) => ({ records: query.sort[0]!.property === 'lastUpdate' ? [] : [running] }));
+    const live = listening();
+    const resumed = listening();
+    feed.join(live.listener);
+    feed.join(resumed.listener, { after: start });
+    await firstTwoPolls(feed);
+    expect(live.at).toEqual([start]);
+  });
+
+  it('does not send a carried entry to a resumer whose cursor is already past it', async () => {
+    const inner = new InMemoryEventLog(bounds);
+    await inner.append('k', 'replica B', []);
+    const late = listening();
+    let gapped = false;
+    let joined = false;
+    const log = hooked(inner, {
+      append: async (_n, entries, go) => {
+        if (gapped && !joined) {
+          joined = true;
+          // Replica B polls again after the gap; a client of B that got that entry reconnects here.
+          const afterIt = await inner.append('k', 'replica B', [addedEntry]);
+          feed.join(late.listener, { after: afterIt });
+        }
+        if (entries[0]?.value === GAP) gapped = true;
+        return go();
+      },
+    });
+    let reads = 0;
+    const feed: Feed = takeover(log, () => async () => {
+      reads++;
+      if (reads === 1) return { records: [running] };
+      if (reads === 2) {
+        await inner.append('k', 'replica B', [changedEntry]);
+        throw upstreamError('HTTP 400');
+      }
+      return { records: [completed, second] };
+    });
+    await firstTwoPolls(feed);
+    expect(late.batches.flat()).not.toContain('CHANGED 1 COMPLETED');
+    expect(late.failed).toEqual([]);
   });
 });
