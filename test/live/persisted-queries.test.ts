@@ -7,23 +7,12 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { LIVE_ENV, sseClient, until, wsClient } from './support.js';
+import { LIVE_ENV, sseClient, subscribePayload, until, wsClient } from './support.js';
 
 const QUERY = 'subscription Persisted { jobSessionEvents(filter: { status: [RUNNING, PENDING] }) { kind sessionId } }';
 const HASH = createHash('sha256').update(QUERY).digest('hex');
 const persisted = (sha256Hash = HASH) => ({ persistedQuery: { version: 1, sha256Hash } });
 const ACCEPT = 'multipart/mixed;subscriptionSpec="1.0", application/json';
-
-type Outcome = { data: unknown[]; errors: unknown[]; stop(): void };
-function subscribe(client: ReturnType<typeof wsClient> | ReturnType<typeof sseClient>, payload: Record<string, unknown>): Outcome {
-  const outcome: Outcome = { data: [], errors: [], stop: () => undefined };
-  outcome.stop = client.subscribe(payload as never, {
-    next: (result) => (result.errors ? outcome.errors.push(...result.errors) : outcome.data.push(result.data)),
-    error: (error) => outcome.errors.push(...(Array.isArray(error) ? error : [error])),
-    complete: () => undefined,
-  });
-  return outcome;
-}
 
 describe('automatic persisted queries on subscriptions', () => {
   let h: Harness;
@@ -58,7 +47,7 @@ describe('automatic persisted queries on subscriptions', () => {
       });
       expect({ status: sseRefused.status, body: await sseRefused.json() }).toEqual({ status: 200, body: notFound });
       const ws = wsClient(h);
-      const before = subscribe(ws, { query: '', extensions: persisted() });
+      const before = subscribePayload(ws, { query: '', extensions: persisted() });
       await until(() => before.errors.length > 0, 'the refusal over WebSocket');
       expect(before.errors).toEqual([{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }]);
 
@@ -77,9 +66,9 @@ describe('automatic persisted queries on subscriptions', () => {
       });
       expect({ status: byGet.status, type: byGet.headers.get('content-type') }).toEqual({ status: 200, type: 'text/event-stream; charset=utf-8' });
       // ... and on a WebSocket and an event stream client alike, which receive events.
-      const fromWs = subscribe(ws, { query: '', extensions: persisted() });
+      const fromWs = subscribePayload(ws, { query: '', extensions: persisted() });
       const sse = sseClient(h);
-      const fromSse = subscribe(sse, { query: '', extensions: persisted() });
+      const fromSse = subscribePayload(sse, { query: '', extensions: persisted() });
       await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the shared poller');
       await h.gateway.live.registry.nextPolls();
       const [inserted] = h.sim.step({ insert: 1 }).inserted;

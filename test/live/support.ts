@@ -57,6 +57,20 @@ export function sseClient(h: Harness, headers: Record<string, string> = {}): Sse
 }
 
 /** Waits until `condition` holds; a loaded machine may take a while, so this bounds nothing but a hang. */
+/**
+ * A subscription from a whole payload (a document named by hash or id, extensions): its data, and
+ * its errors flattened, whether the server sent them in a result or as the subscription's error.
+ */
+export function subscribePayload(client: Subscribable, payload: Record<string, unknown>): { data: unknown[]; errors: unknown[]; stop(): void } {
+  const outcome = { data: [] as unknown[], errors: [] as unknown[], stop: () => undefined as void };
+  outcome.stop = client.subscribe(payload as never, {
+    next: (result) => (result.errors ? outcome.errors.push(...result.errors) : outcome.data.push(result.data)),
+    error: (error) => outcome.errors.push(...(Array.isArray(error) ? error : [error])),
+    complete: () => undefined,
+  });
+  return outcome;
+}
+
 export async function until(condition: () => boolean, message = 'condition'): Promise<void> {
   await expect.poll(condition, { timeout: 15_000, interval: 10, message }).toBe(true);
 }

@@ -9,22 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { LIVE_ENV, type sseClient, until, wsClient } from './support.js';
+import { LIVE_ENV, subscribePayload, until, wsClient } from './support.js';
 
 const TRUSTED = 'subscription Running { jobSessionEvents(filter: { status: [RUNNING, PENDING] }) { kind sessionId } }';
 const HASH = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const OTHER = 'subscription { jobSessionEvents { kind sessionId session { jobName } } }';
-
-type Outcome = { data: unknown[]; errors: unknown[] };
-function subscribe(client: ReturnType<typeof wsClient> | ReturnType<typeof sseClient>, payload: Record<string, unknown>): Outcome & { stop(): void } {
-  const outcome = { data: [] as unknown[], errors: [] as unknown[], stop: () => undefined as void };
-  outcome.stop = client.subscribe(payload as never, {
-    next: (result) => (result.errors ? outcome.errors.push(...result.errors) : outcome.data.push(result.data)),
-    error: (error) => outcome.errors.push(...(Array.isArray(error) ? error : [error])),
-    complete: () => undefined,
-  });
-  return outcome;
-}
 
 describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERATIONS=false', () => {
   let h: Harness;
@@ -38,7 +27,7 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
 
   it('runs a manifest document named by its hash over WebSocket (graphql-ws needs a query string: "" is sent)', async () => {
     const client = wsClient(h);
-    const events = subscribe(client, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: HASH } } });
+    const events = subscribePayload(client, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: HASH } } });
     h.resetUpstreamCalls();
     await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the first poll of the trusted subscription');
     const { inserted } = h.sim.step({ insert: 1 });
@@ -52,7 +41,7 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
 
   it('runs a manifest document named by documentId over WebSocket', async () => {
     const client = wsClient(h);
-    const events = subscribe(client, { query: '', documentId: `sha256:${HASH}` });
+    const events = subscribePayload(client, { query: '', documentId: `sha256:${HASH}` });
     h.resetUpstreamCalls();
     await until(() => h.gateway.live.registry.size === 1 && h.upstreamCalls().length > 0, 'the first poll');
     const { inserted } = h.sim.step({ insert: 1 });
@@ -98,8 +87,8 @@ describe('subscriptions with PERSISTED_DOCUMENTS_FILE and ALLOW_ARBITRARY_OPERAT
   it('refuses text outside the manifest (PERSISTED_QUERY_NOT_IN_LIST) and unknown ids (PERSISTED_QUERY_NOT_FOUND) on every transport, before any upstream call', async () => {
     h.resetUpstreamCalls();
     const ws = wsClient(h);
-    const other = subscribe(ws, { query: OTHER });
-    const unknown = subscribe(ws, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    const other = subscribePayload(ws, { query: OTHER });
+    const unknown = subscribePayload(ws, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
     await until(() => other.errors.length > 0 && unknown.errors.length > 0, 'both refusals');
     expect(other.errors).toEqual([
       expect.objectContaining({ message: expect.stringMatching(/runs only trusted documents/), extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } }),
