@@ -42,10 +42,14 @@ export function clientAddressOf(trusted: readonly string[] | undefined, hops = 1
   const isProxy = proxyaddr.compile([...trusted]);
   // proxy-addr asks about each address from the TCP peer (hop 0) leftwards through X-Forwarded-For.
   const trust = (address: string, hop: number) => hop < hops && isProxy(address, hop);
+  // Asked several times per request (sharing key, context, log line): the header is read once.
+  const known = new WeakMap<IncomingMessage, string | undefined>();
   return (req) => {
+    if (known.has(req)) return known.get(req);
     const peer = req.socket.remoteAddress;
-    if (peer === undefined) return undefined;
-    const address = proxyaddr(req, trust);
-    return isIP(address) ? address : peer;
+    const forwarded = peer === undefined ? undefined : proxyaddr(req, trust);
+    const address = forwarded !== undefined && isIP(forwarded) ? forwarded : peer;
+    known.set(req, address);
+    return address;
   };
 }

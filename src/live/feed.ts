@@ -252,7 +252,7 @@ export class Feed {
       // A listener replayed now gets of this poll's events (a takeover's catch-up) only what is newer than its replay.
       const replayed = new Map<FeedListener, Map<string, number>>();
       for (const listener of this.pendingReplays) {
-        const shown = this.stamped(replay(this.state!, this.removed, -1), before ?? undefined);
+        const shown = this.stamped(replay(this.state!, this.removed, -1), before);
         listener.deliver(shown);
         replayed.set(listener, new Map(shown.map((e) => [e.sessionId, e.at])));
       }
@@ -326,12 +326,10 @@ export class Feed {
       return [...baseline, ...changes];
     } catch (error) {
       const code = (error as GraphQLError).extensions?.code;
-      if (typeof code === 'string' && RETRIED_CATCH_UP.has(code)) {
-        // A refusal of the caller, or SPP briefly away: the next poll takes the baseline again and
-        // catches up then (the head was read, not appended, so nothing is claimed meanwhile).
-        this.state = undefined;
-        throw error;
-      }
+      // A refusal of the caller, or SPP briefly away: the next poll takes the baseline again and
+      // catches up then (poll drops a first poll's baseline; the head was read, not appended, so
+      // nothing is claimed meanwhile).
+      if (typeof code === 'string' && RETRIED_CATCH_UP.has(code)) throw error;
       // SPP answered the baseline but refused the catch-up (e.g. a build without the lastUpdate
       // filter): carry on from the baseline, and refuse resumes across what is unknown.
       await this.markGap(log, `the catch-up read failed (${typeof code === 'string' ? code : 'error'})`);
@@ -522,9 +520,9 @@ export class Feed {
   }
 
   /** Events not from the log (replays, catch-ups): the cursor of `at` (the head), from which a resume continues. */
-  private stamped(events: JobSessionEventValue[], at = this.head ?? '0-0'): JobSessionEventValue[] {
+  private stamped(events: JobSessionEventValue[], at: string | null = this.head): JobSessionEventValue[] {
     if (!this.options.eventLog || !this.options.cursorOf) return events;
-    const position = at;
+    const position = at ?? '0-0';
     const cursor = this.options.cursorOf(this.spec.filter, position);
     return events.map((e) => ({ ...e, position, cursor }));
   }

@@ -60,7 +60,9 @@ export function createMultipartHandler(options: MultipartOptions) {
     if (admitted) return sendRefusal(res, admitted);
     const body = await readBody(req, limits.maxPayloadBytes);
     if ('status' in body) return sendRefusal(res, body);
-    const checked = await options.check(body.params, subscriptionHeaders(req, undefined));
+    // One headers object for the whole request: the Authenticator decides once per object.
+    const callerHeaders = subscriptionHeaders(req, undefined);
+    const checked = await options.check(body.params, callerHeaders);
     if ('errors' in checked) return refuse(res, checked.errors);
 
     const requestId = randomUUID();
@@ -75,7 +77,7 @@ export function createMultipartHandler(options: MultipartOptions) {
       res.end(END);
     };
     const contextValue: RequestContext = {
-      ...options.context(subscriptionHeaders(req, undefined), requestId, log, options.auth.clientAddress(req)),
+      ...options.context(callerHeaders, requestId, log, options.auth.clientAddress(req)),
       live: {
         service: options.live,
         connection: {
@@ -131,9 +133,7 @@ export function createMultipartHandler(options: MultipartOptions) {
     );
     res.once(
       'close',
-      endOnSignOut(options.auth.signOutCheck(subscriptionHeaders(req, undefined)), () =>
-        finish([{ message: SIGNED_OUT, extensions: { code: ErrorCode.UNAUTHENTICATED } }]),
-      ),
+      endOnSignOut(options.auth.signOutCheck(callerHeaders), () => finish([{ message: SIGNED_OUT, extensions: { code: ErrorCode.UNAUTHENTICATED } }])),
     );
     res.writeHead(200, headers);
     // The first heartbeat at once: clients (and proxies) see the stream is open.

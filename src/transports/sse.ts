@@ -57,16 +57,17 @@ export function createEventStreamHandler(options: TransportOptions & { streams: 
     authenticate: () => null,
     async onSubscribe(req, params) {
       const documentId = documentIds.get(req.raw);
-      const checked = await options.check(documentId === undefined ? params : { ...params, documentId }, subscriptionHeaders(req.raw, undefined));
-      if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const raw = req.raw;
+      const callerHeaders = subscriptionHeaders(raw, undefined);
+      const checked = await options.check(documentId === undefined ? params : { ...params, documentId }, callerHeaders);
+      if ('errors' in checked) return refusal(checked.errors, options.formatError);
       const res = req.context.res;
       const requestId = randomUUID();
       const log = logger.child({ requestId, transport: 'sse' });
       const ids = eventIds.get(res);
       const lastEventId = raw.headers['last-event-id'];
       const contextValue = {
-        ...options.context(subscriptionHeaders(raw, undefined), requestId, log, options.auth.clientAddress(raw)),
+        ...options.context(callerHeaders, requestId, log, options.auth.clientAddress(raw)),
         live: {
           service: options.live,
           // SSE's own resume: a reconnecting EventSource sends the last `id:` it saw.
